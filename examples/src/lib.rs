@@ -1,0 +1,1 @@
+//! Host examples for rtio (in progress).

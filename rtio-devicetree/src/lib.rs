@@ -1,0 +1,1 @@
+//! Devicetree front ends (in progress).

@@ -1,0 +1,3 @@
+//! rtio runtime (in progress).
+#![no_std]
+pub mod caps;

@@ -1,0 +1,1 @@
+//! trybuild cases for rtio-macros (in progress).
