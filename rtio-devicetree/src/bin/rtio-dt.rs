@@ -1,0 +1,59 @@
+//! `rtio-dt FILE`: check a devicetree and print it as canonical DTS (what `dtc -I dts -O dts`
+//! prints). `rtio-dt --rust FILE` prints the generated Rust instead.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use rtio_devicetree::pipeline::{self, Options};
+
+fn usage() -> ExitCode {
+    eprintln!("usage: rtio-dt [--rust] [-i INCLUDE_DIR]... [-b BINDINGS_DIR]... FILE");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let mut rust = false;
+    let mut file = None;
+    let mut opts = Options::default();
+    let mut args = std::env::args_os().skip(1);
+    while let Some(a) = args.next() {
+        match a.to_str() {
+            Some("--rust") => rust = true,
+            Some("-i") => match args.next() {
+                Some(d) => opts.include_dirs.push(PathBuf::from(d)),
+                None => return usage(),
+            },
+            Some("-b") => match args.next() {
+                Some(d) => opts.bindings_dirs.push(PathBuf::from(d)),
+                None => return usage(),
+            },
+            Some("-h" | "--help") => {
+                let _ = usage();
+                return ExitCode::SUCCESS;
+            }
+            _ if file.is_none() => file = Some(PathBuf::from(a)),
+            _ => return usage(),
+        }
+    }
+    let Some(file) = file else { return usage() };
+    opts.dtc_only = !rust;
+    match pipeline::load_file(&file, &opts) {
+        Ok(checked) => {
+            let out = if rust {
+                rtio_devicetree::codegen::generate(&checked)
+            } else {
+                rtio_devicetree::canonical::to_dts(&checked.tree)
+            };
+            let mut so = std::io::stdout().lock();
+            if so.write_all(out.as_bytes()).is_err() {
+                return ExitCode::from(1);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(d) => {
+            eprint!("{}", d.render());
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,822 @@
+//! DTS parser: dtc's grammar, building the [`Tree`] as dtc does while it parses.
+//!
+//! Top-level `&label { }` extensions are merged into the tree built so far, in source order,
+//! exactly as dtc's bison actions do; `/delete-node/ &ref;` and `/omit-if-no-ref/ &ref;` act
+//! immediately. The parser stops at the first syntax error (the rest of the file cannot be
+//! trusted) but keeps going after semantic problems such as an out-of-range `/bits/` value.
+
+use std::path::PathBuf;
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::lexer::{Lexer, Tok, Token};
+use crate::model::{Cell, Label, MemReserve, NodeId, Piece, Property, Ref, RefKind, Tree, Value};
+use crate::source::{FileId, SourceMap, Span};
+
+/// Parses file `file` (already in `sources`) into a tree.
+///
+/// # Errors
+/// Returns `None` on a syntax error; every problem found is pushed to `diags`.
+pub fn parse(
+    sources: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+    files_read: &mut Vec<PathBuf>,
+    file: FileId,
+    include_dirs: Vec<PathBuf>,
+) -> Option<Tree> {
+    let lexer = Lexer::new(sources, diags, files_read, file, include_dirs);
+    let mut p = Parser {
+        lx: lexer,
+        tok: Token {
+            tok: Tok::Eof,
+            span: Span::default(),
+        },
+        peeked: None,
+        errors: Vec::new(),
+        tree: Tree::new(Span::new(file, 0, 0)),
+    };
+    p.bump();
+    let ok = p.sourcefile().is_some();
+    let Parser { errors, tree, .. } = p;
+    let had_errors = !errors.is_empty();
+    diags.extend(errors);
+    (ok && !had_errors).then_some(tree)
+}
+
+struct Parser<'a> {
+    lx: Lexer<'a>,
+    tok: Token,
+    peeked: Option<Token>,
+    errors: Vec<Diagnostic>,
+    tree: Tree,
+}
+
+type PResult<T> = Option<T>;
+
+fn first_label_span(labels: &[Label], fallback: Span) -> Span {
+    labels.first().map(|l| l.span).unwrap_or(fallback)
+}
+
+impl Parser<'_> {
+    fn bump(&mut self) -> Token {
+        let next = match self.peeked.take() {
+            Some(t) => t,
+            None => self.lx.next_token(),
+        };
+        std::mem::replace(&mut self.tok, next)
+    }
+
+    fn peek(&mut self) -> &Token {
+        if self.peeked.is_none() {
+            self.peeked = Some(self.lx.next_token());
+        }
+        match &self.peeked {
+            Some(t) => t,
+            None => &self.tok,
+        }
+    }
+
+    fn is_char(&self, c: u8) -> bool {
+        self.tok.tok == Tok::Char(c)
+    }
+
+    fn syntax(&mut self, expected: &str) -> Option<()> {
+        let found = self.tok.tok.describe();
+        let help = match (&self.tok.tok, expected) {
+            (Tok::Eof, _) => "the file ends early: check for a missing `};` or `;`".to_string(),
+            (_, e) if e.contains("`;`") => {
+                "every property and node ends with `;` (a node with `};`)".to_string()
+            }
+            (Tok::Char(b'='), _) => {
+                "a property needs a name before `=`; names are letters, digits and `,._+*#?@-`"
+                    .to_string()
+            }
+            _ => format!("dtc expects {expected} here"),
+        };
+        self.errors.push(
+            Diagnostic::error(Code::Syntax, format!("expected {expected}, found {found}"))
+                .at(self.tok.span, format!("expected {expected}"))
+                .help(help),
+        );
+        None
+    }
+
+    fn expect_char(&mut self, c: u8) -> PResult<Span> {
+        if self.is_char(c) {
+            Some(self.bump().span)
+        } else {
+            self.syntax(&format!("`{}`", c as char))?;
+            None
+        }
+    }
+
+    fn sourcefile(&mut self) -> PResult<()> {
+        // headers
+        if self.tok.tok != Tok::DtsV1 {
+            self.errors.push(
+                Diagnostic::error(Code::Header, "missing `/dts-v1/;` header")
+                    .at(self.tok.span, "expected `/dts-v1/;` before this")
+                    .help("start the file with `/dts-v1/;` (dtc only reads version 1 sources)"),
+            );
+            return None;
+        }
+        let mut flags: Option<bool> = None;
+        while self.tok.tok == Tok::DtsV1 {
+            let start = self.bump().span;
+            self.expect_char(b';')?;
+            let mut plugin = false;
+            if self.tok.tok == Tok::Plugin {
+                self.bump();
+                self.expect_char(b';')?;
+                plugin = true;
+            }
+            match flags {
+                None => flags = Some(plugin),
+                Some(f) if f != plugin => {
+                    self.errors.push(
+                        Diagnostic::error(Code::Header, "header flags don't match earlier ones")
+                            .at(start, "this header differs in `/plugin/`")
+                            .help("give `/plugin/;` in every header or in none"),
+                    );
+                }
+                _ => {}
+            }
+        }
+        self.tree.plugin = flags.unwrap_or(false);
+        // memreserves
+        loop {
+            let mut labels = Vec::new();
+            let save_is_mem = {
+                // look past labels: `a: b: /memreserve/ ...`
+                matches!(self.tok.tok, Tok::MemReserve)
+                    || (matches!(self.tok.tok, Tok::Label(_))
+                        && matches!(self.peek().tok, Tok::MemReserve | Tok::Label(_)))
+            };
+            if !save_is_mem {
+                break;
+            }
+            while let Tok::Label(l) = &self.tok.tok {
+                labels.push(Label {
+                    name: l.clone(),
+                    span: self.tok.span,
+                    deleted: false,
+                });
+                self.bump();
+            }
+            if self.tok.tok != Tok::MemReserve {
+                self.syntax("`/memreserve/`")?;
+            }
+            let start = self.bump().span;
+            let (address, _) = self.integer_prim()?;
+            let (size, _) = self.integer_prim()?;
+            let end = self.expect_char(b';')?;
+            let mut ls: Vec<Label> = Vec::new();
+            for l in labels.iter().rev() {
+                if !ls.iter().any(|x| x.name == l.name) {
+                    ls.insert(0, l.clone());
+                }
+            }
+            self.tree.memreserves.push(MemReserve {
+                labels: ls,
+                address,
+                size,
+                span: first_label_span(&labels, start).to(end),
+            });
+        }
+        // devicetree
+        let mut first = true;
+        loop {
+            match self.tok.tok.clone() {
+                Tok::Char(b'/') => {
+                    let span = self.bump().span;
+                    let n = self.nodedef(String::new(), span)?;
+                    if first {
+                        // the first root block *is* the root (dtc's `name_node`)
+                        self.tree.root = n;
+                    } else {
+                        let root = self.tree.root;
+                        self.tree.merge(root, n);
+                    }
+                }
+                Tok::LabelRef(_) | Tok::PathRef(_) => {
+                    let r = self.dt_ref()?;
+                    let n = self.nodedef(String::new(), r.span)?;
+                    if first {
+                        if !self.tree.plugin {
+                            self.not_found(&r);
+                        }
+                        self.tree.add_orphan(n, &r);
+                    } else if r.kind == RefKind::Path && self.tree.plugin {
+                        self.tree.add_orphan(n, &r);
+                    } else {
+                        match self.tree.find_ref(&r) {
+                            Some(t) => self.tree.merge(t, n),
+                            None if self.tree.plugin && r.kind == RefKind::Label => {
+                                self.tree.add_orphan(n, &r)
+                            }
+                            None => self.not_found(&r),
+                        }
+                    }
+                }
+                Tok::Label(_) if !first => {
+                    let mut labels = Vec::new();
+                    while let Tok::Label(l) = &self.tok.tok {
+                        labels.push(Label {
+                            name: l.clone(),
+                            span: self.tok.span,
+                            deleted: false,
+                        });
+                        self.bump();
+                        // dtc's grammar takes exactly one label here
+                        if labels.len() == 1 {
+                            break;
+                        }
+                    }
+                    if !matches!(self.tok.tok, Tok::LabelRef(_) | Tok::PathRef(_)) {
+                        self.syntax("a `&label` or `&{/path}` reference after the label")?;
+                    }
+                    let r = self.dt_ref()?;
+                    let n = self.nodedef(String::new(), r.span)?;
+                    match self.tree.find_ref(&r) {
+                        Some(t) => {
+                            for l in &labels {
+                                self.tree.add_node_label(t, l);
+                            }
+                            self.tree.merge(t, n);
+                        }
+                        None => self.not_found(&r),
+                    }
+                }
+                Tok::DelNode | Tok::OmitNoRef if !first => {
+                    let omit = self.tok.tok == Tok::OmitNoRef;
+                    self.bump();
+                    if !matches!(self.tok.tok, Tok::LabelRef(_) | Tok::PathRef(_)) {
+                        self.syntax("a `&label` or `&{/path}` reference")?;
+                    }
+                    let r = self.dt_ref()?;
+                    self.expect_char(b';')?;
+                    match self.tree.find_ref(&r) {
+                        Some(t) if omit => self.tree.node_mut(t).omit_if_no_ref = true,
+                        Some(t) => self.tree.delete_node(t),
+                        None => self.not_found(&r),
+                    }
+                }
+                Tok::Eof if !first => return Some(()),
+                _ => {
+                    if first {
+                        self.syntax("`/ {` (the root node)")?;
+                    } else {
+                        self.syntax("`/ {`, `&label {`, `/delete-node/` or end of file")?;
+                    }
+                }
+            }
+            first = false;
+        }
+    }
+
+    fn not_found(&mut self, r: &Ref) {
+        let what = match r.kind {
+            RefKind::Label => format!("label `{}`", r.target),
+            RefKind::Path => format!("path `{}`", r.target),
+        };
+        self.errors.push(
+            Diagnostic::error(Code::UnresolvedReference, format!("{what} not found"))
+                .at(r.span, "no node defined above has this label or path")
+                .help(
+                    "a top-level `&ref { .. }` can only extend a node defined earlier in the file",
+                ),
+        );
+    }
+
+    fn dt_ref(&mut self) -> PResult<Ref> {
+        let t = self.bump();
+        match t.tok {
+            Tok::LabelRef(l) => Some(Ref {
+                kind: RefKind::Label,
+                target: l,
+                span: t.span,
+            }),
+            Tok::PathRef(p) => Some(Ref {
+                kind: RefKind::Path,
+                target: p,
+                span: t.span,
+            }),
+            _ => {
+                self.tok = t;
+                self.syntax("a reference")?;
+                None
+            }
+        }
+    }
+
+    /// `'{' proplist subnodes '}' ';'` into a detached node.
+    fn nodedef(&mut self, name: String, name_span: Span) -> PResult<NodeId> {
+        self.expect_char(b'{')?;
+        let id = self.tree.alloc(name, name_span);
+        // properties
+        loop {
+            let mut labels = Vec::new();
+            // labels and `/omit-if-no-ref/` prefixes may belong to a property or a subnode
+            let mut omit = false;
+            let mut omit_span = None;
+            loop {
+                match &self.tok.tok {
+                    Tok::Label(l) => {
+                        labels.push(Label {
+                            name: l.clone(),
+                            span: self.tok.span,
+                            deleted: false,
+                        });
+                        self.bump();
+                    }
+                    Tok::OmitNoRef => {
+                        omit = true;
+                        omit_span = Some(self.tok.span);
+                        self.bump();
+                    }
+                    _ => break,
+                }
+            }
+            match self.tok.tok.clone() {
+                Tok::Name(name) => {
+                    let span = self.tok.span;
+                    match self.peek().tok {
+                        Tok::Char(b'{') => {
+                            self.bump();
+                            let child = self.nodedef(name, span)?;
+                            let n = self.tree.node_mut(child);
+                            n.omit_if_no_ref |= omit;
+                            for l in labels.iter().rev() {
+                                self.tree.add_node_label(child, l);
+                            }
+                            self.add_subnode(id, child);
+                        }
+                        _ => {
+                            if omit || self.has_children(id) {
+                                self.bump();
+                                let what = if omit {
+                                    "`/omit-if-no-ref/` applies to nodes, not properties"
+                                } else {
+                                    "properties must precede subnodes"
+                                };
+                                self.errors.push(
+                                    Diagnostic::error(Code::Syntax, what)
+                                        .at(omit_span.unwrap_or(span), "this property")
+                                        .help("move the property above the first child node"),
+                                );
+                                return None;
+                            }
+                            self.bump();
+                            let prop = self.propdef_rest(name, span, labels)?;
+                            self.tree.node_mut(id).props.push(prop);
+                        }
+                    }
+                }
+                Tok::DelProp => {
+                    let start = self.bump().span;
+                    if self.has_children(id) || omit {
+                        self.errors.push(
+                            Diagnostic::error(Code::Syntax, "properties must precede subnodes")
+                                .at(start, "this property")
+                                .help("move `/delete-property/` above the first child node"),
+                        );
+                        return None;
+                    }
+                    let Tok::Name(name) = self.tok.tok.clone() else {
+                        self.syntax("a property name")?;
+                        return None;
+                    };
+                    let span = self.bump().span;
+                    self.expect_char(b';')?;
+                    let mut ls = Vec::new();
+                    for l in labels.iter().rev() {
+                        if let Some(x) = ls.iter_mut().find(|x: &&mut Label| x.name == l.name) {
+                            x.deleted = false;
+                        } else {
+                            ls.insert(0, l.clone());
+                        }
+                    }
+                    self.tree.node_mut(id).props.push(Property {
+                        name,
+                        name_span: span,
+                        labels: ls,
+                        value: Value::default(),
+                        deleted: true,
+                    });
+                }
+                Tok::DelNode => {
+                    self.bump();
+                    let Tok::Name(name) = self.tok.tok.clone() else {
+                        self.syntax("a node name")?;
+                        return None;
+                    };
+                    let span = self.bump().span;
+                    self.expect_char(b';')?;
+                    let child = self.tree.alloc(name, span);
+                    let n = self.tree.node_mut(child);
+                    n.deleted = true;
+                    n.omit_if_no_ref |= omit;
+                    for l in labels.iter().rev() {
+                        self.tree.add_node_label(child, l);
+                    }
+                    self.add_subnode(id, child);
+                }
+                Tok::Char(b'}') if labels.is_empty() && !omit => {
+                    self.bump();
+                    self.expect_char(b';')?;
+                    return Some(id);
+                }
+                _ => {
+                    self.syntax("a property, a child node or `};`")?;
+                }
+            }
+        }
+    }
+
+    fn has_children(&self, id: NodeId) -> bool {
+        !self.tree.node(id).children.is_empty()
+    }
+
+    fn add_subnode(&mut self, parent: NodeId, child: NodeId) {
+        // chain_node: kept in source order, duplicates included (checked later)
+        self.tree.add_child(parent, child);
+    }
+
+    /// After the property name: `;` or `= propdata ;`.
+    fn propdef_rest(&mut self, name: String, span: Span, labels: Vec<Label>) -> PResult<Property> {
+        let mut ls: Vec<Label> = Vec::new();
+        for l in labels.iter().rev() {
+            if let Some(x) = ls.iter_mut().find(|x| x.name == l.name) {
+                x.deleted = false;
+            } else {
+                ls.insert(0, l.clone());
+            }
+        }
+        if self.is_char(b';') {
+            self.bump();
+            return Some(Property {
+                name,
+                name_span: span,
+                labels: ls,
+                value: Value::default(),
+                deleted: false,
+            });
+        }
+        if !self.is_char(b'=') {
+            self.syntax("`=` or `;` after the property name")?;
+        }
+        self.bump();
+        let value = self.propdata()?;
+        Some(Property {
+            name,
+            name_span: span,
+            labels: ls,
+            value,
+            deleted: false,
+        })
+    }
+
+    fn take_label(&mut self) -> Option<Label> {
+        if let Tok::Label(l) = &self.tok.tok {
+            let label = Label {
+                name: l.clone(),
+                span: self.tok.span,
+                deleted: false,
+            };
+            self.bump();
+            Some(label)
+        } else {
+            None
+        }
+    }
+
+    fn propdata(&mut self) -> PResult<Value> {
+        let mut pieces = Vec::new();
+        loop {
+            while let Some(l) = self.take_label() {
+                pieces.push(Piece::Label(l));
+            }
+            match self.tok.tok.clone() {
+                Tok::Str(bytes) => {
+                    let span = self.bump().span;
+                    pieces.push(Piece::Str { bytes, span });
+                }
+                Tok::Char(b'<') | Tok::Bits => pieces.push(self.cells()?),
+                Tok::Char(b'[') => {
+                    let start = self.bump().span;
+                    let mut bytes = Vec::new();
+                    let mut labels = Vec::new();
+                    loop {
+                        match self.tok.tok.clone() {
+                            Tok::Byte(b) => {
+                                bytes.push(b);
+                                self.bump();
+                            }
+                            Tok::Label(l) => {
+                                let span = self.bump().span;
+                                labels.push((
+                                    bytes.len(),
+                                    Label {
+                                        name: l,
+                                        span,
+                                        deleted: false,
+                                    },
+                                ));
+                            }
+                            Tok::Char(b']') => break,
+                            _ => {
+                                self.syntax("two hex digits or `]`")?;
+                            }
+                        }
+                    }
+                    let end = self.bump().span;
+                    pieces.push(Piece::Bytes {
+                        bytes,
+                        labels,
+                        span: start.to(end),
+                    });
+                }
+                Tok::LabelRef(_) | Tok::PathRef(_) => {
+                    let target = self.dt_ref()?;
+                    pieces.push(Piece::Path {
+                        target,
+                        resolved: None,
+                    });
+                }
+                Tok::Incbin => {
+                    let start = self.bump().span;
+                    self.errors.push(
+                        Diagnostic::error(Code::Syntax, "`/incbin/` is not supported")
+                            .at(start, "binary includes are not read by rtio-devicetree")
+                            .help("write the bytes inline as `[..]`"),
+                    );
+                    return None;
+                }
+                _ => {
+                    self.syntax("a string, `<`, `[` or a reference")?;
+                }
+            }
+            while let Some(l) = self.take_label() {
+                pieces.push(Piece::Label(l));
+            }
+            if self.is_char(b',') {
+                self.bump();
+                continue;
+            }
+            if self.is_char(b';') {
+                self.bump();
+                return Some(Value { pieces });
+            }
+            self.syntax("`,` or `;`")?;
+        }
+    }
+
+    fn cells(&mut self) -> PResult<Piece> {
+        let start = self.tok.span;
+        let mut bits: u8 = 32;
+        if self.tok.tok == Tok::Bits {
+            self.bump();
+            let t = self.bump();
+            match t.tok {
+                Tok::Literal(v) => match v {
+                    8 | 16 | 32 | 64 => bits = v as u8,
+                    _ => self.errors.push(
+                        Diagnostic::error(
+                            Code::Integer,
+                            "array elements must be 8, 16, 32 or 64 bits",
+                        )
+                        .at(t.span, format!("{v} bits"))
+                        .help("write `/bits/ 8`, `/bits/ 16`, `/bits/ 32` or `/bits/ 64`"),
+                    ),
+                },
+                _ => {
+                    self.tok = t;
+                    self.syntax("an element width after `/bits/`")?;
+                }
+            }
+        }
+        self.expect_char(b'<')?;
+        let mut cells = Vec::new();
+        loop {
+            match self.tok.tok.clone() {
+                Tok::Char(b'>') => {
+                    let end = self.bump().span;
+                    return Some(Piece::Cells {
+                        bits,
+                        cells,
+                        span: start.to(end),
+                    });
+                }
+                Tok::Label(l) => {
+                    let span = self.bump().span;
+                    cells.push(Cell::Label(Label {
+                        name: l,
+                        span,
+                        deleted: false,
+                    }));
+                }
+                Tok::LabelRef(_) | Tok::PathRef(_) => {
+                    let target = self.dt_ref()?;
+                    if bits != 32 {
+                        self.errors.push(
+                            Diagnostic::error(
+                                Code::Integer,
+                                "references are only allowed in arrays with 32-bit elements",
+                            )
+                            .at(target.span, format!("inside a /bits/ {bits} array"))
+                            .help("put phandle references in a plain `<...>` list"),
+                        );
+                    }
+                    cells.push(Cell::Phandle { target, value: 0 });
+                }
+                Tok::Literal(_) | Tok::CharLit(_) | Tok::Char(b'(') => {
+                    let (v, span) = self.integer_prim()?;
+                    let mut value = v;
+                    if bits < 64 {
+                        let mask = (1u64 << bits) - 1;
+                        if v > mask && (v | mask) != u64::MAX {
+                            self.errors.push(
+                                Diagnostic::error(
+                                    Code::Integer,
+                                    format!("value out of range for {bits}-bit array element"),
+                                )
+                                .at(span, format!("0x{v:x} does not fit in {bits} bits"))
+                                .help(format!("use `/bits/ 64` or a value below 0x{:x}", mask + 1)),
+                            );
+                        }
+                        value &= mask;
+                    }
+                    cells.push(Cell::Num { value, span });
+                }
+                _ => {
+                    self.syntax("a number, `(expression)`, a reference or `>`")?;
+                }
+            }
+        }
+    }
+
+    fn integer_prim(&mut self) -> PResult<(u64, Span)> {
+        match self.tok.tok.clone() {
+            Tok::Literal(v) | Tok::CharLit(v) => Some((v, self.bump().span)),
+            Tok::Char(b'(') => {
+                let start = self.bump().span;
+                let v = self.expr(0)?;
+                let end = self.expect_char(b')')?;
+                Some((v, start.to(end)))
+            }
+            _ => {
+                self.syntax("a number or `(expression)`")?;
+                None
+            }
+        }
+    }
+
+    /// Ternary and binary operators by precedence climbing; `depth` bounds recursion.
+    fn expr(&mut self, depth: u32) -> PResult<u64> {
+        if depth > 200 {
+            self.errors.push(
+                Diagnostic::error(Code::Syntax, "expression nested too deeply")
+                    .at(self.tok.span, "here")
+                    .help("split the expression"),
+            );
+            return None;
+        }
+        let start = self.tok.span;
+        let c = self.binary(1, depth)?;
+        if self.is_char(b'?') {
+            self.bump();
+            let a = self.expr(depth + 1)?;
+            self.expect_char(b':')?;
+            let b = self.ternary_tail(depth + 1)?;
+            let _ = start;
+            return Some(if c != 0 { a } else { b });
+        }
+        Some(c)
+    }
+
+    fn ternary_tail(&mut self, depth: u32) -> PResult<u64> {
+        // integer_trinary: integer_or ['?' expr ':' integer_trinary]
+        self.expr(depth)
+    }
+
+    fn binop(&self) -> Option<(u8, &'static str)> {
+        Some(match &self.tok.tok {
+            Tok::OrOr => (1, "||"),
+            Tok::AndAnd => (2, "&&"),
+            Tok::Char(b'|') => (3, "|"),
+            Tok::Char(b'^') => (4, "^"),
+            Tok::Char(b'&') => (5, "&"),
+            Tok::EqEq => (6, "=="),
+            Tok::Ne => (6, "!="),
+            Tok::Char(b'<') => (7, "<"),
+            Tok::Char(b'>') => (7, ">"),
+            Tok::Le => (7, "<="),
+            Tok::Ge => (7, ">="),
+            Tok::Shl => (8, "<<"),
+            Tok::Shr => (8, ">>"),
+            Tok::Char(b'+') => (9, "+"),
+            Tok::Char(b'-') => (9, "-"),
+            Tok::Char(b'*') => (10, "*"),
+            Tok::Char(b'/') => (10, "/"),
+            Tok::Char(b'%') => (10, "%"),
+            _ => return None,
+        })
+    }
+
+    fn binary(&mut self, min: u8, depth: u32) -> PResult<u64> {
+        let lhs_start = self.tok.span;
+        let mut lhs = self.unary(depth)?;
+        while let Some((prec, op)) = self.binop() {
+            if prec < min.max(1) {
+                break;
+            }
+            self.bump();
+            let rhs = self.binary(prec + 1, depth + 1)?;
+            let span = lhs_start.to(self.tok.span);
+            lhs = match op {
+                "||" => u64::from(lhs != 0 || rhs != 0),
+                "&&" => u64::from(lhs != 0 && rhs != 0),
+                "|" => lhs | rhs,
+                "^" => lhs ^ rhs,
+                "&" => lhs & rhs,
+                "==" => u64::from(lhs == rhs),
+                "!=" => u64::from(lhs != rhs),
+                "<" => u64::from(lhs < rhs),
+                ">" => u64::from(lhs > rhs),
+                "<=" => u64::from(lhs <= rhs),
+                ">=" => u64::from(lhs >= rhs),
+                "<<" => {
+                    if rhs < 64 {
+                        lhs << rhs
+                    } else {
+                        0
+                    }
+                }
+                ">>" => {
+                    if rhs < 64 {
+                        lhs >> rhs
+                    } else {
+                        0
+                    }
+                }
+                "+" => lhs.wrapping_add(rhs),
+                "-" => lhs.wrapping_sub(rhs),
+                "*" => lhs.wrapping_mul(rhs),
+                "/" | "%" => {
+                    if rhs == 0 {
+                        self.errors.push(
+                            Diagnostic::error(Code::Integer, "division by zero")
+                                .at(span, "the right-hand side is 0")
+                                .help("check the divisor"),
+                        );
+                        0
+                    } else if op == "/" {
+                        lhs / rhs
+                    } else {
+                        lhs % rhs
+                    }
+                }
+                _ => lhs,
+            };
+        }
+        Some(lhs)
+    }
+
+    fn unary(&mut self, depth: u32) -> PResult<u64> {
+        if depth > 200 {
+            self.errors.push(
+                Diagnostic::error(Code::Syntax, "expression nested too deeply")
+                    .at(self.tok.span, "here")
+                    .help("split the expression"),
+            );
+            return None;
+        }
+        match self.tok.tok {
+            Tok::Char(b'-') => {
+                self.bump();
+                Some(self.unary(depth + 1)?.wrapping_neg())
+            }
+            Tok::Char(b'~') => {
+                self.bump();
+                Some(!self.unary(depth + 1)?)
+            }
+            Tok::Char(b'!') => {
+                self.bump();
+                Some(u64::from(self.unary(depth + 1)? == 0))
+            }
+            _ => {
+                let (v, _) = self.integer_prim_depth(depth)?;
+                Some(v)
+            }
+        }
+    }
+
+    fn integer_prim_depth(&mut self, depth: u32) -> PResult<(u64, Span)> {
+        if self.is_char(b'(') {
+            let start = self.bump().span;
+            let v = self.expr(depth + 1)?;
+            let end = self.expect_char(b')')?;
+            return Some((v, start.to(end)));
+        }
+        self.integer_prim()
+    }
+}

@@ -1,0 +1,131 @@
+//! The whole front half: read -> lex/parse (or TOML) -> dtc checks -> semantic checks.
+
+use std::path::{Path, PathBuf};
+
+use crate::bindings::Bindings;
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::model::Tree;
+use crate::passes::{self, Ctx};
+use crate::source::SourceMap;
+
+/// Where to find includes and bindings.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Extra directories searched by `/include/` (after the including file's directory).
+    pub include_dirs: Vec<PathBuf>,
+    /// Directories of user binding files (`*.toml`).
+    pub bindings_dirs: Vec<PathBuf>,
+    /// Individual user binding files.
+    pub binding_files: Vec<PathBuf>,
+    /// Only run dtc's checks (what `rtio-dt` needs for canonical output), not bindings.
+    pub dtc_only: bool,
+}
+
+/// A parsed and checked devicetree.
+#[derive(Debug)]
+pub struct Checked {
+    /// The tree, with references resolved and phandles assigned.
+    pub tree: Tree,
+    /// Every file read.
+    pub sources: SourceMap,
+    /// Paths of every file read (input, includes, binding files and directories).
+    pub files_read: Vec<PathBuf>,
+    /// The bindings the tree was checked against.
+    pub bindings: Bindings,
+}
+
+fn fail(list: Vec<Diagnostic>, sources: SourceMap, files_read: Vec<PathBuf>) -> Diagnostics {
+    Diagnostics {
+        list,
+        sources,
+        files_read,
+    }
+}
+
+/// Reads, parses and checks `path` (DTS, or TOML if it ends in `.toml`).
+///
+/// # Errors
+/// Every problem found, with the sources to render them.
+pub fn load_file(path: &Path, opts: &Options) -> Result<Checked, Diagnostics> {
+    let mut sources = SourceMap::new();
+    let files_read = vec![path.to_path_buf()];
+    let text = match std::fs::read(path) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) => {
+            let d = Diagnostic::error(Code::Io, format!("cannot read `{}`: {e}", path.display()))
+                .help(
+                    "check the path (relative paths are relative to the package root in build.rs)",
+                );
+            return Err(fail(vec![d], sources, files_read));
+        }
+    };
+    let is_toml = path.extension().is_some_and(|e| e == "toml");
+    let id = sources.add(path, text);
+    check(sources, id, is_toml, files_read, opts)
+}
+
+/// Parses and checks in-memory text named `name` (includes resolve relative to `name`).
+///
+/// # Errors
+/// Every problem found, with the sources to render them.
+pub fn load_str(name: &str, text: &str, opts: &Options) -> Result<Checked, Diagnostics> {
+    let mut sources = SourceMap::new();
+    let id = sources.add(name, text.to_string());
+    check(sources, id, name.ends_with(".toml"), Vec::new(), opts)
+}
+
+fn check(
+    mut sources: SourceMap,
+    id: crate::source::FileId,
+    is_toml: bool,
+    mut files_read: Vec<PathBuf>,
+    opts: &Options,
+) -> Result<Checked, Diagnostics> {
+    let mut diags = Vec::new();
+    let tree = if is_toml {
+        let text = sources.text(id).to_string();
+        crate::toml_front::parse(id, &text, &mut diags)
+    } else {
+        crate::parser::parse(
+            &mut sources,
+            &mut diags,
+            &mut files_read,
+            id,
+            opts.include_dirs.clone(),
+        )
+    };
+    let Some(mut tree) = tree else {
+        return Err(fail(diags, sources, files_read));
+    };
+    if !diags.is_empty() {
+        return Err(fail(diags, sources, files_read));
+    }
+    if !passes::run_dtc_checks(&mut tree, &mut diags) {
+        return Err(fail(diags, sources, files_read));
+    }
+    let mut bindings = Bindings::builtin();
+    if !opts.dtc_only {
+        for d in &opts.bindings_dirs {
+            bindings.load_dir(d, &mut sources, &mut files_read, &mut diags);
+        }
+        for f in &opts.binding_files {
+            bindings.load_file(f, &mut sources, &mut files_read, &mut diags);
+        }
+        if !diags.is_empty() {
+            return Err(fail(diags, sources, files_read));
+        }
+        let ctx = Ctx {
+            sources: &sources,
+            bindings: &bindings,
+        };
+        if !passes::run_semantic_checks(&tree, &ctx, &mut diags) {
+            return Err(fail(diags, sources, files_read));
+        }
+    }
+    Ok(Checked {
+        tree,
+        sources,
+        files_read,
+        bindings,
+    })
+}
