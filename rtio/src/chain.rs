@@ -1,0 +1,557 @@
+//! Building entries: one, a chain, or a transaction, acquired all or nothing (S10).
+//!
+//! ```
+//! use rtio::{caps, Dev, Iodev, IodevApi, Request, Rtio, Storage, Token};
+//! # struct Regs;
+//! # impl IodevApi for Regs {
+//! #     fn submit(&'static self, mut t: Token) {
+//! #         let n = match t.request() { Request::Read(b) => { b.fill(0x19); b.len() }
+//! #                                     Request::Write(d) => d.len(), _ => 0 };
+//! #         t.ok(n)
+//! #     }
+//! # }
+//! # static REGS: Regs = Regs;
+//! # static IODEV: Iodev = Iodev::new(&REGS);
+//! struct Tmp105;
+//! impl caps::Kind for Tmp105 { const NAME: &'static str = "tmp105"; }
+//! impl caps::Read for Tmp105 {}
+//! impl caps::Write for Tmp105 {}
+//! const SENSOR: Dev<Tmp105> = Dev::new(&IODEV);
+//!
+//! static STORAGE: Storage<4, 4> = Storage::new();
+//! static RTIO: Rtio = Rtio::new(&STORAGE);
+//! static mut RX: [u8; 2] = [0; 2];
+//!
+//! let ctx = RTIO.claim().unwrap();
+//! // Write the register pointer, then read two bytes: one chain, acquired as a whole.
+//! let rx: &'static mut [u8; 2] = unsafe { &mut *core::ptr::addr_of_mut!(RX) };
+//! ctx.chain::<2>()
+//!     .unwrap()
+//!     .tiny_write(SENSOR, &[0x00])
+//!     .read(SENSOR, rx)
+//!     .userdata(1)
+//!     .prepare()
+//!     .unwrap();
+//! ctx.submit(2).unwrap();
+//! let _pointer_written = ctx.try_consume().unwrap();
+//! let read = ctx.try_consume().unwrap();
+//! assert_eq!(read.buffer().data(), Some(&[0x19, 0x19][..]));
+//! ```
+
+use crate::caps;
+use crate::context::{Context, OpHandle};
+use crate::iodev::{Dev, Iodev};
+use crate::sqe::{
+    BufPayload, CallbackFn, CallbackPayload, ConfigPayload, Flags, Op, Payload, Priority, Sqe,
+    TinyPayload, TxRxPayload, TINY_MAX,
+};
+use crate::time::{Duration, Instant};
+use crate::Error;
+use portable_atomic::Ordering;
+
+/// How the entry being added links to the one before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Chained,
+    Transaction,
+}
+
+/// A chain of exactly `N` entries under construction. Entries are added in order; each
+/// starts after the previous completed (S4), or joins its bus transaction after
+/// [`Chain::transaction`] (S5). Dropping an unprepared chain returns its slots (S10).
+///
+/// Builder mistakes (a tiny write over [`TINY_MAX`] bytes, a pool read without a pool, a
+/// transaction across iodevs, ...) are recorded and reported by [`Chain::prepare`], which
+/// then returns every slot. `rtio-macros` rejects them at compile time instead.
+#[must_use = "a chain does nothing until it is prepared and submitted"]
+pub struct Chain<'c, const N: usize> {
+    ctx: &'c Context,
+    idx: [u16; N],
+    gens: [u16; N],
+    len: usize,
+    link: Link,
+    err: Option<Error>,
+    prepared: bool,
+}
+
+impl<const N: usize> core::fmt::Debug for Chain<'_, N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Chain")
+            .field("capacity", &N)
+            .field("len", &self.len)
+            .field("err", &self.err)
+            .finish()
+    }
+}
+
+/// Handles of a prepared chain, for cancel and signal (S7, S15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainHandle<const N: usize> {
+    handles: [OpHandle; N],
+}
+
+impl<const N: usize> ChainHandle<N> {
+    /// The first entry: cancelling it cancels the whole chain.
+    pub fn head(&self) -> OpHandle {
+        self.handles[0]
+    }
+    /// Entry `i`.
+    pub fn get(&self, i: usize) -> Option<OpHandle> {
+        self.handles.get(i).copied()
+    }
+    /// All entries.
+    pub fn handles(&self) -> &[OpHandle; N] {
+        &self.handles
+    }
+}
+
+impl Context {
+    /// Acquires `N` entries as a whole, or nothing (S9, S10).
+    ///
+    /// # Errors
+    /// [`Error::QueueFull`] at once when `N` entries or `N` completion slots are not free.
+    pub fn chain<const N: usize>(&self) -> Result<Chain<'_, N>, Error> {
+        const { assert!(N > 0, "rule: an empty chain is not allowed") };
+        let mut idx = [0u16; N];
+        self.alloc_slots(&mut idx)?;
+        let mut gens = [0u16; N];
+        for (g, &i) in gens.iter_mut().zip(idx.iter()) {
+            *g = self.rtio.slots[i as usize].gen();
+        }
+        Ok(Chain {
+            ctx: self,
+            idx,
+            gens,
+            len: 0,
+            link: Link::Chained,
+            err: None,
+            prepared: false,
+        })
+    }
+
+    /// Acquires one entry.
+    ///
+    /// # Errors
+    /// [`Error::QueueFull`] when no entry or completion slot is free (S9).
+    pub fn acquire(&self) -> Result<Chain<'_, 1>, Error> {
+        self.chain::<1>()
+    }
+}
+
+impl<'c, const N: usize> Chain<'c, N> {
+    fn sqe(&mut self, i: usize) -> &mut Sqe {
+        let idx = self.idx[i];
+        // SAFETY: the builder owns its acquired, unprepared slots exclusively.
+        unsafe { &mut *self.ctx.rtio.slots[idx as usize].sqe_ptr() }
+    }
+
+    fn fail(mut self, e: Error) -> Self {
+        self.err.get_or_insert(e);
+        self
+    }
+
+    fn push(
+        mut self,
+        op: Op,
+        iodev: Option<&'static Iodev>,
+        flags: Flags,
+        payload: Payload,
+    ) -> Self {
+        if self.err.is_some() {
+            return self;
+        }
+        if self.len == N {
+            return self.fail(Error::InvalidChain);
+        }
+        let i = self.len;
+        if i > 0 {
+            let link = self.link;
+            let prev_iodev = self.sqe(i - 1).iodev;
+            if link == Link::Transaction && (iodev.is_none() || !same(prev_iodev, iodev)) {
+                // S5: all members target the head's iodev.
+                return self.fail(Error::InvalidChain);
+            }
+            let (next, next_gen) = (self.idx[i], self.gens[i]);
+            let prev = self.sqe(i - 1);
+            prev.flags.insert(match link {
+                Link::Chained => Flags::CHAINED,
+                Link::Transaction => Flags::TRANSACTION,
+            });
+            prev.next = next;
+            prev.next_gen = next_gen;
+        }
+        let s = self.sqe(i);
+        s.op = op;
+        s.iodev = iodev;
+        s.flags = flags;
+        s.payload = payload;
+        self.len += 1;
+        self.link = Link::Chained;
+        self
+    }
+
+    /// NOP: completes `Ok(0)`, with or without an iodev.
+    pub fn nop(self) -> Self {
+        self.push(Op::Nop, None, Flags::empty(), Payload { none: () })
+    }
+
+    /// READ into a `'static` buffer, handed back in the completion (S3).
+    pub fn read<K: caps::Read>(self, dev: Dev<K>, buf: &'static mut [u8]) -> Self {
+        let p = Payload {
+            buf: BufPayload {
+                ptr: buf.as_mut_ptr(),
+                len: buf.len(),
+                pool_min: 0,
+                pool_range: 0,
+            },
+        };
+        self.push(Op::Read, Some(dev.iodev()), Flags::empty(), p)
+    }
+
+    /// READ into a pool buffer of at least `min` and preferably `preferred` bytes (S11).
+    pub fn read_pool<K: caps::Read>(self, dev: Dev<K>, min: usize, preferred: usize) -> Self {
+        if self.ctx.rtio.pool.is_none() {
+            return self.fail(Error::NoPool);
+        }
+        let p = Payload {
+            buf: BufPayload {
+                ptr: core::ptr::null_mut(),
+                len: preferred.max(min),
+                pool_min: min.max(1) as u32,
+                pool_range: 0,
+            },
+        };
+        self.push(Op::Read, Some(dev.iodev()), Flags::MEMPOOL, p)
+    }
+
+    /// Multishot READ into pool buffers: one completion per shot until cancelled (S2, S7).
+    /// It must be the only entry of its chain.
+    pub fn read_multishot<K: caps::Stream>(
+        self,
+        dev: Dev<K>,
+        min: usize,
+        preferred: usize,
+    ) -> Self {
+        if N != 1 {
+            return self.fail(Error::InvalidChain);
+        }
+        let mut s = self.read_pool(dev, min, preferred);
+        if s.err.is_none() {
+            s.sqe(0).flags.insert(Flags::MULTISHOT);
+        }
+        s
+    }
+
+    /// WRITE a `'static` buffer, handed back in the completion (S3).
+    pub fn write<K: caps::Write>(self, dev: Dev<K>, buf: &'static [u8]) -> Self {
+        let p = Payload {
+            buf: BufPayload {
+                ptr: buf.as_ptr() as *mut u8,
+                len: buf.len(),
+                pool_min: 0,
+                pool_range: 0,
+            },
+        };
+        self.push(Op::Write, Some(dev.iodev()), Flags::empty(), p)
+    }
+
+    /// TINY_WRITE: copies up to [`TINY_MAX`] bytes into the entry itself.
+    pub fn tiny_write<K: caps::Write>(self, dev: Dev<K>, data: &[u8]) -> Self {
+        if data.len() > TINY_MAX {
+            return self.fail(Error::InvalidArgument);
+        }
+        let mut t = TinyPayload {
+            len: data.len() as u8,
+            data: [0; TINY_MAX],
+        };
+        t.data[..data.len()].copy_from_slice(data);
+        self.push(
+            Op::TinyWrite,
+            Some(dev.iodev()),
+            Flags::empty(),
+            Payload { tiny: t },
+        )
+    }
+
+    /// TRANSCEIVE: writes `tx` while reading into `rx`; both come back (S3).
+    pub fn transceive<K: caps::Transceive>(
+        self,
+        dev: Dev<K>,
+        tx: &'static [u8],
+        rx: &'static mut [u8],
+    ) -> Self {
+        let p = Payload {
+            txrx: TxRxPayload {
+                tx: tx.as_ptr(),
+                tx_len: tx.len(),
+                rx: rx.as_mut_ptr(),
+                rx_len: rx.len(),
+            },
+        };
+        self.push(Op::Transceive, Some(dev.iodev()), Flags::empty(), p)
+    }
+
+    /// CALLBACK: calls `f(previous result, arg)` (S4); its return value is its result.
+    pub fn callback(self, f: CallbackFn, arg: usize) -> Self {
+        self.push(
+            Op::Callback,
+            None,
+            Flags::empty(),
+            Payload {
+                callback: CallbackPayload { f, arg },
+            },
+        )
+    }
+
+    /// DELAY: completes `d` after it starts (S8).
+    pub fn delay(self, d: Duration) -> Self {
+        let mut s = self.push(Op::Delay, None, Flags::empty(), Payload { none: () });
+        if s.err.is_none() {
+            let i = s.len - 1;
+            s.sqe(i).set_time(Op::Delay, d);
+        }
+        s
+    }
+
+    /// DELAY until an absolute instant (S8): equal deadlines complete in submission order.
+    pub fn delay_until(self, at: Instant) -> Self {
+        let mut s = self.push(Op::Delay, None, Flags::empty(), Payload { none: () });
+        if s.err.is_none() {
+            let i = s.len - 1;
+            s.sqe(i).set_deadline(at);
+        }
+        s
+    }
+
+    /// LINK_TIMEOUT: bounds the entry before it to `d` (S8). If it fires first, that entry
+    /// completes `TimedOut` and the rest of the chain is cancelled.
+    pub fn link_timeout(self, d: Duration) -> Self {
+        if self.len == 0 {
+            return self.fail(Error::InvalidChain);
+        }
+        let mut s = self.push(Op::LinkTimeout, None, Flags::empty(), Payload { none: () });
+        if s.err.is_none() {
+            let i = s.len - 1;
+            s.sqe(i).set_time(Op::LinkTimeout, d);
+        }
+        s
+    }
+
+    /// AWAIT: completes when [`crate::Rtio::signal`] is called with its handle (S15).
+    pub fn await_signal(self) -> Self {
+        self.push(
+            Op::Await,
+            None,
+            Flags::empty(),
+            Payload {
+                await_: crate::sqe::AwaitPayload { resume: None },
+            },
+        )
+    }
+
+    /// AWAIT aimed at an iodev: holds the iodev (and its bus) until signalled (S15).
+    pub fn await_on<K: caps::Kind>(self, dev: Dev<K>) -> Self {
+        self.push(
+            Op::Await,
+            Some(dev.iodev()),
+            Flags::empty(),
+            Payload {
+                await_: crate::sqe::AwaitPayload { resume: None },
+            },
+        )
+    }
+
+    /// I2C only: set the bus speed.
+    pub fn i2c_configure<K: caps::I2c>(self, dev: Dev<K>, hz: u32) -> Self {
+        self.push(
+            Op::I2cConfigure,
+            Some(dev.iodev()),
+            Flags::empty(),
+            Payload {
+                config: ConfigPayload { hz, mode: 0 },
+            },
+        )
+    }
+
+    /// I2C only: recover a stuck bus.
+    pub fn i2c_recover<K: caps::I2c>(self, dev: Dev<K>) -> Self {
+        self.push(
+            Op::I2cRecover,
+            Some(dev.iodev()),
+            Flags::empty(),
+            Payload { none: () },
+        )
+    }
+
+    /// SPI only: set clock and mode.
+    pub fn spi_configure<K: caps::Spi>(self, dev: Dev<K>, hz: u32, mode: u8) -> Self {
+        if mode > 3 {
+            return self.fail(Error::InvalidArgument);
+        }
+        self.push(
+            Op::SpiConfigure,
+            Some(dev.iodev()),
+            Flags::empty(),
+            Payload {
+                config: ConfigPayload { hz, mode },
+            },
+        )
+    }
+
+    fn last(&mut self) -> Option<&mut Sqe> {
+        if self.err.is_some() || self.len == 0 {
+            return None;
+        }
+        let i = self.len - 1;
+        Some(self.sqe(i))
+    }
+
+    /// Sets the userdata of the last entry added.
+    pub fn userdata(mut self, u: usize) -> Self {
+        if let Some(s) = self.last() {
+            s.userdata = u;
+        }
+        self
+    }
+
+    /// Sets the priority of the last entry added (S12).
+    pub fn priority(mut self, p: Priority) -> Self {
+        if let Some(s) = self.last() {
+            s.prio = p;
+        }
+        self
+    }
+
+    /// The last entry posts no completion (S2). Refused on entries that own a buffer that must
+    /// come back (S3).
+    pub fn no_response(mut self) -> Self {
+        let owns = self.last().map(|s| s.has_buf() || s.op == Op::Transceive);
+        match owns {
+            Some(true) => self.fail(Error::InvalidArgument),
+            Some(false) => {
+                if let Some(s) = self.last() {
+                    s.flags.insert(Flags::NO_RESPONSE);
+                }
+                self
+            }
+            None => self,
+        }
+    }
+
+    /// The link after the last entry survives its failure: the next entry runs anyway (S4).
+    pub fn hardlink(mut self) -> Self {
+        if let Some(s) = self.last() {
+            s.flags.insert(Flags::HARDLINK);
+        }
+        self
+    }
+
+    /// The next entry joins the last one's bus transaction (S5): same iodev, one CQE each.
+    pub fn transaction(mut self) -> Self {
+        self.link = Link::Transaction;
+        self
+    }
+
+    fn validate(&mut self) -> Result<(), Error> {
+        if let Some(e) = self.err {
+            return Err(e);
+        }
+        if self.len != N {
+            return Err(Error::InvalidChain);
+        }
+        if self.link == Link::Transaction {
+            return Err(Error::InvalidChain); // a transaction link with nothing after it
+        }
+        for i in 0..N {
+            let s = self.sqe(i);
+            let (op, flags) = (s.op, s.flags);
+            if op == Op::LinkTimeout && i == 0 {
+                return Err(Error::InvalidChain);
+            }
+            if op == Op::LinkTimeout {
+                let prev = self.sqe(i - 1);
+                if matches!(prev.op, Op::LinkTimeout) || prev.flags.contains(Flags::TRANSACTION) {
+                    return Err(Error::InvalidChain);
+                }
+            }
+            if flags.contains(Flags::MULTISHOT) && N != 1 {
+                return Err(Error::InvalidChain);
+            }
+        }
+        Ok(())
+    }
+
+    /// Finishes the chain: it is now prepared, and starts at the next [`Context::submit`]
+    /// (S1). Returns handles for cancel and signal.
+    ///
+    /// # Errors
+    /// The first builder mistake, or [`Error::InvalidChain`] when fewer than `N` entries were
+    /// added or the links are malformed; every slot is returned.
+    pub fn prepare(mut self) -> Result<ChainHandle<N>, Error> {
+        self.validate()?;
+        let mut handles = [OpHandle { idx: 0, gen: 0 }; N];
+        for (i, h) in handles.iter_mut().enumerate() {
+            *h = OpHandle {
+                idx: self.idx[i],
+                gen: self.gens[i],
+            };
+        }
+        self.prepared = true;
+        self.ctx.push_pending(self.idx[0]);
+        Ok(ChainHandle { handles })
+    }
+
+    /// Prepares and dispatches at once (`prepare` then `submit(0)`).
+    ///
+    /// # Errors
+    /// As [`Chain::prepare`].
+    pub fn submit(self) -> Result<ChainHandle<N>, Error> {
+        let ctx = self.ctx;
+        let h = self.prepare()?;
+        ctx.submit(0)?;
+        Ok(h)
+    }
+
+    /// Marks every entry KEPT (results stay in the slots for a future or scope), prepares
+    /// and dispatches. Used by [`crate::future`] and [`crate::scope`].
+    pub(crate) fn dispatch_kept(mut self) -> Result<([u16; N], [u16; N]), Error> {
+        self.validate()?;
+        for i in 0..N {
+            self.sqe(i).flags.insert(Flags::KEPT);
+        }
+        self.prepared = true;
+        let (idx, gens) = (self.idx, self.gens);
+        let rtio = self.ctx.rtio;
+        crate::executor::submit_chain(rtio, idx[0]);
+        Ok((idx, gens))
+    }
+
+    pub(crate) fn context(&self) -> &'c Context {
+        self.ctx
+    }
+}
+
+impl<const N: usize> Drop for Chain<'_, N> {
+    fn drop(&mut self) {
+        if !self.prepared {
+            // S10: an unprepared chain returns its entries.
+            for &i in &self.idx {
+                debug_assert_eq!(
+                    self.ctx.rtio.slots[i as usize]
+                        .state
+                        .load(Ordering::Relaxed)
+                        & crate::context::STATE_MASK,
+                    crate::context::PREPARED
+                );
+            }
+            self.ctx.release_unprepared(&self.idx);
+        }
+    }
+}
+
+fn same(a: Option<&'static Iodev>, b: Option<&'static Iodev>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => core::ptr::eq(a, b),
+        _ => false,
+    }
+}

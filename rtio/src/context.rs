@@ -1,0 +1,942 @@
+//! The context: static storage for entries and completions, and its owner side.
+//!
+//! A context is two statics: [`Storage`] (the entry slots and the completion ring, sized by
+//! const generics) and [`Rtio`] (indices and counters over that storage). `rtio-macros`'
+//! `#[rtio_define]` writes both; by hand:
+//!
+//! ```
+//! use rtio::{Rtio, Storage};
+//! static STORAGE: Storage<8, 8> = Storage::new();
+//! static RTIO: Rtio = Rtio::new(&STORAGE);
+//!
+//! let ctx = RTIO.claim().expect("one owner at a time");
+//! let h = ctx.acquire().unwrap().nop().userdata(7).prepare().unwrap();
+//! ctx.submit(1).unwrap();                       // S1: dispatches, waits for 1 completion
+//! let c = ctx.try_consume().unwrap();
+//! assert_eq!((c.result(), c.userdata()), (Ok(0), 7));
+//! # let _ = h;
+//! ```
+//!
+//! # Slots
+//!
+//! Each entry lives in a slot from acquire until its terminal completion is consumed. A slot's
+//! `state` word holds its generation (high 16 bits) and its state and event bits (low 16):
+//!
+//! ```text
+//!  FREE --acquire--> PREPARED --submit--> QUEUED --predecessor done--> INFLIGHT --> DONE
+//!    ^                  |                    |                                      |
+//!    |                  +----- cancel -------+-----------> DONE (Canceled) ---------+
+//!    +------------------------ consume (generation + 1) ----------------------------+
+//! ```
+//!
+//! * The owner writes the entry while FREE/PREPARED; from QUEUED on, the executor and the
+//!   token holder own it; once DONE it is the owner's again.
+//! * QUEUED -> INFLIGHT and -> DONE transitions are compare-and-swap on the whole word, so a
+//!   stale successor link (older generation) or a cancelled entry is never started.
+
+use crate::cqe::{Buffer, Completion, CqeFlags};
+use crate::iodev::{Iodev, Req};
+use crate::pool::{BlockRange, Mempool, PoolBuf};
+use crate::ring::{CqeCell, Ring};
+use crate::sqe::{Flags, Op, Priority, Sqe, NONE};
+use crate::time::{Clock, Duration, Instant};
+use crate::wait::Wait;
+use crate::{executor, Error};
+use atomic_waker::AtomicWaker;
+use core::cell::{Cell, UnsafeCell};
+use core::marker::PhantomData;
+use core::ptr::addr_of;
+use critical_section::Mutex;
+use portable_atomic::{AtomicBool, AtomicU32, Ordering};
+
+pub(crate) const FREE: u32 = 0;
+pub(crate) const PREPARED: u32 = 1;
+pub(crate) const QUEUED: u32 = 2;
+pub(crate) const INFLIGHT: u32 = 3;
+pub(crate) const DONE: u32 = 4;
+pub(crate) const STATE_MASK: u32 = 0x7;
+/// Cancellation requested.
+pub(crate) const CANCEL: u32 = 0x08;
+/// A LINK_TIMEOUT fired for this entry: Canceled becomes TimedOut.
+pub(crate) const TIMEOUT: u32 = 0x10;
+/// AWAIT: the signal arrived.
+pub(crate) const SIGNALED: u32 = 0x20;
+/// AWAIT: the executor or the iodev reached it.
+pub(crate) const ARMED: u32 = 0x40;
+/// LINK_TIMEOUT: fired.
+pub(crate) const FIRED: u32 = 0x80;
+/// KEPT entries: the waiting future or scope went away; the completer frees the slot.
+pub(crate) const ORPHAN: u32 = 0x100;
+
+/// One entry slot.
+#[derive(Debug)]
+pub struct Slot {
+    pub(crate) sqe: UnsafeCell<Sqe>,
+    /// Generation << 16 | event bits | state.
+    pub(crate) state: AtomicU32,
+    /// Owner lists (free, pending, scope) and the returned stack.
+    pub(crate) onext: UnsafeCell<u16>,
+    /// Result of a KEPT entry.
+    pub(crate) result: UnsafeCell<i32>,
+    /// Iodev queue link, owned by whoever holds the token.
+    pub(crate) link: UnsafeCell<Option<RawToken>>,
+}
+
+impl Slot {
+    const EMPTY: Slot = Slot {
+        sqe: UnsafeCell::new(Sqe::EMPTY),
+        state: AtomicU32::new(FREE),
+        onext: UnsafeCell::new(NONE),
+        result: UnsafeCell::new(0),
+        link: UnsafeCell::new(None),
+    };
+    pub(crate) fn sqe_ptr(&self) -> *mut Sqe {
+        self.sqe.get()
+    }
+    pub(crate) fn gen(&self) -> u16 {
+        (self.state.load(Ordering::Acquire) >> 16) as u16
+    }
+}
+
+/// Static storage of a context: `SQ` entry slots and `CQ` completion cells.
+///
+/// `CQ` must be at least `SQ`: every acquired entry reserves one completion cell (S9).
+pub struct Storage<const SQ: usize, const CQ: usize> {
+    slots: [Slot; SQ],
+    cells: [CqeCell; CQ],
+}
+
+// SAFETY: the slots and cells are only reached through the `Rtio` built over them, which
+// coordinates all access (see the module docs and ring.rs).
+unsafe impl<const SQ: usize, const CQ: usize> Sync for Storage<SQ, CQ> {}
+
+impl<const SQ: usize, const CQ: usize> Storage<SQ, CQ> {
+    /// Empty storage.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        const {
+            assert!(SQ > 0, "a context needs at least one submission entry");
+            assert!(SQ < NONE as usize, "at most 65534 submission entries");
+            assert!(
+                CQ >= SQ,
+                "the completion side must be at least the submission side (S9)"
+            );
+            assert!(CQ < (1 << 31), "completion side too large");
+        }
+        Storage {
+            slots: [Slot::EMPTY; SQ],
+            cells: [const { CqeCell::new() }; CQ],
+        }
+    }
+}
+
+impl<const SQ: usize, const CQ: usize> core::fmt::Debug for Storage<SQ, CQ> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Storage<{SQ}, {CQ}>")
+    }
+}
+
+/// A context's shared side: what iodevs, interrupts and the owner all reach.
+///
+/// Build it in a `static` with [`Rtio::new`]; take the owner side with [`Rtio::claim`].
+pub struct Rtio {
+    pub(crate) slots: &'static [Slot],
+    pub(crate) cells: &'static [CqeCell],
+    pub(crate) ring: Ring,
+    pub(crate) pool: Option<&'static Mempool>,
+    pub(crate) clock: Option<&'static dyn Clock>,
+    claimed: AtomicBool,
+    /// Completion cells reserved (acquired entries + pending shots). Owner adds on acquire,
+    /// producers add for shots; the owner subtracts on consume, producers on NO_RESPONSE.
+    pub(crate) reserved: AtomicU32,
+    /// Completions posted, wrapping (S1).
+    pub(crate) completed: AtomicU32,
+    pub(crate) waker: AtomicWaker,
+    /// Head of the deadline-ordered timer list.
+    pub(crate) timers: Mutex<Cell<u16>>,
+    /// Slots returned by producers (NO_RESPONSE, orphans): index + 1 of a stack top.
+    pub(crate) returned: AtomicU32,
+    // Owner-only (reached through `Context`, which is unique and !Sync):
+    free_head: UnsafeCell<u16>,
+    fresh: UnsafeCell<u16>,
+    pend_head: UnsafeCell<u16>,
+    pend_tail: UnsafeCell<u16>,
+}
+
+// SAFETY: the shared fields are atomics, a critical-section mutex and a waker slot. Owner-only
+// fields are touched only through the unique `Context` (claim flag + !Sync). Slots follow the
+// ownership protocol in the module docs.
+unsafe impl Sync for Rtio {}
+
+impl core::fmt::Debug for Rtio {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Rtio")
+            .field("sq", &self.slots.len())
+            .field("cq", &self.cells.len())
+            .field("reserved", &self.reserved.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+/// A generational handle on an entry, for [`Context::cancel`] and [`Rtio::signal`] (S7).
+/// A stale handle (its entry completed and was consumed) is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OpHandle {
+    pub(crate) idx: u16,
+    pub(crate) gen: u16,
+}
+
+impl Rtio {
+    /// A context over `storage`, without pool; with the `std` feature it uses the host clock.
+    pub const fn new<const SQ: usize, const CQ: usize>(storage: &'static Storage<SQ, CQ>) -> Self {
+        Rtio {
+            slots: &storage.slots,
+            cells: &storage.cells,
+            ring: Ring::new(),
+            pool: None,
+            #[cfg(feature = "std")]
+            clock: Some(&crate::time::STD_CLOCK),
+            #[cfg(not(feature = "std"))]
+            clock: None,
+            claimed: AtomicBool::new(false),
+            reserved: AtomicU32::new(0),
+            completed: AtomicU32::new(0),
+            waker: AtomicWaker::new(),
+            timers: Mutex::new(Cell::new(NONE)),
+            returned: AtomicU32::new(0),
+            free_head: UnsafeCell::new(NONE),
+            fresh: UnsafeCell::new(0),
+            pend_head: UnsafeCell::new(NONE),
+            pend_tail: UnsafeCell::new(NONE),
+        }
+    }
+
+    /// Gives the context a memory pool for pool reads and multishot streams (S11).
+    pub const fn with_pool(mut self, pool: &'static Mempool) -> Self {
+        self.pool = Some(pool);
+        self
+    }
+
+    /// Gives the context a clock for DELAY, LINK_TIMEOUT and deadlines (S8).
+    pub const fn with_clock(mut self, clock: &'static dyn Clock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// Takes the owner side. `None` while another owner holds it.
+    pub fn claim(&'static self) -> Option<Context> {
+        self.claim_with(crate::wait::DEFAULT_WAIT)
+    }
+
+    /// Takes the owner side with a waiting strategy for its blocking calls (S14).
+    pub fn claim_with(&'static self, wait: &'static dyn Wait) -> Option<Context> {
+        self.claimed
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .ok()?;
+        Some(Context {
+            rtio: self,
+            wait,
+            _not_sync: PhantomData,
+        })
+    }
+
+    /// Number of submission slots.
+    pub fn sq_len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Signals an AWAIT entry (S15). Safe from interrupts and other threads. A signal that
+    /// comes first makes the AWAIT complete as soon as it is reached.
+    ///
+    /// # Errors
+    /// [`Error::Stale`] if the handle no longer names a live entry.
+    pub fn signal(&'static self, h: OpHandle) -> Result<(), Error> {
+        executor::signal(self, h)
+    }
+
+    /// Runs due timers (DELAY, LINK_TIMEOUT). Call from a clock's alarm interrupt; the
+    /// owner's waits call it too.
+    pub fn on_alarm(&'static self) {
+        executor::process_timers(self);
+    }
+
+    /// The context's clock time, if it has a clock.
+    pub fn now(&self) -> Option<Instant> {
+        self.clock.map(|c| c.now())
+    }
+
+    /// Completion cells currently reserved (acquired entries not yet consumed, plus pending
+    /// shots).
+    pub fn reserved(&self) -> usize {
+        self.reserved.load(Ordering::Acquire) as usize
+    }
+
+    /// The memory pool, if any.
+    pub fn pool(&self) -> Option<&'static Mempool> {
+        self.pool
+    }
+
+    /// Reserves `n` completion cells (S9); fails at once when they are not there.
+    pub(crate) fn reserve(&self, n: u32) -> bool {
+        let cap = self.cells.len() as u32;
+        self.reserved
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| {
+                (r + n <= cap).then_some(r + n)
+            })
+            .is_ok()
+    }
+
+    pub(crate) fn unreserve(&self, n: u32) {
+        // Release: pairs with `reserve`'s Acquire, ordering our cell hand-back before the
+        // next producer's claim.
+        self.reserved.fetch_sub(n, Ordering::Release);
+    }
+
+    /// Pushes a finished slot onto the returned stack (any context).
+    pub(crate) fn push_returned(&self, idx: u16) {
+        let slot = &self.slots[idx as usize];
+        let mut head = self.returned.load(Ordering::Relaxed);
+        loop {
+            // SAFETY: the slot is DONE and ours until the CAS publishes it to the owner.
+            unsafe { *slot.onext.get() = if head == 0 { NONE } else { (head - 1) as u16 } };
+            // Release: publishes `onext`; pairs with the owner's Acquire swap.
+            match self.returned.compare_exchange_weak(
+                head,
+                idx as u32 + 1,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(h) => head = h,
+            }
+        }
+    }
+}
+
+/// Raw (index-based) view of a slot in flight: what tokens, queue links and the executor use.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawToken {
+    pub rtio: &'static Rtio,
+    pub idx: u16,
+}
+
+impl PartialEq for RawToken {
+    fn eq(&self, o: &Self) -> bool {
+        core::ptr::eq(self.rtio, o.rtio) && self.idx == o.idx
+    }
+}
+
+impl RawToken {
+    pub(crate) fn slot(&self) -> &'static Slot {
+        &self.rtio.slots[self.idx as usize]
+    }
+    fn sqe(&self) -> *mut Sqe {
+        self.slot().sqe_ptr()
+    }
+    pub(crate) fn gen(&self) -> u16 {
+        self.slot().gen()
+    }
+    pub(crate) fn op(&self) -> Op {
+        // SAFETY: header fields are immutable while the entry is in flight.
+        unsafe { (*self.sqe()).op }
+    }
+    pub(crate) fn priority(&self) -> Priority {
+        // SAFETY: as in `op`.
+        unsafe { (*self.sqe()).prio }
+    }
+    pub(crate) fn flags(&self) -> Flags {
+        // SAFETY: as in `op`.
+        unsafe { (*self.sqe()).flags }
+    }
+    pub(crate) fn iodev(&self) -> Option<&'static Iodev> {
+        // SAFETY: as in `op`.
+        unsafe { (*self.sqe()).iodev }
+    }
+    pub(crate) fn cancel_requested(&self) -> bool {
+        self.slot().state.load(Ordering::Acquire) & CANCEL != 0
+    }
+    pub(crate) fn link(&self) -> Option<RawToken> {
+        // SAFETY: the link is read only by the queue that holds the token, under its lock.
+        unsafe { *self.slot().link.get() }
+    }
+    pub(crate) fn set_link(&self, l: Option<RawToken>) {
+        // SAFETY: as in `link`.
+        unsafe { *self.slot().link.get() = l }
+    }
+
+    /// Indices of the transaction members starting at this (head) entry.
+    pub(crate) fn members(&self) -> Members {
+        Members {
+            rtio: self.rtio,
+            cur: self.idx,
+            done: false,
+        }
+    }
+
+    /// The request of entry `idx` (the head or a member).
+    ///
+    /// # Safety
+    /// The caller owns entry `idx` exclusively (it holds its token) for the returned lifetime.
+    pub(crate) unsafe fn request<'a>(&self, idx: u16) -> Req<'a> {
+        let sqe = self.rtio.slots[idx as usize].sqe_ptr();
+        // SAFETY: exclusive ownership (precondition); the buffers were handed over as
+        // 'static slices when the entry was prepared.
+        unsafe {
+            let s = &*sqe;
+            match s.op {
+                Op::Nop => Req::Nop,
+                Op::Read if s.flags.contains(Flags::MEMPOOL) => {
+                    let b = s.buf().unwrap_or_else(|| unreachable_buf());
+                    let range = BlockRange::unpack(b.pool_range);
+                    match (range.is_none(), self.rtio.pool) {
+                        (false, Some(pool)) => Req::Read(
+                            &mut pool.bytes_mut(range)
+                                [..b.len.min(range.count() * pool.block_size())],
+                        ),
+                        _ => Req::ReadPool {
+                            min: b.pool_min as usize,
+                            preferred: b.len,
+                        },
+                    }
+                }
+                Op::Read => {
+                    let b = s.buf().unwrap_or_else(|| unreachable_buf());
+                    Req::Read(core::slice::from_raw_parts_mut(b.ptr, b.len))
+                }
+                Op::Write => {
+                    let b = s.buf().unwrap_or_else(|| unreachable_buf());
+                    Req::Write(core::slice::from_raw_parts(b.ptr, b.len))
+                }
+                Op::TinyWrite => {
+                    let t = s.tiny().unwrap_or_else(|| unreachable_buf());
+                    Req::Write(&*core::ptr::slice_from_raw_parts(
+                        t.data.as_ptr(),
+                        t.len as usize,
+                    ))
+                }
+                Op::Transceive => {
+                    let t = s.txrx().unwrap_or_else(|| unreachable_buf());
+                    Req::Transceive {
+                        tx: core::slice::from_raw_parts(t.tx, t.tx_len),
+                        rx: core::slice::from_raw_parts_mut(t.rx, t.rx_len),
+                    }
+                }
+                Op::Await => Req::Await,
+                Op::I2cConfigure => Req::I2cConfigure {
+                    hz: s.config().map_or(0, |c| c.hz),
+                },
+                Op::I2cRecover => Req::I2cRecover,
+                Op::SpiConfigure => {
+                    let c = s.config().unwrap_or_else(|| unreachable_buf());
+                    Req::SpiConfigure {
+                        hz: c.hz,
+                        mode: c.mode,
+                    }
+                }
+                Op::Callback | Op::Delay | Op::LinkTimeout => Req::Nop,
+            }
+        }
+    }
+
+    pub(crate) fn pool_buf(&mut self) -> Result<&mut [u8], Error> {
+        let pool = self.rtio.pool.ok_or(Error::NoPool)?;
+        // SAFETY: the token holder owns the entry exclusively.
+        let s = unsafe { &mut *self.sqe() };
+        if !s.flags.contains(Flags::MEMPOOL) {
+            return Err(Error::NoPool);
+        }
+        let b = s.buf_mut().ok_or(Error::NoPool)?;
+        let mut range = BlockRange::unpack(b.pool_range);
+        if range.is_none() {
+            range = pool
+                .alloc(b.pool_min as usize, b.len)
+                .ok_or(Error::NoMemory)?;
+            b.pool_range = range.pack();
+        }
+        // SAFETY: the range was allocated for this entry and only the token reaches it.
+        Ok(unsafe { pool.bytes_mut(range) })
+    }
+}
+
+#[cold]
+fn unreachable_buf<T>() -> T {
+    // The builders always store the payload that matches the op; reaching this is a bug in
+    // rtio itself, not in user input.
+    panic!("rtio: entry payload does not match its op")
+}
+
+/// Iterator over transaction member indices.
+pub(crate) struct Members {
+    rtio: &'static Rtio,
+    cur: u16,
+    done: bool,
+}
+
+impl Iterator for Members {
+    type Item = u16;
+    fn next(&mut self) -> Option<u16> {
+        if self.done {
+            return None;
+        }
+        let idx = self.cur;
+        // SAFETY: header fields of in-flight entries are immutable.
+        let s = unsafe { &*self.rtio.slots[idx as usize].sqe_ptr() };
+        if s.flags.contains(Flags::TRANSACTION) && s.next != NONE {
+            self.cur = s.next;
+        } else {
+            self.done = true;
+        }
+        Some(idx)
+    }
+}
+
+/// The owner side of a context: acquires, submits, consumes, cancels (S1-S14).
+///
+/// There is one at a time per context ([`Rtio::claim`]); it is `Send` but not `Sync`, so one
+/// task or thread uses it. Dropping it gives the context back to be claimed again.
+pub struct Context {
+    pub(crate) rtio: &'static Rtio,
+    pub(crate) wait: &'static dyn Wait,
+    _not_sync: PhantomData<Cell<()>>,
+}
+
+impl core::fmt::Debug for Context {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Context").field("rtio", self.rtio).finish()
+    }
+}
+
+impl Drop for Context {
+    fn drop(&mut self) {
+        self.rtio.claimed.store(false, Ordering::Release);
+    }
+}
+
+impl Context {
+    /// The shared side.
+    pub fn rtio(&self) -> &'static Rtio {
+        self.rtio
+    }
+
+    /// Takes `n` free slots and `n` completion reservations, all or nothing (S9, S10).
+    pub(crate) fn alloc_slots(&self, out: &mut [u16]) -> Result<(), Error> {
+        let n = out.len();
+        let r = self.rtio;
+        if n == 0 {
+            return Ok(());
+        }
+        if !r.reserve(n as u32) {
+            return Err(Error::QueueFull);
+        }
+        // SAFETY (all owner-only cells below): `&self` is the unique owner.
+        unsafe {
+            if self.free_len_at_least(n).is_none() {
+                self.take_returned();
+                if self.free_len_at_least(n).is_none() {
+                    r.unreserve(n as u32);
+                    return Err(Error::QueueFull);
+                }
+            }
+            for o in out.iter_mut() {
+                let fresh = *r.fresh.get();
+                let idx = if *r.free_head.get() != NONE {
+                    let h = *r.free_head.get();
+                    *r.free_head.get() = *r.slots[h as usize].onext.get();
+                    h
+                } else {
+                    *r.fresh.get() = fresh + 1;
+                    fresh
+                };
+                let slot = &r.slots[idx as usize];
+                let gen = slot.state.load(Ordering::Relaxed) & !0xFFFF;
+                slot.state.store(gen | PREPARED, Ordering::Relaxed);
+                *slot.sqe.get() = Sqe::EMPTY;
+                *slot.onext.get() = NONE;
+                *o = idx;
+            }
+        }
+        Ok(())
+    }
+
+    /// # Safety
+    /// Owner only.
+    unsafe fn free_len_at_least(&self, n: usize) -> Option<()> {
+        let r = self.rtio;
+        // SAFETY: owner-only fields (precondition).
+        unsafe {
+            let fresh = r.slots.len() - *r.fresh.get() as usize;
+            if fresh >= n {
+                return Some(());
+            }
+            let mut count = fresh;
+            let mut cur = *r.free_head.get();
+            while cur != NONE && count < n {
+                count += 1;
+                cur = *r.slots[cur as usize].onext.get();
+            }
+            (count >= n).then_some(())
+        }
+    }
+
+    /// Moves slots that producers returned (NO_RESPONSE, orphans) to the free list.
+    ///
+    /// # Safety
+    /// Owner only.
+    unsafe fn take_returned(&self) {
+        // Acquire: pairs with `push_returned`'s Release.
+        let top = self.rtio.returned.swap(0, Ordering::Acquire);
+        let mut cur = if top == 0 { NONE } else { (top - 1) as u16 };
+        while cur != NONE {
+            // SAFETY: the stack is ours after the swap.
+            let next = unsafe { *self.rtio.slots[cur as usize].onext.get() };
+            // SAFETY: owner only (precondition).
+            unsafe { self.free_slot(cur) };
+            cur = next;
+        }
+    }
+
+    /// Returns a slot to the free list with a new generation.
+    ///
+    /// # Safety
+    /// Owner only; the slot is not referenced by anyone else.
+    pub(crate) unsafe fn free_slot(&self, idx: u16) {
+        let r = self.rtio;
+        let slot = &r.slots[idx as usize];
+        let gen = (slot.state.load(Ordering::Relaxed) >> 16).wrapping_add(1) & 0xFFFF;
+        slot.state.store(gen << 16 | FREE, Ordering::Release);
+        // SAFETY: owner-only list (precondition).
+        unsafe {
+            *slot.onext.get() = *r.free_head.get();
+            *r.free_head.get() = idx;
+        }
+    }
+
+    /// Releases slots acquired but never prepared (builder dropped or failed) (S10).
+    pub(crate) fn release_unprepared(&self, idx: &[u16]) {
+        for &i in idx {
+            // SAFETY: the builder owned these slots; nothing else references them.
+            unsafe { self.free_slot(i) };
+        }
+        self.rtio.unreserve(idx.len() as u32);
+    }
+
+    /// Appends a prepared chain head to the pending list.
+    pub(crate) fn push_pending(&self, head: u16) {
+        let r = self.rtio;
+        // SAFETY: owner-only fields.
+        unsafe {
+            *r.slots[head as usize].onext.get() = NONE;
+            let tail = *r.pend_tail.get();
+            if tail == NONE {
+                *r.pend_head.get() = head;
+            } else {
+                *r.slots[tail as usize].onext.get() = head;
+            }
+            *r.pend_tail.get() = head;
+        }
+    }
+
+    /// Removes `head` from the pending list, if there.
+    fn unlink_pending(&self, head: u16) {
+        let r = self.rtio;
+        // SAFETY: owner-only fields.
+        unsafe {
+            let mut prev = NONE;
+            let mut cur = *r.pend_head.get();
+            while cur != NONE {
+                let next = *r.slots[cur as usize].onext.get();
+                if cur == head {
+                    if prev == NONE {
+                        *r.pend_head.get() = next;
+                    } else {
+                        *r.slots[prev as usize].onext.get() = next;
+                    }
+                    if *r.pend_tail.get() == cur {
+                        *r.pend_tail.get() = prev;
+                    }
+                    return;
+                }
+                prev = cur;
+                cur = next;
+            }
+        }
+    }
+
+    /// Dispatches every prepared entry (the heads of prepared chains).
+    pub(crate) fn dispatch_pending(&self) {
+        let r = self.rtio;
+        // SAFETY: owner-only fields; the list is detached before dispatching, so completions
+        // that free slots cannot disturb the walk (we read `onext` before dispatching).
+        let mut cur = unsafe {
+            let h = *r.pend_head.get();
+            *r.pend_head.get() = NONE;
+            *r.pend_tail.get() = NONE;
+            h
+        };
+        while cur != NONE {
+            // SAFETY: owner-only link, read before the head is dispatched.
+            let next = unsafe { *r.slots[cur as usize].onext.get() };
+            executor::submit_chain(r, cur);
+            cur = next;
+        }
+    }
+
+    /// S1: dispatches every prepared entry, then waits until `n` completions have been posted
+    /// since the call (`n = 0` returns at once).
+    ///
+    /// # Errors
+    /// Only from the wait strategy; see [`Context::submit_timeout`] for a bounded wait.
+    pub fn submit(&self, n: usize) -> Result<(), Error> {
+        self.submit_until(n, None)
+    }
+
+    /// S1 with a deadline: like [`Context::submit`], but gives up after `timeout` with
+    /// [`Error::TimedOut`]. The entries stay submitted.
+    ///
+    /// # Errors
+    /// [`Error::TimedOut`]; [`Error::NoClock`] if the context has no clock.
+    pub fn submit_timeout(&self, n: usize, timeout: Duration) -> Result<(), Error> {
+        let clock = self.rtio.clock.ok_or(Error::NoClock)?;
+        self.submit_until(n, Some(clock.now() + timeout))
+    }
+
+    fn submit_until(&self, n: usize, deadline: Option<Instant>) -> Result<(), Error> {
+        let start = self.rtio.completed.load(Ordering::Acquire);
+        self.dispatch_pending();
+        if n == 0 {
+            return Ok(());
+        }
+        let done = || {
+            self.rtio
+                .completed
+                .load(Ordering::Acquire)
+                .wrapping_sub(start) as usize
+                >= n
+        };
+        self.block_until(done, deadline)
+    }
+
+    /// Blocks with the context's wait strategy until `cond` holds or `deadline` passes,
+    /// running due timers meanwhile.
+    pub(crate) fn block_until(
+        &self,
+        mut cond: impl FnMut() -> bool,
+        deadline: Option<Instant>,
+    ) -> Result<(), Error> {
+        let r = self.rtio;
+        loop {
+            executor::process_timers(r);
+            if cond() {
+                return Ok(());
+            }
+            let now = r.clock.map(|c| c.now());
+            if let (Some(d), Some(now)) = (deadline, now) {
+                if now >= d {
+                    return Err(Error::TimedOut);
+                }
+            }
+            self.wait.register(&r.waker);
+            if cond() {
+                return Ok(());
+            }
+            let next_timer = executor::next_deadline(r);
+            let until = match (deadline, next_timer) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            self.wait.block(until, r.clock);
+        }
+    }
+
+    /// Takes the next completion, if one is ready (S14, polling). Its queue slot is released;
+    /// its buffer comes with it (S3).
+    pub fn try_consume(&self) -> Option<Completion> {
+        let r = self.rtio;
+        // SAFETY: the owner is the ring's single consumer.
+        let raw = unsafe { r.ring.pop(r.cells) }?;
+        let slot = &r.slots[raw.slot as usize];
+        let sqe = slot.sqe_ptr();
+        // SAFETY: `userdata` is immutable after prepare and not otherwise referenced here.
+        let userdata = unsafe { addr_of!((*sqe).userdata).read() };
+        let flags = CqeFlags::from_bits(raw.flags);
+        let result = crate::error::decode(raw.result);
+        let buffer = if flags.contains(CqeFlags::MORE) {
+            self.pool_buffer(raw.pool, result)
+        } else {
+            // SAFETY: terminal completion: the entry is DONE and the owner's again.
+            let b = unsafe { self.take_buffer(raw.slot, raw.pool, result) };
+            // SAFETY: owner; nothing references the slot any more.
+            unsafe { self.free_slot(raw.slot) };
+            b
+        };
+        r.unreserve(1);
+        Some(Completion {
+            result,
+            userdata,
+            flags,
+            buffer,
+        })
+    }
+
+    fn pool_buffer(&self, packed: u32, result: Result<usize, Error>) -> Buffer {
+        let range = BlockRange::unpack(packed);
+        match (range.is_none(), self.rtio.pool) {
+            // SAFETY: the completion handed this range over to us.
+            (false, Some(pool)) => Buffer::Pool(unsafe {
+                PoolBuf::from_raw(pool, range, *result.as_ref().unwrap_or(&0))
+            }),
+            _ => Buffer::None,
+        }
+    }
+
+    /// Takes the buffer out of a DONE entry.
+    ///
+    /// # Safety
+    /// Owner only; the entry is DONE (terminal) and not referenced elsewhere.
+    pub(crate) unsafe fn take_buffer(
+        &self,
+        idx: u16,
+        pool: u32,
+        result: Result<usize, Error>,
+    ) -> Buffer {
+        // SAFETY: precondition.
+        let s = unsafe { &mut *self.rtio.slots[idx as usize].sqe_ptr() };
+        if s.flags.contains(Flags::MEMPOOL) {
+            let packed = if pool != 0 {
+                pool
+            } else {
+                s.buf().map_or(0, |b| b.pool_range)
+            };
+            if let Some(b) = s.buf_mut() {
+                b.pool_range = 0;
+            }
+            return self.pool_buffer(packed, result);
+        }
+        // SAFETY: the builders stored 'static slices whose ownership the entry holds; the
+        // terminal completion hands them back exactly once (the slot is freed right after).
+        unsafe {
+            match s.op {
+                Op::Read => s.buf().map_or(Buffer::None, |b| {
+                    Buffer::Mut(core::slice::from_raw_parts_mut(b.ptr, b.len))
+                }),
+                Op::Write => s.buf().map_or(Buffer::None, |b| {
+                    Buffer::Ref(core::slice::from_raw_parts(b.ptr, b.len))
+                }),
+                Op::Transceive => s.txrx().map_or(Buffer::None, |t| Buffer::Pair {
+                    tx: core::slice::from_raw_parts(t.tx, t.tx_len),
+                    rx: core::slice::from_raw_parts_mut(t.rx, t.rx_len),
+                }),
+                _ => Buffer::None,
+            }
+        }
+    }
+
+    /// Blocks until a completion is ready and takes it (S14).
+    pub fn consume(&self) -> Completion {
+        loop {
+            let mut got = None;
+            let _ = self.block_until(
+                || {
+                    got = self.try_consume();
+                    got.is_some()
+                },
+                None,
+            );
+            if let Some(c) = got {
+                return c;
+            }
+        }
+    }
+
+    /// Like [`Context::consume`], but gives up after `timeout`.
+    ///
+    /// # Errors
+    /// [`Error::TimedOut`]; [`Error::NoClock`] without a clock.
+    pub fn consume_timeout(&self, timeout: Duration) -> Result<Completion, Error> {
+        let clock = self.rtio.clock.ok_or(Error::NoClock)?;
+        let deadline = clock.now() + timeout;
+        let mut got = None;
+        self.block_until(
+            || {
+                got = self.try_consume();
+                got.is_some()
+            },
+            Some(deadline),
+        )?;
+        got.ok_or(Error::TimedOut)
+    }
+
+    /// Whether a completion is ready.
+    pub fn has_completion(&self) -> bool {
+        // SAFETY: the owner is the single consumer.
+        unsafe { self.rtio.ring.ready(self.rtio.cells) }
+    }
+
+    /// Cancels an entry (S7). Not yet dispatched: it and the rest of its chain complete with
+    /// `Canceled` now. In flight: the iodev's cancel hook may abort it; a multishot entry
+    /// stops re-arming. Already complete: nothing happens.
+    ///
+    /// # Errors
+    /// [`Error::Stale`] if the handle no longer names a live entry; nothing is touched.
+    pub fn cancel(&self, h: OpHandle) -> Result<(), Error> {
+        let r = self.rtio;
+        let slot = r.slots.get(h.idx as usize).ok_or(Error::Stale)?;
+        let st = slot.state.load(Ordering::Acquire);
+        if (st >> 16) as u16 != h.gen || st & STATE_MASK == FREE {
+            return Err(Error::Stale);
+        }
+        match st & STATE_MASK {
+            PREPARED => {
+                self.unlink_pending(h.idx);
+                executor::cancel_chain(r, h.idx, h.gen, PREPARED);
+                Ok(())
+            }
+            QUEUED => {
+                executor::cancel_chain(r, h.idx, h.gen, QUEUED);
+                Ok(())
+            }
+            INFLIGHT => {
+                executor::cancel_inflight(r, h.idx, h.gen);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Drops every prepared but unsubmitted entry without completions (their slots and
+    /// reservations come back; 'static buffers they held are simply no longer referenced).
+    pub fn drop_all(&self) {
+        let r = self.rtio;
+        // SAFETY: owner-only list.
+        let mut cur = unsafe {
+            let h = *r.pend_head.get();
+            *r.pend_head.get() = NONE;
+            *r.pend_tail.get() = NONE;
+            h
+        };
+        while cur != NONE {
+            // SAFETY: owner-only.
+            let next_head = unsafe { *r.slots[cur as usize].onext.get() };
+            let mut m = cur;
+            let mut n = 0;
+            while m != NONE {
+                // SAFETY: prepared entries are the owner's.
+                let s = unsafe { &*r.slots[m as usize].sqe_ptr() };
+                let next =
+                    if s.flags.contains(Flags::CHAINED) || s.flags.contains(Flags::TRANSACTION) {
+                        s.next
+                    } else {
+                        NONE
+                    };
+                if r.slots[m as usize].state.load(Ordering::Acquire) & STATE_MASK == PREPARED {
+                    // SAFETY: owner; never dispatched.
+                    unsafe { self.free_slot(m) };
+                    n += 1;
+                }
+                m = next;
+            }
+            r.unreserve(n);
+            cur = next_head;
+        }
+    }
+}

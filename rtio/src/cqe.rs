@@ -1,0 +1,125 @@
+//! Completions: what the owner gets back for each entry (S2, S3).
+
+use crate::pool::PoolBuf;
+use crate::Error;
+
+/// Flags of a completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct CqeFlags(u8);
+
+impl CqeFlags {
+    /// More completions of this multishot entry will follow (S2).
+    pub const MORE: CqeFlags = CqeFlags(1);
+    /// The completion carries a pool buffer (S11).
+    pub const POOL: CqeFlags = CqeFlags(2);
+
+    /// Whether every flag of `other` is set.
+    pub const fn contains(self, other: CqeFlags) -> bool {
+        self.0 & other.0 == other.0
+    }
+    pub(crate) const fn from_bits(b: u8) -> Self {
+        CqeFlags(b)
+    }
+    pub(crate) const fn bits(self) -> u8 {
+        self.0
+    }
+}
+
+/// A buffer handed back by a completion: every buffer given to an entry comes back in its
+/// terminal completion, on success, failure and cancellation alike (S3).
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub enum Buffer {
+    /// The entry had no buffer (NOP, CALLBACK, DELAY, TINY_WRITE, ...).
+    #[default]
+    None,
+    /// The buffer of a WRITE.
+    Ref(&'static [u8]),
+    /// The buffer of a READ.
+    Mut(&'static mut [u8]),
+    /// The two buffers of a TRANSCEIVE.
+    Pair {
+        /// What was written.
+        tx: &'static [u8],
+        /// What was read.
+        rx: &'static mut [u8],
+    },
+    /// A pool buffer (pool reads and multishot shots); freed when dropped (S11).
+    Pool(PoolBuf),
+}
+
+impl Buffer {
+    /// The bytes a read produced, if the buffer is readable data: the READ buffer, the
+    /// TRANSCEIVE receive buffer, or the pool buffer.
+    pub fn data(&self) -> Option<&[u8]> {
+        match self {
+            Buffer::Mut(b) => Some(b),
+            Buffer::Pair { rx, .. } => Some(rx),
+            Buffer::Pool(p) => Some(p),
+            Buffer::Ref(b) => Some(b),
+            Buffer::None => None,
+        }
+    }
+}
+
+/// One completion (S2): the result, the caller's userdata, flags and the returned buffer.
+///
+/// Taking a completion releases its queue slot; dropping it releases its pool buffer.
+#[derive(Debug)]
+pub struct Completion {
+    pub(crate) result: Result<usize, Error>,
+    pub(crate) userdata: usize,
+    pub(crate) flags: CqeFlags,
+    pub(crate) buffer: Buffer,
+}
+
+impl Completion {
+    /// `Ok(n)` with the byte count (or op-specific value), or the error.
+    pub fn result(&self) -> Result<usize, Error> {
+        self.result
+    }
+    /// The userdata given when the entry was prepared.
+    pub fn userdata(&self) -> usize {
+        self.userdata
+    }
+    /// The completion's flags.
+    pub fn flags(&self) -> CqeFlags {
+        self.flags
+    }
+    /// Whether more completions of this multishot entry follow.
+    pub fn more(&self) -> bool {
+        self.flags.contains(CqeFlags::MORE)
+    }
+    /// The returned buffer.
+    pub fn buffer(&self) -> &Buffer {
+        &self.buffer
+    }
+    /// Takes the returned buffer out of the completion.
+    pub fn take_buffer(&mut self) -> Buffer {
+        core::mem::take(&mut self.buffer)
+    }
+    /// Splits the completion into its result and buffer.
+    pub fn into_parts(self) -> (Result<usize, Error>, Buffer) {
+        (self.result, self.buffer)
+    }
+}
+
+/// The raw completion entry as it travels through the ring: 16 bytes on 32-bit targets.
+///
+/// Exposed for the size pin and for tools; applications use [`Completion`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub struct Cqe {
+    /// Result: byte count, or a negative [`Error::code`].
+    pub result: i32,
+    /// The entry's userdata.
+    pub userdata: usize,
+    /// Slot index of the entry in its context.
+    pub slot: u16,
+    /// [`CqeFlags`] bits.
+    pub flags: u8,
+    /// Reserved.
+    pub reserved: u8,
+    /// Pool block range: first block << 16 | count.
+    pub pool: u32,
+}

@@ -1,0 +1,192 @@
+//! Errors of operations and of the context itself.
+
+use core::fmt;
+
+/// Why an operation, or a call on the context, did not succeed.
+///
+/// Operation errors travel through completion entries as small negative codes
+/// ([`Error::code`] / [`Error::from_code`]), so they stay `Copy` and fit the 16-byte CQE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Error {
+    /// The operation was cancelled, or a predecessor in its chain failed (S4, S7).
+    Canceled,
+    /// A LINK_TIMEOUT or a deadline expired first (S8).
+    TimedOut,
+    /// The device did not acknowledge (I2C address or data NACK).
+    Nack,
+    /// A bus-level fault: arbitration lost, framing, a stuck line.
+    Bus,
+    /// The device had to drop data (FIFO overrun).
+    Overrun,
+    /// No memory-pool block (or not enough contiguous blocks) was free.
+    NoMemory,
+    /// The iodev does not implement this operation.
+    NotSupported,
+    /// An argument was invalid (a buffer too small, a bad configuration value).
+    InvalidArgument,
+    /// No submission entry or no completion slot is free right now (S9). Nothing was taken.
+    QueueFull,
+    /// A cancel or signal handle no longer names a live operation (S7).
+    Stale,
+    /// The chain or transaction is malformed (for example, a transaction member on another
+    /// iodev, or a LINK_TIMEOUT with no operation before it).
+    InvalidChain,
+    /// The iodev dropped the operation's token without completing it.
+    Dropped,
+    /// The context was built without a memory pool, but the operation asks for pool buffers.
+    NoPool,
+    /// The context was built without a clock, but the operation needs time.
+    NoClock,
+    /// A device-specific error code.
+    Device(u8),
+}
+
+/// A coarse classification of [`Error`], in the spirit of `embedded_hal::i2c::ErrorKind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// Cancelled or timed out: the operation did not run to completion.
+    Aborted,
+    /// The device or the bus reported a fault.
+    Device,
+    /// Resources (queue slots, pool blocks) were exhausted.
+    Resources,
+    /// The request itself was wrong.
+    Usage,
+}
+
+impl Error {
+    /// The coarse kind of this error.
+    pub const fn kind(self) -> ErrorKind {
+        match self {
+            Error::Canceled | Error::TimedOut | Error::Dropped => ErrorKind::Aborted,
+            Error::Nack | Error::Bus | Error::Overrun | Error::Device(_) => ErrorKind::Device,
+            Error::NoMemory | Error::QueueFull => ErrorKind::Resources,
+            Error::NotSupported
+            | Error::InvalidArgument
+            | Error::Stale
+            | Error::InvalidChain
+            | Error::NoPool
+            | Error::NoClock => ErrorKind::Usage,
+        }
+    }
+
+    /// The negative code this error travels as inside a completion entry.
+    pub const fn code(self) -> i32 {
+        match self {
+            Error::Canceled => -1,
+            Error::TimedOut => -2,
+            Error::Nack => -3,
+            Error::Bus => -4,
+            Error::Overrun => -5,
+            Error::NoMemory => -6,
+            Error::NotSupported => -7,
+            Error::InvalidArgument => -8,
+            Error::QueueFull => -9,
+            Error::Stale => -10,
+            Error::InvalidChain => -11,
+            Error::Dropped => -12,
+            Error::NoPool => -13,
+            Error::NoClock => -14,
+            Error::Device(c) => -256 - c as i32,
+        }
+    }
+
+    /// The error a negative completion code stands for (unknown codes map to `Device`).
+    pub const fn from_code(code: i32) -> Error {
+        match code {
+            -1 => Error::Canceled,
+            -2 => Error::TimedOut,
+            -3 => Error::Nack,
+            -4 => Error::Bus,
+            -5 => Error::Overrun,
+            -6 => Error::NoMemory,
+            -7 => Error::NotSupported,
+            -8 => Error::InvalidArgument,
+            -9 => Error::QueueFull,
+            -10 => Error::Stale,
+            -11 => Error::InvalidChain,
+            -12 => Error::Dropped,
+            -13 => Error::NoPool,
+            -14 => Error::NoClock,
+            c if c <= -256 && c > -512 => Error::Device((-c - 256) as u8),
+            _ => Error::Device(255),
+        }
+    }
+}
+
+/// Encodes an operation result as the `i32` a completion entry carries.
+pub(crate) fn encode(res: Result<usize, Error>) -> i32 {
+    match res {
+        Ok(n) => n.min(i32::MAX as usize) as i32,
+        Err(e) => e.code(),
+    }
+}
+
+/// Decodes the `i32` of a completion entry.
+pub(crate) fn decode(raw: i32) -> Result<usize, Error> {
+    if raw >= 0 {
+        Ok(raw as usize)
+    } else {
+        Err(Error::from_code(raw))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            Error::Canceled => "operation cancelled",
+            Error::TimedOut => "operation timed out",
+            Error::Nack => "device did not acknowledge (NACK)",
+            Error::Bus => "bus error",
+            Error::Overrun => "device overrun: data was dropped",
+            Error::NoMemory => "no memory-pool blocks free",
+            Error::NotSupported => "operation not supported by the iodev",
+            Error::InvalidArgument => "invalid argument",
+            Error::QueueFull => "no submission entry or completion slot free",
+            Error::Stale => "stale handle: the operation is gone",
+            Error::InvalidChain => "invalid chain or transaction",
+            Error::Dropped => "iodev dropped the operation without completing it",
+            Error::NoPool => "the context has no memory pool",
+            Error::NoClock => "the context has no clock",
+            Error::Device(c) => return write!(f, "device error {c}"),
+        };
+        f.write_str(s)
+    }
+}
+
+impl core::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        let all = [
+            Error::Canceled,
+            Error::TimedOut,
+            Error::Nack,
+            Error::Bus,
+            Error::Overrun,
+            Error::NoMemory,
+            Error::NotSupported,
+            Error::InvalidArgument,
+            Error::QueueFull,
+            Error::Stale,
+            Error::InvalidChain,
+            Error::Dropped,
+            Error::NoPool,
+            Error::NoClock,
+            Error::Device(0),
+            Error::Device(255),
+        ];
+        for e in all {
+            assert!(e.code() < 0);
+            assert_eq!(Error::from_code(e.code()), e);
+            assert_eq!(decode(encode(Err(e))), Err(e));
+        }
+        assert_eq!(decode(encode(Ok(42))), Ok(42));
+    }
+}

@@ -1,0 +1,683 @@
+//! The executor: walks chains and transactions, posts completions (S2-S8, S13, S15).
+//!
+//! It runs in place, in whatever context calls it: the owner's `submit`, or the interrupt
+//! handler (or thread) that completes an operation. Nothing here allocates or blocks; loops
+//! are bounded by the number of slots.
+
+use crate::context::OpHandle;
+use crate::context::{
+    RawToken, Rtio, ARMED, CANCEL, DONE, FIRED, INFLIGHT, ORPHAN, PREPARED, QUEUED, SIGNALED,
+    STATE_MASK, TIMEOUT,
+};
+use crate::cqe::CqeFlags;
+use crate::error::{decode, encode};
+use crate::iodev::{Shot, Token};
+use crate::pool::BlockRange;
+use crate::ring::Raw;
+use crate::sqe::{Flags, Op, ResumeFn, Sqe, NONE};
+use crate::time::Instant;
+use crate::Error;
+use portable_atomic::Ordering;
+
+fn sqe(r: &Rtio, idx: u16) -> *mut Sqe {
+    r.slots[idx as usize].sqe_ptr()
+}
+
+/// Owner side of submit: makes a prepared chain QUEUED and starts its head.
+pub(crate) fn submit_chain(r: &'static Rtio, head: u16) {
+    let mut cur = head;
+    let mut head_gen = 0;
+    while cur != NONE {
+        let slot = &r.slots[cur as usize];
+        let mut gen = 0;
+        let ok = slot
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                gen = s >> 16;
+                (s & STATE_MASK == PREPARED).then_some(s & !STATE_MASK | QUEUED)
+            })
+            .is_ok();
+        if cur == head {
+            head_gen = gen as u16;
+            if !ok {
+                return;
+            }
+        }
+        // SAFETY: prepared entries are the owner's (we are the owner here).
+        let s = unsafe { &*sqe(r, cur) };
+        cur = if s.flags.contains(Flags::CHAINED) || s.flags.contains(Flags::TRANSACTION) {
+            s.next
+        } else {
+            NONE
+        };
+    }
+    start(r, head, head_gen, Ok(0));
+}
+
+/// Starts entry `idx` (generation `gen`) if it is still QUEUED, then keeps starting
+/// successors that complete in place.
+fn start(r: &'static Rtio, idx: u16, gen: u16, carry: Result<usize, Error>) {
+    let mut next = Some((idx, gen, carry));
+    while let Some((i, g, carry)) = next.take() {
+        let slot = &r.slots[i as usize];
+        let started = slot
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                ((s >> 16) as u16 == g && s & STATE_MASK == QUEUED)
+                    .then_some(s & !STATE_MASK | INFLIGHT)
+            });
+        if started.is_err() {
+            return; // cancelled, or a stale link
+        }
+        next = execute(r, i, carry);
+    }
+}
+
+/// Runs an INFLIGHT entry. Returns the successor to start when it completed in place.
+fn execute(
+    r: &'static Rtio,
+    idx: u16,
+    carry: Result<usize, Error>,
+) -> Option<(u16, u16, Result<usize, Error>)> {
+    // SAFETY: the entry is INFLIGHT and the executor owns it until it hands a token out.
+    let s = unsafe { &mut *sqe(r, idx) };
+    if let Err(e) = carry {
+        s.carry = (-e.code()).min(255) as u8;
+    }
+    arm_link_timeout(r, idx);
+    match s.op {
+        Op::Nop => finish(r, idx, Ok(0)),
+        Op::Callback => {
+            let cb = s.callback()?;
+            let prev = if s.carry != 0 {
+                Err(Error::from_code(-(s.carry as i32)))
+            } else {
+                carry
+            };
+            let res = (cb.f)(prev, cb.arg);
+            finish(r, idx, res)
+        }
+        Op::Delay => {
+            let Some(clock) = r.clock else {
+                return finish(r, idx, Err(Error::NoClock));
+            };
+            let t = s.time_mut()?;
+            if !t.absolute {
+                t.at = (clock.now() + crate::time::Duration::from_micros(t.at)).as_micros();
+                t.absolute = true;
+            }
+            insert_timer(r, idx);
+            None
+        }
+        Op::LinkTimeout => {
+            // Reached on its own: its operation already completed (or it heads a chain,
+            // which prepare refuses). It has nothing left to bound.
+            finish(r, idx, Ok(0))
+        }
+        Op::Await if s.iodev.is_none() => {
+            let old = r.slots[idx as usize]
+                .state
+                .fetch_or(ARMED, Ordering::AcqRel);
+            if old & CANCEL != 0 {
+                finish(r, idx, Err(Error::Canceled))
+            } else if old & SIGNALED != 0 {
+                finish(r, idx, Ok(0))
+            } else {
+                None
+            }
+        }
+        _ => match s.iodev {
+            Some(dev) => {
+                dev.submit(Token::from_raw(RawToken { rtio: r, idx }));
+                None
+            }
+            None => finish(r, idx, Err(Error::NotSupported)),
+        },
+    }
+}
+
+/// The entry after the transaction that starts at `idx`, with the link flags of its last
+/// member.
+fn successor(r: &Rtio, idx: u16) -> (u16, Flags, u16) {
+    let mut cur = idx;
+    loop {
+        // SAFETY: header fields of in-flight entries are immutable.
+        let s = unsafe { &*sqe(r, cur) };
+        if s.flags.contains(Flags::TRANSACTION) && s.next != NONE {
+            cur = s.next;
+            continue;
+        }
+        return if s.flags.contains(Flags::CHAINED) {
+            (s.next, s.flags, s.next_gen)
+        } else {
+            (NONE, s.flags, 0)
+        };
+    }
+}
+
+/// Arms the LINK_TIMEOUT that follows `idx`, if any.
+fn arm_link_timeout(r: &'static Rtio, idx: u16) {
+    let (lt, _, lt_gen) = successor(r, idx);
+    if lt == NONE {
+        return;
+    }
+    // SAFETY: header read; the LT entry is QUEUED and owned by the chain.
+    if unsafe { (*sqe(r, lt)).op } != Op::LinkTimeout {
+        return;
+    }
+    let Some(clock) = r.clock else { return };
+    let slot = &r.slots[lt as usize];
+    let ok = slot
+        .state
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+            ((s >> 16) as u16 == lt_gen && s & STATE_MASK == QUEUED)
+                .then_some(s & !STATE_MASK | INFLIGHT)
+        });
+    if ok.is_err() {
+        return;
+    }
+    // SAFETY: we just made the LT entry INFLIGHT; the executor owns it.
+    let s = unsafe { &mut *sqe(r, lt) };
+    if let Some(t) = s.time_mut() {
+        t.at = (clock.now() + crate::time::Duration::from_micros(t.at)).as_micros();
+        t.absolute = true;
+        t.target = idx;
+    }
+    insert_timer(r, lt);
+}
+
+/// Completes a token's entry and runs what follows.
+pub(crate) fn complete(t: RawToken, res: Result<usize, Error>) {
+    if let Some((i, g, c)) = finish(t.rtio, t.idx, res) {
+        start(t.rtio, i, g, c);
+    }
+}
+
+/// Posts the terminal completions of the transaction at `idx` and decides the successor
+/// (S4, S5, S8). Returns the successor to start.
+fn finish(
+    r: &'static Rtio,
+    idx: u16,
+    mut res: Result<usize, Error>,
+) -> Option<(u16, u16, Result<usize, Error>)> {
+    let slot = &r.slots[idx as usize];
+    if res == Err(Error::Canceled) && slot.state.load(Ordering::Acquire) & TIMEOUT != 0 {
+        res = Err(Error::TimedOut);
+    }
+    // Read everything we need before posting: a posted entry may be consumed and reused.
+    let (mut succ, link_flags, mut succ_gen) = successor(r, idx);
+    // SAFETY: header read.
+    let carry_code = unsafe { (*sqe(r, idx)).carry };
+    // Transaction members, in order (S5).
+    let mut cur = idx;
+    let mut first = true;
+    loop {
+        // SAFETY: header read before posting.
+        let s = unsafe { &*sqe(r, cur) };
+        let next = if s.flags.contains(Flags::TRANSACTION) {
+            s.next
+        } else {
+            NONE
+        };
+        let member_res = if first {
+            res
+        } else if res.is_ok() {
+            Ok(member_len(s))
+        } else {
+            Err(Error::Canceled)
+        };
+        post(r, cur, member_res);
+        first = false;
+        if next == NONE {
+            break;
+        }
+        cur = next;
+    }
+    let first_err = match (res, carry_code) {
+        (Err(e), _) => Err(e),
+        (Ok(_), c) if c != 0 => Err(Error::from_code(-(c as i32))),
+        (ok, _) => ok,
+    };
+    // LINK_TIMEOUT right after: it reports whether it fired, and is skipped over.
+    let mut flags = link_flags;
+    if succ != NONE {
+        // SAFETY: header read.
+        let is_lt = unsafe { (*sqe(r, succ)).op } == Op::LinkTimeout;
+        if is_lt {
+            let lt = succ;
+            let (after, lt_flags, after_gen) = successor(r, lt);
+            let lt_slot = &r.slots[lt as usize];
+            let st = lt_slot.state.load(Ordering::Acquire);
+            if (st >> 16) as u16 == succ_gen && st & STATE_MASK == INFLIGHT {
+                remove_timer(r, lt);
+                post(
+                    r,
+                    lt,
+                    if res == Err(Error::TimedOut) {
+                        Err(Error::TimedOut)
+                    } else {
+                        Ok(0)
+                    },
+                );
+                succ = after;
+                succ_gen = after_gen;
+                flags = lt_flags;
+            }
+        }
+    }
+    if succ == NONE {
+        return None;
+    }
+    if res.is_err() && !link_flags.contains(Flags::HARDLINK) && !flags.contains(Flags::HARDLINK) {
+        cancel_from(r, succ, succ_gen);
+        return None;
+    }
+    Some((succ, succ_gen, first_err))
+}
+
+fn member_len(s: &Sqe) -> usize {
+    if let Some(b) = s.buf() {
+        return b.len;
+    }
+    if let Some(t) = s.txrx() {
+        return t.rx_len.max(t.tx_len);
+    }
+    s.tiny().map_or(0, |t| t.len as usize)
+}
+
+/// Cancels QUEUED entries from `idx` to the end of the chain, posting `Canceled` for each.
+fn cancel_from(r: &'static Rtio, mut idx: u16, mut gen: u16) {
+    while idx != NONE {
+        let slot = &r.slots[idx as usize];
+        let taken = slot
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                let st = s & STATE_MASK;
+                ((s >> 16) as u16 == gen && (st == QUEUED || st == PREPARED))
+                    .then_some(s & !STATE_MASK | INFLIGHT)
+            });
+        if taken.is_err() {
+            return; // someone else (a cancel) already finished the rest
+        }
+        // SAFETY: header read; we own the entry now.
+        let s = unsafe { &*sqe(r, idx) };
+        let (next, next_gen) =
+            if s.flags.contains(Flags::CHAINED) || s.flags.contains(Flags::TRANSACTION) {
+                (s.next, s.next_gen)
+            } else {
+                (NONE, 0)
+            };
+        post(r, idx, Err(Error::Canceled));
+        idx = next;
+        gen = next_gen;
+    }
+}
+
+/// Owner: cancels a PREPARED or QUEUED entry and the rest of its chain (S7).
+pub(crate) fn cancel_chain(r: &'static Rtio, idx: u16, gen: u16, _state: u32) {
+    cancel_from(r, idx, gen);
+}
+
+/// Owner: asks an INFLIGHT entry to stop (S7).
+pub(crate) fn cancel_inflight(r: &'static Rtio, idx: u16, gen: u16) {
+    request_cancel(r, idx, gen, 0);
+}
+
+/// Sets CANCEL (and `extra` bits) on an INFLIGHT entry and aborts what the executor owns
+/// itself (timers, awaits); iodev entries go to the driver's hook.
+fn request_cancel(r: &'static Rtio, idx: u16, gen: u16, extra: u32) {
+    let slot = &r.slots[idx as usize];
+    let old = slot
+        .state
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+            ((s >> 16) as u16 == gen && s & STATE_MASK == INFLIGHT).then_some(s | CANCEL | extra)
+        });
+    let Ok(old) = old else { return };
+    // SAFETY: header read.
+    let s = unsafe { &*sqe(r, idx) };
+    match (s.op, s.iodev) {
+        (Op::Delay, _) => {
+            if remove_timer(r, idx) {
+                complete(RawToken { rtio: r, idx }, Err(Error::Canceled));
+            }
+        }
+        (Op::Await, None) => {
+            if old & ARMED != 0 && old & SIGNALED == 0 && old & CANCEL == 0 {
+                complete(RawToken { rtio: r, idx }, Err(Error::Canceled));
+            }
+        }
+        (Op::LinkTimeout, _) => {}
+        (_, Some(dev)) => {
+            if s.op == Op::Await && old & ARMED != 0 && old & SIGNALED == 0 {
+                // Parked in the driver (S15): the cancel takes the token back.
+                if let Some(resume) = take_resume(r, idx) {
+                    resume(Token::from_raw(RawToken { rtio: r, idx }));
+                    return;
+                }
+            }
+            dev.cancel(crate::iodev::Token::id_of(RawToken { rtio: r, idx }));
+        }
+        (_, None) => {}
+    }
+}
+
+/// Posts the terminal completion of one entry and marks it DONE.
+fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
+    let slot = &r.slots[idx as usize];
+    // SAFETY: header read; the entry is ours until posted.
+    let s = unsafe { &mut *sqe(r, idx) };
+    let flags = s.flags;
+    let pool = if flags.contains(Flags::MEMPOOL) {
+        let p = s.buf().map_or(0, |b| b.pool_range);
+        if let Some(b) = s.buf_mut() {
+            b.pool_range = 0;
+        }
+        p
+    } else {
+        0
+    };
+    if flags.contains(Flags::KEPT) {
+        // SAFETY: the waiting future or scope reads `result` only after seeing DONE.
+        unsafe { *slot.result.get() = encode(res) };
+        if pool != 0 {
+            if let Some(b) = s.buf_mut() {
+                b.pool_range = pool;
+            }
+        }
+        let old = slot
+            .state
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |st| {
+                Some(st & !STATE_MASK | DONE)
+            })
+            .unwrap_or(0);
+        if old & ORPHAN != 0 {
+            free_orphan(r, idx);
+        }
+        r.waker.wake();
+        return;
+    }
+    let _ = slot
+        .state
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |st| {
+            Some(st & !STATE_MASK | DONE)
+        });
+    if flags.contains(Flags::NO_RESPONSE) {
+        if let (Some(p), false) = (r.pool, BlockRange::unpack(pool).is_none()) {
+            p.free(BlockRange::unpack(pool));
+        }
+        r.unreserve(1);
+        r.push_returned(idx);
+        return;
+    }
+    let mut cflags = 0;
+    if pool != 0 {
+        cflags |= CqeFlags::POOL.bits();
+    }
+    // SAFETY: this entry holds one reservation (taken at acquire), used now.
+    unsafe {
+        r.ring.push(
+            r.cells,
+            Raw {
+                slot: idx,
+                flags: cflags,
+                result: encode(res),
+                pool,
+            },
+        )
+    };
+    r.completed.fetch_add(1, Ordering::Release);
+    r.waker.wake();
+}
+
+/// A KEPT entry whose future went away: free its pool buffer and return the slot.
+fn free_orphan(r: &'static Rtio, idx: u16) {
+    // SAFETY: DONE and orphaned: no one else references the entry.
+    let s = unsafe { &mut *sqe(r, idx) };
+    if let (Some(p), Some(b)) = (r.pool, s.buf_mut()) {
+        let range = BlockRange::unpack(b.pool_range);
+        if !range.is_none() {
+            p.free(range);
+            b.pool_range = 0;
+        }
+    }
+    r.unreserve(1);
+    r.push_returned(idx);
+}
+
+/// Multishot shot (S2, S7, S9).
+pub(crate) fn shot(t: RawToken, n: usize) -> Shot {
+    let r = t.rtio;
+    let slot = t.slot();
+    if slot.state.load(Ordering::Acquire) & CANCEL != 0 {
+        // Post the data we have as a shot if there is room, then the final Canceled.
+        if r.reserve(1) {
+            post_shot(r, t.idx, n);
+        } else {
+            drop_pool(r, t.idx);
+        }
+        complete(t, Err(Error::Canceled));
+        return Shot::Stopped;
+    }
+    if !r.reserve(1) {
+        return Shot::Full(Token::from_raw(t));
+    }
+    post_shot(r, t.idx, n);
+    Shot::Rearmed(Token::from_raw(t))
+}
+
+fn drop_pool(r: &'static Rtio, idx: u16) {
+    // SAFETY: the token holder owns the entry.
+    let s = unsafe { &mut *sqe(r, idx) };
+    if let (Some(p), Some(b)) = (r.pool, s.buf_mut()) {
+        let range = BlockRange::unpack(b.pool_range);
+        if !range.is_none() {
+            p.free(range);
+        }
+        b.pool_range = 0;
+    }
+}
+
+fn post_shot(r: &'static Rtio, idx: u16, n: usize) {
+    // SAFETY: the token holder owns the entry's payload.
+    let s = unsafe { &mut *sqe(r, idx) };
+    let pool = match s.buf_mut() {
+        Some(b) => {
+            let p = b.pool_range;
+            b.pool_range = 0;
+            p
+        }
+        None => 0,
+    };
+    let mut flags = CqeFlags::MORE.bits();
+    if pool != 0 {
+        flags |= CqeFlags::POOL.bits();
+    }
+    // SAFETY: `shot` took a reservation for this completion.
+    unsafe {
+        r.ring.push(
+            r.cells,
+            Raw {
+                slot: idx,
+                flags,
+                result: encode(Ok(n)),
+                pool,
+            },
+        )
+    };
+    r.completed.fetch_add(1, Ordering::Release);
+    r.waker.wake();
+}
+
+/// AWAIT reached by its iodev (S15).
+pub(crate) fn await_signal(t: RawToken, resume: ResumeFn) -> Option<RawToken> {
+    // SAFETY: the token holder owns the payload.
+    let s = unsafe { &mut *sqe(t.rtio, t.idx) };
+    if let Some(a) = s.await_mut() {
+        a.resume = Some(resume);
+    }
+    let old = t.slot().state.fetch_or(ARMED, Ordering::AcqRel);
+    if old & (SIGNALED | CANCEL) != 0 {
+        // The signal (or a cancel) came first: the driver completes it now.
+        let _ = take_resume(t.rtio, t.idx);
+        if old & SIGNALED == 0 {
+            complete(t, Err(Error::Canceled));
+            return None;
+        }
+        Some(t)
+    } else {
+        None
+    }
+}
+
+fn take_resume(r: &Rtio, idx: u16) -> Option<ResumeFn> {
+    // SAFETY: whoever wins the ARMED/SIGNALED race owns the parked token's payload.
+    let s = unsafe { &mut *sqe(r, idx) };
+    s.await_mut().and_then(|a| a.resume.take())
+}
+
+/// Signals an AWAIT entry (S15).
+pub(crate) fn signal(r: &'static Rtio, h: OpHandle) -> Result<(), Error> {
+    let slot = r.slots.get(h.idx as usize).ok_or(Error::Stale)?;
+    let old = slot
+        .state
+        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+            let st = s & STATE_MASK;
+            ((s >> 16) as u16 == h.gen && st != DONE && st != crate::context::FREE)
+                .then_some(s | SIGNALED)
+        })
+        .map_err(|_| Error::Stale)?;
+    // SAFETY: header read.
+    let s = unsafe { &*sqe(r, h.idx) };
+    if s.op != Op::Await {
+        return Err(Error::InvalidArgument);
+    }
+    if old & ARMED != 0 && old & SIGNALED == 0 && old & CANCEL == 0 {
+        let t = RawToken {
+            rtio: r,
+            idx: h.idx,
+        };
+        match take_resume(r, h.idx) {
+            Some(resume) => resume(Token::from_raw(t)),
+            None => complete(t, Ok(0)),
+        }
+    }
+    Ok(())
+}
+
+// --- timers (S8) -------------------------------------------------------------------------
+
+fn deadline_of(r: &Rtio, idx: u16) -> u64 {
+    // SAFETY: timer fields are touched only under the timer critical section.
+    unsafe { (*sqe(r, idx)).payload.time.at }
+}
+
+fn timer_next(r: &Rtio, idx: u16) -> *mut u16 {
+    // SAFETY: as above; we only form a pointer.
+    unsafe { core::ptr::addr_of_mut!((*sqe(r, idx)).payload.time.timer_next) }
+}
+
+/// Inserts a DELAY or armed LINK_TIMEOUT, after every entry with an earlier or equal
+/// deadline (equal deadlines keep submission order).
+fn insert_timer(r: &'static Rtio, idx: u16) {
+    let at = deadline_of(r, idx);
+    let new_head = critical_section::with(|cs| {
+        let head = r.timers.borrow(cs);
+        let mut prev = NONE;
+        let mut cur = head.get();
+        while cur != NONE && deadline_of(r, cur) <= at {
+            prev = cur;
+            // SAFETY: under the timer critical section.
+            cur = unsafe { *timer_next(r, cur) };
+        }
+        // SAFETY: under the timer critical section.
+        unsafe { *timer_next(r, idx) = cur };
+        if prev == NONE {
+            head.set(idx);
+            true
+        } else {
+            // SAFETY: as above.
+            unsafe { *timer_next(r, prev) = idx };
+            false
+        }
+    });
+    if new_head {
+        if let Some(c) = r.clock {
+            c.set_alarm(Instant::from_micros(at), r);
+        }
+    }
+}
+
+/// Removes a timer; `false` if it was not in the list (it fired, or never armed).
+fn remove_timer(r: &'static Rtio, idx: u16) -> bool {
+    critical_section::with(|cs| {
+        let head = r.timers.borrow(cs);
+        let mut prev = NONE;
+        let mut cur = head.get();
+        while cur != NONE {
+            // SAFETY: under the timer critical section.
+            let next = unsafe { *timer_next(r, cur) };
+            if cur == idx {
+                if prev == NONE {
+                    head.set(next);
+                } else {
+                    // SAFETY: as above.
+                    unsafe { *timer_next(r, prev) = next };
+                }
+                return true;
+            }
+            prev = cur;
+            cur = next;
+        }
+        false
+    })
+}
+
+/// The earliest timer deadline.
+pub(crate) fn next_deadline(r: &Rtio) -> Option<Instant> {
+    critical_section::with(|cs| {
+        let h = r.timers.borrow(cs).get();
+        (h != NONE).then(|| Instant::from_micros(deadline_of(r, h)))
+    })
+}
+
+/// Fires every due timer.
+pub(crate) fn process_timers(r: &'static Rtio) {
+    let Some(clock) = r.clock else { return };
+    loop {
+        let now = clock.now().as_micros();
+        let due = critical_section::with(|cs| {
+            let head = r.timers.borrow(cs);
+            let h = head.get();
+            if h != NONE && deadline_of(r, h) <= now {
+                // SAFETY: under the timer critical section.
+                head.set(unsafe { *timer_next(r, h) });
+                Some(h)
+            } else {
+                None
+            }
+        });
+        let Some(idx) = due else { break };
+        // SAFETY: header read; the timer entry is INFLIGHT and owned by the executor.
+        let s = unsafe { &*sqe(r, idx) };
+        if s.op == Op::LinkTimeout {
+            // SAFETY: payload read; we just took the timer.
+            let target = unsafe { s.payload.time.target };
+            r.slots[idx as usize]
+                .state
+                .fetch_or(FIRED, Ordering::AcqRel);
+            let tgen = r.slots[target as usize].gen();
+            request_cancel(r, target, tgen, TIMEOUT);
+        } else {
+            complete(RawToken { rtio: r, idx }, Ok(0));
+        }
+    }
+    if let Some(at) = next_deadline(r) {
+        clock.set_alarm(at, r);
+    }
+}
+
+/// Decodes a kept result (futures, scopes).
+pub(crate) fn kept_result(r: &Rtio, idx: u16) -> Result<usize, Error> {
+    // SAFETY: called after observing DONE (Acquire), which published `result`.
+    decode(unsafe { *r.slots[idx as usize].result.get() })
+}

@@ -1,0 +1,466 @@
+//! The iodev contract: how drivers receive operations and complete them.
+//!
+//! An iodev implements [`IodevApi`]. Its `submit` receives a move-only [`Token`]; completing
+//! it ([`Token::ok`], [`Token::err`], [`Token::complete`]) consumes it, so no entry can complete
+//! twice. Completion is safe from interrupt handlers: it posts the completion and dispatches
+//! the chained successor in place (S13). A token that is dropped without being completed
+//! completes its entry with [`Error::Dropped`], so nothing is lost.
+//!
+//! ```
+//! use rtio::{Iodev, IodevApi, IodevQueue, Request, Token};
+//! /// A loopback device: reads return 0xAA bytes, writes are accepted.
+//! struct Loopback { queue: IodevQueue }
+//! impl IodevApi for Loopback {
+//!     fn submit(&'static self, mut token: Token) {
+//!         // A real driver would queue the token and start the hardware; this one is instant.
+//!         let n = match token.request() {
+//!             Request::Read(buf) => { buf.fill(0xAA); buf.len() }
+//!             Request::Write(data) => data.len(),
+//!             _ => return token.err(rtio::Error::NotSupported),
+//!         };
+//!         token.ok(n);
+//!     }
+//! }
+//! static LOOPBACK: Loopback = Loopback { queue: IodevQueue::new() };
+//! static DEV: Iodev = Iodev::new(&LOOPBACK);
+//! ```
+
+use crate::context::{RawToken, Rtio};
+use crate::executor;
+use crate::sqe::{Op, Priority, ResumeFn};
+use crate::Error;
+use core::cell::RefCell;
+use core::marker::PhantomData;
+use critical_section::Mutex;
+use portable_atomic::{AtomicU32, Ordering};
+
+/// What a driver implements.
+pub trait IodevApi: Sync {
+    /// Takes an operation. The driver completes the token now or later (from an interrupt,
+    /// another thread); it may queue it first (see [`IodevQueue`]).
+    fn submit(&'static self, token: Token);
+
+    /// Asks the driver to abort an operation it holds (S7). A driver that can abort completes
+    /// that token with [`Error::Canceled`]; otherwise the operation completes normally. The
+    /// default does nothing.
+    fn cancel(&'static self, op: OpId) {
+        let _ = op;
+    }
+}
+
+/// An iodev: a driver behind a thin `'static` handle that entries point to.
+pub struct Iodev {
+    api: &'static dyn IodevApi,
+    overruns: AtomicU32,
+}
+
+impl core::fmt::Debug for Iodev {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Iodev")
+            .field("overruns", &self.overruns())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Iodev {
+    /// An iodev served by `api`.
+    pub const fn new(api: &'static dyn IodevApi) -> Self {
+        Iodev {
+            api,
+            overruns: AtomicU32::new(0),
+        }
+    }
+    /// Data items the device itself had to drop (FIFO overruns) since start (S9).
+    pub fn overruns(&self) -> u32 {
+        self.overruns.load(Ordering::Relaxed)
+    }
+    /// Records `n` items the device had to drop.
+    pub fn record_overrun(&self, n: u32) {
+        self.overruns.fetch_add(n, Ordering::Relaxed);
+    }
+    pub(crate) fn submit(&'static self, token: Token) {
+        self.api.submit(token)
+    }
+    pub(crate) fn cancel(&'static self, op: OpId) {
+        self.api.cancel(op)
+    }
+}
+
+/// A typed handle on an iodev: the kind `K` says what the device can do, and the chain
+/// builders accept only operations it supports (see [`crate::caps`]).
+pub struct Dev<K: crate::caps::Kind> {
+    iodev: &'static Iodev,
+    _kind: PhantomData<fn() -> K>,
+}
+
+impl<K: crate::caps::Kind> Dev<K> {
+    /// Binds `iodev` to the kind `K`.
+    pub const fn new(iodev: &'static Iodev) -> Self {
+        Dev {
+            iodev,
+            _kind: PhantomData,
+        }
+    }
+    /// The untyped iodev.
+    pub const fn iodev(self) -> &'static Iodev {
+        self.iodev
+    }
+}
+
+impl<K: crate::caps::Kind> Clone for Dev<K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<K: crate::caps::Kind> Copy for Dev<K> {}
+
+impl<K: crate::caps::Kind> core::fmt::Debug for Dev<K> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Dev<{}>", K::NAME)
+    }
+}
+
+/// Identifies one operation (context, slot, generation): what a cancel hook matches on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpId {
+    rtio: *const Rtio,
+    idx: u16,
+    gen: u16,
+}
+
+// SAFETY: `OpId` is only compared, never dereferenced.
+unsafe impl Send for OpId {}
+// SAFETY: as above.
+unsafe impl Sync for OpId {}
+
+/// What an operation asks the driver to do, with its buffers.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Request<'a> {
+    /// Does nothing (a transaction member may be a NOP).
+    Nop,
+    /// Fill `buf` (up to its length).
+    Read(&'a mut [u8]),
+    /// Read into a pool buffer between `min` and `preferred` bytes: get it with
+    /// [`Token::pool_buf`].
+    ReadPool {
+        /// Smallest acceptable size.
+        min: usize,
+        /// Preferred size.
+        preferred: usize,
+    },
+    /// Write `data` (WRITE or TINY_WRITE).
+    Write(&'a [u8]),
+    /// Write `tx` while reading into `rx`.
+    Transceive {
+        /// Bytes to send.
+        tx: &'a [u8],
+        /// Buffer for received bytes.
+        rx: &'a mut [u8],
+    },
+    /// Hold the device until signalled: call [`Token::await_signal`].
+    Await,
+    /// I2C: set the bus speed.
+    I2cConfigure {
+        /// Bus speed in Hz.
+        hz: u32,
+    },
+    /// I2C: recover a stuck bus.
+    I2cRecover,
+    /// SPI: set the clock and mode.
+    SpiConfigure {
+        /// Clock in Hz.
+        hz: u32,
+        /// SPI mode 0-3.
+        mode: u8,
+    },
+}
+
+/// What [`Token::shot`] did with a multishot operation.
+#[derive(Debug)]
+pub enum Shot {
+    /// The shot was posted; keep producing with this token.
+    Rearmed(Token),
+    /// Cancellation was requested: the shot was posted and then the final `Canceled`
+    /// completion (S7). Stop.
+    Stopped,
+    /// The completion side is full: nothing was posted, the data stays in the token's pool
+    /// buffer. Retry `shot` later (S9).
+    Full(Token),
+}
+
+/// The move-only right to complete one operation (or one transaction).
+///
+/// Completing consumes it; it cannot be cloned. Dropping it completes the operation with
+/// [`Error::Dropped`].
+#[derive(Debug)]
+pub struct Token {
+    raw: RawToken,
+}
+
+impl Token {
+    pub(crate) fn from_raw(raw: RawToken) -> Token {
+        Token { raw }
+    }
+    pub(crate) fn into_raw(self) -> RawToken {
+        let raw = self.raw;
+        core::mem::forget(self);
+        raw
+    }
+
+    /// The operation of the (head) entry.
+    pub fn op(&self) -> Op {
+        self.raw.op()
+    }
+    /// The entry's priority.
+    pub fn priority(&self) -> Priority {
+        self.raw.priority()
+    }
+    /// Which operation this is, for matching in a cancel hook.
+    pub fn id(&self) -> OpId {
+        OpId {
+            rtio: self.raw.rtio,
+            idx: self.raw.idx,
+            gen: self.raw.gen(),
+        }
+    }
+    /// Whether cancellation was requested (S7). A driver should stop soon and complete with
+    /// [`Error::Canceled`]; multishot drivers see it through [`Token::shot`].
+    pub fn is_canceled(&self) -> bool {
+        self.raw.cancel_requested()
+    }
+    /// Whether this is a multishot entry.
+    pub fn is_multishot(&self) -> bool {
+        self.raw.flags().contains(crate::sqe::Flags::MULTISHOT)
+    }
+    /// The request of the head entry, with its buffers.
+    pub fn request(&mut self) -> Request<'_> {
+        // SAFETY: the token owns its entry exclusively while it is in flight; the borrow of
+        // `self` bounds the buffers.
+        unsafe { self.raw.request(self.raw.idx) }
+    }
+    /// Number of entries in this transaction (1 when not a transaction) (S5).
+    pub fn transaction_len(&self) -> usize {
+        self.raw.members().count()
+    }
+    /// The request of transaction member `i` (0 is the head).
+    pub fn member(&mut self, i: usize) -> Option<Request<'_>> {
+        let idx = self.raw.members().nth(i)?;
+        // SAFETY: members belong to the token's transaction, which it owns exclusively.
+        Some(unsafe { self.raw.request(idx) })
+    }
+    /// For pool reads: allocates (once) and returns the pool buffer, between the entry's
+    /// minimum and preferred sizes (S11).
+    ///
+    /// # Errors
+    /// [`Error::NoMemory`] when no run of blocks covers the minimum; [`Error::NoPool`] when the
+    /// entry is not a pool read.
+    pub fn pool_buf(&mut self) -> Result<&mut [u8], Error> {
+        self.raw.pool_buf()
+    }
+    /// Completes the operation (the whole transaction) with `result`.
+    pub fn complete(self, result: Result<usize, Error>) {
+        let raw = self.into_raw();
+        executor::complete(raw, result);
+    }
+    /// Completes the operation with `n` bytes transferred.
+    pub fn ok(self, n: usize) {
+        self.complete(Ok(n))
+    }
+    /// Completes the operation with an error (S4: its chain is cancelled unless hardlinked).
+    pub fn err(self, e: Error) {
+        self.complete(Err(e))
+    }
+    /// Multishot: posts one shot of `n` bytes from the pool buffer (S2) and re-arms.
+    pub fn shot(self, n: usize) -> Shot {
+        let raw = self.into_raw();
+        executor::shot(raw, n)
+    }
+    /// Records data the device had to drop (S9); see [`Iodev::overruns`].
+    pub fn record_overrun(&self, n: u32) {
+        if let Some(dev) = self.raw.iodev() {
+            dev.record_overrun(n);
+        }
+    }
+    /// AWAIT aimed at an iodev (S15): if the signal already came, gives the token back to
+    /// complete at once; otherwise parks it, and `resume` is called with it when the signal
+    /// (or a cancel) arrives; `resume` then calls [`Token::finish_await`] and lets the driver
+    /// go on with its next operation. Until then the driver must not start other work: it
+    /// holds the device (and its bus).
+    pub fn await_signal(self, resume: ResumeFn) -> Option<Token> {
+        let raw = self.into_raw();
+        executor::await_signal(raw, resume).map(Token::from_raw)
+    }
+}
+
+impl Token {
+    /// Completes an AWAIT: `Ok(0)` when signalled, `Canceled` when cancelled.
+    pub fn finish_await(self) {
+        let r = if self.is_canceled() {
+            Err(Error::Canceled)
+        } else {
+            Ok(0)
+        };
+        self.complete(r)
+    }
+}
+
+impl Drop for Token {
+    fn drop(&mut self) {
+        executor::complete(self.raw, Err(Error::Dropped));
+    }
+}
+
+struct Level {
+    head: Option<RawToken>,
+    tail: Option<RawToken>,
+}
+
+/// A driver's pending operations, served by priority then FIFO (S12). O(1) push and pop;
+/// safe from interrupts (it takes a critical section). Entries are linked through their own
+/// slots, so the queue needs no storage of its own.
+pub struct IodevQueue {
+    levels: Mutex<RefCell<[Level; Priority::LEVELS]>>,
+}
+
+impl core::fmt::Debug for IodevQueue {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("IodevQueue")
+            .field("len", &self.len())
+            .finish()
+    }
+}
+
+impl Default for IodevQueue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl IodevQueue {
+    /// An empty queue.
+    pub const fn new() -> Self {
+        const EMPTY: Level = Level {
+            head: None,
+            tail: None,
+        };
+        IodevQueue {
+            levels: Mutex::new(RefCell::new([EMPTY; Priority::LEVELS])),
+        }
+    }
+
+    /// Appends a token behind others of its priority.
+    pub fn push(&self, token: Token) {
+        let prio = token.priority() as usize;
+        let raw = token.into_raw();
+        critical_section::with(|cs| {
+            let mut levels = self.levels.borrow_ref_mut(cs);
+            let level = &mut levels[prio];
+            raw.set_link(None);
+            match level.tail {
+                Some(t) => t.set_link(Some(raw)),
+                None => level.head = Some(raw),
+            }
+            level.tail = Some(raw);
+        });
+    }
+
+    /// Takes the highest-priority, oldest token.
+    pub fn pop(&self) -> Option<Token> {
+        critical_section::with(|cs| {
+            let mut levels = self.levels.borrow_ref_mut(cs);
+            for level in levels.iter_mut().rev() {
+                if let Some(h) = level.head {
+                    level.head = h.link();
+                    if level.head.is_none() {
+                        level.tail = None;
+                    }
+                    return Some(Token::from_raw(h));
+                }
+            }
+            None
+        })
+    }
+
+    /// Removes the token of operation `op`, if queued.
+    pub fn remove(&self, op: OpId) -> Option<Token> {
+        critical_section::with(|cs| {
+            let mut levels = self.levels.borrow_ref_mut(cs);
+            for level in levels.iter_mut() {
+                let mut prev: Option<RawToken> = None;
+                let mut cur = level.head;
+                while let Some(c) = cur {
+                    if Token::from_raw(c).into_raw_id() == op {
+                        let next = c.link();
+                        match prev {
+                            Some(p) => p.set_link(next),
+                            None => level.head = next,
+                        }
+                        if level.tail == Some(c) {
+                            level.tail = prev;
+                        }
+                        return Some(Token::from_raw(c));
+                    }
+                    prev = cur;
+                    cur = c.link();
+                }
+            }
+            None
+        })
+    }
+
+    /// Cancels operation `op` if it is still queued: completes it with [`Error::Canceled`].
+    /// Returns whether it was found. Drivers call this from [`IodevApi::cancel`].
+    pub fn cancel(&self, op: OpId) -> bool {
+        match self.remove(op) {
+            Some(t) => {
+                t.err(Error::Canceled);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Number of queued tokens.
+    pub fn len(&self) -> usize {
+        critical_section::with(|cs| {
+            let levels = self.levels.borrow_ref(cs);
+            levels
+                .iter()
+                .map(|l| {
+                    let mut n = 0;
+                    let mut cur = l.head;
+                    while let Some(c) = cur {
+                        n += 1;
+                        cur = c.link();
+                    }
+                    n
+                })
+                .sum()
+        })
+    }
+
+    /// Whether no token is queued.
+    pub fn is_empty(&self) -> bool {
+        critical_section::with(|cs| self.levels.borrow_ref(cs).iter().all(|l| l.head.is_none()))
+    }
+}
+
+impl Token {
+    pub(crate) fn id_of(raw: RawToken) -> OpId {
+        OpId {
+            rtio: raw.rtio,
+            idx: raw.idx,
+            gen: raw.gen(),
+        }
+    }
+
+    fn into_raw_id(self) -> OpId {
+        let id = self.id();
+        let _ = self.into_raw();
+        id
+    }
+}
+
+// Re-exported for the `Request` construction in context.rs.
+pub(crate) use Request as Req;

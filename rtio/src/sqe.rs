@@ -1,0 +1,343 @@
+//! Submission queue entries: what an operation asks for.
+//!
+//! An [`Sqe`] is 32 bytes on 32-bit targets (pinned by a test). Its payload is a union whose
+//! active member is named by [`Op`]; only this module reads it, through accessors that check
+//! the op first.
+
+use crate::iodev::Iodev;
+use crate::time::{Duration, Instant};
+use crate::Error;
+
+/// The operation an entry performs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+#[non_exhaustive]
+pub enum Op {
+    /// Does nothing and completes `Ok(0)`; needs no iodev.
+    Nop = 0,
+    /// Reads into a caller buffer (or a pool buffer with the pool flag).
+    Read,
+    /// Writes a caller buffer.
+    Write,
+    /// Writes up to [`TINY_MAX`] bytes stored inside the entry.
+    TinyWrite,
+    /// Full-duplex transfer: writes `tx` while reading `rx`.
+    Transceive,
+    /// Calls a plain function with the result of the entry before it (S4).
+    Callback,
+    /// Completes after a duration (S8).
+    Delay,
+    /// Bounds the entry before it in the chain (S8).
+    LinkTimeout,
+    /// Completes when signalled; aimed at an iodev it holds that iodev until then (S15).
+    Await,
+    /// I2C only: set the bus speed in Hz.
+    I2cConfigure,
+    /// I2C only: recover a stuck bus (clock out nine pulses, STOP).
+    I2cRecover,
+    /// SPI only: set clock frequency and mode.
+    SpiConfigure,
+}
+
+/// Largest TINY_WRITE payload, stored inline in the entry.
+pub const TINY_MAX: usize = 15;
+
+/// Flags of an entry (S4-S6, S9, S11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Flags(u8);
+
+impl Flags {
+    /// The next entry starts after this one completes (S4).
+    pub const CHAINED: Flags = Flags(1);
+    /// The next entry is a member of the same bus transaction (S5).
+    pub const TRANSACTION: Flags = Flags(2);
+    /// With CHAINED: the next entry runs even if this one fails (S4).
+    pub const HARDLINK: Flags = Flags(4);
+    /// No completion entry is posted (S2).
+    pub const NO_RESPONSE: Flags = Flags(8);
+    /// Keeps producing completions until cancelled (S2, S7).
+    pub const MULTISHOT: Flags = Flags(16);
+    /// The iodev takes its buffer from the context's memory pool (S11).
+    pub const MEMPOOL: Flags = Flags(32);
+    /// Internal: the result stays in the slot for a future or a scope, not the ring.
+    pub(crate) const KEPT: Flags = Flags(64);
+
+    /// No flags.
+    pub const fn empty() -> Self {
+        Flags(0)
+    }
+    /// Whether every flag of `other` is set.
+    pub const fn contains(self, other: Flags) -> bool {
+        self.0 & other.0 == other.0
+    }
+    /// Both sets of flags.
+    pub const fn union(self, other: Flags) -> Flags {
+        Flags(self.0 | other.0)
+    }
+    /// The raw bits.
+    pub const fn bits(self) -> u8 {
+        self.0
+    }
+    pub(crate) fn insert(&mut self, other: Flags) {
+        self.0 |= other.0;
+    }
+}
+
+/// Priority of an entry in its iodev's queue (S12): higher first, FIFO among equals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[repr(u8)]
+pub enum Priority {
+    /// Background work.
+    Low = 0,
+    /// The default.
+    #[default]
+    Normal = 1,
+    /// Ahead of normal work.
+    High = 2,
+    /// Ahead of everything.
+    Urgent = 3,
+}
+
+impl Priority {
+    /// Number of priority levels.
+    pub const LEVELS: usize = 4;
+}
+
+/// A plain function that a CALLBACK entry calls (S4). It receives the result of the entry
+/// before it (the first error of the chain if there was one) and its argument; what it returns
+/// is the callback's own result.
+pub type CallbackFn = fn(prev: Result<usize, Error>, arg: usize) -> Result<usize, Error>;
+
+/// Continuation an iodev registers when it reaches an AWAIT (S15): called with the await's
+/// token once the signal arrives.
+pub type ResumeFn = fn(crate::Token);
+
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub(crate) struct BufPayload {
+    pub ptr: *mut u8,
+    pub len: usize,
+    /// For pool reads: the minimum and preferred sizes, then the allocated range.
+    pub pool_min: u32,
+    pub pool_range: u32,
+}
+
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub(crate) struct TxRxPayload {
+    pub tx: *const u8,
+    pub tx_len: usize,
+    pub rx: *mut u8,
+    pub rx_len: usize,
+}
+
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub(crate) struct TinyPayload {
+    pub len: u8,
+    pub data: [u8; TINY_MAX],
+}
+
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub(crate) struct CallbackPayload {
+    pub f: CallbackFn,
+    pub arg: usize,
+}
+
+/// DELAY and LINK_TIMEOUT: the duration until dispatch, then the deadline and timer link.
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub(crate) struct TimePayload {
+    /// Duration before arming, absolute deadline (µs) after.
+    pub at: u64,
+    /// Next entry in the context's timer list (`NONE` ends it).
+    pub timer_next: u16,
+    /// LINK_TIMEOUT: the entry it bounds.
+    pub target: u16,
+    /// Whether `at` is absolute already.
+    pub absolute: bool,
+}
+
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub(crate) struct AwaitPayload {
+    pub resume: Option<ResumeFn>,
+}
+
+#[derive(Clone, Copy)]
+#[repr(C)]
+pub(crate) struct ConfigPayload {
+    pub hz: u32,
+    pub mode: u8,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) union Payload {
+    pub buf: BufPayload,
+    pub txrx: TxRxPayload,
+    pub tiny: TinyPayload,
+    pub callback: CallbackPayload,
+    pub time: TimePayload,
+    pub await_: AwaitPayload,
+    pub config: ConfigPayload,
+    pub none: (),
+}
+
+/// Index value that means "no entry".
+pub(crate) const NONE: u16 = u16::MAX;
+
+/// A submission queue entry.
+///
+/// Built through [`crate::Chain`]; an iodev sees it through its [`crate::Token`].
+#[repr(C)]
+pub struct Sqe {
+    pub(crate) op: Op,
+    pub(crate) flags: Flags,
+    pub(crate) prio: Priority,
+    /// Code of the first error earlier in the chain (0: none), for CALLBACK (S4).
+    pub(crate) carry: u8,
+    pub(crate) iodev: Option<&'static Iodev>,
+    pub(crate) userdata: usize,
+    /// Next entry of the chain or transaction and its generation.
+    pub(crate) next: u16,
+    pub(crate) next_gen: u16,
+    pub(crate) payload: Payload,
+}
+
+impl core::fmt::Debug for Sqe {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sqe")
+            .field("op", &self.op)
+            .field("flags", &self.flags)
+            .field("prio", &self.prio)
+            .field("userdata", &self.userdata)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sqe {
+    pub(crate) const EMPTY: Sqe = Sqe {
+        op: Op::Nop,
+        flags: Flags(0),
+        prio: Priority::Normal,
+        carry: 0,
+        iodev: None,
+        userdata: 0,
+        next: NONE,
+        next_gen: 0,
+        payload: Payload { none: () },
+    };
+
+    /// The operation.
+    pub fn op(&self) -> Op {
+        self.op
+    }
+    /// The flags.
+    pub fn flags(&self) -> Flags {
+        self.flags
+    }
+    /// The priority.
+    pub fn priority(&self) -> Priority {
+        self.prio
+    }
+    /// The caller's userdata.
+    pub fn userdata(&self) -> usize {
+        self.userdata
+    }
+
+    pub(crate) fn has_buf(&self) -> bool {
+        matches!(self.op, Op::Read | Op::Write)
+    }
+
+    pub(crate) fn buf(&self) -> Option<BufPayload> {
+        // SAFETY: `buf` is the active member for READ and WRITE (set by the builders).
+        self.has_buf().then(|| unsafe { self.payload.buf })
+    }
+
+    pub(crate) fn buf_mut(&mut self) -> Option<&mut BufPayload> {
+        if self.has_buf() {
+            // SAFETY: as in `buf`.
+            Some(unsafe { &mut self.payload.buf })
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn txrx(&self) -> Option<TxRxPayload> {
+        // SAFETY: `txrx` is the active member for TRANSCEIVE.
+        (self.op == Op::Transceive).then(|| unsafe { self.payload.txrx })
+    }
+
+    pub(crate) fn tiny(&self) -> Option<&TinyPayload> {
+        // SAFETY: `tiny` is the active member for TINY_WRITE.
+        (self.op == Op::TinyWrite).then(|| unsafe { &self.payload.tiny })
+    }
+
+    pub(crate) fn callback(&self) -> Option<CallbackPayload> {
+        // SAFETY: `callback` is the active member for CALLBACK.
+        (self.op == Op::Callback).then(|| unsafe { self.payload.callback })
+    }
+
+    pub(crate) fn time_mut(&mut self) -> Option<&mut TimePayload> {
+        if matches!(self.op, Op::Delay | Op::LinkTimeout) {
+            // SAFETY: `time` is the active member for DELAY and LINK_TIMEOUT.
+            Some(unsafe { &mut self.payload.time })
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn await_mut(&mut self) -> Option<&mut AwaitPayload> {
+        if self.op == Op::Await {
+            // SAFETY: `await_` is the active member for AWAIT.
+            Some(unsafe { &mut self.payload.await_ })
+        } else {
+            None
+        }
+    }
+
+    pub(crate) fn config(&self) -> Option<ConfigPayload> {
+        // SAFETY: `config` is the active member for the configure ops.
+        matches!(self.op, Op::I2cConfigure | Op::SpiConfigure)
+            .then(|| unsafe { self.payload.config })
+    }
+
+    pub(crate) fn set_time(&mut self, op: Op, d: Duration) {
+        self.op = op;
+        self.payload = Payload {
+            time: TimePayload {
+                at: d.as_micros(),
+                timer_next: NONE,
+                target: NONE,
+                absolute: false,
+            },
+        };
+    }
+
+    pub(crate) fn set_deadline(&mut self, at: Instant) {
+        self.op = Op::Delay;
+        self.payload = Payload {
+            time: TimePayload {
+                at: at.as_micros(),
+                timer_next: NONE,
+                target: NONE,
+                absolute: true,
+            },
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqe_fits_32_bytes_on_32_bit_targets() {
+        // On 64-bit hosts pointers double; the 32-bit figure is pinned by the
+        // `size_of` check in tests/sizes.rs, built for thumbv7m in CI.
+        let words = core::mem::size_of::<usize>();
+        assert!(core::mem::size_of::<Sqe>() <= 32 / 4 * words);
+    }
+}
