@@ -61,10 +61,14 @@ mod cqe;
 mod error;
 mod executor;
 pub mod future;
+#[cfg(feature = "embedded-hal")]
+pub mod hal;
 mod iodev;
 pub mod pool;
 mod ring;
 pub mod scope;
+#[cfg(feature = "std")]
+pub mod sim;
 mod sqe;
 mod sync;
 pub mod time;

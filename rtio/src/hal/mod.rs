@@ -1,0 +1,1 @@
+//! embedded-hal adapters (feature `embedded-hal`): being written.

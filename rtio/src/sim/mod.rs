@@ -1,0 +1,1 @@
+//! Simulated peripherals (feature `std`): being written.
