@@ -1,6 +1,551 @@
-//! Rust code generation (placeholder replaced below).
+//! Rust code generation: one module per enabled node, plus `labels`, `aliases` and `chosen`.
+//!
+//! Codegen is infallible: every mistake a user can make was reported by the passes. The
+//! output is plain items (no inner attributes), so it can be `include!`d into a module:
+//!
+//! ```text
+//! pub mod soc {                      // /soc
+//!     pub mod i2c_40002000 {         // /soc/i2c@40002000
+//!         pub const PATH: &str = "/soc/i2c@40002000";
+//!         pub const REG_ADDRESS: u64 = 0x40002000;
+//!         pub mod tmp105_48 {        // an iodev: kind marker + capabilities
+//!             pub struct Kind;
+//!             impl ::rtio::caps::Kind for Kind { const NAME: &'static str = "tmp105@48"; }
+//!             impl ::rtio::caps::Read for Kind {}
+//!             impl ::rtio::caps::I2c for Kind {}
+//!             pub const BUS_ADDRESS: u16 = 0x48;
+//!         }
+//!     }
+//! }
+//! pub mod labels { pub use super::soc::i2c_40002000 as i2c0; }
+//! ```
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+
+use crate::bindings::{Binding, Bus, Default as BDefault, PropType};
+use crate::model::{Cell, NodeId, Piece, Tree, Value};
+use crate::passes::{binding_of, compatibles, enabled, reg_entries};
 use crate::pipeline::Checked;
-/// Generates Rust.
-pub fn generate(_c: &Checked) -> String {
-    String::new()
+
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
+    "ref", "return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe", "use",
+    "where", "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv",
+    "typeof", "unsized", "virtual", "yield", "try", "gen",
+];
+
+/// A snake_case identifier for a node, label or alias name.
+pub fn snake_ident(name: &str) -> String {
+    let mut s = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        } else if !s.ends_with('_') {
+            s.push('_');
+        }
+    }
+    let s = s.trim_matches('_').to_string();
+    let mut s = if s.is_empty() { "node".to_string() } else { s };
+    if s.as_bytes()[0].is_ascii_digit() {
+        s.insert_str(0, "n_");
+    }
+    if KEYWORDS.contains(&s.as_str()) {
+        s.push('_');
+    }
+    s
+}
+
+/// A SCREAMING_SNAKE_CASE constant name for a property.
+pub fn const_ident(name: &str) -> String {
+    let mut s = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_uppercase());
+        } else if !s.ends_with('_') {
+            s.push('_');
+        }
+    }
+    let s = s.trim_matches('_').to_string();
+    let mut s = if s.is_empty() { "PROP".to_string() } else { s };
+    if s.as_bytes()[0].is_ascii_digit() {
+        s.insert_str(0, "P_");
+    }
+    s
+}
+
+fn unique(base: String, used: &mut HashSet<String>) -> String {
+    if used.insert(base.clone()) {
+        return base;
+    }
+    for i in 2.. {
+        let c = format!("{base}_{i}");
+        if used.insert(c.clone()) {
+            return c;
+        }
+    }
+    base
+}
+
+fn lit_str(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn lit_bytes(b: &[u8]) -> String {
+    let mut s = String::from("&[");
+    for (i, x) in b.iter().enumerate() {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        let _ = write!(s, "0x{x:02x}");
+    }
+    s.push(']');
+    s
+}
+
+fn hex(v: u64) -> String {
+    format!("0x{v:x}")
+}
+
+/// Raw big-endian bytes of a value (for mixed values).
+fn raw_bytes(v: &Value) -> Vec<u8> {
+    let mut d = Vec::new();
+    for p in v.data_pieces() {
+        match p {
+            Piece::Str { bytes, .. } => {
+                d.extend_from_slice(bytes);
+                d.push(0);
+            }
+            Piece::Cells { bits, cells, .. } => {
+                let w = usize::from(*bits / 8).max(1);
+                for c in cells {
+                    let x = match c {
+                        Cell::Num { value, .. } => *value,
+                        Cell::Phandle { value, .. } => u64::from(*value),
+                        Cell::Label(_) => continue,
+                    };
+                    d.extend_from_slice(&x.to_be_bytes()[8 - w..]);
+                }
+            }
+            Piece::Bytes { bytes, .. } | Piece::Raw { bytes, .. } => d.extend_from_slice(bytes),
+            Piece::Path { resolved, target } => {
+                d.extend_from_slice(resolved.as_deref().unwrap_or(&target.target).as_bytes());
+                d.push(0);
+            }
+            Piece::Label(_) => {}
+        }
+    }
+    d
+}
+
+fn nums(v: &Value, bits: u8) -> Option<Vec<u64>> {
+    let mut out = Vec::new();
+    for p in v.data_pieces() {
+        match p {
+            Piece::Cells { bits: b, cells, .. } if *b == bits => {
+                for c in cells {
+                    match c {
+                        Cell::Num { value, .. } => out.push(*value),
+                        Cell::Phandle { value, .. } => out.push(u64::from(*value)),
+                        Cell::Label(_) => {}
+                    }
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+fn join_nums(v: &[u64]) -> String {
+    v.iter().map(|x| hex(*x)).collect::<Vec<_>>().join(", ")
+}
+
+/// (type, expression) for a property value, by binding type if known.
+fn typed_value(v: &Value, ty: Option<PropType>) -> (String, String) {
+    match ty {
+        Some(PropType::Bool) => return ("bool".into(), "true".into()),
+        Some(PropType::U32) | Some(PropType::Phandle) => {
+            if let Some(c) = v.as_cells() {
+                if let [x] = c.as_slice() {
+                    return ("u32".into(), hex(u64::from(*x)));
+                }
+            }
+        }
+        Some(PropType::U64) => {
+            if let Some(c) = v.as_cells() {
+                if let [hi, lo] = c.as_slice() {
+                    return ("u64".into(), hex((u64::from(*hi) << 32) | u64::from(*lo)));
+                }
+            }
+            if let Some(n) = nums(v, 64) {
+                if let [x] = n.as_slice() {
+                    return ("u64".into(), hex(*x));
+                }
+            }
+        }
+        Some(PropType::Str) => {
+            if let Some(s) = v.as_str() {
+                return ("&str".into(), lit_str(s));
+            }
+        }
+        Some(PropType::StrList) => {
+            if let Some(l) = v.as_strings() {
+                let items: Vec<String> = l.iter().map(|s| lit_str(s)).collect();
+                return ("&[&str]".into(), format!("&[{}]", items.join(", ")));
+            }
+        }
+        Some(PropType::Array) | Some(PropType::PhandleArray) => {
+            if let Some(c) = v.as_cells() {
+                let c: Vec<u64> = c.into_iter().map(u64::from).collect();
+                return ("&[u32]".into(), format!("&[{}]", join_nums(&c)));
+            }
+        }
+        Some(PropType::Bytes) => return ("&[u8]".into(), lit_bytes(&raw_bytes(v))),
+        None => {}
+    }
+    infer_value(v)
+}
+
+fn infer_value(v: &Value) -> (String, String) {
+    if v.is_empty() {
+        return ("bool".into(), "true".into());
+    }
+    if let Some(s) = v.as_str() {
+        return ("&str".into(), lit_str(s));
+    }
+    if let Some(l) = v.as_strings() {
+        let items: Vec<String> = l.iter().map(|s| lit_str(s)).collect();
+        return ("&[&str]".into(), format!("&[{}]", items.join(", ")));
+    }
+    for (bits, ty) in [(32u8, "u32"), (64, "u64"), (16, "u16"), (8, "u8")] {
+        if let Some(n) = nums(v, bits) {
+            if n.len() == 1 && bits != 8 {
+                return (ty.into(), hex(n[0]));
+            }
+            return (format!("&[{ty}]"), format!("&[{}]", join_nums(&n)));
+        }
+    }
+    ("&[u8]".into(), lit_bytes(&raw_bytes(v)))
+}
+
+fn default_value(d: &BDefault, ty: PropType) -> (String, String) {
+    match (d, ty) {
+        (BDefault::Int(i), PropType::U64) => ("u64".into(), hex(*i)),
+        (BDefault::Int(i), _) => ("u32".into(), hex(*i & 0xffff_ffff)),
+        (BDefault::Str(s), _) => ("&str".into(), lit_str(s)),
+        (BDefault::Ints(v), _) => ("&[u32]".into(), format!("&[{}]", join_nums(v))),
+    }
+}
+
+struct Gen<'a> {
+    tree: &'a Tree,
+    checked: &'a Checked,
+    out: String,
+    /// Rust path (from the generated root) of every node that got a module.
+    paths: HashMap<NodeId, String>,
+}
+
+impl Gen<'_> {
+    fn line(&mut self, depth: usize, s: &str) {
+        for _ in 0..depth {
+            self.out.push_str("    ");
+        }
+        self.out.push_str(s);
+        self.out.push('\n');
+    }
+
+    fn binding(&self, id: NodeId) -> Option<&Binding> {
+        binding_of(self.tree, id, &self.checked.bindings)
+    }
+
+    fn node_items(&mut self, id: NodeId, depth: usize, rust_path: &str) {
+        let tree = self.tree;
+        let n = tree.node(id);
+        let mut used: HashSet<String> = HashSet::new();
+        for r in [
+            "PATH",
+            "NAME",
+            "COMPATIBLE",
+            "PHANDLE",
+            "REG",
+            "REG_ADDRESS",
+            "REG_SIZE",
+            "BUS_ADDRESS",
+            "CHIP_SELECT",
+            "IODEV_KIND",
+            "STATUS",
+        ] {
+            used.insert(r.to_string());
+        }
+        let path = tree.path(id);
+        self.line(depth, "/// Full path of this node.");
+        self.line(
+            depth,
+            &format!("pub const PATH: &str = {};", lit_str(&path)),
+        );
+        self.line(depth, "/// Node name, with unit address.");
+        let name = if n.name.is_empty() {
+            "/"
+        } else {
+            n.name.as_str()
+        };
+        self.line(depth, &format!("pub const NAME: &str = {};", lit_str(name)));
+        let compat = compatibles(tree, id);
+        if !compat.is_empty() {
+            let items: Vec<String> = compat.iter().map(|s| lit_str(s)).collect();
+            self.line(depth, "/// The `compatible` list.");
+            self.line(
+                depth,
+                &format!("pub const COMPATIBLE: &[&str] = &[{}];", items.join(", ")),
+            );
+        }
+        if n.phandle != 0 {
+            self.line(depth, "/// The node's phandle.");
+            self.line(
+                depth,
+                &format!("pub const PHANDLE: u32 = {};", hex(u64::from(n.phandle))),
+            );
+        }
+        if let Some(reg) = reg_entries(tree, id) {
+            let items: Vec<String> = reg
+                .iter()
+                .map(|(a, s)| format!("({}, {})", hex(*a), hex(*s)))
+                .collect();
+            self.line(
+                depth,
+                "/// `reg` as (address, size) pairs, decoded with the parent's cell counts.",
+            );
+            self.line(
+                depth,
+                &format!("pub const REG: &[(u64, u64)] = &[{}];", items.join(", ")),
+            );
+            if let Some((a, s)) = reg.first() {
+                self.line(depth, "/// Address of the first `reg` entry.");
+                self.line(depth, &format!("pub const REG_ADDRESS: u64 = {};", hex(*a)));
+                self.line(depth, "/// Size of the first `reg` entry.");
+                self.line(depth, &format!("pub const REG_SIZE: u64 = {};", hex(*s)));
+            }
+        }
+        let binding = self.binding(id).cloned();
+        let mut seen_props: HashSet<&str> = HashSet::new();
+        for p in n.live_props() {
+            if matches!(
+                p.name.as_str(),
+                "compatible" | "reg" | "phandle" | "linux,phandle" | "status" | "name"
+            ) {
+                continue;
+            }
+            seen_props.insert(&p.name);
+            let ty = binding.as_ref().and_then(|b| b.prop(&p.name)).map(|s| s.ty);
+            let (t, e) = typed_value(&p.value, ty);
+            let c = unique(const_ident(&p.name), &mut used);
+            self.line(
+                depth,
+                &format!("/// Property `{}`.", p.name.replace('`', "'")),
+            );
+            self.line(depth, &format!("pub const {c}: {t} = {e};"));
+        }
+        if let Some(b) = &binding {
+            for spec in &b.properties {
+                if seen_props.contains(spec.name.as_str()) || spec.name == "reg" {
+                    continue;
+                }
+                let te = match (&spec.default, spec.ty) {
+                    (Some(d), ty) => Some(default_value(d, ty)),
+                    (None, PropType::Bool) => Some(("bool".to_string(), "false".to_string())),
+                    _ => None,
+                };
+                if let Some((t, e)) = te {
+                    let c = unique(const_ident(&spec.name), &mut used);
+                    self.line(
+                        depth,
+                        &format!("/// Property `{}` (binding default).", spec.name),
+                    );
+                    self.line(depth, &format!("pub const {c}: {t} = {e};"));
+                }
+            }
+            if let Some(io) = &b.iodev {
+                let parent_bus = n
+                    .parent
+                    .and_then(|p| self.binding(p))
+                    .and_then(|pb| pb.provides_bus)
+                    .filter(|bus| b.on_bus == Some(*bus));
+                self.line(
+                    depth,
+                    &format!("/// The iodev kind of this node (`{}`).", io.kind),
+                );
+                self.line(depth, "pub struct Kind;");
+                self.line(
+                    depth,
+                    &format!(
+                        "impl ::rtio::caps::Kind for Kind {{ const NAME: &'static str = {}; }}",
+                        lit_str(name)
+                    ),
+                );
+                for cap in &io.caps {
+                    self.line(
+                        depth,
+                        &format!("impl ::rtio::caps::{} for Kind {{}}", cap.trait_name()),
+                    );
+                }
+                self.line(depth, "/// Binding iodev kind name.");
+                self.line(
+                    depth,
+                    &format!("pub const IODEV_KIND: &str = {};", lit_str(&io.kind)),
+                );
+                let first = reg_entries(tree, id).and_then(|r| r.first().map(|x| x.0));
+                match parent_bus {
+                    Some(Bus::I2c) => {
+                        self.line(depth, "impl ::rtio::caps::I2c for Kind {}");
+                        if let Some(a) = first {
+                            let a = a & 0x3ff;
+                            self.line(depth, "/// Address on the I2C bus.");
+                            self.line(depth, &format!("pub const BUS_ADDRESS: u16 = {};", hex(a)));
+                        }
+                    }
+                    Some(Bus::Spi) => {
+                        self.line(depth, "impl ::rtio::caps::Spi for Kind {}");
+                        if let Some(cs) = first {
+                            self.line(depth, "/// Chip select on the SPI bus.");
+                            self.line(depth, &format!("pub const CHIP_SELECT: u32 = {cs};"));
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+        // children
+        let mut mods: HashSet<String> = HashSet::new();
+        if n.parent.is_none() {
+            for r in ["labels", "aliases", "chosen"] {
+                mods.insert(r.to_string());
+            }
+        }
+        let kids: Vec<NodeId> = tree.children(id).filter(|&c| enabled(tree, c)).collect();
+        for c in kids {
+            let cn = tree.node(c);
+            if n.parent.is_none() && (cn.name == "aliases" || cn.name == "chosen") {
+                continue;
+            }
+            let m = unique(snake_ident(&cn.name), &mut mods);
+            let child_path = if rust_path.is_empty() {
+                m.clone()
+            } else {
+                format!("{rust_path}::{m}")
+            };
+            self.paths.insert(c, child_path.clone());
+            self.line(depth, &format!("/// Node `{}`.", tree.path(c)));
+            self.line(depth, "#[allow(dead_code)]");
+            self.line(depth, &format!("pub mod {m} {{"));
+            self.node_items(c, depth + 1, &child_path);
+            self.line(depth, "}");
+        }
+    }
+
+    fn labels(&mut self) {
+        let tree = self.tree;
+        let mut entries: Vec<(String, String)> = Vec::new();
+        let mut used = HashSet::new();
+        for id in tree.walk() {
+            let Some(p) = self.paths.get(&id).cloned() else {
+                continue;
+            };
+            let mut ls: Vec<&str> = tree
+                .node(id)
+                .live_labels()
+                .map(|l| l.name.as_str())
+                .collect();
+            ls.reverse();
+            for l in ls {
+                let ident = unique(snake_ident(l), &mut used);
+                entries.push((ident, p.clone()));
+            }
+        }
+        self.line(0, "/// Every labelled, enabled node, by label.");
+        self.line(0, "pub mod labels {");
+        for (ident, p) in entries {
+            self.line(1, &format!("pub use super::{p} as {ident};"));
+        }
+        self.line(0, "}");
+    }
+
+    fn node_by_path_str(&self, s: &str) -> Option<NodeId> {
+        let tree = self.tree;
+        let s = s.split(':').next().unwrap_or(s);
+        if s.starts_with('/') {
+            return tree.find_path(s);
+        }
+        // an alias name
+        let aliases = tree
+            .children(tree.root)
+            .find(|&c| tree.node(c).name == "aliases")?;
+        let p = tree.node(aliases).prop(s)?.value.as_str()?.to_string();
+        if p.starts_with('/') {
+            tree.find_path(&p)
+        } else {
+            None
+        }
+    }
+
+    fn special(&mut self, node: &str, doc: &str) {
+        let tree = self.tree;
+        let found = tree
+            .children(tree.root)
+            .find(|&c| tree.node(c).name == node);
+        self.line(0, &format!("/// {doc}"));
+        self.line(0, &format!("pub mod {node} {{"));
+        if let Some(id) = found.filter(|&id| enabled(tree, id)) {
+            let mut used = HashSet::new();
+            let mut consts = HashSet::new();
+            for p in tree.node(id).live_props() {
+                if p.name == "phandle" || p.name == "name" {
+                    continue;
+                }
+                if let Some(s) = p.value.as_str() {
+                    if let Some(target) = self.node_by_path_str(s) {
+                        if let Some(rp) = self.paths.get(&target) {
+                            let ident = unique(snake_ident(&p.name), &mut used);
+                            self.line(1, &format!("pub use super::{rp} as {ident};"));
+                        }
+                    }
+                }
+                let (t, e) = infer_value(&p.value);
+                let c = unique(const_ident(&p.name), &mut consts);
+                self.line(1, &format!("/// Property `{}`.", p.name.replace('`', "'")));
+                self.line(1, &format!("pub const {c}: {t} = {e};"));
+            }
+        }
+        self.line(0, "}");
+    }
+}
+
+/// Generates the Rust module tree for a checked devicetree.
+pub fn generate(checked: &Checked) -> String {
+    let tree = &checked.tree;
+    let mut g = Gen {
+        tree,
+        checked,
+        out: String::with_capacity(1 << 16),
+        paths: HashMap::new(),
+    };
+    let src = checked
+        .sources
+        .files()
+        .next()
+        .map(|f| f.path().display().to_string())
+        .unwrap_or_default();
+    g.line(
+        0,
+        &format!("// @generated by rtio-devicetree from `{src}`. Do not edit."),
+    );
+    g.node_items(tree.root, 0, "");
+    g.labels();
+    g.special("aliases", "Nodes named in `/aliases`, by alias.");
+    g.special(
+        "chosen",
+        "Properties of `/chosen`; paths to nodes are re-exported as modules.",
+    );
+    g.out
 }
