@@ -17,6 +17,7 @@ pub mod i2c_addresses_in_range;
 pub mod labels_unique;
 pub mod names_valid;
 pub mod node_names_unique;
+pub mod plugin_fixups_generated;
 pub mod property_names_unique;
 pub mod references_resolve;
 pub mod reg_matches_cells;
@@ -48,6 +49,7 @@ pub fn run_dtc_checks(tree: &mut Tree, diags: &mut Vec<Diagnostic>) -> bool {
         return false;
     }
     unreferenced_omitted::run(tree);
+    plugin_fixups_generated::run(tree);
     true
 }
 
