@@ -219,12 +219,13 @@ fn finish(
         } else {
             NONE
         };
-        let member_res = if first {
-            res
-        } else if res.is_ok() {
-            Ok(member_len(s))
-        } else {
-            Err(Error::Canceled)
+        // A transaction that succeeded reports each member's own length; on failure the
+        // first member carries the error and the rest are cancelled (S5).
+        let in_txn = !first || next != NONE;
+        let member_res = match (first, res) {
+            (_, Ok(_)) if in_txn => Ok(member_len(s)),
+            (true, r) => r,
+            (false, _) => Err(Error::Canceled),
         };
         post(r, cur, member_res);
         first = false;

@@ -1,0 +1,732 @@
+//! The semantics contract S1-S15 (DESIGN.md section 3): one or more tests per rule, named
+//! after it.
+
+mod common;
+use common::*;
+use rtio::{Buffer, CqeFlags, Duration, Error, Iodev, Priority};
+use std::time::Instant as StdInstant;
+
+// ---- S1 Nothing starts before submit ------------------------------------------------------
+
+#[test]
+fn s1_nothing_starts_before_submit() {
+    static HELD: Held = Held::new(false);
+    static DEV: Iodev = Iodev::new(&HELD);
+    let ctx = ctx!(4, 4);
+    ctx.acquire().unwrap().read(dev(&DEV), sbuf!(2)).prepare().unwrap();
+    assert_eq!(HELD.len(), 0, "prepared, not submitted: the iodev saw nothing");
+    ctx.submit(0).unwrap(); // n = 0 returns at once
+    assert_eq!(HELD.len(), 1);
+    HELD.finish_next(1);
+    assert_eq!(drain(&ctx).len(), 1);
+}
+
+#[test]
+fn s1_submit_waits_for_n_completions_since_the_call() {
+    static HELD: Held = Held::new(false);
+    static DEV: Iodev = Iodev::new(&HELD);
+    let ctx = ctx!(4, 4);
+    ctx.chain::<2>()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .hardlink()
+        .read(dev(&DEV), sbuf!(1))
+        .prepare()
+        .unwrap();
+    let t = std::thread::spawn(|| {
+        for _ in 0..2 {
+            while HELD.len() == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            HELD.finish_next(0);
+        }
+    });
+    let start = StdInstant::now();
+    ctx.submit(2).unwrap();
+    assert!(start.elapsed() >= std::time::Duration::from_millis(20));
+    assert_eq!(drain(&ctx).len(), 2);
+    t.join().unwrap();
+}
+
+#[test]
+fn s1_submit_with_deadline_times_out_instead_of_waiting_forever() {
+    static HELD: Held = Held::new(true);
+    static DEV: Iodev = Iodev::new(&HELD);
+    let ctx = ctx!(4, 4);
+    let h = ctx.acquire().unwrap().read(dev(&DEV), sbuf!(1)).prepare().unwrap();
+    assert_eq!(ctx.submit_timeout(1, Duration::from_millis(20)), Err(Error::TimedOut));
+    // The entry stays submitted: cancel it and it comes back.
+    ctx.cancel(h.head()).unwrap();
+    let c = ctx.consume();
+    assert_eq!(c.result(), Err(Error::Canceled));
+}
+
+// ---- S2 One terminal completion per entry --------------------------------------------------
+
+#[test]
+fn s2_one_completion_per_entry_on_success_failure_cancel_and_timeout() {
+    static HELD: Held = Held::new(true);
+    static DEV: Iodev = Iodev::new(&HELD);
+    let ctx = ctx!(8, 8);
+    for (ud, _) in [(1usize, ()), (2, ()), (3, ())] {
+        ctx.acquire().unwrap().read(dev(&DEV), sbuf!(1)).userdata(ud).prepare().unwrap();
+    }
+    let timed = ctx
+        .chain::<2>()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .userdata(4)
+        .link_timeout(Duration::from_millis(5))
+        .userdata(5)
+        .prepare()
+        .unwrap();
+    ctx.submit(0).unwrap();
+    HELD.finish_next(0); // 1 succeeds
+    HELD.fail_next(Error::Nack); // 2 fails
+    let third = HELD.take(); // 3: cancel while the driver holds it, driver completes it
+    std::thread::sleep(std::time::Duration::from_millis(10));
+    ctx.rtio().on_alarm(); // 4 times out (its driver aborts through the hook)
+    third.err(Error::Canceled);
+    let mut got = results(&drain(&ctx));
+    got.sort_by_key(|g| g.0);
+    assert_eq!(
+        got,
+        vec![
+            (1, Ok(1)),
+            (2, Err(Error::Nack)),
+            (3, Err(Error::Canceled)),
+            (4, Err(Error::TimedOut)),
+            (5, Err(Error::TimedOut)),
+        ]
+    );
+    let _ = timed;
+    assert!(ctx.try_consume().is_none(), "exactly one each");
+}
+
+#[test]
+fn s2_no_response_posts_nothing_and_returns_the_slot() {
+    let ctx = ctx!(2, 2);
+    for _ in 0..10 {
+        ctx.acquire().unwrap().nop().no_response().prepare().unwrap();
+        ctx.submit(0).unwrap();
+        assert!(ctx.try_consume().is_none());
+    }
+    assert_eq!(ctx.rtio().reserved(), 0);
+    let _two = ctx.chain::<2>().unwrap(); // both slots are back
+}
+
+#[test]
+fn s2_multishot_says_more_on_every_completion_but_the_last() {
+    static SRC: Stream = Stream::new();
+    static DEV: Iodev = Iodev::new(&SRC);
+    let ctx = ctx!(2, 8, pool(8, 16));
+    let h = ctx.acquire().unwrap().read_multishot(dev(&DEV), 16, 16).prepare().unwrap();
+    ctx.submit(0).unwrap();
+    for i in 0..3 {
+        assert_eq!(SRC.produce(8, i), "rearmed");
+    }
+    ctx.cancel(h.head()).unwrap();
+    assert_eq!(SRC.produce(4, 9), "stopped");
+    let cs = drain(&ctx);
+    let more: Vec<bool> = cs.iter().map(|c| c.more()).collect();
+    assert_eq!(more, [true, true, true, true, false]);
+    assert_eq!(cs.last().unwrap().result(), Err(Error::Canceled));
+}
+
+// ---- S3 Buffers come back --------------------------------------------------------------------
+
+#[test]
+fn s3_buffers_come_back_on_success_failure_and_cancel() {
+    static HELD: Held = Held::new(true);
+    static DEV: Iodev = Iodev::new(&HELD);
+    let ctx = ctx!(4, 4);
+    let bufs: Vec<*const u8> = (0..3)
+        .map(|i| {
+            let b = sbuf!(4, i);
+            let p = b.as_ptr();
+            ctx.acquire().unwrap().read(dev(&DEV), b).userdata(i as usize).prepare().unwrap();
+            p
+        })
+        .collect();
+    // The third is cancelled before submit.
+    let last = ctx.acquire().unwrap().write(dev(&DEV), b"abc").userdata(9).prepare().unwrap();
+    ctx.cancel(last.head()).unwrap();
+    ctx.submit(0).unwrap();
+    HELD.finish_next(7);
+    HELD.fail_next(Error::Bus);
+    let t = HELD.take();
+    t.err(Error::Canceled);
+    let cs = drain(&ctx);
+    assert_eq!(cs.len(), 4);
+    for c in &cs {
+        match (c.userdata(), c.buffer()) {
+            (9, Buffer::Ref(b)) => assert_eq!(*b, b"abc"),
+            (i, Buffer::Mut(b)) => assert_eq!(b.as_ptr(), bufs[i]),
+            other => panic!("buffer missing: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn s3_leaking_handles_is_harmless() {
+    static DEV_DRV: Inplace = Inplace::new(3);
+    static DEV: Iodev = Iodev::new(&DEV_DRV);
+    let ctx = ctx!(2, 2);
+    let mut buf = [0u8; 4];
+    ctx.scope(|s| {
+        let op = s.read(dev(&DEV), &mut buf).unwrap();
+        std::mem::forget(op); // the scope still waits for it
+    });
+    assert_eq!(buf, [3; 4]);
+    let h = ctx.acquire().unwrap().nop().prepare().unwrap();
+    #[allow(forgetting_copy_types)]
+    std::mem::forget(h);
+    ctx.submit(1).unwrap();
+    assert_eq!(drain(&ctx).len(), 1);
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
+
+// ---- S4 Chains ----------------------------------------------------------------------------
+
+#[test]
+fn s4_successor_starts_only_after_predecessor() {
+    static HELD: Held = Held::new(false);
+    static DEV: Iodev = Iodev::new(&HELD);
+    let ctx = ctx!(4, 4);
+    ctx.chain::<2>()
+        .unwrap()
+        .write(dev(&DEV), b"\x01")
+        .read(dev(&DEV), sbuf!(2))
+        .prepare()
+        .unwrap();
+    ctx.submit(0).unwrap();
+    assert_eq!(HELD.len(), 1, "only the head runs");
+    HELD.finish_next(0);
+    assert_eq!(HELD.len(), 1, "now the successor");
+    HELD.finish_next(0x42);
+    assert_eq!(drain(&ctx).len(), 2);
+}
+
+#[test]
+fn s4_failure_cancels_the_rest_unless_hardlinked() {
+    static HELD: Held = Held::new(false);
+    static DEV: Iodev = Iodev::new(&HELD);
+    let ctx = ctx!(8, 8);
+    ctx.chain::<3>()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .userdata(1)
+        .read(dev(&DEV), sbuf!(1))
+        .userdata(2)
+        .nop()
+        .userdata(3)
+        .prepare()
+        .unwrap();
+    ctx.submit(0).unwrap();
+    HELD.fail_next(Error::Nack);
+    assert_eq!(HELD.len(), 0);
+    assert_eq!(
+        results(&drain(&ctx)),
+        [(1, Err(Error::Nack)), (2, Err(Error::Canceled)), (3, Err(Error::Canceled))]
+    );
+    // HARDLINK: the successor runs anyway.
+    ctx.chain::<2>()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .userdata(4)
+        .hardlink()
+        .nop()
+        .userdata(5)
+        .prepare()
+        .unwrap();
+    ctx.submit(0).unwrap();
+    HELD.fail_next(Error::Bus);
+    assert_eq!(results(&drain(&ctx)), [(4, Err(Error::Bus)), (5, Ok(0))]);
+}
+
+fn record(prev: Result<usize, Error>, arg: usize) -> Result<usize, Error> {
+    SEEN.lock().unwrap().push((arg, prev));
+    Ok(arg)
+}
+static SEEN: std::sync::Mutex<Vec<(usize, Result<usize, Error>)>> = std::sync::Mutex::new(Vec::new());
+
+#[test]
+fn s4_callback_receives_the_previous_result_or_the_first_error() {
+    static HELD: Held = Held::new(false);
+    static DEV: Iodev = Iodev::new(&HELD);
+    let ctx = ctx!(8, 8);
+    ctx.chain::<5>()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(3))
+        .callback(record, 100)
+        .read(dev(&DEV), sbuf!(1))
+        .hardlink()
+        .nop()
+        .callback(record, 200)
+        .prepare()
+        .unwrap();
+    ctx.submit(0).unwrap();
+    HELD.finish_next(0); // 3 bytes
+    HELD.fail_next(Error::Nack);
+    let seen = SEEN.lock().unwrap().clone();
+    assert!(seen.contains(&(100, Ok(3))));
+    assert!(seen.contains(&(200, Err(Error::Nack))), "first error of the chain: {seen:?}");
+    assert_eq!(drain(&ctx).len(), 5);
+}
+
+// ---- S5 Transactions --------------------------------------------------------------------------
+
+#[test]
+fn s5_transaction_head_dispatched_one_completion_per_member_in_order() {
+    static DRV: Inplace = Inplace::new(0xEE);
+    static DEV: Iodev = Iodev::new(&DRV);
+    let ctx = ctx!(4, 4);
+    ctx.chain::<3>()
+        .unwrap()
+        .write(dev(&DEV), b"\x10")
+        .userdata(1)
+        .transaction()
+        .read(dev(&DEV), sbuf!(2))
+        .userdata(2)
+        .transaction()
+        .write(dev(&DEV), b"\x20\x21")
+        .userdata(3)
+        .prepare()
+        .unwrap();
+    ctx.submit(3).unwrap();
+    assert_eq!(DRV.events()[0], Event::Transaction(3), "the iodev walked all members at once");
+    assert_eq!(results(&drain(&ctx)), [(1, Ok(1)), (2, Ok(2)), (3, Ok(2))]);
+}
+
+#[test]
+fn s5_transaction_failure_first_member_errors_rest_canceled() {
+    static HELD: Held = Held::new(false);
+    static DEV: Iodev = Iodev::new(&HELD);
+    let ctx = ctx!(4, 4);
+    ctx.chain::<2>()
+        .unwrap()
+        .write(dev(&DEV), b"\x10")
+        .userdata(1)
+        .transaction()
+        .read(dev(&DEV), sbuf!(2))
+        .userdata(2)
+        .prepare()
+        .unwrap();
+    ctx.submit(0).unwrap();
+    let t = HELD.take();
+    assert_eq!(t.transaction_len(), 2);
+    t.err(Error::Nack);
+    assert_eq!(results(&drain(&ctx)), [(1, Err(Error::Nack)), (2, Err(Error::Canceled))]);
+}
+
+#[test]
+fn s5_transaction_members_must_share_the_iodev() {
+    static A: Inplace = Inplace::new(0);
+    static B: Inplace = Inplace::new(0);
+    static DA: Iodev = Iodev::new(&A);
+    static DB: Iodev = Iodev::new(&B);
+    let ctx = ctx!(4, 4);
+    let r = ctx
+        .chain::<2>()
+        .unwrap()
+        .write(dev(&DA), b"x")
+        .transaction()
+        .write(dev(&DB), b"y")
+        .prepare();
+    assert_eq!(r.unwrap_err(), Error::InvalidChain);
+    assert_eq!(ctx.rtio().reserved(), 0, "every slot came back");
+}
+
+// ---- S6 Order -----------------------------------------------------------------------------
+
+#[test]
+fn s6_chain_in_order_independent_chains_in_hardware_order() {
+    static H1: Held = Held::new(false);
+    static H2: Held = Held::new(false);
+    static D1: Iodev = Iodev::new(&H1);
+    static D2: Iodev = Iodev::new(&H2);
+    let ctx = ctx!(8, 8);
+    ctx.acquire().unwrap().read(dev(&D1), sbuf!(1)).userdata(1).prepare().unwrap();
+    ctx.acquire().unwrap().read(dev(&D2), sbuf!(1)).userdata(2).prepare().unwrap();
+    ctx.submit(0).unwrap();
+    H2.finish_next(0); // the second device finishes first
+    H1.finish_next(0);
+    assert_eq!(results(&drain(&ctx)), [(2, Ok(1)), (1, Ok(1))]);
+}
+
+// ---- S7 Cancellation ----------------------------------------------------------------------
+
+#[test]
+fn s7_stale_handle_is_refused_and_touches_nothing() {
+    let ctx = ctx!(2, 2);
+    let h = ctx.acquire().unwrap().nop().prepare().unwrap();
+    ctx.submit(1).unwrap();
+    drain(&ctx);
+    // The slot is reused by a new entry; the old handle must not cancel it.
+    let h2 = ctx.acquire().unwrap().await_signal().prepare().unwrap();
+    assert_eq!(ctx.cancel(h.head()), Err(Error::Stale));
+    ctx.submit(0).unwrap();
+    assert!(ctx.try_consume().is_none(), "the new entry is untouched");
+    ctx.rtio().signal(h2.head()).unwrap();
+    assert_eq!(drain(&ctx)[0].result(), Ok(0));
+}
+
+#[test]
+fn s7_cancel_before_dispatch_completes_entry_and_rest_of_chain() {
+    static HELD: Held = Held::new(false);
+    static DEV: Iodev = Iodev::new(&HELD);
+    let ctx = ctx!(4, 4);
+    let h = ctx
+        .chain::<3>()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .userdata(1)
+        .read(dev(&DEV), sbuf!(1))
+        .userdata(2)
+        .nop()
+        .userdata(3)
+        .prepare()
+        .unwrap();
+    ctx.submit(0).unwrap();
+    // Entry 2 waits for entry 1: cancel it (not yet dispatched).
+    ctx.cancel(h.get(1).unwrap()).unwrap();
+    assert_eq!(results(&drain(&ctx)), [(2, Err(Error::Canceled)), (3, Err(Error::Canceled))]);
+    HELD.finish_next(0);
+    assert_eq!(results(&drain(&ctx)), [(1, Ok(1))]);
+    assert_eq!(HELD.len(), 0, "the cancelled successor never ran");
+}
+
+#[test]
+fn s7_in_flight_cancel_aborts_through_the_hook_or_completes_normally() {
+    static HOOK: Held = Held::new(true);
+    static NOHOOK: Held = Held::new(false);
+    static D1: Iodev = Iodev::new(&HOOK);
+    static D2: Iodev = Iodev::new(&NOHOOK);
+    let ctx = ctx!(4, 4);
+    let a = ctx.acquire().unwrap().read(dev(&D1), sbuf!(1)).userdata(1).submit().unwrap();
+    let b = ctx.acquire().unwrap().read(dev(&D2), sbuf!(1)).userdata(2).submit().unwrap();
+    ctx.cancel(a.head()).unwrap();
+    ctx.cancel(b.head()).unwrap();
+    assert_eq!(results(&drain(&ctx)), [(1, Err(Error::Canceled))]);
+    NOHOOK.finish_next(0);
+    assert_eq!(results(&drain(&ctx)), [(2, Ok(1))]);
+}
+
+// ---- S8 Time ------------------------------------------------------------------------------
+
+#[test]
+fn s8_delay_completes_after_its_duration() {
+    let ctx = ctx!(2, 2);
+    let start = StdInstant::now();
+    ctx.acquire().unwrap().delay(Duration::from_millis(30)).prepare().unwrap();
+    ctx.submit(1).unwrap();
+    assert!(start.elapsed() >= std::time::Duration::from_millis(30));
+    assert_eq!(ctx.consume().result(), Ok(0));
+}
+
+#[test]
+fn s8_link_timeout_times_out_the_entry_and_cancels_the_rest() {
+    static HELD: Held = Held::new(true);
+    static DEV: Iodev = Iodev::new(&HELD);
+    let ctx = ctx!(4, 4);
+    ctx.chain::<3>()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .userdata(1)
+        .link_timeout(Duration::from_millis(10))
+        .userdata(2)
+        .nop()
+        .userdata(3)
+        .prepare()
+        .unwrap();
+    ctx.submit(3).unwrap(); // waits; the std clock's alarm thread fires the timeout
+    assert_eq!(
+        results(&drain(&ctx)),
+        [(1, Err(Error::TimedOut)), (2, Err(Error::TimedOut)), (3, Err(Error::Canceled))]
+    );
+}
+
+#[test]
+fn s8_link_timeout_that_does_not_fire_lets_the_chain_continue() {
+    static DRV: Inplace = Inplace::new(1);
+    static DEV: Iodev = Iodev::new(&DRV);
+    let ctx = ctx!(4, 4);
+    ctx.chain::<3>()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .userdata(1)
+        .link_timeout(Duration::from_millis(500))
+        .userdata(2)
+        .nop()
+        .userdata(3)
+        .prepare()
+        .unwrap();
+    ctx.submit(3).unwrap();
+    assert_eq!(results(&drain(&ctx)), [(1, Ok(1)), (2, Ok(0)), (3, Ok(0))]);
+}
+
+#[test]
+fn s8_deadlines_ordered_equal_deadlines_keep_submission_order() {
+    let ctx = ctx!(8, 8);
+    let now = ctx.rtio().now().unwrap();
+    let at = now + Duration::from_millis(20);
+    ctx.acquire().unwrap().delay(Duration::from_millis(40)).userdata(1).prepare().unwrap();
+    ctx.acquire().unwrap().delay_until(at).userdata(2).prepare().unwrap();
+    ctx.acquire().unwrap().delay_until(at).userdata(3).prepare().unwrap();
+    ctx.acquire().unwrap().delay(Duration::from_millis(5)).userdata(4).prepare().unwrap();
+    ctx.submit(4).unwrap();
+    let order: Vec<usize> = drain(&ctx).iter().map(|c| c.userdata()).collect();
+    assert_eq!(order, [4, 2, 3, 1]);
+}
+
+// ---- S9 Nothing is dropped ----------------------------------------------------------------
+
+#[test]
+fn s9_acquire_reserves_a_completion_and_says_full_at_once() {
+    let ctx = ctx!(2, 2);
+    let a = ctx.acquire().unwrap();
+    let b = ctx.acquire().unwrap();
+    assert_eq!(ctx.acquire().unwrap_err(), Error::QueueFull);
+    drop(a);
+    drop(b);
+    ctx.acquire().unwrap().nop().prepare().unwrap();
+    ctx.acquire().unwrap().nop().prepare().unwrap();
+    ctx.submit(2).unwrap();
+    // Both completions are unconsumed: still no slot, but nothing was lost.
+    assert_eq!(ctx.acquire().unwrap_err(), Error::QueueFull);
+    assert_eq!(drain(&ctx).len(), 2);
+}
+
+#[test]
+fn s9_multishot_waits_when_the_completion_side_is_full_and_counts_overruns() {
+    static SRC: Stream = Stream::new();
+    static DEV: Iodev = Iodev::new(&SRC);
+    let ctx = ctx!(1, 3, pool(8, 8));
+    let h = ctx.acquire().unwrap().read_multishot(dev(&DEV), 8, 8).submit().unwrap();
+    // 3 cells: one is the entry's own terminal reservation, so 2 shots fit.
+    assert_eq!(SRC.produce(8, 1), "rearmed");
+    assert_eq!(SRC.produce(8, 2), "rearmed");
+    assert_eq!(SRC.produce(8, 3), "full", "the shot waits, its data kept");
+    let first = ctx.try_consume().unwrap();
+    assert_eq!(first.buffer().data(), Some(&[1u8; 8][..]));
+    drop(first);
+    assert_eq!(SRC.produce(8, 3), "rearmed", "retried once a cell was free");
+    DEV.record_overrun(5);
+    assert_eq!(DEV.overruns(), 5);
+    ctx.cancel(h.head()).unwrap();
+    assert_eq!(SRC.produce(1, 0), "stopped");
+    let rest = drain(&ctx);
+    assert_eq!(rest.iter().filter(|c| c.more()).count(), 1 + 1);
+}
+
+// ---- S10 All or nothing ---------------------------------------------------------------------
+
+#[test]
+fn s10_chain_acquired_whole_or_not_at_all_and_returned_when_dropped() {
+    let ctx = ctx!(4, 4);
+    let one = ctx.chain::<3>().unwrap();
+    assert_eq!(ctx.chain::<2>().unwrap_err(), Error::QueueFull);
+    assert_eq!(ctx.rtio().reserved(), 3, "the failed acquire took nothing");
+    let single = ctx.acquire().unwrap();
+    drop(single);
+    drop(one); // built but never submitted: entries return
+    assert_eq!(ctx.rtio().reserved(), 0);
+    let _all = ctx.chain::<4>().unwrap();
+}
+
+// ---- S11 Pool buffers -----------------------------------------------------------------------
+
+#[test]
+fn s11_pool_read_gets_whole_contiguous_blocks_freed_on_drop() {
+    static DRV: Inplace = Inplace::new(0xAB);
+    static DEV: Iodev = Iodev::new(&DRV);
+    let ctx = ctx!(4, 4, pool(8, 16));
+    let pool = ctx.rtio().pool().unwrap();
+    ctx.acquire().unwrap().read_pool(dev(&DEV), 20, 40).prepare().unwrap();
+    ctx.submit(1).unwrap();
+    let mut c = ctx.try_consume().unwrap();
+    assert!(c.flags().contains(CqeFlags::POOL));
+    match c.take_buffer() {
+        Buffer::Pool(b) => {
+            assert_eq!(b.capacity(), 48, "40 bytes rounded up to 3 whole blocks");
+            assert_eq!(b.len(), 48);
+            assert!(b.iter().all(|&x| x == 0xAB));
+            assert_eq!(pool.free_blocks(), 5);
+        }
+        other => panic!("expected a pool buffer, got {other:?}"),
+    }
+    assert_eq!(pool.free_blocks(), 8, "dropping the handle freed the blocks");
+}
+
+#[test]
+fn s11_pool_read_without_pool_is_refused() {
+    static DRV: Inplace = Inplace::new(0);
+    static DEV: Iodev = Iodev::new(&DRV);
+    let ctx = ctx!(2, 2);
+    let r = ctx.acquire().unwrap().read_pool(dev(&DEV), 1, 1).prepare();
+    assert_eq!(r.unwrap_err(), Error::NoPool);
+}
+
+// ---- S12 Priority ---------------------------------------------------------------------------
+
+#[test]
+fn s12_iodev_queue_serves_higher_priority_first_fifo_among_equals() {
+    static HELD: Held = Held::new(false);
+    static DEV: Iodev = Iodev::new(&HELD);
+    let ctx = ctx!(8, 8);
+    let prios = [
+        (1, Priority::Low),
+        (2, Priority::Normal),
+        (3, Priority::Urgent),
+        (4, Priority::Normal),
+        (5, Priority::High),
+        (6, Priority::Urgent),
+    ];
+    for (ud, p) in prios {
+        ctx.acquire().unwrap().read(dev(&DEV), sbuf!(1)).userdata(ud).priority(p).prepare().unwrap();
+    }
+    ctx.submit(0).unwrap();
+    for _ in 0..6 {
+        HELD.finish_next(0);
+    }
+    let order: Vec<usize> = drain(&ctx).iter().map(|c| c.userdata()).collect();
+    assert_eq!(order, [3, 6, 5, 2, 4, 1]);
+}
+
+// ---- S13 Interrupt context --------------------------------------------------------------------
+
+#[test]
+fn s13_completion_from_interrupt_context_dispatches_the_successor_there() {
+    static HELD: Held = Held::new(false);
+    static DEV: Iodev = Iodev::new(&HELD);
+    let ctx = ctx!(4, 4);
+    ctx.chain::<2>()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .read(dev(&DEV), sbuf!(1))
+        .prepare()
+        .unwrap();
+    ctx.submit(0).unwrap();
+    let isr = std::thread::spawn(|| {
+        HELD.finish_next(0);
+        std::thread::current().id()
+    })
+    .join()
+    .unwrap();
+    let submits = HELD.submits.lock().unwrap().clone();
+    assert_eq!(submits.len(), 2);
+    assert_eq!(submits[1], isr, "the successor was dispatched by the completing context");
+    HELD.finish_next(0);
+    assert_eq!(drain(&ctx).len(), 2);
+}
+
+// ---- S14 Three ways to wait ---------------------------------------------------------------------
+
+#[test]
+fn s14_block_poll_and_async_over_the_same_queues() {
+    static HELD: Held = Held::new(false);
+    static DEV: Iodev = Iodev::new(&HELD);
+    let ctx = ctx!(4, 4);
+    // Poll.
+    ctx.acquire().unwrap().read(dev(&DEV), sbuf!(1)).userdata(1).submit().unwrap();
+    assert!(ctx.try_consume().is_none());
+    HELD.finish_next(0);
+    assert_eq!(ctx.try_consume().unwrap().userdata(), 1);
+    // Block (thread park), completed from another thread.
+    ctx.acquire().unwrap().read(dev(&DEV), sbuf!(1)).userdata(2).submit().unwrap();
+    let t = std::thread::spawn(|| {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        HELD.finish_next(0);
+    });
+    assert_eq!(ctx.consume().userdata(), 2);
+    t.join().unwrap();
+    // Async: the next completion, and one operation.
+    ctx.acquire().unwrap().read(dev(&DEV), sbuf!(1)).userdata(3).submit().unwrap();
+    let t = std::thread::spawn(|| {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        HELD.finish_next(0);
+    });
+    assert_eq!(rtio::block_on(ctx.next()).userdata(), 3);
+    t.join().unwrap();
+    let fut = ctx.acquire().unwrap().read(dev(&DEV), sbuf!(2)).userdata(4).run().unwrap();
+    let t = std::thread::spawn(|| {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        HELD.finish_next(0x33);
+    });
+    let [c] = rtio::block_on(fut);
+    assert_eq!((c.userdata(), c.result()), (4, Ok(2)));
+    assert_eq!(c.buffer().data(), Some(&[0x33, 0x33][..]));
+    t.join().unwrap();
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
+
+#[test]
+fn s14_blocking_chain_wait_returns_every_completion() {
+    static DRV: Inplace = Inplace::new(0x19);
+    static DEV: Iodev = Iodev::new(&DRV);
+    let ctx = ctx!(4, 4);
+    let [w, r] = ctx
+        .chain::<2>()
+        .unwrap()
+        .tiny_write(dev(&DEV), &[0x00])
+        .read(dev(&DEV), sbuf!(2))
+        .wait()
+        .unwrap();
+    assert_eq!(w.result(), Ok(1));
+    assert_eq!(r.buffer().data(), Some(&[0x19, 0x19][..]));
+    assert_eq!(DRV.events()[0], Event::Write(vec![0]));
+}
+
+// ---- S15 AWAIT --------------------------------------------------------------------------------
+
+#[test]
+fn s15_await_completes_when_signalled() {
+    let ctx = ctx!(4, 4);
+    let h = ctx.chain::<2>().unwrap().await_signal().userdata(1).nop().userdata(2).submit().unwrap();
+    assert!(ctx.try_consume().is_none());
+    ctx.rtio().signal(h.head()).unwrap();
+    assert_eq!(results(&drain(&ctx)), [(1, Ok(0)), (2, Ok(0))]);
+}
+
+#[test]
+fn s15_early_signal_completes_as_soon_as_reached() {
+    static HELD: Held = Held::new(false);
+    static DEV: Iodev = Iodev::new(&HELD);
+    let ctx = ctx!(4, 4);
+    let h = ctx
+        .chain::<2>()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .userdata(1)
+        .await_signal()
+        .userdata(2)
+        .submit()
+        .unwrap();
+    ctx.rtio().signal(h.get(1).unwrap()).unwrap(); // before the await is reached
+    assert!(ctx.try_consume().is_none());
+    HELD.finish_next(0);
+    assert_eq!(results(&drain(&ctx)), [(1, Ok(1)), (2, Ok(0))]);
+}
+
+#[test]
+fn s15_await_on_an_iodev_holds_it_until_signalled() {
+    static SER: Serial = Serial::new();
+    static DEV: Iodev = Iodev::new(&SER);
+    let ctx = ctx!(4, 4);
+    let h = ctx.acquire().unwrap().await_on(dev(&DEV)).userdata(1).submit().unwrap();
+    ctx.acquire().unwrap().read(dev(&DEV), sbuf!(1)).userdata(2).submit().unwrap();
+    assert!(ctx.try_consume().is_none(), "the read waits behind the held device");
+    assert_eq!(SER.log.lock().unwrap().clone(), [Event::Await]);
+    ctx.rtio().signal(h.head()).unwrap();
+    assert_eq!(results(&drain(&ctx)), [(1, Ok(0)), (2, Ok(1))]);
+}
+
+#[test]
+fn s15_signal_on_a_stale_handle_is_refused() {
+    let ctx = ctx!(2, 2);
+    let h = ctx.acquire().unwrap().await_signal().submit().unwrap();
+    ctx.rtio().signal(h.head()).unwrap();
+    drain(&ctx);
+    assert_eq!(ctx.rtio().signal(h.head()), Err(Error::Stale));
+}
