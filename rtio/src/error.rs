@@ -116,6 +116,24 @@ impl Error {
     }
 }
 
+/// Packs an error into the one byte an entry keeps for "first error of the chain" (S4).
+/// Device codes above 126 saturate to `Device(127)`.
+pub(crate) fn to_carry(e: Error) -> u8 {
+    match e {
+        Error::Device(c) => 128 + c.min(127),
+        other => (-other.code()) as u8,
+    }
+}
+
+/// Unpacks [`to_carry`]; 0 means "no error".
+pub(crate) fn from_carry(c: u8) -> Option<Error> {
+    match c {
+        0 => None,
+        128.. => Some(Error::Device(c - 128)),
+        c => Some(Error::from_code(-(c as i32))),
+    }
+}
+
 /// Encodes an operation result as the `i32` a completion entry carries.
 pub(crate) fn encode(res: Result<usize, Error>) -> i32 {
     match res {
@@ -188,5 +206,12 @@ mod tests {
             assert_eq!(decode(encode(Err(e))), Err(e));
         }
         assert_eq!(decode(encode(Ok(42))), Ok(42));
+        for e in all {
+            let back = from_carry(to_carry(e)).unwrap();
+            match e {
+                Error::Device(c) => assert_eq!(back, Error::Device(c.min(127))),
+                e => assert_eq!(back, e),
+            }
+        }
     }
 }

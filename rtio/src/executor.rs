@@ -82,17 +82,16 @@ fn execute(
     // SAFETY: the entry is INFLIGHT and the executor owns it until it hands a token out.
     let s = unsafe { &mut *sqe(r, idx) };
     if let Err(e) = carry {
-        s.carry = (-e.code()).min(255) as u8;
+        s.carry = crate::error::to_carry(e);
     }
     arm_link_timeout(r, idx);
     match s.op {
         Op::Nop => finish(r, idx, Ok(0)),
         Op::Callback => {
             let cb = s.callback()?;
-            let prev = if s.carry != 0 {
-                Err(Error::from_code(-(s.carry as i32)))
-            } else {
-                carry
+            let prev = match crate::error::from_carry(s.carry) {
+                Some(e) => Err(e),
+                None => carry,
             };
             let res = (cb.f)(prev, cb.arg);
             finish(r, idx, res)
@@ -234,10 +233,10 @@ fn finish(
         }
         cur = next;
     }
-    let first_err = match (res, carry_code) {
-        (Err(e), _) => Err(e),
-        (Ok(_), c) if c != 0 => Err(Error::from_code(-(c as i32))),
-        (ok, _) => ok,
+    // What the successor sees (S4): the first error of the chain, else this result.
+    let first_err = match crate::error::from_carry(carry_code) {
+        Some(e) => Err(e),
+        None => res,
     };
     // LINK_TIMEOUT right after: it reports whether it fired, and is skipped over.
     let mut flags = link_flags;

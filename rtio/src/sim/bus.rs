@@ -1,0 +1,340 @@
+//! The simulated bus engine: one "interrupt" thread per bus serves every device on it.
+//!
+//! ```text
+//!  owner thread            bus thread ("interrupt")
+//!  submit ──► Device::submit ──► bus queue (priority, FIFO) ──► pop ──► wait for the
+//!                                                                     transfer time
+//!  consume ◄── completion ◄──────────────────── Token::complete ◄──── run the target model
+//! ```
+//!
+//! A transfer occupies the bus for the time its bytes take at the bus clock (I2C: 9 bits a
+//! byte plus START/address/STOP; SPI: 8 bits a byte plus a chip-select setup time), so a
+//! caller that does not block really gets its CPU back. A whole transaction is one bus
+//! transfer (S5): one START and one STOP on I2C, chip select held on SPI.
+
+use super::fault::{Fault, Faults};
+use crate::iodev::{Iodev, IodevApi, IodevQueue, OpId, Request, Token};
+use crate::Error;
+use std::boxed::Box;
+use std::string::String;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration as StdDuration, Instant as StdInstant};
+use std::vec::Vec;
+
+/// Which protocol a bus speaks: it decides transfer timing and transaction framing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    /// I2C: 9 bits per byte, START + address per direction change, one STOP.
+    I2c,
+    /// SPI: 8 bits per byte, chip select held for the whole transaction.
+    Spi,
+}
+
+/// What a device on a simulated bus runs when the bus reaches one of its transfers.
+pub(crate) trait BusClient: Sync {
+    /// Executes the transfer (all members of the transaction) against the device model.
+    fn execute(&'static self, token: &mut Token, fault: Option<Fault>) -> Result<usize, Error>;
+    /// The device's fault script.
+    fn faults(&self) -> &Faults;
+}
+
+struct Pending {
+    id: OpId,
+    client: &'static dyn BusClient,
+}
+
+struct State {
+    owners: Vec<Pending>,
+    /// Set by a cancel hook for the transfer in progress.
+    abort: Option<OpId>,
+    current: Option<OpId>,
+}
+
+/// A simulated bus: its clock, its queue and its interrupt thread.
+///
+/// Buses and devices live for the rest of the program (they are leaked on creation), as
+/// hardware does; create them once per test or example.
+///
+/// ```
+/// use rtio::sim::{Bus, Tmp105};
+/// let i2c = Bus::i2c("i2c0", 400_000);
+/// let tmp = i2c.attach_i2c(0x48, Tmp105::new(21.5));
+/// assert_eq!(tmp.address(), 0x48);
+/// assert_eq!(i2c.hz(), 400_000);
+/// ```
+pub struct Bus {
+    name: String,
+    protocol: Protocol,
+    hz: portable_atomic::AtomicU32,
+    setup_ns: portable_atomic::AtomicU32,
+    queue: IodevQueue,
+    state: Mutex<State>,
+    cv: Condvar,
+    transfers: portable_atomic::AtomicU64,
+    busy_ns: portable_atomic::AtomicU64,
+}
+
+impl core::fmt::Debug for Bus {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Bus")
+            .field("name", &self.name)
+            .field("protocol", &self.protocol)
+            .field("hz", &self.hz())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Bus {
+    /// A new bus with its interrupt thread.
+    pub fn new(name: &str, protocol: Protocol, hz: u32) -> &'static Bus {
+        let bus: &'static Bus = Box::leak(Box::new(Bus {
+            name: name.into(),
+            protocol,
+            hz: portable_atomic::AtomicU32::new(hz.max(1)),
+            setup_ns: portable_atomic::AtomicU32::new(match protocol {
+                Protocol::I2c => 0,
+                Protocol::Spi => 1_000,
+            }),
+            queue: IodevQueue::new(),
+            state: Mutex::new(State {
+                owners: Vec::new(),
+                abort: None,
+                current: None,
+            }),
+            cv: Condvar::new(),
+            transfers: portable_atomic::AtomicU64::new(0),
+            busy_ns: portable_atomic::AtomicU64::new(0),
+        }));
+        std::thread::Builder::new()
+            .name(std::format!("sim-{name}"))
+            .spawn(move || bus.run())
+            .expect("spawn a simulated bus thread");
+        bus
+    }
+
+    /// A new I2C bus at `hz` (100 kHz standard, 400 kHz fast mode, 1 MHz fast mode plus).
+    pub fn i2c(name: &str, hz: u32) -> &'static Bus {
+        Bus::new(name, Protocol::I2c, hz)
+    }
+
+    /// A new SPI bus at `hz`.
+    pub fn spi(name: &str, hz: u32) -> &'static Bus {
+        Bus::new(name, Protocol::Spi, hz)
+    }
+
+    /// The bus name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The protocol.
+    pub fn protocol(&self) -> Protocol {
+        self.protocol
+    }
+
+    /// The bus clock in Hz.
+    pub fn hz(&self) -> u32 {
+        self.hz.load(portable_atomic::Ordering::Relaxed)
+    }
+
+    /// Changes the bus clock (also done by I2C/SPI configure entries).
+    pub fn set_hz(&self, hz: u32) {
+        self.hz
+            .store(hz.max(1), portable_atomic::Ordering::Relaxed);
+    }
+
+    /// Sets the fixed overhead of each transfer (SPI: chip-select setup, default 1 µs).
+    pub fn set_setup_time(&self, d: crate::Duration) {
+        let ns = d.as_micros().saturating_mul(1000).min(u32::MAX as u64) as u32;
+        self.setup_ns.store(ns, portable_atomic::Ordering::Relaxed);
+    }
+
+    /// Transfers completed (or failed) on this bus so far.
+    pub fn transfers(&self) -> u64 {
+        self.transfers.load(portable_atomic::Ordering::Relaxed)
+    }
+
+    /// Total simulated time the bus was busy.
+    pub fn busy_time(&self) -> crate::Duration {
+        crate::Duration::from_micros(self.busy_ns.load(portable_atomic::Ordering::Relaxed) / 1000)
+    }
+
+    /// Operations queued on the bus, not yet started.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How long the transfer of `token` occupies the bus.
+    fn duration(&self, token: &mut Token) -> StdDuration {
+        let hz = self.hz() as u64;
+        let mut bits: u64 = 0;
+        let mut last_dir: Option<bool> = None;
+        for i in 0..token.transaction_len() {
+            let (dir, bytes) = match token.member(i) {
+                Some(Request::Read(b)) => (Some(true), b.len()),
+                Some(Request::ReadPool { preferred, .. }) => (Some(true), preferred),
+                Some(Request::Write(b)) => (Some(false), b.len()),
+                Some(Request::Transceive { tx, rx }) => (None, tx.len().max(rx.len())),
+                _ => (None, 0),
+            };
+            match self.protocol {
+                Protocol::I2c => {
+                    if dir.is_some() && dir != last_dir {
+                        bits += 1 + 9; // (repeated) START + address byte with ACK
+                        last_dir = dir;
+                    }
+                    bits += 9 * bytes as u64;
+                }
+                Protocol::Spi => bits += 8 * bytes as u64,
+            }
+        }
+        if self.protocol == Protocol::I2c {
+            bits += 1; // STOP
+        }
+        let ns = bits * 1_000_000_000 / hz
+            + self.setup_ns.load(portable_atomic::Ordering::Relaxed) as u64;
+        StdDuration::from_nanos(ns)
+    }
+
+    pub(crate) fn submit(&'static self, client: &'static dyn BusClient, token: Token) {
+        let id = token.id();
+        {
+            let mut st = self.lock();
+            st.owners.push(Pending { id, client });
+            self.queue.push(token);
+        }
+        self.cv.notify_all();
+    }
+
+    pub(crate) fn cancel(&'static self, op: OpId) {
+        let queued = {
+            let mut st = self.lock();
+            match self.queue.remove(op) {
+                Some(t) => {
+                    st.owners.retain(|p| p.id != op);
+                    Some(t)
+                }
+                None => {
+                    if st.current == Some(op) {
+                        st.abort = Some(op);
+                    }
+                    None
+                }
+            }
+        };
+        self.cv.notify_all();
+        // Complete outside the lock: the chain's next entry may be submitted to this bus.
+        if let Some(t) = queued {
+            t.err(Error::Canceled);
+        }
+    }
+
+    fn run(&'static self) {
+        loop {
+            let (mut token, client) = {
+                let mut st = self.lock();
+                loop {
+                    if let Some(t) = self.queue.pop() {
+                        let id = t.id();
+                        let pos = st.owners.iter().position(|p| p.id == id);
+                        let client = pos.map(|p| st.owners.swap_remove(p).client);
+                        st.current = Some(id);
+                        st.abort = None;
+                        break (t, client);
+                    }
+                    st = self.cv.wait(st).unwrap_or_else(|e| e.into_inner());
+                }
+            };
+            let Some(client) = client else {
+                // Not ours: cannot happen, but never lose a token.
+                token.err(Error::Bus);
+                continue;
+            };
+            let fault = client.faults().take();
+            let mut d = self.duration(&mut token);
+            if let Some(Fault::Stall(s)) = fault {
+                d += StdDuration::from_micros(s.as_micros());
+            }
+            let hang = fault == Some(Fault::Hang);
+            let aborted = self.wait_transfer(&token, d, hang);
+            self.busy_ns
+                .fetch_add(d.as_nanos() as u64, portable_atomic::Ordering::Relaxed);
+            let res = if aborted {
+                Err(Error::Canceled)
+            } else {
+                client.execute(&mut token, fault)
+            };
+            {
+                let mut st = self.lock();
+                st.current = None;
+                st.abort = None;
+            }
+            self.transfers
+                .fetch_add(1, portable_atomic::Ordering::Relaxed);
+            token.complete(res);
+        }
+    }
+
+    /// Waits out the transfer time; returns whether it was aborted by a cancel.
+    fn wait_transfer(&self, token: &Token, d: StdDuration, hang: bool) -> bool {
+        let end = StdInstant::now() + d;
+        let mut st = self.lock();
+        loop {
+            if st.abort == Some(token.id()) || token.is_canceled() {
+                return true;
+            }
+            let now = StdInstant::now();
+            if !hang && now >= end {
+                return false;
+            }
+            // Short slices: a cancel flag set without a notify is still seen promptly.
+            let slice = if hang {
+                StdDuration::from_millis(1)
+            } else {
+                (end - now).min(StdDuration::from_millis(1))
+            };
+            if slice < StdDuration::from_micros(60) && !hang {
+                // Below the scheduler's resolution: spin for accuracy.
+                drop(st);
+                while StdInstant::now() < end {
+                    core::hint::spin_loop();
+                }
+                st = self.lock();
+                continue;
+            }
+            st = self
+                .cv
+                .wait_timeout(st, slice)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+}
+
+/// Applies a data fault to bytes read.
+pub(crate) fn corrupt(fault: Option<Fault>, buf: &mut [u8]) {
+    if let Some(Fault::Corrupt(mask)) = fault {
+        for b in buf {
+            *b ^= mask;
+        }
+    }
+}
+
+/// The error a fault turns a transfer into, if any.
+pub(crate) fn fault_error(fault: Option<Fault>) -> Result<(), Error> {
+    match fault {
+        Some(Fault::Nack) => Err(Error::Nack),
+        Some(Fault::Bus) => Err(Error::Bus),
+        Some(Fault::Overrun) => Err(Error::Overrun),
+        _ => Ok(()),
+    }
+}
+
+/// Leaks an iodev for a device: simulated hardware lives for the rest of the program.
+pub(crate) fn leak_iodev(api: &'static dyn IodevApi) -> &'static Iodev {
+    Box::leak(Box::new(Iodev::new(api)))
+}
