@@ -83,6 +83,8 @@ pub struct Slot {
 }
 
 impl Slot {
+    // A template for array initialisation only; never used as a shared constant.
+    #[allow(clippy::declare_interior_mutable_const)]
     const EMPTY: Slot = Slot {
         sqe: UnsafeCell::new(Sqe::EMPTY),
         state: AtomicU32::new(FREE),
@@ -393,7 +395,7 @@ impl RawToken {
             match s.op {
                 Op::Nop => Req::Nop,
                 Op::Read if s.flags.contains(Flags::MEMPOOL) => {
-                    let b = s.buf().unwrap_or_else(|| unreachable_buf());
+                    let b = s.buf().unwrap_or_else(unreachable_buf);
                     let range = BlockRange::unpack(b.pool_range);
                     match (range.is_none(), self.rtio.pool) {
                         (false, Some(pool)) => Req::Read(
@@ -407,22 +409,22 @@ impl RawToken {
                     }
                 }
                 Op::Read => {
-                    let b = s.buf().unwrap_or_else(|| unreachable_buf());
+                    let b = s.buf().unwrap_or_else(unreachable_buf);
                     Req::Read(core::slice::from_raw_parts_mut(b.ptr, b.len))
                 }
                 Op::Write => {
-                    let b = s.buf().unwrap_or_else(|| unreachable_buf());
+                    let b = s.buf().unwrap_or_else(unreachable_buf);
                     Req::Write(core::slice::from_raw_parts(b.ptr, b.len))
                 }
                 Op::TinyWrite => {
-                    let t = s.tiny().unwrap_or_else(|| unreachable_buf());
+                    let t = s.tiny().unwrap_or_else(unreachable_buf);
                     Req::Write(&*core::ptr::slice_from_raw_parts(
                         t.data.as_ptr(),
                         t.len as usize,
                     ))
                 }
                 Op::Transceive => {
-                    let t = s.txrx().unwrap_or_else(|| unreachable_buf());
+                    let t = s.txrx().unwrap_or_else(unreachable_buf);
                     Req::Transceive {
                         tx: core::slice::from_raw_parts(t.tx, t.tx_len),
                         rx: core::slice::from_raw_parts_mut(t.rx, t.rx_len),
@@ -434,7 +436,7 @@ impl RawToken {
                 },
                 Op::I2cRecover => Req::I2cRecover,
                 Op::SpiConfigure => {
-                    let c = s.config().unwrap_or_else(|| unreachable_buf());
+                    let c = s.config().unwrap_or_else(unreachable_buf);
                     Req::SpiConfigure {
                         hz: c.hz,
                         mode: c.mode,
@@ -535,7 +537,7 @@ impl Context {
         if !r.reserve(n as u32) {
             return Err(Error::QueueFull);
         }
-        // SAFETY (all owner-only cells below): `&self` is the unique owner.
+        // SAFETY: owner-only cells below; `&self` is the unique owner (claim + !Sync).
         unsafe {
             if self.free_len_at_least(n).is_none() {
                 self.take_returned();
@@ -821,6 +823,7 @@ impl Context {
         }
         // SAFETY: the builders stored 'static slices whose ownership the entry holds; the
         // terminal completion hands them back exactly once (the slot is freed right after).
+        #[allow(clippy::undocumented_unsafe_blocks)]
         unsafe {
             match s.op {
                 Op::Read => s.buf().map_or(Buffer::None, |b| {

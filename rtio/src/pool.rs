@@ -209,6 +209,8 @@ impl Mempool {
     /// # Safety
     /// - `range` was returned by [`Mempool::alloc`] of this pool and not freed since.
     /// - The caller owns the range: no other reference to these bytes is live.
+    // The pool hands out disjoint ranges; exclusivity is the caller's precondition.
+    #[allow(clippy::mut_from_ref)]
     pub(crate) unsafe fn bytes_mut(&self, range: BlockRange) -> &mut [u8] {
         let bs = self.block_size as usize;
         // SAFETY: the range lies inside the storage (alloc never hands out more), and the

@@ -252,8 +252,12 @@ impl Sqe {
     }
 
     pub(crate) fn buf(&self) -> Option<BufPayload> {
-        // SAFETY: `buf` is the active member for READ and WRITE (set by the builders).
-        self.has_buf().then(|| unsafe { self.payload.buf })
+        if self.has_buf() {
+            // SAFETY: `buf` is the active member for READ and WRITE (set by the builders).
+            Some(unsafe { self.payload.buf })
+        } else {
+            None
+        }
     }
 
     pub(crate) fn buf_mut(&mut self) -> Option<&mut BufPayload> {
@@ -266,18 +270,30 @@ impl Sqe {
     }
 
     pub(crate) fn txrx(&self) -> Option<TxRxPayload> {
-        // SAFETY: `txrx` is the active member for TRANSCEIVE.
-        (self.op == Op::Transceive).then(|| unsafe { self.payload.txrx })
+        if self.op == Op::Transceive {
+            // SAFETY: `txrx` is the active member for TRANSCEIVE.
+            Some(unsafe { self.payload.txrx })
+        } else {
+            None
+        }
     }
 
     pub(crate) fn tiny(&self) -> Option<&TinyPayload> {
-        // SAFETY: `tiny` is the active member for TINY_WRITE.
-        (self.op == Op::TinyWrite).then(|| unsafe { &self.payload.tiny })
+        if self.op == Op::TinyWrite {
+            // SAFETY: `tiny` is the active member for TINY_WRITE.
+            Some(unsafe { &self.payload.tiny })
+        } else {
+            None
+        }
     }
 
     pub(crate) fn callback(&self) -> Option<CallbackPayload> {
-        // SAFETY: `callback` is the active member for CALLBACK.
-        (self.op == Op::Callback).then(|| unsafe { self.payload.callback })
+        if self.op == Op::Callback {
+            // SAFETY: `callback` is the active member for CALLBACK.
+            Some(unsafe { self.payload.callback })
+        } else {
+            None
+        }
     }
 
     pub(crate) fn time_mut(&mut self) -> Option<&mut TimePayload> {

@@ -13,8 +13,16 @@ fn s1_nothing_starts_before_submit() {
     static HELD: Held = Held::new(false);
     static DEV: Iodev = Iodev::new(&HELD);
     let ctx = ctx!(4, 4);
-    ctx.acquire().unwrap().read(dev(&DEV), sbuf!(2)).prepare().unwrap();
-    assert_eq!(HELD.len(), 0, "prepared, not submitted: the iodev saw nothing");
+    ctx.acquire()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(2))
+        .prepare()
+        .unwrap();
+    assert_eq!(
+        HELD.len(),
+        0,
+        "prepared, not submitted: the iodev saw nothing"
+    );
     ctx.submit(0).unwrap(); // n = 0 returns at once
     assert_eq!(HELD.len(), 1);
     HELD.finish_next(1);
@@ -54,8 +62,16 @@ fn s1_submit_with_deadline_times_out_instead_of_waiting_forever() {
     static HELD: Held = Held::new(true);
     static DEV: Iodev = Iodev::new(&HELD);
     let ctx = ctx!(4, 4);
-    let h = ctx.acquire().unwrap().read(dev(&DEV), sbuf!(1)).prepare().unwrap();
-    assert_eq!(ctx.submit_timeout(1, Duration::from_millis(20)), Err(Error::TimedOut));
+    let h = ctx
+        .acquire()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .prepare()
+        .unwrap();
+    assert_eq!(
+        ctx.submit_timeout(1, Duration::from_millis(20)),
+        Err(Error::TimedOut)
+    );
     // The entry stays submitted: cancel it and it comes back.
     ctx.cancel(h.head()).unwrap();
     let c = ctx.consume();
@@ -70,7 +86,12 @@ fn s2_one_completion_per_entry_on_success_failure_cancel_and_timeout() {
     static DEV: Iodev = Iodev::new(&HELD);
     let ctx = ctx!(8, 8);
     for (ud, _) in [(1usize, ()), (2, ()), (3, ())] {
-        ctx.acquire().unwrap().read(dev(&DEV), sbuf!(1)).userdata(ud).prepare().unwrap();
+        ctx.acquire()
+            .unwrap()
+            .read(dev(&DEV), sbuf!(1))
+            .userdata(ud)
+            .prepare()
+            .unwrap();
     }
     let timed = ctx
         .chain::<2>()
@@ -108,7 +129,12 @@ fn s2_one_completion_per_entry_on_success_failure_cancel_and_timeout() {
 fn s2_no_response_posts_nothing_and_returns_the_slot() {
     let ctx = ctx!(2, 2);
     for _ in 0..10 {
-        ctx.acquire().unwrap().nop().no_response().prepare().unwrap();
+        ctx.acquire()
+            .unwrap()
+            .nop()
+            .no_response()
+            .prepare()
+            .unwrap();
         ctx.submit(0).unwrap();
         assert!(ctx.try_consume().is_none());
     }
@@ -121,7 +147,12 @@ fn s2_multishot_says_more_on_every_completion_but_the_last() {
     static SRC: Stream = Stream::new();
     static DEV: Iodev = Iodev::new(&SRC);
     let ctx = ctx!(2, 8, pool(8, 16));
-    let h = ctx.acquire().unwrap().read_multishot(dev(&DEV), 16, 16).prepare().unwrap();
+    let h = ctx
+        .acquire()
+        .unwrap()
+        .read_multishot(dev(&DEV), 16, 16)
+        .prepare()
+        .unwrap();
     ctx.submit(0).unwrap();
     for i in 0..3 {
         assert_eq!(SRC.produce(8, i), "rearmed");
@@ -145,12 +176,23 @@ fn s3_buffers_come_back_on_success_failure_and_cancel() {
         .map(|i| {
             let b = sbuf!(4, i);
             let p = b.as_ptr();
-            ctx.acquire().unwrap().read(dev(&DEV), b).userdata(i as usize).prepare().unwrap();
+            ctx.acquire()
+                .unwrap()
+                .read(dev(&DEV), b)
+                .userdata(i as usize)
+                .prepare()
+                .unwrap();
             p
         })
         .collect();
     // The third is cancelled before submit.
-    let last = ctx.acquire().unwrap().write(dev(&DEV), b"abc").userdata(9).prepare().unwrap();
+    let last = ctx
+        .acquire()
+        .unwrap()
+        .write(dev(&DEV), b"abc")
+        .userdata(9)
+        .prepare()
+        .unwrap();
     ctx.cancel(last.head()).unwrap();
     ctx.submit(0).unwrap();
     HELD.finish_next(7);
@@ -176,6 +218,7 @@ fn s3_leaking_handles_is_harmless() {
     let mut buf = [0u8; 4];
     ctx.scope(|s| {
         let op = s.read(dev(&DEV), &mut buf).unwrap();
+        #[allow(clippy::forget_non_drop)]
         std::mem::forget(op); // the scope still waits for it
     });
     assert_eq!(buf, [3; 4]);
@@ -228,7 +271,11 @@ fn s4_failure_cancels_the_rest_unless_hardlinked() {
     assert_eq!(HELD.len(), 0);
     assert_eq!(
         results(&drain(&ctx)),
-        [(1, Err(Error::Nack)), (2, Err(Error::Canceled)), (3, Err(Error::Canceled))]
+        [
+            (1, Err(Error::Nack)),
+            (2, Err(Error::Canceled)),
+            (3, Err(Error::Canceled))
+        ]
     );
     // HARDLINK: the successor runs anyway.
     ctx.chain::<2>()
@@ -249,7 +296,8 @@ fn record(prev: Result<usize, Error>, arg: usize) -> Result<usize, Error> {
     SEEN.lock().unwrap().push((arg, prev));
     Ok(arg)
 }
-static SEEN: std::sync::Mutex<Vec<(usize, Result<usize, Error>)>> = std::sync::Mutex::new(Vec::new());
+static SEEN: std::sync::Mutex<Vec<(usize, Result<usize, Error>)>> =
+    std::sync::Mutex::new(Vec::new());
 
 #[test]
 fn s4_callback_receives_the_previous_result_or_the_first_error() {
@@ -271,7 +319,10 @@ fn s4_callback_receives_the_previous_result_or_the_first_error() {
     HELD.fail_next(Error::Nack);
     let seen = SEEN.lock().unwrap().clone();
     assert!(seen.contains(&(100, Ok(3))));
-    assert!(seen.contains(&(200, Err(Error::Nack))), "first error of the chain: {seen:?}");
+    assert!(
+        seen.contains(&(200, Err(Error::Nack))),
+        "first error of the chain: {seen:?}"
+    );
     assert_eq!(drain(&ctx).len(), 5);
 }
 
@@ -295,7 +346,11 @@ fn s5_transaction_head_dispatched_one_completion_per_member_in_order() {
         .prepare()
         .unwrap();
     ctx.submit(3).unwrap();
-    assert_eq!(DRV.events()[0], Event::Transaction(3), "the iodev walked all members at once");
+    assert_eq!(
+        DRV.events()[0],
+        Event::Transaction(3),
+        "the iodev walked all members at once"
+    );
     assert_eq!(results(&drain(&ctx)), [(1, Ok(1)), (2, Ok(2)), (3, Ok(2))]);
 }
 
@@ -317,7 +372,10 @@ fn s5_transaction_failure_first_member_errors_rest_canceled() {
     let t = HELD.take();
     assert_eq!(t.transaction_len(), 2);
     t.err(Error::Nack);
-    assert_eq!(results(&drain(&ctx)), [(1, Err(Error::Nack)), (2, Err(Error::Canceled))]);
+    assert_eq!(
+        results(&drain(&ctx)),
+        [(1, Err(Error::Nack)), (2, Err(Error::Canceled))]
+    );
 }
 
 #[test]
@@ -347,8 +405,18 @@ fn s6_chain_in_order_independent_chains_in_hardware_order() {
     static D1: Iodev = Iodev::new(&H1);
     static D2: Iodev = Iodev::new(&H2);
     let ctx = ctx!(8, 8);
-    ctx.acquire().unwrap().read(dev(&D1), sbuf!(1)).userdata(1).prepare().unwrap();
-    ctx.acquire().unwrap().read(dev(&D2), sbuf!(1)).userdata(2).prepare().unwrap();
+    ctx.acquire()
+        .unwrap()
+        .read(dev(&D1), sbuf!(1))
+        .userdata(1)
+        .prepare()
+        .unwrap();
+    ctx.acquire()
+        .unwrap()
+        .read(dev(&D2), sbuf!(1))
+        .userdata(2)
+        .prepare()
+        .unwrap();
     ctx.submit(0).unwrap();
     H2.finish_next(0); // the second device finishes first
     H1.finish_next(0);
@@ -391,7 +459,10 @@ fn s7_cancel_before_dispatch_completes_entry_and_rest_of_chain() {
     ctx.submit(0).unwrap();
     // Entry 2 waits for entry 1: cancel it (not yet dispatched).
     ctx.cancel(h.get(1).unwrap()).unwrap();
-    assert_eq!(results(&drain(&ctx)), [(2, Err(Error::Canceled)), (3, Err(Error::Canceled))]);
+    assert_eq!(
+        results(&drain(&ctx)),
+        [(2, Err(Error::Canceled)), (3, Err(Error::Canceled))]
+    );
     HELD.finish_next(0);
     assert_eq!(results(&drain(&ctx)), [(1, Ok(1))]);
     assert_eq!(HELD.len(), 0, "the cancelled successor never ran");
@@ -404,8 +475,20 @@ fn s7_in_flight_cancel_aborts_through_the_hook_or_completes_normally() {
     static D1: Iodev = Iodev::new(&HOOK);
     static D2: Iodev = Iodev::new(&NOHOOK);
     let ctx = ctx!(4, 4);
-    let a = ctx.acquire().unwrap().read(dev(&D1), sbuf!(1)).userdata(1).submit().unwrap();
-    let b = ctx.acquire().unwrap().read(dev(&D2), sbuf!(1)).userdata(2).submit().unwrap();
+    let a = ctx
+        .acquire()
+        .unwrap()
+        .read(dev(&D1), sbuf!(1))
+        .userdata(1)
+        .submit()
+        .unwrap();
+    let b = ctx
+        .acquire()
+        .unwrap()
+        .read(dev(&D2), sbuf!(1))
+        .userdata(2)
+        .submit()
+        .unwrap();
     ctx.cancel(a.head()).unwrap();
     ctx.cancel(b.head()).unwrap();
     assert_eq!(results(&drain(&ctx)), [(1, Err(Error::Canceled))]);
@@ -419,7 +502,11 @@ fn s7_in_flight_cancel_aborts_through_the_hook_or_completes_normally() {
 fn s8_delay_completes_after_its_duration() {
     let ctx = ctx!(2, 2);
     let start = StdInstant::now();
-    ctx.acquire().unwrap().delay(Duration::from_millis(30)).prepare().unwrap();
+    ctx.acquire()
+        .unwrap()
+        .delay(Duration::from_millis(30))
+        .prepare()
+        .unwrap();
     ctx.submit(1).unwrap();
     assert!(start.elapsed() >= std::time::Duration::from_millis(30));
     assert_eq!(ctx.consume().result(), Ok(0));
@@ -443,7 +530,11 @@ fn s8_link_timeout_times_out_the_entry_and_cancels_the_rest() {
     ctx.submit(3).unwrap(); // waits; the std clock's alarm thread fires the timeout
     assert_eq!(
         results(&drain(&ctx)),
-        [(1, Err(Error::TimedOut)), (2, Err(Error::TimedOut)), (3, Err(Error::Canceled))]
+        [
+            (1, Err(Error::TimedOut)),
+            (2, Err(Error::TimedOut)),
+            (3, Err(Error::Canceled))
+        ]
     );
 }
 
@@ -471,10 +562,30 @@ fn s8_deadlines_ordered_equal_deadlines_keep_submission_order() {
     let ctx = ctx!(8, 8);
     let now = ctx.rtio().now().unwrap();
     let at = now + Duration::from_millis(20);
-    ctx.acquire().unwrap().delay(Duration::from_millis(40)).userdata(1).prepare().unwrap();
-    ctx.acquire().unwrap().delay_until(at).userdata(2).prepare().unwrap();
-    ctx.acquire().unwrap().delay_until(at).userdata(3).prepare().unwrap();
-    ctx.acquire().unwrap().delay(Duration::from_millis(5)).userdata(4).prepare().unwrap();
+    ctx.acquire()
+        .unwrap()
+        .delay(Duration::from_millis(40))
+        .userdata(1)
+        .prepare()
+        .unwrap();
+    ctx.acquire()
+        .unwrap()
+        .delay_until(at)
+        .userdata(2)
+        .prepare()
+        .unwrap();
+    ctx.acquire()
+        .unwrap()
+        .delay_until(at)
+        .userdata(3)
+        .prepare()
+        .unwrap();
+    ctx.acquire()
+        .unwrap()
+        .delay(Duration::from_millis(5))
+        .userdata(4)
+        .prepare()
+        .unwrap();
     ctx.submit(4).unwrap();
     let order: Vec<usize> = drain(&ctx).iter().map(|c| c.userdata()).collect();
     assert_eq!(order, [4, 2, 3, 1]);
@@ -503,7 +614,12 @@ fn s9_multishot_waits_when_the_completion_side_is_full_and_counts_overruns() {
     static SRC: Stream = Stream::new();
     static DEV: Iodev = Iodev::new(&SRC);
     let ctx = ctx!(1, 3, pool(8, 8));
-    let h = ctx.acquire().unwrap().read_multishot(dev(&DEV), 8, 8).submit().unwrap();
+    let h = ctx
+        .acquire()
+        .unwrap()
+        .read_multishot(dev(&DEV), 8, 8)
+        .submit()
+        .unwrap();
     // 3 cells: one is the entry's own terminal reservation, so 2 shots fit.
     assert_eq!(SRC.produce(8, 1), "rearmed");
     assert_eq!(SRC.produce(8, 2), "rearmed");
@@ -543,7 +659,11 @@ fn s11_pool_read_gets_whole_contiguous_blocks_freed_on_drop() {
     static DEV: Iodev = Iodev::new(&DRV);
     let ctx = ctx!(4, 4, pool(8, 16));
     let pool = ctx.rtio().pool().unwrap();
-    ctx.acquire().unwrap().read_pool(dev(&DEV), 20, 40).prepare().unwrap();
+    ctx.acquire()
+        .unwrap()
+        .read_pool(dev(&DEV), 20, 40)
+        .prepare()
+        .unwrap();
     ctx.submit(1).unwrap();
     let mut c = ctx.try_consume().unwrap();
     assert!(c.flags().contains(CqeFlags::POOL));
@@ -556,7 +676,11 @@ fn s11_pool_read_gets_whole_contiguous_blocks_freed_on_drop() {
         }
         other => panic!("expected a pool buffer, got {other:?}"),
     }
-    assert_eq!(pool.free_blocks(), 8, "dropping the handle freed the blocks");
+    assert_eq!(
+        pool.free_blocks(),
+        8,
+        "dropping the handle freed the blocks"
+    );
 }
 
 #[test]
@@ -584,7 +708,13 @@ fn s12_iodev_queue_serves_higher_priority_first_fifo_among_equals() {
         (6, Priority::Urgent),
     ];
     for (ud, p) in prios {
-        ctx.acquire().unwrap().read(dev(&DEV), sbuf!(1)).userdata(ud).priority(p).prepare().unwrap();
+        ctx.acquire()
+            .unwrap()
+            .read(dev(&DEV), sbuf!(1))
+            .userdata(ud)
+            .priority(p)
+            .prepare()
+            .unwrap();
     }
     ctx.submit(0).unwrap();
     for _ in 0..6 {
@@ -616,7 +746,10 @@ fn s13_completion_from_interrupt_context_dispatches_the_successor_there() {
     .unwrap();
     let submits = HELD.submits.lock().unwrap().clone();
     assert_eq!(submits.len(), 2);
-    assert_eq!(submits[1], isr, "the successor was dispatched by the completing context");
+    assert_eq!(
+        submits[1], isr,
+        "the successor was dispatched by the completing context"
+    );
     HELD.finish_next(0);
     assert_eq!(drain(&ctx).len(), 2);
 }
@@ -629,12 +762,22 @@ fn s14_block_poll_and_async_over_the_same_queues() {
     static DEV: Iodev = Iodev::new(&HELD);
     let ctx = ctx!(4, 4);
     // Poll.
-    ctx.acquire().unwrap().read(dev(&DEV), sbuf!(1)).userdata(1).submit().unwrap();
+    ctx.acquire()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .userdata(1)
+        .submit()
+        .unwrap();
     assert!(ctx.try_consume().is_none());
     HELD.finish_next(0);
     assert_eq!(ctx.try_consume().unwrap().userdata(), 1);
     // Block (thread park), completed from another thread.
-    ctx.acquire().unwrap().read(dev(&DEV), sbuf!(1)).userdata(2).submit().unwrap();
+    ctx.acquire()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .userdata(2)
+        .submit()
+        .unwrap();
     let t = std::thread::spawn(|| {
         std::thread::sleep(std::time::Duration::from_millis(10));
         HELD.finish_next(0);
@@ -642,14 +785,25 @@ fn s14_block_poll_and_async_over_the_same_queues() {
     assert_eq!(ctx.consume().userdata(), 2);
     t.join().unwrap();
     // Async: the next completion, and one operation.
-    ctx.acquire().unwrap().read(dev(&DEV), sbuf!(1)).userdata(3).submit().unwrap();
+    ctx.acquire()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .userdata(3)
+        .submit()
+        .unwrap();
     let t = std::thread::spawn(|| {
         std::thread::sleep(std::time::Duration::from_millis(10));
         HELD.finish_next(0);
     });
     assert_eq!(rtio::block_on(ctx.next()).userdata(), 3);
     t.join().unwrap();
-    let fut = ctx.acquire().unwrap().read(dev(&DEV), sbuf!(2)).userdata(4).run().unwrap();
+    let fut = ctx
+        .acquire()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(2))
+        .userdata(4)
+        .run()
+        .unwrap();
     let t = std::thread::spawn(|| {
         std::thread::sleep(std::time::Duration::from_millis(10));
         HELD.finish_next(0x33);
@@ -683,7 +837,15 @@ fn s14_blocking_chain_wait_returns_every_completion() {
 #[test]
 fn s15_await_completes_when_signalled() {
     let ctx = ctx!(4, 4);
-    let h = ctx.chain::<2>().unwrap().await_signal().userdata(1).nop().userdata(2).submit().unwrap();
+    let h = ctx
+        .chain::<2>()
+        .unwrap()
+        .await_signal()
+        .userdata(1)
+        .nop()
+        .userdata(2)
+        .submit()
+        .unwrap();
     assert!(ctx.try_consume().is_none());
     ctx.rtio().signal(h.head()).unwrap();
     assert_eq!(results(&drain(&ctx)), [(1, Ok(0)), (2, Ok(0))]);
@@ -714,9 +876,23 @@ fn s15_await_on_an_iodev_holds_it_until_signalled() {
     static SER: Serial = Serial::new();
     static DEV: Iodev = Iodev::new(&SER);
     let ctx = ctx!(4, 4);
-    let h = ctx.acquire().unwrap().await_on(dev(&DEV)).userdata(1).submit().unwrap();
-    ctx.acquire().unwrap().read(dev(&DEV), sbuf!(1)).userdata(2).submit().unwrap();
-    assert!(ctx.try_consume().is_none(), "the read waits behind the held device");
+    let h = ctx
+        .acquire()
+        .unwrap()
+        .await_on(dev(&DEV))
+        .userdata(1)
+        .submit()
+        .unwrap();
+    ctx.acquire()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .userdata(2)
+        .submit()
+        .unwrap();
+    assert!(
+        ctx.try_consume().is_none(),
+        "the read waits behind the held device"
+    );
     assert_eq!(SER.log.lock().unwrap().clone(), [Event::Await]);
     ctx.rtio().signal(h.head()).unwrap();
     assert_eq!(results(&drain(&ctx)), [(1, Ok(0)), (2, Ok(1))]);

@@ -52,7 +52,10 @@ fn chain_across_two_iodevs_in_order() {
         .unwrap();
     ctx.submit(4).unwrap();
     let cs = drain(&ctx);
-    let got: Vec<(usize, u8)> = cs.iter().map(|c| (c.userdata(), c.buffer().data().unwrap()[0])).collect();
+    let got: Vec<(usize, u8)> = cs
+        .iter()
+        .map(|c| (c.userdata(), c.buffer().data().unwrap()[0]))
+        .collect();
     assert_eq!(got, [(1, 1), (2, 2), (3, 1), (4, 2)]);
 }
 
@@ -93,11 +96,19 @@ fn mempool_read_contents_rounded_length_and_recycling() {
     let ctx = ctx!(4, 4, pool(8, 16));
     let pool = ctx.rtio().pool().unwrap();
     for round in 0..20 {
-        ctx.acquire().unwrap().read_pool(dev(&D), 1, 33).prepare().unwrap();
+        ctx.acquire()
+            .unwrap()
+            .read_pool(dev(&D), 1, 33)
+            .prepare()
+            .unwrap();
         ctx.submit(1).unwrap();
         let c = ctx.consume();
         let data = c.buffer().data().unwrap();
-        assert_eq!(data.len(), 48, "33 bytes preferred: 3 whole 16-byte blocks (round {round})");
+        assert_eq!(
+            data.len(),
+            48,
+            "33 bytes preferred: 3 whole 16-byte blocks (round {round})"
+        );
         assert!(data.iter().all(|&b| b == 0x5C));
         drop(c);
         assert_eq!(pool.free_blocks(), 8, "blocks recycled");
@@ -109,7 +120,12 @@ fn cancel_before_submit_leaves_the_pool_whole() {
     static DRV: Inplace = Inplace::new(0);
     static D: Iodev = Iodev::new(&DRV);
     let ctx = ctx!(4, 4, pool(4, 16));
-    let h = ctx.acquire().unwrap().read_pool(dev(&D), 16, 64).prepare().unwrap();
+    let h = ctx
+        .acquire()
+        .unwrap()
+        .read_pool(dev(&D), 16, 64)
+        .prepare()
+        .unwrap();
     ctx.cancel(h.head()).unwrap();
     ctx.submit(0).unwrap();
     // Zephyr posts nothing for an entry cancelled before submit; we post Canceled (S3).
@@ -139,7 +155,11 @@ fn chain_cancel() {
     ctx.cancel(h.head()).unwrap(); // in flight, the driver aborts it
     assert_eq!(
         results(&drain(&ctx)),
-        [(1, Err(Error::Canceled)), (2, Err(Error::Canceled)), (3, Err(Error::Canceled))]
+        [
+            (1, Err(Error::Canceled)),
+            (2, Err(Error::Canceled)),
+            (3, Err(Error::Canceled))
+        ]
     );
     assert_eq!(ctx.rtio().reserved(), 0);
 }
@@ -161,7 +181,10 @@ fn transaction_cancel() {
         .unwrap();
     ctx.cancel(h.head()).unwrap();
     ctx.submit(0).unwrap();
-    assert_eq!(results(&drain(&ctx)), [(1, Err(Error::Canceled)), (2, Err(Error::Canceled))]);
+    assert_eq!(
+        results(&drain(&ctx)),
+        [(1, Err(Error::Canceled)), (2, Err(Error::Canceled))]
+    );
     assert_eq!(H.len(), 0);
 }
 
@@ -171,7 +194,13 @@ fn multishot_several_completions_then_cancel() {
     static D: Iodev = Iodev::new(&SRC);
     let ctx = ctx!(2, 8, pool(8, 8));
     let pool = ctx.rtio().pool().unwrap();
-    let h = ctx.acquire().unwrap().read_multishot(dev(&D), 8, 8).userdata(7).submit().unwrap();
+    let h = ctx
+        .acquire()
+        .unwrap()
+        .read_multishot(dev(&D), 8, 8)
+        .userdata(7)
+        .submit()
+        .unwrap();
     for i in 0..4 {
         assert_eq!(SRC.produce(8, i), "rearmed");
         let c = ctx.consume();
@@ -194,10 +223,18 @@ fn multishot_not_rearmed_after_an_error() {
     static SRC: Stream = Stream::new();
     static D: Iodev = Iodev::new(&SRC);
     let ctx = ctx!(2, 8, pool(8, 8));
-    ctx.acquire().unwrap().read_multishot(dev(&D), 8, 8).submit().unwrap();
+    ctx.acquire()
+        .unwrap()
+        .read_multishot(dev(&D), 8, 8)
+        .submit()
+        .unwrap();
     assert_eq!(SRC.produce(8, 1), "rearmed");
     SRC.fail(Error::Bus);
-    assert_eq!(SRC.produce(8, 2), "none", "no token came back: not re-armed");
+    assert_eq!(
+        SRC.produce(8, 2),
+        "none",
+        "no token came back: not re-armed"
+    );
     let cs = drain(&ctx);
     assert_eq!(cs.len(), 2);
     assert_eq!(cs[1].result(), Err(Error::Bus));
@@ -239,7 +276,12 @@ fn completion_counter_wrap_around() {
 fn delays_complete_in_deadline_order() {
     let ctx = ctx!(8, 8);
     for (ud, ms) in [(1usize, 30u64), (2, 10), (3, 20), (4, 1)] {
-        ctx.acquire().unwrap().delay(Duration::from_millis(ms)).userdata(ud).prepare().unwrap();
+        ctx.acquire()
+            .unwrap()
+            .delay(Duration::from_millis(ms))
+            .userdata(ud)
+            .prepare()
+            .unwrap();
     }
     ctx.submit(4).unwrap();
     let order: Vec<usize> = drain(&ctx).iter().map(|c| c.userdata()).collect();
@@ -263,7 +305,11 @@ fn callback_chaining() {
         .prepare()
         .unwrap();
     ctx.submit(3).unwrap();
-    assert_eq!(CALLS.lock().unwrap().clone(), [10, 20, 30], "in chain order");
+    assert_eq!(
+        CALLS.lock().unwrap().clone(),
+        [10, 20, 30],
+        "in chain order"
+    );
     let r: Vec<_> = drain(&ctx).iter().map(|c| c.result()).collect();
     assert_eq!(r, [Ok(11), Ok(21), Ok(31)]);
 }
@@ -299,7 +345,13 @@ fn chain_callbacks_see_the_first_error() {
 #[test]
 fn await_early_signal() {
     let ctx = ctx!(4, 4);
-    let h = ctx.acquire().unwrap().await_signal().userdata(1).prepare().unwrap();
+    let h = ctx
+        .acquire()
+        .unwrap()
+        .await_signal()
+        .userdata(1)
+        .prepare()
+        .unwrap();
     ctx.rtio().signal(h.head()).unwrap(); // signalled before submit
     ctx.submit(1).unwrap();
     assert_eq!(results(&drain(&ctx)), [(1, Ok(0))]);
@@ -320,7 +372,12 @@ fn await_holding_an_iodev() {
         .submit()
         .unwrap();
     // Another chain for the same device queues behind the held AWAIT.
-    ctx.acquire().unwrap().write(dev(&D), b"x").userdata(3).submit().unwrap();
+    ctx.acquire()
+        .unwrap()
+        .write(dev(&D), b"x")
+        .userdata(3)
+        .submit()
+        .unwrap();
     assert!(ctx.try_consume().is_none());
     let signaller = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_millis(5));

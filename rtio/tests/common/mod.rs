@@ -117,7 +117,10 @@ impl IodevApi for Inplace {
                 b.fill(fill);
                 b.len()
             });
-            self.log.lock().unwrap().push(Event::Read(*r.as_ref().unwrap_or(&0)));
+            self.log
+                .lock()
+                .unwrap()
+                .push(Event::Read(*r.as_ref().unwrap_or(&0)));
             return t.complete(r);
         }
         let n = serve(&mut t, self.fill, &self.log);
@@ -160,7 +163,10 @@ impl Held {
 
 impl IodevApi for Held {
     fn submit(&'static self, t: Token) {
-        self.submits.lock().unwrap().push(std::thread::current().id());
+        self.submits
+            .lock()
+            .unwrap()
+            .push(std::thread::current().id());
         self.q.push(t)
     }
     fn cancel(&'static self, op: OpId) {
@@ -217,7 +223,10 @@ impl Serial {
 
 fn resume(t: Token) {
     t.finish_await();
-    let s = SERIAL_FOR_RESUME.lock().unwrap().expect("serial registered");
+    let s = SERIAL_FOR_RESUME
+        .lock()
+        .unwrap()
+        .expect("serial registered");
     *s.busy.lock().unwrap() = false;
     s.run();
 }
@@ -236,11 +245,15 @@ pub struct Stream {
 
 impl Stream {
     pub const fn new() -> Self {
-        Stream { q: IodevQueue::new() }
+        Stream {
+            q: IodevQueue::new(),
+        }
     }
     /// Produces one shot of `n` bytes of `fill` on the queued multishot token.
     pub fn produce(&self, n: usize, fill: u8) -> &'static str {
-        let Some(mut t) = self.q.pop() else { return "none" };
+        let Some(mut t) = self.q.pop() else {
+            return "none";
+        };
         match t.pool_buf() {
             Ok(b) => {
                 let k = n.min(b.len());
