@@ -431,8 +431,33 @@ impl<'a> Lexer<'a> {
     }
 
     fn error(&mut self, code: Code, msg: impl Into<String>, span: Span, label: &str) {
-        self.diags
-            .push(Diagnostic::error(code, msg).at(span, label.to_string()));
+        let msg: String = msg.into();
+        let help = if msg.contains("integer literal") {
+            "integers are decimal, 0x-hex or 0-octal (so `09` is invalid), at most 64 bits"
+        } else if msg.contains("character literal") {
+            "a character literal holds exactly one character, e.g. 'a' or '\\n'"
+        } else if msg.contains("\\x") {
+            "write `\\x` followed by one or two hex digits"
+        } else if msg.contains("comment") {
+            "close it with `*/`"
+        } else if msg.contains("string") {
+            "close it with `\"` on the same line as any `\\` escape"
+        } else {
+            "cpp line markers look like `# 12 \"file.dts\"`"
+        };
+        self.diags.push(
+            Diagnostic::error(code, msg)
+                .at(span, label.to_string())
+                .help(help),
+        );
+    }
+
+    /// The text of file `id` (for messages that quote it).
+    pub fn text_of(&self, id: FileId) -> Arc<str> {
+        self.sources
+            .get(id)
+            .map(|f| f.shared_text())
+            .unwrap_or_else(|| Arc::from(""))
     }
 
     fn begin_default(&mut self) {

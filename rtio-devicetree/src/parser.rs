@@ -80,7 +80,24 @@ impl Parser<'_> {
     }
 
     fn syntax(&mut self, expected: &str) -> Option<()> {
-        let found = self.tok.tok.describe();
+        let mut found = self.tok.tok.describe();
+        if let Tok::Char(c) = self.tok.tok {
+            if c.is_ascii_alphanumeric() || c == b'_' {
+                // dtc reads a bare word here one character at a time; show the whole word
+                let text = self.lx.text_of(self.tok.span.file);
+                let start = self.tok.span.start as usize;
+                let len = text
+                    .get(start..)
+                    .unwrap_or("")
+                    .bytes()
+                    .take_while(|b| b.is_ascii_alphanumeric() || b",._+*#?@-".contains(b))
+                    .count();
+                if let Some(w) = text.get(start..start + len) {
+                    found = format!("`{w}`");
+                    self.tok.span.end = (start + len) as u32;
+                }
+            }
+        }
         let help = match (&self.tok.tok, expected) {
             (Tok::Eof, _) => "the file ends early: check for a missing `};` or `;`".to_string(),
             (_, e) if e.contains("`;`") => {

@@ -120,6 +120,14 @@ impl Bus {
             Bus::Spi => "spi",
         }
     }
+
+    /// `I2C` or `SPI`, for messages.
+    pub fn display(self) -> &'static str {
+        match self {
+            Bus::I2c => "I2C",
+            Bus::Spi => "SPI",
+        }
+    }
 }
 
 /// A capability an iodev kind has (a trait in `rtio::caps`).

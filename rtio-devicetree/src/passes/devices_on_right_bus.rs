@@ -26,7 +26,7 @@ pub fn run(tree: &Tree, ctx: &Ctx<'_>, diags: &mut Vec<Diagnostic>) {
         let ppath = parent.map(|p| tree.path(p)).unwrap_or_default();
         let what = match provided {
             Some((_, pb)) => match pb.provides_bus {
-                Some(other) => format!("a {} bus (`{}`)", other.name(), pb.compatible),
+                Some(other) => format!("an {} bus (`{}`)", other.display(), pb.compatible),
                 None => format!("no bus (`{}`)", pb.compatible),
             },
             None => "no bus (no known binding)".to_string(),
@@ -38,15 +38,18 @@ pub fn run(tree: &Tree, ctx: &Ctx<'_>, diags: &mut Vec<Diagnostic>) {
         let mut d = Diagnostic::error(
             Code::WrongBus,
             format!(
-                "`{}` is a {} device but its parent `{ppath}` provides {what}",
+                "`{}` is an {} device but its parent `{ppath}` provides {what}",
                 b.compatible,
-                bus.name()
+                bus.display()
             ),
         )
-        .at(span, format!("needs a {} controller as parent", bus.name()))
+        .at(
+            span,
+            format!("needs an {} controller as parent", bus.display()),
+        )
         .help(format!(
-            "move the node under a {} controller (e.g. compatible = \"rtio,{}-controller\")",
-            bus.name(),
+            "move the node under an {} controller (e.g. compatible = \"rtio,{}-controller\")",
+            bus.display(),
             bus.name()
         ));
         if let Some(p) = parent {

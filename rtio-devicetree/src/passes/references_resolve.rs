@@ -35,8 +35,12 @@ fn unresolved(r: &Ref, labels: &HashMap<&str, NodeId>) -> Diagnostic {
     } else {
         "write the full path from the root, with unit addresses".to_string()
     };
+    let label = match r.kind {
+        RefKind::Label => "no node has this label",
+        RefKind::Path => "no node at this path",
+    };
     Diagnostic::error(Code::UnresolvedReference, what)
-        .at(r.span, "no node has this label")
+        .at(r.span, label)
         .help(help)
 }
 

@@ -62,6 +62,13 @@ pub fn run(tree: &Tree, ctx: &Ctx<'_>, diags: &mut Vec<Diagnostic>) {
             if !enabled(tree, dev) {
                 continue;
             }
+            // a device of another bus type is reported by devices_on_right_bus
+            if binding_of(tree, dev, ctx.bindings)
+                .and_then(|b| b.on_bus)
+                .is_some_and(|b| b != Bus::Spi)
+            {
+                continue;
+            }
             let n = tree.node(dev);
             let Some(p) = n.prop("reg") else {
                 diags.push(

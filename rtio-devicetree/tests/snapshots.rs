@@ -1,0 +1,127 @@
+//! Snapshot tests: rendered diagnostics for each error kind, and generated Rust.
+//!
+//! Expected text lives under `tests/snapshots/`. Run with `RTIO_BLESS=1` to rewrite the
+//! files after an intended change, then review the diff.
+
+mod common;
+
+use common::crate_dir;
+use rtio_devicetree::pipeline::{load_str, Options};
+
+fn compare(name: &str, actual: &str) {
+    let path = crate_dir().join("tests/snapshots").join(name);
+    if std::env::var("RTIO_BLESS").as_deref() == Ok("1") {
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, actual).expect("write snapshot");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing snapshot {path:?}; run with RTIO_BLESS=1"));
+    assert_eq!(
+        actual, expected,
+        "snapshot {name} differs (RTIO_BLESS=1 to update)"
+    );
+}
+
+/// (snapshot name, file name, source). One case per error code.
+const CASES: &[(&str, &str, &str)] = &[
+    ("lexical", "bad.dts", "/dts-v1/;\n/ {\n\tp = <09>;\n};\n"),
+    ("syntax", "app.dts", "/dts-v1/;\n/ {\n\tclock-frequency = <100000>\n\tstatus = \"okay\";\n};\n"),
+    ("io", "app.dts", "/dts-v1/;\n/include/ \"missing.dtsi\"\n/ { };\n"),
+    ("integer", "app.dts", "/dts-v1/;\n/ {\n\tp = /bits/ 8 <0x1ff>;\n\tq = <(8 / (2 - 2))>;\n};\n"),
+    ("header", "app.dts", "/ {\n};\n"),
+    ("duplicate-label", "app.dts", "/dts-v1/;\n/ {\n\tuart: serial@1 { };\n\tuart: serial@2 { };\n};\n"),
+    ("duplicate-node", "app.dts", "/dts-v1/;\n/ {\n\tled { };\n\tled { };\n};\n"),
+    ("duplicate-property", "app.dts", "/dts-v1/;\n/ {\n\tmodel = \"a\";\n\tmodel = \"b\";\n};\n"),
+    ("bad-name", "app.dts", "/dts-v1/;\n/ {\n\tsensor@1@2 { };\n};\n"),
+    ("unresolved", "app.dts", "/dts-v1/;\n/ {\n\ti2c0: i2c { };\n\tdev {\n\t\tbus = <&i2c1>;\n\t\tpath = &{/spi};\n\t};\n};\n"),
+    ("phandle", "app.dts", "/dts-v1/;\n/ {\n\ta { phandle = <7>; };\n\tb { phandle = <7>; };\n};\n"),
+    ("name-property", "app.dts", "/dts-v1/;\n/ {\n\tleds { name = \"lights\"; };\n};\n"),
+    ("reg-cells", "app.dts", "/dts-v1/;\n/ {\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n\tmem@0 {\n\t\treg = <0x0 0x1000 0x2000>;\n\t};\n};\n"),
+    ("status", "app.dts", "/dts-v1/;\n/ {\n\tuart {\n\t\tstatus = \"enabled\";\n\t};\n};\n"),
+    ("missing-property", "app.dts", "/dts-v1/;\n/ {\n\tspi {\n\t\tcompatible = \"rtio,spi-controller\";\n\t\t#address-cells = <1>;\n\t\t#size-cells = <0>;\n\t\tdisplay@0 {\n\t\t\tcompatible = \"solomon,ssd0323\";\n\t\t\treg = <0>;\n\t\t};\n\t};\n};\n"),
+    ("property-type", "app.dts", "/dts-v1/;\n/ {\n\ti2c {\n\t\tcompatible = \"rtio,i2c-controller\";\n\t\tclock-frequency = \"fast\";\n\t};\n};\n"),
+    ("i2c-address", "app.dts", "/dts-v1/;\n/ {\n\ti2c {\n\t\tcompatible = \"rtio,i2c-controller\";\n\t\t#address-cells = <1>;\n\t\t#size-cells = <0>;\n\t\ttemp@148 {\n\t\t\tcompatible = \"ti,tmp105\";\n\t\t\treg = <0x148>;\n\t\t};\n\t};\n};\n"),
+    ("spi-chip-select", "app.dts", "/dts-v1/;\n/ {\n\tgpio: gpio { #gpio-cells = <2>; };\n\tspi {\n\t\tcompatible = \"rtio,spi-controller\";\n\t\tcs-gpios = <&gpio 3 0>;\n\t\t#address-cells = <1>;\n\t\t#size-cells = <0>;\n\t\tdisplay@1 {\n\t\t\tcompatible = \"solomon,ssd0323\";\n\t\t\treg = <1>;\n\t\t\tspi-max-frequency = <1000000>;\n\t\t};\n\t};\n};\n"),
+    ("wrong-bus", "app.dts", "/dts-v1/;\n/ {\n\tspi {\n\t\tcompatible = \"rtio,spi-controller\";\n\t\t#address-cells = <1>;\n\t\t#size-cells = <0>;\n\t\ttemp@48 {\n\t\t\tcompatible = \"ti,tmp105\";\n\t\t\treg = <0x48>;\n\t\t};\n\t};\n};\n"),
+    ("toml", "app.toml", "compatible = \"rtio,board\"\n[uart]\ncurrent-speed = 1.5\n"),
+    ("toml-syntax", "app.toml", "compatible = \"rtio,board\n"),
+    ("cpp-line-markers", "out.dts", "# 1 \"boards/app.dts\"\n/dts-v1/;\n# 1 \"boards/soc.dtsi\" 1\n/ {\n\tclocks = <&sysclk>;\n};\n# 3 \"boards/app.dts\" 2\n"),
+    ("several-errors", "app.dts", "/dts-v1/;\n/ {\n\ta { x = <&nope>; };\n\tb { y = <&nada>; };\n\tc { status = \"on\"; };\n};\n"),
+];
+
+#[test]
+fn every_error_kind_renders_with_location_underline_and_hint() {
+    for (name, file, src) in CASES {
+        let err = match load_str(file, src, &Options::default()) {
+            Ok(_) => panic!("case {name} unexpectedly accepted"),
+            Err(e) => e,
+        };
+        let text = err.render();
+        assert!(text.contains("error[DT"), "{name}: no code:\n{text}");
+        assert!(text.contains("= help:"), "{name}: no hint:\n{text}");
+        compare(&format!("diagnostics/{name}.txt"), &text);
+    }
+}
+
+#[test]
+fn cpp_line_markers_report_the_original_file_and_line() {
+    let src = CASES
+        .iter()
+        .find(|c| c.0 == "cpp-line-markers")
+        .expect("case")
+        .2;
+    let err = load_str("out.dts", src, &Options::default()).expect_err("unresolved label");
+    assert!(
+        err.render().contains("--> boards/soc.dtsi:2:12"),
+        "{}",
+        err.render()
+    );
+}
+
+#[test]
+fn cargo_error_lines_are_one_per_error() {
+    let src = CASES
+        .iter()
+        .find(|c| c.0 == "several-errors")
+        .expect("case")
+        .2;
+    let err = load_str("app.dts", src, &Options::default()).expect_err("errors");
+    let lines = err.cargo_lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("cargo::error=app.dts:3:11: error[DT0105]"),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn generated_rust_for_the_lm3s6965evb_board() {
+    let path = crate_dir().join("tests/dts/lm3s6965evb.dts");
+    let src = std::fs::read_to_string(&path).expect("board");
+    let g = rtio_devicetree::generate_from_str("lm3s6965evb.dts", &src).expect("board checks");
+    compare("codegen/lm3s6965evb.rs", &g.code);
+}
+
+#[test]
+fn generated_rust_for_the_toml_board() {
+    let path = crate_dir().join("tests/toml/board.toml");
+    let src = std::fs::read_to_string(&path).expect("board");
+    let g = rtio_devicetree::generate_from_str("board.toml", &src).expect("board checks");
+    compare("codegen/board-toml.rs", &g.code);
+}
+
+#[test]
+fn toml_and_dts_boards_print_the_same_tree() {
+    let opts = Options {
+        dtc_only: true,
+        ..Options::default()
+    };
+    let read = |p: &str| std::fs::read_to_string(crate_dir().join(p)).expect("read");
+    let a = load_str("board.dts", &read("tests/dts/board.dts"), &opts).expect("dts");
+    let b = load_str("board.toml", &read("tests/toml/board.toml"), &opts).expect("toml");
+    assert_eq!(
+        rtio_devicetree::canonical::to_dts(&a.tree),
+        rtio_devicetree::canonical::to_dts(&b.tree)
+    );
+}
