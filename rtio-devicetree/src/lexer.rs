@@ -856,3 +856,138 @@ pub fn tokenize(name: &str, text: &str) -> (Vec<Token>, Vec<Diagnostic>) {
     }
     (out, diags)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn toks(src: &str) -> Vec<Tok> {
+        let (t, d) = tokenize("t.dts", src);
+        assert!(d.is_empty(), "{src:?}: {d:?}");
+        t.into_iter().map(|t| t.tok).collect()
+    }
+
+    fn name(s: &str) -> Tok {
+        Tok::Name(s.into())
+    }
+
+    #[test]
+    fn token_case_table() {
+        use Tok::*;
+        let cases: Vec<(&str, Vec<Tok>)> = vec![
+            ("/dts-v1/;", vec![DtsV1, Char(b';'), Eof]),
+            (
+                "/dts-v1/; /plugin/;",
+                vec![DtsV1, Char(b';'), Plugin, Char(b';'), Eof],
+            ),
+            // after `{` names may hold `,._+*#?@-` and digits
+            (
+                "{ #address-cells",
+                vec![Char(b'{'), name("#address-cells"), Eof],
+            ),
+            (
+                "{ i2c@40002000 {",
+                vec![Char(b'{'), name("i2c@40002000"), Char(b'{'), Eof],
+            ),
+            ("{ 0digit", vec![Char(b'{'), name("0digit"), Eof]),
+            ("{ \\escaped", vec![Char(b'{'), name("escaped"), Eof]),
+            // a label wins over a name by one character (the colon)
+            (
+                "{ lbl: node",
+                vec![Char(b'{'), Label("lbl".into()), name("node"), Eof],
+            ),
+            // outside names, numbers are literals (V1 state after /dts-v1/)
+            (
+                "/dts-v1/ 0x10 010 10 7ULL",
+                vec![DtsV1, Literal(16), Literal(8), Literal(10), Literal(7), Eof],
+            ),
+            (
+                "/dts-v1/ 'a' '\\n' '\\''",
+                vec![DtsV1, CharLit(97), CharLit(10), CharLit(39), Eof],
+            ),
+            (
+                "\"a\\tb\\x41\\101\\0\"",
+                vec![Str(b"a\tbAA\0".to_vec()), Eof],
+            ),
+            (
+                "&lbl &{/soc/i2c@1}",
+                vec![LabelRef("lbl".into()), PathRef("/soc/i2c@1".into()), Eof],
+            ),
+            (
+                "/dts-v1/ [00 ab CD]",
+                vec![
+                    DtsV1,
+                    Char(b'['),
+                    Byte(0),
+                    Byte(0xab),
+                    Byte(0xcd),
+                    Char(b']'),
+                    Eof,
+                ],
+            ),
+            (
+                "/dts-v1/ [0001abcd]",
+                vec![
+                    DtsV1,
+                    Char(b'['),
+                    Byte(0),
+                    Byte(1),
+                    Byte(0xab),
+                    Byte(0xcd),
+                    Char(b']'),
+                    Eof,
+                ],
+            ),
+            (
+                "/dts-v1/ << >> <= >= == != && ||",
+                vec![DtsV1, Shl, Shr, Le, Ge, EqEq, Ne, AndAnd, OrOr, Eof],
+            ),
+            (
+                "/bits/ /delete-node/ x",
+                vec![Bits, DelNode, name("x"), Eof],
+            ),
+            (
+                "/delete-property/ p /omit-if-no-ref/ n",
+                vec![DelProp, name("p"), OmitNoRef, name("n"), Eof],
+            ),
+            ("/memreserve/ /incbin/", vec![MemReserve, Incbin, Eof]),
+            ("/* c */ // line\n;", vec![Char(b';'), Eof]),
+            ("/* a */ /* b */;", vec![Char(b';'), Eof]),
+            ("# 1 \"x.dts\"\n;", vec![Char(b';'), Eof]),
+            ("#line 5 \"x.dts\" 1 3\n;", vec![Char(b';'), Eof]),
+            // `#` not at a line start, or without digits, is part of a name
+            ("{ #gpio-cells", vec![Char(b'{'), name("#gpio-cells"), Eof]),
+        ];
+        for (src, want) in cases {
+            assert_eq!(toks(src), want, "{src:?}");
+        }
+    }
+
+    #[test]
+    fn lexical_errors_are_reported() {
+        for (src, msg) in [
+            ("/dts-v1/ 09", "bad integer literal"),
+            ("/dts-v1/ 0x1ffffffffffffffff", "out of range"),
+            ("/dts-v1/ ''", "empty character literal"),
+            ("/dts-v1/ 'ab'", "2 characters"),
+            ("\"\\x\"", "no following hex digits"),
+            ("/* open", "unterminated comment"),
+            ("\"open", "unterminated string"),
+        ] {
+            let (_, d) = tokenize("t.dts", src);
+            assert!(d.iter().any(|d| d.message.contains(msg)), "{src:?}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn line_markers_remap_locations() {
+        let mut sources = SourceMap::new();
+        let id = sources.add("out.dts", "# 10 \"board.dts\"\nfoo\nbar\n".to_string());
+        let mut diags = Vec::new();
+        let mut files = Vec::new();
+        let mut lx = Lexer::new(&mut sources, &mut diags, &mut files, id, Vec::new());
+        while lx.next_token().tok != Tok::Eof {}
+        let loc = sources.locate(Span::new(id, 21, 22)).expect("located");
+        assert_eq!((loc.file.as_str(), loc.line, loc.col), ("board.dts", 11, 1));
+    }
+}

@@ -837,3 +837,98 @@ impl Parser<'_> {
         self.integer_prim()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diagnostics::Code;
+    use crate::pipeline::{load_str, Options};
+
+    fn dts(src: &str) -> Result<String, Vec<Code>> {
+        let opts = Options {
+            dtc_only: true,
+            ..Options::default()
+        };
+        match load_str("t.dts", src, &opts) {
+            Ok(c) => Ok(crate::canonical::to_dts(&c.tree)),
+            Err(d) => Err(d.list.iter().map(|d| d.code).collect()),
+        }
+    }
+
+    fn body(out: &str) -> String {
+        out.lines()
+            .filter(|l| !l.is_empty() && *l != "/dts-v1/;" && *l != "/ {" && *l != "};")
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn accepted_case_table() {
+        let cases = [
+            ("p = <(1 + 2 * 3)>;", "p = <0x07>;"),
+            ("p = <((1 + 2) * 3)>;", "p = <0x09>;"),
+            ("p = <(10 - 2 - 3)>;", "p = <0x05>;"),
+            ("p = <(1 << 2 << 3)>;", "p = <0x20>;"),
+            ("p = <(1 ? 2 : 3) (0 ? 2 : 3)>;", "p = <0x02 0x03>;"),
+            ("p = <(1 | 2 ^ 3 & 4)>;", "p = <0x03>;"),
+            ("p = <(1 < 2 == 1)>;", "p = <0x01>;"),
+            ("p = <(-1)>;", "p = <0xffffffff>;"),
+            ("p = <(!0 + ~0)>;", "p = <0x00>;"),
+            ("p = <(1 << 64)>;", "p = <0x00>;"),
+            ("p = /bits/ 16 <(-1)>;", "p = /bits/ 16 <0xffff>;"),
+            (
+                "p = /bits/ 64 <(1 << 40)>;",
+                "p = /bits/ 64 <0x10000000000>;",
+            ),
+            ("p = \"a\", \"b\";", "p = \"a\", \"b\";"),
+            // dtc's own printing of empty pieces, reproduced
+            ("p = [], <>, \"\";", "p = [ < \"\";"),
+            ("p;", "p;"),
+            ("a: b: p = <1>;", "a: b: p = <0x01>;"),
+            ("p = x: <1 y: 2> z:;", "p = x: < 0x01 y:0x02> z:;"),
+        ];
+        for (src, want) in cases {
+            let full = format!("/dts-v1/;\n/ {{\n\t{src}\n}};\n");
+            match dts(&full) {
+                Ok(out) => assert_eq!(body(&out), want, "{src}"),
+                Err(e) => panic!("{src}: {e:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn rejected_case_table() {
+        let cases = [
+            ("/ { p = <1> };", Code::Syntax),
+            ("/ { p = <(1 / 0)>; };", Code::Integer),
+            ("/ { p = /bits/ 8 <256>; };", Code::Integer),
+            ("/ { p = /bits/ 12 <1>; };", Code::Integer),
+            ("/ { a {}; p; };", Code::Syntax),
+            ("/ { }; &missing { };", Code::UnresolvedReference),
+            ("/ { }; /delete-node/ &missing;", Code::UnresolvedReference),
+            ("/ { p = <&missing>; };", Code::UnresolvedReference),
+            ("/ { a {}; a {}; };", Code::DuplicateNodeName),
+            ("/ { p; p; };", Code::DuplicateProperty),
+            ("/ { l: a {}; l: b {}; };", Code::DuplicateLabel),
+            ("/ { a@1@2 {}; };", Code::BadName),
+            ("/ { a { phandle = <0>; }; };", Code::Phandle),
+            ("/ { a { name = \"b\"; }; };", Code::NameProperty),
+            ("/ { p = <09>; };", Code::Lexical),
+        ];
+        for (src, want) in cases {
+            let full = format!("/dts-v1/;\n{src}\n");
+            match dts(&full) {
+                Ok(out) => panic!("{src} accepted:\n{out}"),
+                Err(codes) => assert_eq!(codes.first(), Some(&want), "{src}: {codes:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn later_blocks_merge_into_earlier_nodes() {
+        let src =
+            "/dts-v1/;\n/ { a: n { p = <1>; q; }; };\n&a { p = <2>; r; };\n/ { n { s; }; };\n";
+        let out = dts(src).expect("valid");
+        assert_eq!(body(&out), "a: n { p = <0x02>; q; r; s; };");
+    }
+}
