@@ -885,7 +885,7 @@ mod tests {
             ("p = [], <>, \"\";", "p = [ < \"\";"),
             ("p;", "p;"),
             ("a: b: p = <1>;", "a: b: p = <0x01>;"),
-            ("p = x: <1 y: 2> z:;", "p = x: < 0x01 y:0x02> z:;"),
+            ("p = x: <1 y: 2> z:;", "p = x: <0x01 y:0x02> z:;"),
         ];
         for (src, want) in cases {
             let full = format!("/dts-v1/;\n/ {{\n\t{src}\n}};\n");
