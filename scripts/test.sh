@@ -1,5 +1,41 @@
 #!/usr/bin/env bash
-# The whole test suite (what README.md calls "run the tests").
-set -euo pipefail
+# The whole test suite. Prerequisites are installed by .ci/run (qemu-system-arm, dtc,
+# valgrind, the thumbv6m/thumbv7m targets, nightly with miri).
+# Prints one line per step and a closing "N passed, M failed" line.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-cargo test --workspace
+
+passed=0
+failed=0
+failures=()
+step() {
+  local name="$1"
+  shift
+  echo "=== $name: $*"
+  local t0=$SECONDS
+  if "$@"; then
+    passed=$((passed + 1))
+    echo "=== $name: ok ($((SECONDS - t0)) s)"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "=== $name: FAILED ($((SECONDS - t0)) s)"
+  fi
+}
+
+export RUSTDOCFLAGS="-D warnings"
+
+step fmt cargo fmt --all -- --check
+step clippy cargo clippy --workspace --all-targets --all-features -- -D warnings
+step test cargo test --workspace --all-features
+step no-std-thumbv7m cargo build -p rtio --target thumbv7m-none-eabi
+step no-std-thumbv6m cargo build -p rtio --target thumbv6m-none-eabi
+step docs cargo doc --workspace --no-deps --all-features
+step loom env RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
+  cargo test -p rtio --release --lib loom
+if [ -f scripts/miri.sh ]; then step miri bash scripts/miri.sh; fi
+if [ -f scripts/qemu-test.sh ]; then step qemu bash scripts/qemu-test.sh; fi
+
+if [ ${#failures[@]} -gt 0 ]; then echo "failed steps: ${failures[*]}"; fi
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
