@@ -139,8 +139,7 @@ impl Bus {
 
     /// Changes the bus clock (also done by I2C/SPI configure entries).
     pub fn set_hz(&self, hz: u32) {
-        self.hz
-            .store(hz.max(1), portable_atomic::Ordering::Relaxed);
+        self.hz.store(hz.max(1), portable_atomic::Ordering::Relaxed);
     }
 
     /// Sets the fixed overhead of each transfer (SPI: chip-select setup, default 1 µs).

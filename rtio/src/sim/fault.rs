@@ -96,6 +96,17 @@ impl Faults {
         self.lock().count
     }
 
+    /// The fault the next [`Faults::take`] would return, without starting a transfer.
+    pub fn peek(&self) -> Option<Fault> {
+        let s = self.lock();
+        let n = s.count;
+        s.scheduled
+            .iter()
+            .find(|&&(at, _)| at == n)
+            .map(|&(_, f)| f)
+            .or(s.always)
+    }
+
     /// Starts a transfer: counts it and returns the fault it gets, if any. Devices call this
     /// once per transfer (a whole transaction is one transfer).
     pub fn take(&self) -> Option<Fault> {

@@ -72,8 +72,16 @@ impl Bus {
     ///
     /// # Panics
     /// If this bus is not an I2C bus.
-    pub fn attach_i2c<T: I2cTarget>(&'static self, address: u8, target: T) -> &'static I2cDevice<T> {
-        assert_eq!(self.protocol(), Protocol::I2c, "attach_i2c on a non-I2C bus");
+    pub fn attach_i2c<T: I2cTarget>(
+        &'static self,
+        address: u8,
+        target: T,
+    ) -> &'static I2cDevice<T> {
+        assert_eq!(
+            self.protocol(),
+            Protocol::I2c,
+            "attach_i2c on a non-I2C bus"
+        );
         let d: &'static I2cDevice<T> = Box::leak(Box::new(I2cDevice {
             bus: self,
             address,

@@ -1,1 +1,77 @@
-//! Simulated peripherals (feature `std`): being written.
+//! Simulated peripherals (feature `std`): iodevs that behave like hardware, for tests,
+//! examples and users' own host tests.
+//!
+//! * [`Bus`]: an I2C or SPI bus with its own "interrupt" thread. Each transfer takes the time
+//!   its bytes need at the bus clock and completes from that thread, so a caller that does
+//!   not block really keeps its CPU. A transaction is one bus transfer (S5); the bus serves
+//!   higher priorities first (S12).
+//! * I2C targets ([`I2cTarget`]): [`Tmp105`] temperature sensor, [`At24c`] EEPROM.
+//! * SPI targets ([`SpiTarget`]): [`Display`] with a framebuffer (saved as PNG), [`SdCard`].
+//! * FIFO devices ([`StreamDevice`]): [`Imu`], [`Adc`], [`Uart`]: sampling threads with a
+//!   watermark interrupt, multishot pool buffers with a [`Header`], overrun counting.
+//! * [`Faults`]: scripted NACK, bus error, hang, overrun, corruption on every device.
+//!
+//! ```
+//! use rtio::sim::{Bus, Tmp105};
+//! use rtio::{Rtio, Storage};
+//!
+//! static STORAGE: Storage<4, 4> = Storage::new();
+//! static RTIO: Rtio = Rtio::new(&STORAGE);
+//!
+//! let i2c = Bus::i2c("i2c0", 400_000);
+//! let tmp = i2c.attach_i2c(0x48, Tmp105::new(25.5));
+//! let ctx = RTIO.claim().unwrap();
+//! let mut raw = [0u8; 2];
+//! ctx.scope(|s| {
+//!     let op = s.write_read(tmp.dev(), &[0x00], &mut raw)?;
+//!     s.wait(op)
+//! })?;
+//! assert_eq!(Tmp105::decode(raw), 25.5);
+//! # Ok::<(), rtio::Error>(())
+//! ```
+
+mod bus;
+mod fault;
+mod i2c;
+mod png;
+mod spi;
+mod stream;
+
+pub use bus::{Bus, Protocol};
+pub use fault::{Fault, Faults};
+pub use i2c::{At24c, I2cDevice, I2cTarget, Tmp105};
+pub use spi::{cmd, sd, Display, SdCard, SpiDevice, SpiTarget};
+pub use stream::{Adc, Header, Imu, Source, StreamConfig, StreamDevice, Uart};
+
+use crate::caps;
+
+/// Kind of a simulated I2C device: read, write, I2C operations.
+#[derive(Debug)]
+pub struct I2cKind;
+impl caps::Kind for I2cKind {
+    const NAME: &'static str = "sim-i2c";
+}
+impl caps::Read for I2cKind {}
+impl caps::Write for I2cKind {}
+impl caps::I2c for I2cKind {}
+
+/// Kind of a simulated SPI device: read, write, transceive, SPI operations.
+#[derive(Debug)]
+pub struct SpiKind;
+impl caps::Kind for SpiKind {
+    const NAME: &'static str = "sim-spi";
+}
+impl caps::Read for SpiKind {}
+impl caps::Write for SpiKind {}
+impl caps::Transceive for SpiKind {}
+impl caps::Spi for SpiKind {}
+
+/// Kind of a simulated FIFO device: read, stream (multishot), write (UART transmit).
+#[derive(Debug)]
+pub struct StreamKind;
+impl caps::Kind for StreamKind {
+    const NAME: &'static str = "sim-stream";
+}
+impl caps::Read for StreamKind {}
+impl caps::Stream for StreamKind {}
+impl caps::Write for StreamKind {}

@@ -1,0 +1,760 @@
+//! FIFO devices that produce data on their own: an IMU-like sensor, an ADC and a UART.
+//!
+//! Each has a sampling thread (the device) that pushes frames into a bounded FIFO at the
+//! configured rate, and serves operations like an interrupt handler would:
+//!
+//! * a multishot read gets one pool buffer per watermark interrupt, starting with a
+//!   [`Header`] and followed by the frames the FIFO held;
+//! * a plain read completes when the FIFO holds enough frames to fill the buffer;
+//! * when the FIFO is full, new frames are dropped and counted with
+//!   [`crate::Iodev::record_overrun`] (S9): nothing is hidden.
+
+use super::fault::{Fault, Faults};
+use super::StreamKind;
+use crate::iodev::{Dev, Iodev, IodevApi, IodevQueue, OpId, Request, Shot, Token};
+use crate::Error;
+use std::boxed::Box;
+use std::collections::VecDeque;
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration as StdDuration, Instant as StdInstant};
+use std::vec::Vec;
+
+/// What a FIFO device samples.
+pub trait Source: Send + 'static {
+    /// Bytes per frame (one sample set).
+    fn frame_size(&self) -> usize;
+    /// Produces frame number `n` (taken at `t_us` microseconds since start) into `out`.
+    fn frame(&mut self, n: u64, t_us: u64, out: &mut [u8]);
+}
+
+/// The metadata header at the start of every multishot buffer (16 bytes, little-endian).
+///
+/// ```
+/// use rtio::sim::Header;
+/// let h = Header { timestamp_us: 1000, seq: 7, frames: 3, frame_size: 12, overrun: true };
+/// let mut b = [0u8; 16];
+/// h.write(&mut b);
+/// assert_eq!(Header::read(&b), Some(h));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// Time of the first frame, µs since the device started.
+    pub timestamp_us: u64,
+    /// Buffer sequence number.
+    pub seq: u32,
+    /// Frames in this buffer.
+    pub frames: u16,
+    /// Bytes per frame.
+    pub frame_size: u8,
+    /// Frames were dropped (FIFO overrun) since the previous buffer.
+    pub overrun: bool,
+}
+
+impl Header {
+    /// Encoded size.
+    pub const SIZE: usize = 16;
+    /// Encodes into the first 16 bytes of `b`.
+    ///
+    /// # Panics
+    /// If `b` is shorter than [`Header::SIZE`].
+    pub fn write(&self, b: &mut [u8]) {
+        b[0..8].copy_from_slice(&self.timestamp_us.to_le_bytes());
+        b[8..12].copy_from_slice(&self.seq.to_le_bytes());
+        b[12..14].copy_from_slice(&self.frames.to_le_bytes());
+        b[14] = self.frame_size;
+        b[15] = u8::from(self.overrun);
+    }
+    /// Decodes from the first 16 bytes of `b`.
+    pub fn read(b: &[u8]) -> Option<Header> {
+        if b.len() < Self::SIZE {
+            return None;
+        }
+        Some(Header {
+            timestamp_us: u64::from_le_bytes(b[0..8].try_into().ok()?),
+            seq: u32::from_le_bytes(b[8..12].try_into().ok()?),
+            frames: u16::from_le_bytes([b[12], b[13]]),
+            frame_size: b[14],
+            overrun: b[15] != 0,
+        })
+    }
+}
+
+/// Configuration of a FIFO device.
+#[derive(Debug, Clone, Copy)]
+pub struct StreamConfig {
+    /// Frames per second (0: only frames pushed by hand, as a UART's).
+    pub rate_hz: u32,
+    /// FIFO capacity in frames.
+    pub fifo: usize,
+    /// Frames that raise the watermark interrupt (a multishot shot).
+    pub watermark: usize,
+    /// Whether multishot buffers start with a [`Header`].
+    pub header: bool,
+    /// Bits per second for writes (a UART's baud rate); 0 for devices that cannot be written.
+    pub write_bps: u32,
+}
+
+struct Inner {
+    fifo: VecDeque<u8>,
+    /// Time of the oldest frame in the FIFO.
+    fifo_t0: u64,
+    produced: u64,
+    dropped_since_shot: bool,
+    multishot: Option<Token>,
+    seq: u32,
+    tx_log: Vec<u8>,
+    /// Bytes injected by hand (UART), with the time they arrive.
+    incoming: VecDeque<(StdInstant, u8)>,
+    last_arrival: StdInstant,
+    shots: u64,
+    stalls: u64,
+    /// The plain read being served (it waits for enough data; the rest queue behind it).
+    read_head: Option<Token>,
+}
+
+/// A device that samples into a FIFO; see the module docs.
+///
+/// ```
+/// use rtio::sim::{Adc, StreamConfig, StreamDevice};
+/// let adc = StreamDevice::new("adc-doc", Adc::sine(1000.0, 2048.0, 1000.0), StreamConfig {
+///     rate_hz: 8_000, fifo: 256, watermark: 64, header: true, write_bps: 0,
+/// });
+/// std::thread::sleep(std::time::Duration::from_millis(10));
+/// assert!(adc.fifo_len() > 0);
+/// ```
+pub struct StreamDevice {
+    name: std::string::String,
+    cfg: Mutex<StreamConfig>,
+    frame_size: usize,
+    source: Mutex<Box<dyn Source>>,
+    inner: Mutex<Inner>,
+    cv: Condvar,
+    reads: IodevQueue,
+    writes: IodevQueue,
+    start: StdInstant,
+    faults: Faults,
+    iodev: OnceLock<&'static Iodev>,
+}
+
+impl core::fmt::Debug for StreamDevice {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("StreamDevice")
+            .field("name", &self.name)
+            .field(
+                "config",
+                &*self.cfg.lock().unwrap_or_else(|e| e.into_inner()),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamDevice {
+    /// Starts a device sampling `source` with `cfg`.
+    pub fn new(name: &str, source: impl Source, cfg: StreamConfig) -> &'static StreamDevice {
+        let frame_size = source.frame_size().max(1);
+        let now = StdInstant::now();
+        let d: &'static StreamDevice = Box::leak(Box::new(StreamDevice {
+            name: name.into(),
+            cfg: Mutex::new(StreamConfig {
+                fifo: cfg.fifo.max(1),
+                watermark: cfg.watermark.clamp(1, cfg.fifo.max(1)),
+                ..cfg
+            }),
+            frame_size,
+            source: Mutex::new(Box::new(source)),
+            inner: Mutex::new(Inner {
+                fifo: VecDeque::new(),
+                fifo_t0: 0,
+                produced: 0,
+                dropped_since_shot: false,
+                multishot: None,
+                seq: 0,
+                tx_log: Vec::new(),
+                incoming: VecDeque::new(),
+                last_arrival: now,
+                shots: 0,
+                stalls: 0,
+                read_head: None,
+            }),
+            cv: Condvar::new(),
+            reads: IodevQueue::new(),
+            writes: IodevQueue::new(),
+            start: now,
+            faults: Faults::new(),
+            iodev: OnceLock::new(),
+        }));
+        let _ = d.iodev.set(super::bus::leak_iodev(d));
+        std::thread::Builder::new()
+            .name(std::format!("sim-{name}"))
+            .spawn(move || d.run())
+            .expect("spawn a simulated device thread");
+        d
+    }
+
+    /// The untyped iodev.
+    pub fn iodev(&'static self) -> &'static Iodev {
+        self.iodev.get_or_init(|| super::bus::leak_iodev(self))
+    }
+    /// A typed handle for chain builders (readable, streamable, writable).
+    pub fn dev(&'static self) -> Dev<StreamKind> {
+        Dev::new(self.iodev())
+    }
+    /// The fault script.
+    pub fn faults(&self) -> &Faults {
+        &self.faults
+    }
+    /// The configuration.
+    pub fn config(&self) -> StreamConfig {
+        *self.cfg.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    /// Changes the sampling rate (restarts the sample clock from now).
+    pub fn set_rate(&self, hz: u32) {
+        let mut inner = self.lock();
+        let mut cfg = self.cfg.lock().unwrap_or_else(|e| e.into_inner());
+        cfg.rate_hz = hz;
+        drop(cfg);
+        inner.produced = self.due_frames(hz, StdInstant::now());
+        drop(inner);
+        self.cv.notify_all();
+    }
+    /// Frames currently in the FIFO.
+    pub fn fifo_len(&self) -> usize {
+        self.lock().fifo.len() / self.frame_size
+    }
+    /// Frames produced since start (including dropped ones).
+    pub fn produced(&self) -> u64 {
+        self.lock().produced
+    }
+    /// Multishot buffers delivered.
+    pub fn shots(&self) -> u64 {
+        self.lock().shots
+    }
+    /// Watermark interrupts that found no pool block or no completion slot.
+    pub fn stalls(&self) -> u64 {
+        self.lock().stalls
+    }
+    /// Frames dropped because the FIFO was full (same as [`Iodev::overruns`]).
+    pub fn overruns(&'static self) -> u32 {
+        self.iodev().overruns()
+    }
+    /// Everything written to the device (a UART's transmit line).
+    pub fn take_written(&self) -> Vec<u8> {
+        core::mem::take(&mut self.lock().tx_log)
+    }
+    /// Bytes arriving from outside (a UART's receive line), one frame each, spaced by the
+    /// character time at `write_bps` (10 bits a byte) from now or from the last byte.
+    pub fn inject(&self, bytes: &[u8]) {
+        let bps = self.config().write_bps.max(1) as u64;
+        let char_ns = 10 * 1_000_000_000 / bps;
+        let mut inner = self.lock();
+        let mut t = inner.last_arrival.max(StdInstant::now());
+        for &b in bytes {
+            t += StdDuration::from_nanos(char_ns);
+            inner.incoming.push_back((t, b));
+        }
+        inner.last_arrival = t;
+        drop(inner);
+        self.cv.notify_all();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn due_frames(&self, rate: u32, now: StdInstant) -> u64 {
+        (now - self.start).as_nanos() as u64 * rate as u64 / 1_000_000_000
+    }
+
+    fn push_frame(&'static self, inner: &mut Inner, cfg: &StreamConfig, frame: &[u8], t_us: u64) {
+        if inner.fifo.len() / self.frame_size >= cfg.fifo {
+            self.iodev().record_overrun(1);
+            inner.dropped_since_shot = true;
+            return;
+        }
+        if inner.fifo.is_empty() {
+            inner.fifo_t0 = t_us;
+        }
+        inner.fifo.extend(frame.iter().copied());
+    }
+
+    /// Samples due frames into the FIFO; returns when the next frame is due.
+    fn sample(&'static self, inner: &mut Inner, cfg: &StreamConfig, now: StdInstant) {
+        let fs = self.frame_size;
+        let mut frame = std::vec![0u8; fs];
+        if cfg.rate_hz > 0 {
+            let due = self.due_frames(cfg.rate_hz, now);
+            let mut src = self.source.lock().unwrap_or_else(|e| e.into_inner());
+            while inner.produced < due {
+                let n = inner.produced;
+                let t_us = n * 1_000_000 / cfg.rate_hz as u64;
+                src.frame(n, t_us, &mut frame);
+                self.push_frame(inner, cfg, &frame, t_us);
+                inner.produced += 1;
+            }
+        }
+        while inner.incoming.front().is_some_and(|&(t, _)| t <= now) {
+            let Some((t, b)) = inner.incoming.pop_front() else {
+                break;
+            };
+            frame.fill(0);
+            frame[0] = b;
+            let t_us = (t - self.start).as_micros() as u64;
+            self.push_frame(inner, cfg, &frame, t_us);
+            inner.produced += 1;
+        }
+    }
+
+    fn next_event(&self, inner: &Inner, cfg: &StreamConfig, now: StdInstant) -> StdDuration {
+        let mut d = StdDuration::from_millis(5);
+        if cfg.rate_hz > 0 {
+            // Wake about twice per watermark period (an interrupt per watermark), at least
+            // every 5 ms and at most every 100 µs.
+            let period = StdDuration::from_nanos(
+                cfg.watermark as u64 * 1_000_000_000 / cfg.rate_hz as u64 / 2,
+            );
+            d = d.min(period).max(StdDuration::from_micros(100));
+        }
+        if let Some(&(t, _)) = inner.incoming.front() {
+            d = d.min(t.saturating_duration_since(now));
+        }
+        d
+    }
+
+    fn run(&'static self) {
+        let mut inner = self.lock();
+        loop {
+            let cfg = self.config();
+            let now = StdInstant::now();
+            self.sample(&mut inner, &cfg, now);
+            if self.faults.take_pending_overrun() {
+                let frames = inner.fifo.len() / self.frame_size;
+                inner.fifo.clear();
+                inner.dropped_since_shot = true;
+                self.iodev().record_overrun(frames.max(1) as u32);
+            }
+            let mut done: Vec<(Token, Result<usize, Error>)> = Vec::new();
+            self.serve_writes(&mut inner, &cfg, &mut done);
+            self.serve_reads(&mut inner, &mut done);
+            self.serve_multishot(&mut inner, &cfg, &mut done);
+            if !done.is_empty() {
+                drop(inner);
+                for (t, r) in done {
+                    t.complete(r);
+                }
+                inner = self.lock();
+                continue;
+            }
+            let d = self.next_event(&inner, &cfg, now);
+            inner = self
+                .cv
+                .wait_timeout(inner, d)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    fn serve_writes(
+        &'static self,
+        inner: &mut Inner,
+        cfg: &StreamConfig,
+        done: &mut Vec<(Token, Result<usize, Error>)>,
+    ) {
+        while let Some(mut t) = self.writes.pop() {
+            if t.is_canceled() {
+                done.push((t, Err(Error::Canceled)));
+                continue;
+            }
+            if cfg.write_bps == 0 {
+                done.push((t, Err(Error::NotSupported)));
+                continue;
+            }
+            let fault = self.faults.take();
+            let data: Vec<u8> = match t.request() {
+                Request::Write(d) => d.to_vec(),
+                _ => Vec::new(),
+            };
+            let res = match fault {
+                Some(Fault::Nack | Fault::Bus) => Err(Error::Bus),
+                _ => {
+                    inner.tx_log.extend_from_slice(&data);
+                    Ok(data.len())
+                }
+            };
+            // The line takes 10 bits per byte.
+            let d = StdDuration::from_nanos(
+                data.len() as u64 * 10 * 1_000_000_000 / cfg.write_bps as u64,
+            );
+            std::thread::sleep(d);
+            done.push((t, res));
+        }
+    }
+
+    fn serve_reads(
+        &'static self,
+        inner: &mut Inner,
+        done: &mut Vec<(Token, Result<usize, Error>)>,
+    ) {
+        // Plain reads are served in priority order; the head blocks the rest (FIFO data is
+        // handed out in order).
+        loop {
+            let Some(mut t) = inner.read_head.take().or_else(|| self.reads.pop()) else {
+                break;
+            };
+            if t.is_canceled() {
+                done.push((t, Err(Error::Canceled)));
+                continue;
+            }
+            if self.faults.hanging() {
+                inner.read_head = Some(t);
+                break;
+            }
+            let want = match t.request() {
+                Request::Read(b) => b.len(),
+                Request::ReadPool { min, .. } => min,
+                _ => 0,
+            };
+            if inner.fifo.len() < want {
+                inner.read_head = Some(t);
+                break;
+            }
+            let fault = self.faults.take();
+            let buf: Result<&mut [u8], Error> = match t.request() {
+                Request::Read(_) => match t.request() {
+                    Request::Read(b) => Ok(b),
+                    _ => Err(Error::NotSupported),
+                },
+                Request::ReadPool { .. } => t.pool_buf(),
+                _ => Err(Error::NotSupported),
+            };
+            let res = match (buf, fault) {
+                (_, Some(Fault::Nack)) => Err(Error::Nack),
+                (_, Some(Fault::Bus)) => Err(Error::Bus),
+                (Ok(b), _) => {
+                    let n = b.len().min(inner.fifo.len());
+                    for (d, s) in b.iter_mut().zip(inner.fifo.drain(..n)) {
+                        *d = s;
+                    }
+                    super::bus::corrupt(fault, &mut b[..n]);
+                    Ok(n)
+                }
+                (Err(e), _) => Err(e),
+            };
+            done.push((t, res));
+        }
+    }
+
+    fn serve_multishot(
+        &'static self,
+        inner: &mut Inner,
+        cfg: &StreamConfig,
+        done: &mut Vec<(Token, Result<usize, Error>)>,
+    ) {
+        let Some(mut t) = inner.multishot.take() else {
+            return;
+        };
+        let frames = inner.fifo.len() / self.frame_size;
+        if t.is_canceled() && frames < cfg.watermark {
+            done.push((t, Err(Error::Canceled)));
+            return;
+        }
+        if frames < cfg.watermark || self.faults.hanging() {
+            inner.multishot = Some(t);
+            return;
+        }
+        let hdr = if cfg.header { Header::SIZE } else { 0 };
+        let fault = self.faults.take();
+        let fs = self.frame_size;
+        let buf = match t.pool_buf() {
+            Ok(b) if b.len() >= hdr + fs => b,
+            Ok(_) => {
+                done.push((t, Err(Error::InvalidArgument)));
+                return;
+            }
+            Err(_) => {
+                // No pool block: the data waits in the FIFO (and may overrun) (S9).
+                inner.stalls += 1;
+                inner.multishot = Some(t);
+                return;
+            }
+        };
+        let n = ((buf.len() - hdr) / fs).min(frames);
+        let h = Header {
+            timestamp_us: inner.fifo_t0,
+            seq: inner.seq,
+            frames: n as u16,
+            frame_size: fs as u8,
+            overrun: inner.dropped_since_shot,
+        };
+        if hdr > 0 {
+            h.write(buf);
+        }
+        for (d, s) in buf[hdr..hdr + n * fs]
+            .iter_mut()
+            .zip(inner.fifo.drain(..n * fs))
+        {
+            *d = s;
+        }
+        super::bus::corrupt(fault, &mut buf[hdr..hdr + n * fs]);
+        if let Some(rate) = core::num::NonZeroU32::new(cfg.rate_hz) {
+            inner.fifo_t0 += n as u64 * 1_000_000 / rate.get() as u64;
+        }
+        inner.seq += 1;
+        inner.dropped_since_shot = false;
+        inner.shots += 1;
+        match t.shot(hdr + n * fs) {
+            Shot::Rearmed(t) => inner.multishot = Some(t),
+            Shot::Stopped => {}
+            Shot::Full(t) => {
+                // The completion queue is full: the buffer stays with the token; the next
+                // interrupt retries (its frames are already out of the FIFO, accounted for).
+                inner.stalls += 1;
+                inner.multishot = Some(t);
+            }
+        }
+    }
+}
+
+impl IodevApi for StreamDevice {
+    fn submit(&'static self, token: Token) {
+        let mut inner = self.lock();
+        if token.is_multishot() {
+            if inner.multishot.is_some() {
+                drop(inner);
+                token.err(Error::InvalidArgument); // one stream at a time
+                return;
+            }
+            inner.multishot = Some(token);
+        } else if matches!(token.op(), crate::Op::Write | crate::Op::TinyWrite) {
+            self.writes.push(token);
+        } else {
+            self.reads.push(token);
+        }
+        drop(inner);
+        self.cv.notify_all();
+    }
+
+    fn cancel(&'static self, op: OpId) {
+        if let Some(t) = self.reads.remove(op) {
+            t.err(Error::Canceled);
+            return;
+        }
+        let taken = {
+            let mut inner = self.lock();
+            let head = inner.read_head.take();
+            match head {
+                Some(t) if t.id() == op => {
+                    // The read that hung (if scripted so) is aborted: the hang is over.
+                    if self.faults.hanging() {
+                        let _ = self.faults.take();
+                    }
+                    drop(inner);
+                    t.err(Error::Canceled);
+                    return;
+                }
+                other => inner.read_head = other,
+            }
+            match inner.multishot.take() {
+                // A stream that has not produced since: end it now with `Canceled`.
+                Some(t) if t.id() == op => Some(t),
+                other => {
+                    inner.multishot = other;
+                    None
+                }
+            }
+        };
+        if let Some(t) = taken {
+            t.err(Error::Canceled);
+        }
+        self.cv.notify_all();
+    }
+}
+
+impl Faults {
+    /// Whether the device is scripted to hang now (reads stay pending until cancelled).
+    fn hanging(&self) -> bool {
+        self.peek() == Some(Fault::Hang)
+    }
+    /// Consumes a scheduled [`Fault::Overrun`] for the device's FIFO.
+    fn take_pending_overrun(&self) -> bool {
+        if self.peek() == Some(Fault::Overrun) {
+            let _ = self.take();
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// A 6-axis IMU (accelerometer and gyroscope), 12 bytes a frame: ax, ay, az, gx, gy, gz as
+/// little-endian `i16`, ±4 g (8192 LSB/g) and ±500 °/s (65.5 LSB/(°/s)), sampling a gentle
+/// motion (a slow tilt and rotation).
+#[derive(Debug, Clone, Default)]
+pub struct Imu {
+    /// Added to every raw axis (for tests that want a constant signal, use [`Imu::still`]).
+    still: bool,
+}
+
+impl Imu {
+    /// Accelerometer sensitivity, LSB per g.
+    pub const ACCEL_LSB_PER_G: f32 = 8192.0;
+    /// Gyroscope sensitivity, LSB per °/s.
+    pub const GYRO_LSB_PER_DPS: f32 = 65.5;
+    /// An IMU in gentle motion.
+    pub fn new() -> Self {
+        Imu { still: false }
+    }
+    /// An IMU lying still and flat: (0, 0, 1 g) and zero rotation.
+    pub fn still() -> Self {
+        Imu { still: true }
+    }
+    /// Starts an IMU as a FIFO device: `rate_hz` output data rate, FIFO of `fifo` frames,
+    /// watermark interrupt every `watermark` frames, buffers with a [`Header`].
+    pub fn device(
+        self,
+        name: &str,
+        rate_hz: u32,
+        fifo: usize,
+        watermark: usize,
+    ) -> &'static StreamDevice {
+        StreamDevice::new(
+            name,
+            self,
+            StreamConfig {
+                rate_hz,
+                fifo,
+                watermark,
+                header: true,
+                write_bps: 0,
+            },
+        )
+    }
+}
+
+impl Source for Imu {
+    fn frame_size(&self) -> usize {
+        12
+    }
+    fn frame(&mut self, _n: u64, t_us: u64, out: &mut [u8]) {
+        let t = t_us as f32 / 1e6;
+        let (ax, ay, az, gz) = if self.still {
+            (0.0, 0.0, 1.0, 0.0)
+        } else {
+            let tilt = (t * core::f32::consts::TAU * 0.5).sin() * 0.2;
+            (
+                tilt,
+                0.0,
+                (1.0 - tilt * tilt).sqrt(),
+                30.0 * (t * core::f32::consts::TAU * 0.5).cos(),
+            )
+        };
+        let raw = [
+            (ax * Self::ACCEL_LSB_PER_G) as i16,
+            (ay * Self::ACCEL_LSB_PER_G) as i16,
+            (az * Self::ACCEL_LSB_PER_G) as i16,
+            0,
+            0,
+            (gz * Self::GYRO_LSB_PER_DPS) as i16,
+        ];
+        for (i, v) in raw.iter().enumerate() {
+            out[2 * i..2 * i + 2].copy_from_slice(&v.to_le_bytes());
+        }
+    }
+}
+
+/// A 12-bit ADC channel, 2 bytes a frame (little-endian `u16`, 0..=4095), sampling a sine
+/// wave (frequency, mid-scale offset, amplitude in counts) or a ramp.
+#[derive(Debug, Clone)]
+pub struct Adc {
+    freq: f32,
+    offset: f32,
+    amplitude: f32,
+    ramp: bool,
+}
+
+impl Adc {
+    /// Samples `offset + amplitude * sin(2π f t)`, clamped to 12 bits.
+    pub fn sine(freq_hz: f32, offset: f32, amplitude: f32) -> Self {
+        Adc {
+            freq: freq_hz,
+            offset,
+            amplitude,
+            ramp: false,
+        }
+    }
+    /// Samples a ramp: sample `n` reads `n % 4096`, so gaps show dropped samples.
+    pub fn ramp() -> Self {
+        Adc {
+            freq: 0.0,
+            offset: 0.0,
+            amplitude: 0.0,
+            ramp: true,
+        }
+    }
+    /// Starts the ADC as a FIFO device at `rate_hz` with a FIFO of `fifo` samples and an
+    /// interrupt every `watermark` samples; buffers carry a [`Header`].
+    pub fn device(
+        self,
+        name: &str,
+        rate_hz: u32,
+        fifo: usize,
+        watermark: usize,
+    ) -> &'static StreamDevice {
+        StreamDevice::new(
+            name,
+            self,
+            StreamConfig {
+                rate_hz,
+                fifo,
+                watermark,
+                header: true,
+                write_bps: 0,
+            },
+        )
+    }
+}
+
+impl Source for Adc {
+    fn frame_size(&self) -> usize {
+        2
+    }
+    fn frame(&mut self, n: u64, t_us: u64, out: &mut [u8]) {
+        let v = if self.ramp {
+            (n % 4096) as u16
+        } else {
+            let t = t_us as f32 / 1e6;
+            (self.offset + self.amplitude * (t * core::f32::consts::TAU * self.freq).sin())
+                .clamp(0.0, 4095.0) as u16
+        };
+        out[..2].copy_from_slice(&v.to_le_bytes());
+    }
+}
+
+/// A UART: bytes arrive whenever the outside world sends them ([`StreamDevice::inject`]);
+/// reads complete when their buffer is full; writes take 10 bits a byte at the baud rate.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Uart;
+
+impl Uart {
+    /// Starts a UART at `baud` with a receive FIFO of `fifo` bytes. A multishot read gets a
+    /// buffer (without header) for every byte or run of bytes received.
+    pub fn device(name: &str, baud: u32, fifo: usize) -> &'static StreamDevice {
+        StreamDevice::new(
+            name,
+            Uart,
+            StreamConfig {
+                rate_hz: 0,
+                fifo,
+                watermark: 1,
+                header: false,
+                write_bps: baud,
+            },
+        )
+    }
+}
+
+impl Source for Uart {
+    fn frame_size(&self) -> usize {
+        1
+    }
+    fn frame(&mut self, _n: u64, _t_us: u64, _out: &mut [u8]) {}
+}
