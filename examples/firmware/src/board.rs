@@ -1,0 +1,184 @@
+//! The board: driver instances at the devicetree's addresses, typed iodev handles, the
+//! interrupt table, clocks and pins.
+//!
+//! Every address, IRQ line, bus address and iodev kind below comes from
+//! `boards/lm3s6965evb.dts` through the generated [`crate::dt`] module.
+
+use crate::drivers::{gptm, i2c, uart};
+use crate::dt::labels;
+use crate::mmio::Mmio;
+use core::cell::Cell;
+use critical_section::Mutex;
+use rtio::{Dev, Iodev};
+
+/// System clock after reset in QEMU: 200 MHz / (SYSDIV + 1) with SYSDIV = 15.
+pub const SYSCLK_HZ: u32 = 12_500_000;
+
+macro_rules! regs {
+    ($node:path) => {{
+        use $node as n;
+        // SAFETY: the devicetree's `reg` of this node is its peripheral register block.
+        unsafe { Mmio::at(n::REG_ADDRESS) }
+    }};
+}
+
+// ---- interrupts ---------------------------------------------------------------------------
+
+const LINES: usize = 64;
+
+static HANDLERS: [Mutex<Cell<Option<fn()>>>; LINES] =
+    [const { Mutex::new(Cell::new(None)) }; LINES];
+
+#[derive(Clone, Copy)]
+struct Irq(u16);
+
+// SAFETY: `Irq` values come from the devicetree's `interrupts` and are below 64, the NVIC
+// lines QEMU implements.
+unsafe impl cortex_m::interrupt::InterruptNumber for Irq {
+    fn number(self) -> u16 {
+        self.0
+    }
+}
+
+/// Routes external interrupt `irq` to `handler` and unmasks it in the NVIC.
+pub fn bind(irq: u32, handler: fn()) {
+    let i = irq as usize % LINES;
+    critical_section::with(|cs| HANDLERS[i].borrow(cs).set(Some(handler)));
+    // SAFETY: the firmware's critical sections use PRIMASK, not NVIC masks, so unmasking a
+    // line cannot break one.
+    unsafe { cortex_m::peripheral::NVIC::unmask(Irq(i as u16)) };
+}
+
+/// Masks external interrupt `irq`.
+pub fn unbind(irq: u32) {
+    cortex_m::peripheral::NVIC::mask(Irq(irq as u16 % LINES as u16));
+}
+
+/// Called by the `DefaultHandler` of every program (see [`crate::handlers!`]).
+pub fn dispatch(irqn: i16) {
+    if irqn < 0 {
+        return;
+    }
+    let h = critical_section::with(|cs| HANDLERS[irqn as usize % LINES].borrow(cs).get());
+    if let Some(h) = h {
+        h();
+    }
+}
+
+// ---- clocks -------------------------------------------------------------------------------
+
+const RCC: usize = 0x060;
+const RCGC1: usize = 0x104;
+const RCGC2: usize = 0x108;
+const RCGC0: usize = 0x100;
+
+/// System control.
+pub const SYSCTL: Mmio = regs!(labels::sysctl);
+
+/// Gates on the clocks of every peripheral the programs use (QEMU does not model gating;
+/// silicon needs it).
+pub fn enable_clocks() {
+    SYSCTL.modify(RCGC0, 0, 1 << 16); // ADC
+    SYSCTL.modify(RCGC1, 0, 1 << 0 | 1 << 4 | 1 << 12 | 1 << 16 | 1 << 17); // UART0 SSI0 I2C0 T0 T1
+    SYSCTL.modify(RCGC2, 0, 0x7F); // GPIO A..G
+}
+
+/// Sets SYSDIV (QEMU: SYSCLK = 200 MHz / (SYSDIV + 1)); returns the new SYSCLK in Hz.
+/// SYSDIV = 0 gives the finest SysTick resolution for benchmarks (1 tick = 5 instructions
+/// under `-icount shift=0`); silicon would not run that fast.
+pub fn set_sysdiv(sysdiv: u32) -> u32 {
+    SYSCTL.modify(RCC, 0xF << 23, (sysdiv & 0xF) << 23);
+    200_000_000 / (sysdiv + 1)
+}
+
+// ---- pins ---------------------------------------------------------------------------------
+
+const GPIO_DIR: usize = 0x400;
+const GPIO_AFSEL: usize = 0x420;
+const GPIO_DEN: usize = 0x51C;
+
+/// GPIO port C (PC7: OLED D/C#).
+pub const GPIOC: Mmio = regs!(labels::gpioc);
+/// GPIO port D (PD0: SSI0 target select).
+pub const GPIOD: Mmio = regs!(labels::gpiod);
+
+/// A GPIO output pin (DATA is address-masked: offset `mask << 2` touches only that pin).
+#[derive(Debug, Clone, Copy)]
+pub struct Pin {
+    port: Mmio,
+    mask: u32,
+}
+
+impl Pin {
+    /// Pin `n` of `port`.
+    pub const fn new(port: Mmio, n: u32) -> Pin {
+        Pin { port, mask: 1 << n }
+    }
+    /// Makes it a digital output.
+    pub fn output(self) {
+        self.port.modify(GPIO_AFSEL, self.mask, 0);
+        self.port.modify(GPIO_DEN, 0, self.mask);
+        self.port.modify(GPIO_DIR, 0, self.mask);
+    }
+    /// Drives it.
+    pub fn set(self, high: bool) {
+        self.port
+            .write((self.mask as usize) << 2, if high { self.mask } else { 0 });
+    }
+}
+
+/// PD0: high selects the OLED, low the SD card.
+pub const SSI_SELECT: Pin = Pin::new(GPIOD, 0);
+/// PC7: OLED D/C# (low = command, high = data).
+pub const OLED_DC: Pin = Pin::new(GPIOC, 7);
+
+// ---- the runtime clock --------------------------------------------------------------------
+
+/// Timer 0 as the rtio clock: a 1 ms periodic tick (the model cannot read the counter).
+pub static CLOCK: gptm::GptmClock = gptm::GptmClock::new(regs!(labels::timer0), 1000);
+
+/// Starts [`CLOCK`] at `sysclk_hz`.
+pub fn start_clock(sysclk_hz: u32) {
+    CLOCK.start(sysclk_hz);
+    bind(labels::timer0::INTERRUPTS[0], || CLOCK.on_interrupt());
+}
+
+// ---- I2C0: TMP105 and AT24C EEPROM --------------------------------------------------------
+
+/// The I2C0 master.
+pub static I2C0: i2c::I2cBus = i2c::I2cBus::new(
+    regs!(labels::i2c0),
+    &[&TMP105_DRV, &EEPROM_DRV, &ABSENT_DRV],
+);
+static TMP105_DRV: i2c::I2cDevice = i2c::I2cDevice::new(&I2C0, labels::temp::BUS_ADDRESS);
+static EEPROM_DRV: i2c::I2cDevice = i2c::I2cDevice::new(&I2C0, labels::eeprom::BUS_ADDRESS);
+static ABSENT_DRV: i2c::I2cDevice = i2c::I2cDevice::new(&I2C0, labels::absent::BUS_ADDRESS);
+static TMP105_IODEV: Iodev = Iodev::new(&TMP105_DRV);
+static EEPROM_IODEV: Iodev = Iodev::new(&EEPROM_DRV);
+static ABSENT_IODEV: Iodev = Iodev::new(&ABSENT_DRV);
+
+/// The TMP105 temperature sensor.
+pub const TMP105: Dev<labels::temp::Kind> = Dev::new(&TMP105_IODEV);
+/// The AT24C EEPROM (QEMU 7.2: always two address bytes).
+pub const EEPROM: Dev<labels::eeprom::Kind> = Dev::new(&EEPROM_IODEV);
+/// An address where no device answers: every operation fails with `Nack`.
+pub const ABSENT: Dev<labels::absent::Kind> = Dev::new(&ABSENT_IODEV);
+
+/// Starts I2C0 at its devicetree `clock-frequency`.
+pub fn init_i2c(sysclk_hz: u32) {
+    I2C0.init(sysclk_hz, labels::i2c0::CLOCK_FREQUENCY);
+    bind(labels::i2c0::INTERRUPTS[0], || I2C0.on_interrupt());
+}
+
+// ---- UART0 --------------------------------------------------------------------------------
+
+static UART0_DRV: uart::Uart = uart::Uart::new(regs!(labels::uart0));
+static UART0_IODEV: Iodev = Iodev::new(&UART0_DRV);
+/// UART0 as a byte stream (`-serial stdio` on the QEMU command line).
+pub const UART0: Dev<labels::uart0::Kind> = Dev::new(&UART0_IODEV);
+
+/// Starts UART0 at its devicetree `current-speed`.
+pub fn init_uart(sysclk_hz: u32) {
+    UART0_DRV.init(sysclk_hz, labels::uart0::CURRENT_SPEED);
+    bind(labels::uart0::INTERRUPTS[0], || UART0_DRV.on_interrupt());
+}
