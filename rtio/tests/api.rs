@@ -1,0 +1,183 @@
+//! API behaviour beyond S1-S15: builder validation, drop_all, claims, timeouts.
+
+mod common;
+use common::*;
+use rtio::{Duration, Error, Iodev, Rtio, Storage, TINY_MAX};
+
+#[test]
+fn one_owner_at_a_time() {
+    static S: Storage<1, 1> = Storage::new();
+    static R: Rtio = Rtio::new(&S);
+    let a = R.claim().unwrap();
+    assert!(R.claim().is_none());
+    drop(a);
+    assert!(R.claim().is_some());
+}
+
+#[test]
+fn drop_all_returns_prepared_entries_without_completions() {
+    let ctx = ctx!(4, 4);
+    ctx.chain::<2>().unwrap().nop().nop().prepare().unwrap();
+    ctx.acquire().unwrap().nop().prepare().unwrap();
+    assert_eq!(ctx.rtio().reserved(), 3);
+    ctx.drop_all();
+    assert_eq!(ctx.rtio().reserved(), 0);
+    ctx.submit(0).unwrap();
+    assert!(ctx.try_consume().is_none());
+    let _four = ctx.chain::<4>().unwrap();
+}
+
+#[test]
+fn builder_mistakes_are_reported_and_return_every_slot() {
+    static DRV: Inplace = Inplace::new(0);
+    static DEV: Iodev = Iodev::new(&DRV);
+    let ctx = ctx!(4, 4, pool(4, 8));
+    let long = [0u8; TINY_MAX + 1];
+    let cases: Vec<(&str, Result<(), Error>)> = vec![
+        (
+            "tiny write too long",
+            ctx.acquire()
+                .unwrap()
+                .tiny_write(dev(&DEV), &long)
+                .prepare()
+                .map(|_| ()),
+        ),
+        (
+            "link timeout heads the chain",
+            ctx.acquire()
+                .unwrap()
+                .link_timeout(Duration::from_millis(1))
+                .prepare()
+                .map(|_| ()),
+        ),
+        (
+            "multishot inside a chain",
+            ctx.chain::<2>()
+                .unwrap()
+                .read_multishot(dev(&DEV), 8, 8)
+                .nop()
+                .prepare()
+                .map(|_| ()),
+        ),
+        (
+            "no response on a buffer op",
+            ctx.acquire()
+                .unwrap()
+                .read(dev(&DEV), sbuf!(1))
+                .no_response()
+                .prepare()
+                .map(|_| ()),
+        ),
+        (
+            "fewer entries than declared",
+            ctx.chain::<3>().unwrap().nop().prepare().map(|_| ()),
+        ),
+        (
+            "more entries than declared",
+            ctx.acquire().unwrap().nop().nop().prepare().map(|_| ()),
+        ),
+        (
+            "dangling transaction link",
+            ctx.acquire()
+                .unwrap()
+                .write(dev(&DEV), b"x")
+                .transaction()
+                .prepare()
+                .map(|_| ()),
+        ),
+        (
+            "a valid entry",
+            ctx.acquire().unwrap().nop().prepare().map(|_| ()),
+        ),
+    ];
+    let errs: Vec<(&str, Result<(), Error>)> = cases;
+    assert_eq!(errs[0].1, Err(Error::InvalidArgument), "{}", errs[0].0);
+    assert_eq!(errs[1].1, Err(Error::InvalidChain), "{}", errs[1].0);
+    assert_eq!(errs[2].1, Err(Error::InvalidChain), "{}", errs[2].0);
+    assert_eq!(errs[3].1, Err(Error::InvalidArgument), "{}", errs[3].0);
+    assert_eq!(errs[4].1, Err(Error::InvalidChain), "{}", errs[4].0);
+    assert_eq!(errs[5].1, Err(Error::InvalidChain), "{}", errs[5].0);
+    assert_eq!(errs[6].1, Err(Error::InvalidChain), "{}", errs[6].0);
+    assert_eq!(
+        ctx.rtio().reserved(),
+        1,
+        "only the valid last case holds its entry"
+    );
+    ctx.drop_all();
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
+
+#[test]
+fn consume_timeout_gives_up() {
+    let ctx = ctx!(1, 1);
+    assert_eq!(
+        ctx.consume_timeout(Duration::from_millis(5)).unwrap_err(),
+        Error::TimedOut
+    );
+}
+
+#[test]
+fn transceive_hands_both_buffers_back() {
+    static DRV: Inplace = Inplace::new(0);
+    static DEV: Iodev = Iodev::new(&DRV);
+    let ctx = ctx!(1, 1);
+    let [c] = ctx
+        .acquire()
+        .unwrap()
+        .transceive(dev(&DEV), b"ping", sbuf!(4))
+        .wait()
+        .unwrap();
+    match c.buffer() {
+        rtio::Buffer::Pair { tx, rx } => {
+            assert_eq!(*tx, b"ping");
+            assert_eq!(&rx[..], b"ping");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn dropped_token_completes_with_dropped() {
+    struct Dropper;
+    impl rtio::IodevApi for Dropper {
+        fn submit(&'static self, t: rtio::Token) {
+            drop(t);
+        }
+    }
+    static DRV: Dropper = Dropper;
+    static DEV: Iodev = Iodev::new(&DRV);
+    let ctx = ctx!(1, 1);
+    ctx.acquire()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .submit()
+        .unwrap();
+    let c = ctx.consume();
+    assert_eq!(c.result(), Err(Error::Dropped));
+    assert!(
+        matches!(c.buffer(), rtio::Buffer::Mut(_)),
+        "the buffer still came back"
+    );
+}
+
+#[test]
+fn async_future_dropped_early_returns_its_slot_when_done() {
+    static H: Held = Held::new(false);
+    static DEV: Iodev = Iodev::new(&H);
+    let ctx = ctx!(1, 1);
+    let fut = ctx
+        .acquire()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .run()
+        .unwrap();
+    drop(fut);
+    assert_eq!(
+        ctx.acquire().unwrap_err(),
+        Error::QueueFull,
+        "still in flight"
+    );
+    H.finish_next(0);
+    ctx.acquire()
+        .expect("the orphaned entry came back once it completed");
+}
