@@ -1,0 +1,255 @@
+#!/usr/bin/env python3
+"""Builds every firmware program and runs each under qemu-system-arm -M lm3s6965evb.
+
+Each test starts QEMU with the devices it needs, drives it (stdin for UART0, QMP for
+qom-set and screendump), collects stdout (semihosting and UART0 share it) and compares it
+with examples/firmware/expected/<name>.txt. Expected lines starting with `re:` are regular
+expressions (full match). Ends with a line `N passed, M failed`; exits 1 on failure.
+
+Needs: python3 (standard library only), qemu-system-arm, cargo with thumbv7m-none-eabi.
+"""
+import json
+import os
+import queue
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FW = os.path.dirname(HERE)
+REPO = os.path.dirname(os.path.dirname(FW))
+TARGET = "thumbv7m-none-eabi"
+QEMU = os.environ.get("QEMU", "qemu-system-arm")
+BASE = [QEMU, "-M", "lm3s6965evb", "-display", "none",
+        "-semihosting-config", "enable=on,target=native", "-serial", "stdio"]
+TIMEOUT = float(os.environ.get("QEMU_TEST_TIMEOUT", "60"))
+
+
+def target_dir():
+    return os.environ.get("CARGO_TARGET_DIR") or os.path.join(FW, "target")
+
+
+def elf(name):
+    return os.path.join(target_dir(), TARGET, "release", name)
+
+
+def build():
+    print("building firmware (release) ...", flush=True)
+    r = subprocess.run(["cargo", "build", "--release", "--bins"], cwd=FW)
+    return r.returncode == 0
+
+
+# ---- QEMU session ----------------------------------------------------------------------------
+
+class Qemu:
+    """One QEMU run: stdout lines in a queue, stdin for UART0, optional QMP."""
+
+    def __init__(self, prog, extra=(), qmp=False, icount=False, workdir=None):
+        self.workdir = workdir
+        self.qmp_path = os.path.join(workdir, "qmp.sock") if qmp else None
+        args = list(BASE)
+        if icount:
+            args += ["-icount", "shift=0"]
+        if qmp:
+            args += ["-qmp", f"unix:{self.qmp_path},server=on,wait=off"]
+        args += list(extra) + ["-kernel", elf(prog)]
+        self.args = args
+        self.p = subprocess.Popen(["timeout", str(int(TIMEOUT)), *args],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, cwd=workdir)
+        self.lines = queue.Queue()
+        self.out = []
+        self.err = b""
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._read_err, daemon=True).start()
+        self.qmp = None
+
+    def _read(self):
+        for raw in self.p.stdout:
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            self.out.append(line)
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def _read_err(self):
+        self.err = self.p.stderr.read()
+
+    def expect(self, pattern, timeout=20.0):
+        """Waits for a stdout line matching `pattern` (regex search)."""
+        end = time.time() + timeout
+        while True:
+            left = end - time.time()
+            if left <= 0:
+                raise TimeoutError(f"no line matching {pattern!r}")
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise EOFError(f"QEMU ended before {pattern!r}")
+            if re.search(pattern, line):
+                return line
+
+    def send(self, data):
+        self.p.stdin.write(data)
+        self.p.stdin.flush()
+
+    def close_stdin(self):
+        try:
+            self.p.stdin.close()
+        except OSError:
+            pass
+
+    def qmp_cmd(self, execute, **arguments):
+        if self.qmp is None:
+            for _ in range(100):
+                if os.path.exists(self.qmp_path):
+                    break
+                time.sleep(0.05)
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(self.qmp_path)
+            self.qmp = s.makefile("rw")
+            self.qmp.readline()  # greeting
+            self._qmp_send("qmp_capabilities", {})
+        return self._qmp_send(execute, arguments)
+
+    def _qmp_send(self, execute, arguments):
+        msg = {"execute": execute}
+        if arguments:
+            msg["arguments"] = arguments
+        self.qmp.write(json.dumps(msg) + "\n")
+        self.qmp.flush()
+        while True:
+            r = json.loads(self.qmp.readline())
+            if "return" in r:
+                return r["return"]
+            if "error" in r:
+                raise RuntimeError(f"QMP {execute}: {r['error']}")
+            # events are skipped
+
+    def hmp(self, line):
+        return self.qmp_cmd("human-monitor-command", **{"command-line": line})
+
+    def wait(self):
+        rc = self.p.wait()
+        time.sleep(0.05)
+        return rc
+
+
+# ---- images ------------------------------------------------------------------------------------
+
+def read_ppm(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    # P6\n<w> <h>\n255\n<rgb>
+    parts = data.split(maxsplit=4)
+    assert parts[0] == b"P6", "screendump is not a binary PPM"
+    w, h = int(parts[1]), int(parts[2])
+    return w, h, parts[4][: w * h * 3]
+
+
+def write_png(path, w, h, rgb):
+    raw = b"".join(b"\x00" + rgb[y * w * 3:(y + 1) * w * 3] for y in range(h))
+
+    def chunk(t, d):
+        c = struct.pack(">I", len(d)) + t + d
+        return c + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+    png += chunk(b"IDAT", zlib.compress(raw, 9)) + chunk(b"IEND", b"")
+    with open(path, "wb") as f:
+        f.write(png)
+
+
+# ---- the tests ---------------------------------------------------------------------------------
+
+def t_tmp105(wd):
+    q = Qemu("tmp105", ["-device", "tmp105,bus=i2c,address=0x48,id=t0"], qmp=True, workdir=wd)
+    q.expect("tmp105: ready")
+    # milli-°C; the model truncates to 1/256 °C, the firmware reads 12 bits (1/16 °C).
+    for milli in (25563, -12500, 100000, 0, -40000):
+        q.qmp_cmd("qom-set", path="/machine/peripheral/t0", property="temperature", value=milli)
+        q.send(b"g")
+        q.expect(r"tmp105: 0x")
+    q.send(b"q")
+    return q
+
+
+TESTS = {
+    "tmp105": t_tmp105,
+}
+
+
+def compare(name, out):
+    path = os.path.join(FW, "expected", name + ".txt")
+    with open(path) as f:
+        want = [l.rstrip("\n") for l in f]
+    got = [l for l in out if l.strip() != ""]
+    want = [l for l in want if l.strip() != ""]
+    problems = []
+    for i in range(max(len(want), len(got))):
+        w = want[i] if i < len(want) else "<end>"
+        g = got[i] if i < len(got) else "<end>"
+        ok = re.fullmatch(w[3:], g) is not None if w.startswith("re:") else w == g
+        if not ok:
+            problems.append(f"  line {i + 1}: expected {w!r}, got {g!r}")
+    return problems
+
+
+def run_test(name, fn):
+    wd = tempfile.mkdtemp(prefix=f"qemu-{name}-")
+    problems = []
+    q = None
+    try:
+        q = fn(wd)
+        rc = q.wait()
+        if rc != 0:
+            problems.append(f"  QEMU exit status {rc}")
+        problems += compare(name, q.out)
+    except Exception as e:  # a test that hangs or ends early is a failure, not a crash
+        problems.append(f"  {type(e).__name__}: {e}")
+        if q is not None:
+            q.p.kill()
+            q.wait()
+    if problems:
+        print(f"FAIL {name}")
+        for p in problems[:20]:
+            print(p)
+        if q is not None:
+            print("  --- output ---")
+            for l in q.out[-30:]:
+                print("  | " + l)
+            err = q.err.decode("utf-8", "replace").strip()
+            if err:
+                print("  --- stderr ---")
+                for l in err.splitlines()[-10:]:
+                    print("  | " + l)
+    else:
+        print(f"ok   {name}")
+        shutil.rmtree(wd, ignore_errors=True)
+    return not problems
+
+
+def main(argv):
+    names = argv or list(TESTS)
+    if not build():
+        print(f"0 passed, {len(names)} failed")
+        return 1
+    passed = failed = 0
+    for n in names:
+        if run_test(n, TESTS[n]):
+            passed += 1
+        else:
+            failed += 1
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
