@@ -181,8 +181,15 @@ def t_tmp105(wd):
     return q
 
 
+def t_eeprom(wd):
+    return Qemu("eeprom", ["-device", "tmp105,bus=i2c,address=0x48,id=t0",
+                           "-device", "at24c-eeprom,bus=i2c,address=0x50,rom-size=512"],
+                workdir=wd)
+
+
 TESTS = {
     "tmp105": t_tmp105,
+    "eeprom": t_eeprom,
 }
 
 
