@@ -1,0 +1,62 @@
+//! `chain!` and `transaction!`: chains checked at compile time (parse -> check -> analyze ->
+//! codegen).
+
+pub mod analyze;
+pub mod check;
+pub mod codegen;
+pub mod ops;
+pub mod parse;
+
+use parse::MacroKind;
+use proc_macro2::TokenStream;
+
+/// Runs the pipeline for `chain!`/`transaction!`.
+pub fn expand(kind: MacroKind, input: TokenStream) -> TokenStream {
+    let parsed = syn::parse::Parser::parse2(
+        |s: syn::parse::ParseStream| parse::invocation(kind, s),
+        input,
+    );
+    run(parsed)
+}
+
+/// The check-only entry point: parse and check, generate nothing.
+pub fn expand_check_only(input: TokenStream) -> TokenStream {
+    match syn::parse::Parser::parse2(parse::check_only, input).and_then(|inv| check::check(&inv)) {
+        Ok(()) => quote::quote! { () },
+        Err(e) => e.to_compile_error(),
+    }
+}
+
+fn run(parsed: syn::Result<parse::Invocation>) -> TokenStream {
+    let inv = match parsed {
+        Ok(inv) => inv,
+        Err(e) => return stub(e, None),
+    };
+    match check::check(&inv) {
+        Ok(()) => codegen::chain(&analyze::analyze(&inv)),
+        Err(e) => stub(e, Some(&inv)),
+    }
+}
+
+/// After an error the expression still has the type the chain would have had (`Result` of a
+/// handle, a future or the completions), so code using it does not add errors of its own.
+fn stub(e: syn::Error, inv: Option<&parse::Invocation>) -> TokenStream {
+    let err = e.to_compile_error();
+    let n = inv.map_or(1, |inv| {
+        check::flatten(inv, &mut crate::diag::Errors::new()).len()
+    });
+    let finish = inv
+        .and_then(|inv| inv.finish.as_ref())
+        .map(|f| f.to_string());
+    let ok = match finish.as_deref() {
+        Some("run") => quote::quote! { ::rtio::ChainFuture<'static, #n> },
+        Some("wait") => quote::quote! { [::rtio::Completion; #n] },
+        _ => quote::quote! { ::rtio::ChainHandle<#n> },
+    };
+    quote::quote! {
+        {
+            #err;
+            ::core::result::Result::<#ok, ::rtio::Error>::Err(::rtio::Error::InvalidChain)
+        }
+    }
+}
