@@ -76,10 +76,22 @@ pub struct Slot {
     pub(crate) state: AtomicU32,
     /// Owner lists (free, pending, scope) and the returned stack.
     pub(crate) onext: UnsafeCell<u16>,
-    /// Result of a KEPT entry.
-    pub(crate) result: UnsafeCell<i32>,
-    /// Iodev queue link, owned by whoever holds the token.
-    pub(crate) link: UnsafeCell<Option<RawToken>>,
+    /// Iodev queue link while queued (owned by whoever holds the token); the result of a
+    /// KEPT entry once DONE.
+    pub(crate) link: UnsafeCell<Link>,
+}
+
+/// The two lives of a slot's link word.
+#[derive(Clone, Copy)]
+pub(crate) union Link {
+    pub next: Option<RawToken>,
+    pub result: i32,
+}
+
+impl core::fmt::Debug for Link {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Link")
+    }
 }
 
 impl Slot {
@@ -89,14 +101,24 @@ impl Slot {
         sqe: UnsafeCell::new(Sqe::EMPTY),
         state: AtomicU32::new(FREE),
         onext: UnsafeCell::new(NONE),
-        result: UnsafeCell::new(0),
-        link: UnsafeCell::new(None),
+        link: UnsafeCell::new(Link { next: None }),
     };
     pub(crate) fn sqe_ptr(&self) -> *mut Sqe {
         self.sqe.get()
     }
     pub(crate) fn gen(&self) -> u16 {
         (self.state.load(Ordering::Acquire) >> 16) as u16
+    }
+    /// Stores a KEPT entry's result (the completer, before publishing DONE).
+    pub(crate) fn set_result(&self, v: i32) {
+        // SAFETY: the completer owns the entry until it publishes DONE; the link word is not
+        // in use (the entry left its iodev queue when its token was taken).
+        unsafe { *self.link.get() = Link { result: v } }
+    }
+    /// A KEPT entry's result (the owner, after observing DONE with Acquire).
+    pub(crate) fn result(&self) -> i32 {
+        // SAFETY: written by `set_result` before DONE was published (Release/Acquire).
+        unsafe { (*self.link.get()).result }
     }
 }
 
@@ -365,12 +387,13 @@ impl RawToken {
         self.slot().state.load(Ordering::Acquire) & CANCEL != 0
     }
     pub(crate) fn link(&self) -> Option<RawToken> {
-        // SAFETY: the link is read only by the queue that holds the token, under its lock.
-        unsafe { *self.slot().link.get() }
+        // SAFETY: the link is read only by the queue that holds the token, under its lock,
+        // after `set_link` wrote it.
+        unsafe { (*self.slot().link.get()).next }
     }
     pub(crate) fn set_link(&self, l: Option<RawToken>) {
         // SAFETY: as in `link`.
-        unsafe { *self.slot().link.get() = l }
+        unsafe { *self.slot().link.get() = Link { next: l } }
     }
 
     /// Indices of the transaction members starting at this (head) entry.
@@ -769,11 +792,16 @@ impl Context {
         let userdata = unsafe { addr_of!((*sqe).userdata).read() };
         let flags = CqeFlags::from_bits(raw.flags);
         let result = crate::error::decode(raw.result);
+        let len = *result.as_ref().unwrap_or(&0);
+        let ring_pool = match (flags.contains(CqeFlags::POOL), r.pool) {
+            (true, Some(pool)) => Some(pool.range_for(raw.pool_start, len)),
+            _ => None,
+        };
         let buffer = if flags.contains(CqeFlags::MORE) {
-            self.pool_buffer(raw.pool, result)
+            self.pool_buffer(ring_pool, len)
         } else {
             // SAFETY: terminal completion: the entry is DONE and the owner's again.
-            let b = unsafe { self.take_buffer(raw.slot, raw.pool, result) };
+            let b = unsafe { self.take_buffer(raw.slot, ring_pool, result) };
             // SAFETY: owner; nothing references the slot any more.
             unsafe { self.free_slot(raw.slot) };
             b
@@ -787,13 +815,12 @@ impl Context {
         })
     }
 
-    fn pool_buffer(&self, packed: u32, result: Result<usize, Error>) -> Buffer {
-        let range = BlockRange::unpack(packed);
-        match (range.is_none(), self.rtio.pool) {
+    fn pool_buffer(&self, range: Option<BlockRange>, len: usize) -> Buffer {
+        match (range, self.rtio.pool) {
             // SAFETY: the completion handed this range over to us.
-            (false, Some(pool)) => Buffer::Pool(unsafe {
-                PoolBuf::from_raw(pool, range, *result.as_ref().unwrap_or(&0))
-            }),
+            (Some(range), Some(pool)) if !range.is_none() => {
+                Buffer::Pool(unsafe { PoolBuf::from_raw(pool, range, len) })
+            }
             _ => Buffer::None,
         }
     }
@@ -805,21 +832,17 @@ impl Context {
     pub(crate) unsafe fn take_buffer(
         &self,
         idx: u16,
-        pool: u32,
+        ring_pool: Option<BlockRange>,
         result: Result<usize, Error>,
     ) -> Buffer {
         // SAFETY: precondition.
         let s = unsafe { &mut *self.rtio.slots[idx as usize].sqe_ptr() };
         if s.flags.contains(Flags::MEMPOOL) {
-            let packed = if pool != 0 {
-                pool
-            } else {
-                s.buf().map_or(0, |b| b.pool_range)
-            };
+            let range = ring_pool.or_else(|| s.buf().map(|b| BlockRange::unpack(b.pool_range)));
             if let Some(b) = s.buf_mut() {
                 b.pool_range = 0;
             }
-            return self.pool_buffer(packed, result);
+            return self.pool_buffer(range, *result.as_ref().unwrap_or(&0));
         }
         // SAFETY: the builders stored 'static slices whose ownership the entry holds; the
         // terminal completion hands them back exactly once (the slot is freed right after).

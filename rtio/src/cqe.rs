@@ -103,23 +103,3 @@ impl Completion {
         (self.result, self.buffer)
     }
 }
-
-/// The raw completion entry as it travels through the ring: 16 bytes on 32-bit targets.
-///
-/// Exposed for the size pin and for tools; applications use [`Completion`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(C)]
-pub struct Cqe {
-    /// Result: byte count, or a negative [`Error::code`].
-    pub result: i32,
-    /// The entry's userdata.
-    pub userdata: usize,
-    /// Slot index of the entry in its context.
-    pub slot: u16,
-    /// [`CqeFlags`] bits.
-    pub flags: u8,
-    /// Reserved.
-    pub reserved: u8,
-    /// Pool block range: first block << 16 | count.
-    pub pool: u32,
-}

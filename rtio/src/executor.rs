@@ -367,23 +367,9 @@ fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
     // SAFETY: header read; the entry is ours until posted.
     let s = unsafe { &mut *sqe(r, idx) };
     let flags = s.flags;
-    let pool = if flags.contains(Flags::MEMPOOL) {
-        let p = s.buf().map_or(0, |b| b.pool_range);
-        if let Some(b) = s.buf_mut() {
-            b.pool_range = 0;
-        }
-        p
-    } else {
-        0
-    };
     if flags.contains(Flags::KEPT) {
-        // SAFETY: the waiting future or scope reads `result` only after seeing DONE.
-        unsafe { *slot.result.get() = encode(res) };
-        if pool != 0 {
-            if let Some(b) = s.buf_mut() {
-                b.pool_range = pool;
-            }
-        }
+        // The pool range (if any) stays in the entry for the future or scope.
+        slot.set_result(encode(res));
         let old = slot
             .state
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |st| {
@@ -402,17 +388,17 @@ fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
             Some(st & !STATE_MASK | DONE)
         });
     if flags.contains(Flags::NO_RESPONSE) {
-        if let (Some(p), false) = (r.pool, BlockRange::unpack(pool).is_none()) {
-            p.free(BlockRange::unpack(pool));
-        }
+        drop_pool(r, idx);
         r.unreserve(1);
         r.push_returned(idx);
         return;
     }
-    let mut cflags = 0;
-    if pool != 0 {
-        cflags |= CqeFlags::POOL.bits();
-    }
+    let pool_start = take_pool(r, idx, res);
+    let cflags = if pool_start.is_some() {
+        CqeFlags::POOL.bits()
+    } else {
+        0
+    };
     // SAFETY: this entry holds one reservation (taken at acquire), used now.
     unsafe {
         r.ring.push(
@@ -420,8 +406,8 @@ fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
             Raw {
                 slot: idx,
                 flags: cflags,
+                pool_start: pool_start.unwrap_or(0),
                 result: encode(res),
-                pool,
             },
         )
     };
@@ -477,19 +463,34 @@ fn drop_pool(r: &'static Rtio, idx: u16) {
     }
 }
 
-fn post_shot(r: &'static Rtio, idx: u16, n: usize) {
-    // SAFETY: the token holder owns the entry's payload.
+/// Takes the pool range out of an entry for its completion: trimmed to the blocks that hold
+/// the result's bytes (freed entirely on error). Returns the first block.
+fn take_pool(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Option<u8> {
+    // SAFETY: the poster owns the entry's payload until the completion is published.
     let s = unsafe { &mut *sqe(r, idx) };
-    let pool = match s.buf_mut() {
-        Some(b) => {
-            let p = b.pool_range;
-            b.pool_range = 0;
-            p
+    if !s.flags.contains(Flags::MEMPOOL) {
+        return None;
+    }
+    let pool = r.pool?;
+    let b = s.buf_mut()?;
+    let range = BlockRange::unpack(b.pool_range);
+    b.pool_range = 0;
+    if range.is_none() {
+        return None;
+    }
+    match res {
+        Ok(n) => Some(pool.trim(range, n).start() as u8),
+        Err(_) => {
+            pool.free(range);
+            None
         }
-        None => 0,
-    };
+    }
+}
+
+fn post_shot(r: &'static Rtio, idx: u16, n: usize) {
+    let pool_start = take_pool(r, idx, Ok(n));
     let mut flags = CqeFlags::MORE.bits();
-    if pool != 0 {
+    if pool_start.is_some() {
         flags |= CqeFlags::POOL.bits();
     }
     // SAFETY: `shot` took a reservation for this completion.
@@ -499,8 +500,8 @@ fn post_shot(r: &'static Rtio, idx: u16, n: usize) {
             Raw {
                 slot: idx,
                 flags,
+                pool_start: pool_start.unwrap_or(0),
                 result: encode(Ok(n)),
-                pool,
             },
         )
     };
@@ -678,6 +679,5 @@ pub(crate) fn process_timers(r: &'static Rtio) {
 
 /// Decodes a kept result (futures, scopes).
 pub(crate) fn kept_result(r: &Rtio, idx: u16) -> Result<usize, Error> {
-    // SAFETY: called after observing DONE (Acquire), which published `result`.
-    decode(unsafe { *r.slots[idx as usize].result.get() })
+    decode(r.slots[idx as usize].result())
 }

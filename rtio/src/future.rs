@@ -124,7 +124,7 @@ pub(crate) fn take_kept(ctx: &Context, i: u16) -> Completion {
     // SAFETY: DONE: the entry is the owner's again.
     let userdata = unsafe { addr_of!((*sqe).userdata).read() };
     // SAFETY: DONE and owned.
-    let buffer = unsafe { ctx.take_buffer(i, 0, result) };
+    let buffer = unsafe { ctx.take_buffer(i, None, result) };
     let flags = if matches!(buffer, crate::cqe::Buffer::Pool(_)) {
         CqeFlags::POOL
     } else {

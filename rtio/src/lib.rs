@@ -76,7 +76,7 @@ pub mod wait;
 
 pub use chain::{Chain, ChainHandle};
 pub use context::{Context, OpHandle, Rtio, Slot, Storage};
-pub use cqe::{Buffer, Completion, Cqe, CqeFlags};
+pub use cqe::{Buffer, Completion, CqeFlags};
 pub use error::{Error, ErrorKind};
 pub use future::{block_on, ChainFuture, Next};
 pub use iodev::{Dev, Iodev, IodevApi, IodevQueue, OpId, Request, Shot, Token};
@@ -94,5 +94,9 @@ const _: () = {
         core::mem::size_of::<Sqe>() <= 32,
         "an SQE must fit 32 bytes"
     );
-    assert!(core::mem::size_of::<Cqe>() <= 16, "a CQE must fit 16 bytes");
+    // A completion as it sits in the ring (result, slot, flags, first pool block).
+    assert!(
+        core::mem::size_of::<CqeCell>() <= 16,
+        "a CQE must fit 16 bytes"
+    );
 };

@@ -204,6 +204,33 @@ impl Mempool {
         })
     }
 
+    /// Shrinks an allocated range to the blocks that hold `len` bytes (at least one), freeing
+    /// the tail, so that a completion can carry just the first block and the length.
+    pub(crate) fn trim(&self, range: BlockRange, len: usize) -> BlockRange {
+        let keep = len
+            .div_ceil(self.block_size as usize)
+            .clamp(1, range.count());
+        if keep < range.count() {
+            self.free(BlockRange {
+                start: range.start + keep as u16,
+                count: range.count - keep as u16,
+            });
+        }
+        BlockRange {
+            start: range.start,
+            count: keep as u16,
+        }
+    }
+
+    /// The range a completion describes by its first block and length.
+    pub(crate) fn range_for(&self, start: u8, len: usize) -> BlockRange {
+        let count = len.div_ceil(self.block_size as usize).max(1);
+        BlockRange {
+            start: start as u16,
+            count: count.min(self.blocks as usize - start as usize) as u16,
+        }
+    }
+
     /// The bytes of an allocated range.
     ///
     /// # Safety

@@ -25,13 +25,12 @@
 
 use crate::sync::{AtomicU32, Ordering, UnsafeCell};
 
-/// One completion as it sits in the ring (12 bytes).
+/// One completion as it sits in the ring: 8 bytes.
 #[derive(Debug)]
 pub struct CqeCell {
-    /// 0 = empty; otherwise `READY | flags << 16 | slot`.
+    /// 0 = empty; otherwise `READY | flags << 24 | pool_start << 16 | slot`.
     tag: AtomicU32,
     result: UnsafeCell<i32>,
-    pool: UnsafeCell<u32>,
 }
 
 const READY: u32 = 1 << 31;
@@ -40,9 +39,11 @@ const READY: u32 = 1 << 31;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Raw {
     pub slot: u16,
+    /// Completion flags (7 bits).
     pub flags: u8,
+    /// First pool block, when `flags` has POOL (the count follows from the length).
+    pub pool_start: u8,
     pub result: i32,
-    pub pool: u32,
 }
 
 impl CqeCell {
@@ -53,7 +54,6 @@ impl CqeCell {
         CqeCell {
             tag: AtomicU32::new(0),
             result: UnsafeCell::new(0),
-            pool: UnsafeCell::new(0),
         }
     }
     /// An empty cell.
@@ -62,7 +62,6 @@ impl CqeCell {
         CqeCell {
             tag: AtomicU32::new(0),
             result: UnsafeCell::new(0),
-            pool: UnsafeCell::new(0),
         }
     }
 }
@@ -103,13 +102,14 @@ impl Ring {
         let cell = &cells[i as usize % cells.len()];
         // SAFETY: the reservation guarantees this cell was consumed (tag 0, Released by the
         // consumer's store in `pop`, acquired through the reservation counter), so no one else
-        // touches `result`/`pool` until we publish.
+        // touches `result` until we publish.
         cell.result.with_mut(|p| unsafe { p.write(raw.result) });
-        // SAFETY: as above.
-        cell.pool.with_mut(|p| unsafe { p.write(raw.pool) });
-        // Release: pairs with the Acquire load in `pop`, publishing result and pool.
+        // Release: pairs with the Acquire load in `pop`, publishing `result`.
         cell.tag.store(
-            READY | (raw.flags as u32) << 16 | raw.slot as u32,
+            READY
+                | ((raw.flags & 0x7F) as u32) << 24
+                | (raw.pool_start as u32) << 16
+                | raw.slot as u32,
             Ordering::Release,
         );
     }
@@ -131,8 +131,6 @@ impl Ring {
         }
         // SAFETY: the tag is published, so the producer is done with the cell.
         let result = cell.result.with(|p| unsafe { *p });
-        // SAFETY: as above.
-        let pool = cell.pool.with(|p| unsafe { *p });
         // Release: hands the cell back; pairs with the producer that claims it next (through
         // the reservation counter's Acquire).
         cell.tag.store(0, Ordering::Release);
@@ -140,9 +138,9 @@ impl Ring {
         self.head.with_mut(|p| unsafe { *p = head.wrapping_add(1) });
         Some(Raw {
             slot: tag as u16,
-            flags: (tag >> 16) as u8,
+            flags: ((tag >> 24) & 0x7F) as u8,
+            pool_start: (tag >> 16) as u8,
             result,
-            pool,
         })
     }
 
@@ -186,7 +184,7 @@ mod loom_tests {
                                 slot: p,
                                 flags: 0,
                                 result: 10 + p as i32,
-                                pool: 7,
+                                pool_start: 7,
                             },
                         )
                     };
@@ -197,7 +195,7 @@ mod loom_tests {
             while seen.len() < 2 {
                 if let Some(r) = unsafe { state.0.pop(&state.1) } {
                     assert_eq!(r.result, 10 + r.slot as i32);
-                    assert_eq!(r.pool, 7);
+                    assert_eq!(r.pool_start, 7);
                     seen.push(r.slot);
                 } else {
                     loom::thread::yield_now();

@@ -110,6 +110,8 @@ struct Inner {
     stalls: u64,
     /// The plain read being served (it waits for enough data; the rest queue behind it).
     read_head: Option<Token>,
+    /// Bytes of a shot that found the completion side full: it is retried as it is.
+    pending_shot: Option<usize>,
 }
 
 /// A device that samples into a FIFO; see the module docs.
@@ -175,6 +177,7 @@ impl StreamDevice {
                 shots: 0,
                 stalls: 0,
                 read_head: None,
+                pending_shot: None,
             }),
             cv: Condvar::new(),
             reads: IodevQueue::new(),
@@ -220,6 +223,16 @@ impl StreamDevice {
     /// Frames currently in the FIFO.
     pub fn fifo_len(&self) -> usize {
         self.lock().fifo.len() / self.frame_size
+    }
+    /// A consistent snapshot: (frames produced, frames in the FIFO, frames dropped). Every
+    /// frame produced was either delivered, is still in the FIFO, or was dropped.
+    pub fn snapshot(&'static self) -> (u64, usize, u32) {
+        let inner = self.lock();
+        (
+            inner.produced,
+            inner.fifo.len() / self.frame_size,
+            self.iodev().overruns(),
+        )
     }
     /// Frames produced since start (including dropped ones).
     pub fn produced(&self) -> u64 {
@@ -330,7 +343,7 @@ impl StreamDevice {
                 let frames = inner.fifo.len() / self.frame_size;
                 inner.fifo.clear();
                 inner.dropped_since_shot = true;
-                self.iodev().record_overrun(frames.max(1) as u32);
+                self.iodev().record_overrun(frames as u32);
             }
             let mut done: Vec<(Token, Result<usize, Error>)> = Vec::new();
             self.serve_writes(&mut inner, &cfg, &mut done);
@@ -505,9 +518,10 @@ impl StreamDevice {
             Shot::Rearmed(t) => inner.multishot = Some(t),
             Shot::Stopped => {}
             Shot::Full(t) => {
-                // The completion queue is full: the buffer stays with the token; the next
-                // interrupt retries (its frames are already out of the FIFO, accounted for).
+                // The completion side is full: the buffer stays with the token and the next
+                // interrupt posts it as it is (S9).
                 inner.stalls += 1;
+                inner.pending_shot = Some(hdr + n * fs);
                 inner.multishot = Some(t);
             }
         }
