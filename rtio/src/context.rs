@@ -817,8 +817,8 @@ impl Context {
 
     fn pool_buffer(&self, range: Option<BlockRange>, len: usize) -> Buffer {
         match (range, self.rtio.pool) {
-            // SAFETY: the completion handed this range over to us.
             (Some(range), Some(pool)) if !range.is_none() => {
+                // SAFETY: the completion handed this range over to us.
                 Buffer::Pool(unsafe { PoolBuf::from_raw(pool, range, len) })
             }
             _ => Buffer::None,
