@@ -502,9 +502,15 @@ impl Tree {
 
     /// Finds a live node by label (pre-order, first match), as dtc's `get_node_by_label`.
     pub fn find_label(&self, label: &str) -> Option<NodeId> {
-        self.walk()
-            .into_iter()
-            .find(|&id| self.node(id).live_labels().any(|l| l.name == label))
+        let mut stack = vec![self.root];
+        while let Some(id) = stack.pop() {
+            let n = self.node(id);
+            if n.live_labels().any(|l| l.name == label) {
+                return Some(id);
+            }
+            stack.extend(n.children.iter().rev().filter(|&&c| !self.node(c).deleted));
+        }
+        None
     }
 
     /// Finds a live node by full path (exact names, as dtc 1.6).

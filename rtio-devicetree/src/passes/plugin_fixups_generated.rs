@@ -71,10 +71,14 @@ pub fn run(tree: &mut Tree) {
     let span = tree.node(tree.root).name_span;
     // (node, prop name, offset, ref, resolves)
     let mut entries = Vec::new();
+    let labels = super::label_index(tree);
     for id in tree.walk() {
         for p in tree.node(id).live_props() {
             for (off, r) in phandle_offsets(&p.value) {
-                let found = tree.find_ref(&r).is_some();
+                let found = match r.kind {
+                    crate::model::RefKind::Label => labels.contains_key(r.target.as_str()),
+                    crate::model::RefKind::Path => tree.find_ref(&r).is_some(),
+                };
                 entries.push((id, p.name.clone(), off, r, found));
             }
         }

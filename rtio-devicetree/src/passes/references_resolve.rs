@@ -260,7 +260,13 @@ pub fn run(tree: &mut Tree, diags: &mut Vec<Diagnostic>) {
                     Some(t) => t.clone(),
                     None => break,
                 };
-                let resolved = match tree.find_ref(&target) {
+                let found = match target.kind {
+                    RefKind::Label if target.target != "/" => {
+                        labels.get(target.target.as_str()).copied()
+                    }
+                    _ => tree.find_ref(&target),
+                };
+                let resolved = match found {
                     None => {
                         diags.push(unresolved(&target, &labels));
                         None

@@ -1,0 +1,191 @@
+//! Parse + check + generate a 10,000-node devicetree (about 2.5 MB of DTS with phandle
+//! references) and compare with `dtc -I dts -O dts` on the same file, in the same run.
+//!
+//! `cargo bench -p rtio-devicetree --bench devicetree`
+//!
+//! Each side runs as its own process, 5 times; the median wall time and the peak resident
+//! memory (VmHWM / `ru_maxrss` via `/usr/bin/time`) are printed. Our child also counts
+//! heap bytes with a counting allocator. Figures are printed, never asserted.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
+// `GlobalAlloc` contract is upheld by `System`; the counters are only statistics.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s preconditions.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: `ptr` was allocated by `System` with `layout` (see `alloc`).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+const BUSES: usize = 100;
+const PER_BUS: usize = 100;
+
+/// The benchmark input: 100 I2C controllers with 100 TMP105-style sensors each, every
+/// sensor referencing the previous one by phandle and its bus by path.
+fn generate() -> String {
+    let mut s = String::with_capacity(3 << 20);
+    s.push_str("/dts-v1/;\n\n/ {\n\tcompatible = \"rtio,bench\";\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n\n\taliases {\n\t\tfirst = &s0_0;\n\t};\n\n\tsoc {\n\t\tcompatible = \"simple-bus\";\n\t\t#address-cells = <1>;\n\t\t#size-cells = <1>;\n\t\tranges;\n");
+    for b in 0..BUSES {
+        let _ = write!(
+            s,
+            "\n\t\ti2c{b}: i2c@{:x} {{\n\t\t\tcompatible = \"rtio,i2c-controller\";\n\t\t\treg = <0x{:x} 0x1000>;\n\t\t\t#address-cells = <1>;\n\t\t\t#size-cells = <0>;\n\t\t\tclock-frequency = <400000>;\n",
+            0x4000_0000 + b * 0x1000,
+            0x4000_0000 + b * 0x1000
+        );
+        for d in 0..PER_BUS {
+            let addr = 0x08 + d;
+            let prev = if d == 0 { format!("i2c{b}") } else { format!("s{b}_{}", d - 1) };
+            let _ = write!(
+                s,
+                "\n\t\t\ts{b}_{d}: sensor@{addr:x} {{\n\t\t\t\tcompatible = \"ti,tmp105\";\n\t\t\t\treg = <0x{addr:x}>;\n\t\t\t\tinterrupts = <{b} {d}>;\n\t\t\t\tlabel = \"sensor {b}.{d}\";\n\t\t\t\tvendor,calibration = <0x1234 0x5678 (0x9abc + {d}) 0xdef0>;\n\t\t\t\tvendor,name = \"temperature-sensor-{b}-{d}\";\n\t\t\t\tvendor,link = <&{prev}>;\n\t\t\t\tvendor,bus = &i2c{b};\n\t\t\t\tvendor,bytes = [01 02 03 04 05 06 07 08];\n\t\t\t}};\n"
+            );
+        }
+        s.push_str("\t\t};\n");
+    }
+    s.push_str("\t};\n};\n");
+    s
+}
+
+fn vm_hwm_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Child mode: one full run, then print `micros heap_peak_bytes vmhwm_kib out_bytes`.
+fn child(path: &Path) {
+    if std::env::var_os("RTIO_BENCH_STAGES").is_some() {
+        use rtio_devicetree::{model, parser, passes, source};
+        eprintln!("sizes: Node {} Property {} Piece {} Cell {} Label {}", std::mem::size_of::<model::Node>(), std::mem::size_of::<model::Property>(), std::mem::size_of::<model::Piece>(), std::mem::size_of::<model::Cell>(), std::mem::size_of::<model::Label>());
+        let text = std::fs::read_to_string(path).expect("read");
+        let mut sources = source::SourceMap::new();
+        let id = sources.add(path, text);
+        eprintln!("after read: live {} peak {}", LIVE.load(Ordering::Relaxed) >> 20, PEAK.load(Ordering::Relaxed) >> 20);
+        let mut diags = Vec::new();
+        let mut files = Vec::new();
+        let mut tree = parser::parse(&mut sources, &mut diags, &mut files, id, Vec::new()).expect("parse");
+        eprintln!("after parse: live {} peak {}", LIVE.load(Ordering::Relaxed) >> 20, PEAK.load(Ordering::Relaxed) >> 20);
+        passes::run_dtc_checks(&mut tree, &mut diags);
+        eprintln!("after dtc checks: live {} peak {}", LIVE.load(Ordering::Relaxed) >> 20, PEAK.load(Ordering::Relaxed) >> 20);
+    }
+    let t = Instant::now();
+    let checked = match rtio_devicetree::pipeline::load_file(path, &rtio_devicetree::Options::default()) {
+        Ok(c) => c,
+        Err(d) => {
+            eprint!("{}", d.render());
+            std::process::exit(1);
+        }
+    };
+    let t1 = t.elapsed();
+    let live1 = LIVE.load(Ordering::Relaxed);
+    let rust = rtio_devicetree::codegen::generate(&checked);
+    let t2 = t.elapsed();
+    let dts = rtio_devicetree::canonical::to_dts(&checked.tree);
+    let micros = t.elapsed().as_micros();
+    if std::env::var_os("RTIO_BENCH_STAGES").is_some() {
+        eprintln!("load {t1:?} (live {} MiB, peak {} MiB), codegen {:?} ({} MiB), dts {:?} ({} MiB)", live1 >> 20, PEAK.load(Ordering::Relaxed) >> 20, t2 - t1, rust.len() >> 20, t.elapsed() - t2, dts.len() >> 20);
+    }
+    println!(
+        "{micros} {} {} {}",
+        PEAK.load(Ordering::Relaxed),
+        vm_hwm_kib().unwrap_or(0),
+        rust.len() + dts.len()
+    );
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--child") {
+        child(Path::new(&args[i + 1]));
+        return;
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let path = dir.join("bench-10k.dts");
+    let src = generate();
+    std::fs::write(&path, &src).expect("write benchmark input");
+    let nodes = src.matches(" {\n").count();
+    println!("input: {} ({} nodes, {:.2} MB)", path.display(), nodes, src.len() as f64 / 1e6);
+
+    let exe = std::env::current_exe().expect("current exe");
+    let runs = 5;
+    let (mut ours_wall, mut ours_inproc, mut ours_rss, mut ours_heap) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let out = Command::new(&exe).arg("--child").arg(&path).output().expect("run child");
+        let wall = t.elapsed().as_secs_f64();
+        assert!(out.status.success(), "rtio-devicetree failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        let line = String::from_utf8_lossy(&out.stdout);
+        let f: Vec<f64> = line.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+        ours_wall.push(wall);
+        ours_inproc.push(f[0] / 1e6);
+        ours_heap.push(f[1] / (1 << 20) as f64);
+        ours_rss.push(f[2] / 1024.0);
+    }
+    let ours_t = median(ours_wall);
+    println!(
+        "rtio-devicetree  parse+check+generate (Rust + canonical DTS): {:8.1} ms in-process, {:8.1} ms process wall, peak RSS {:6.1} MiB, peak heap {:6.1} MiB",
+        median(ours_inproc) * 1e3,
+        ours_t * 1e3,
+        median(ours_rss),
+        median(ours_heap)
+    );
+
+    let time_bin = Path::new("/usr/bin/time");
+    let dtc_ok = Command::new("dtc").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !dtc_ok {
+        println!("dtc: not installed (apt-get install device-tree-compiler) -- no baseline");
+        return;
+    }
+    let (mut dtc_wall, mut dtc_rss) = (vec![], vec![]);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let out = if time_bin.exists() {
+            Command::new(time_bin)
+                .args(["-f", "%M"])
+                .args(["dtc", "-q", "-I", "dts", "-O", "dts", "-o", "/dev/null"])
+                .arg(&path)
+                .output()
+        } else {
+            Command::new("dtc").args(["-q", "-I", "dts", "-O", "dts", "-o", "/dev/null"]).arg(&path).output()
+        }
+        .expect("run dtc");
+        dtc_wall.push(t.elapsed().as_secs_f64());
+        let err = String::from_utf8_lossy(&out.stderr);
+        if let Some(kib) = err.lines().last().and_then(|l| l.trim().parse::<f64>().ok()) {
+            dtc_rss.push(kib / 1024.0);
+        }
+    }
+    let dtc_t = median(dtc_wall);
+    let rss = if dtc_rss.is_empty() { "n/a".to_string() } else { format!("{:6.1} MiB", median(dtc_rss)) };
+    println!("dtc -I dts -O dts                                            : {:8.1} ms process wall, peak RSS {rss}", dtc_t * 1e3);
+    println!("speedup (process wall): {:.1}x", dtc_t / ours_t);
+}
