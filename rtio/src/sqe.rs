@@ -153,8 +153,9 @@ pub(crate) struct TimePayload {
     pub at: u64,
     /// Next entry in the context's timer list (`NONE` ends it).
     pub timer_next: u16,
-    /// LINK_TIMEOUT: the entry it bounds.
+    /// LINK_TIMEOUT: the entry it bounds, and that entry's generation.
     pub target: u16,
+    pub target_gen: u16,
     /// Whether `at` is absolute already.
     pub absolute: bool,
 }
@@ -327,6 +328,7 @@ impl Sqe {
                 at: d.as_micros(),
                 timer_next: NONE,
                 target: NONE,
+                target_gen: 0,
                 absolute: false,
             },
         };
@@ -339,6 +341,7 @@ impl Sqe {
                 at: at.as_micros(),
                 timer_next: NONE,
                 target: NONE,
+                target_gen: 0,
                 absolute: true,
             },
         };

@@ -110,6 +110,9 @@ struct Inner {
     stalls: u64,
     /// The plain read being served (it waits for enough data; the rest queue behind it).
     read_head: Option<Token>,
+    /// Sample clock origin: frame `base_n` was due at `base_t`.
+    base_t: StdInstant,
+    base_n: u64,
     /// Bytes of a shot that found the completion side full: it is retried as it is.
     pending_shot: Option<usize>,
 }
@@ -178,6 +181,8 @@ impl StreamDevice {
                 stalls: 0,
                 read_head: None,
                 pending_shot: None,
+                base_t: now,
+                base_n: 0,
             }),
             cv: Condvar::new(),
             reads: IodevQueue::new(),
@@ -210,15 +215,21 @@ impl StreamDevice {
     pub fn config(&self) -> StreamConfig {
         *self.cfg.lock().unwrap_or_else(|e| e.into_inner())
     }
-    /// Changes the sampling rate (restarts the sample clock from now).
-    pub fn set_rate(&self, hz: u32) {
+    /// Changes the sampling rate from now on (0 stops sampling: the device is idle).
+    pub fn set_rate(&'static self, hz: u32) {
         let mut inner = self.lock();
-        let mut cfg = self.cfg.lock().unwrap_or_else(|e| e.into_inner());
-        cfg.rate_hz = hz;
-        drop(cfg);
-        inner.produced = self.due_frames(hz, StdInstant::now());
+        let now = StdInstant::now();
+        let cfg = self.config();
+        self.sample(&mut inner, &cfg, now);
+        inner.base_t = now;
+        inner.base_n = inner.produced;
+        self.cfg.lock().unwrap_or_else(|e| e.into_inner()).rate_hz = hz;
         drop(inner);
         self.cv.notify_all();
+    }
+    /// Stops sampling (same as `set_rate(0)`); pending operations stay served.
+    pub fn stop(&'static self) {
+        self.set_rate(0);
     }
     /// Frames currently in the FIFO.
     pub fn fifo_len(&self) -> usize {
@@ -274,8 +285,9 @@ impl StreamDevice {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn due_frames(&self, rate: u32, now: StdInstant) -> u64 {
-        (now - self.start).as_nanos() as u64 * rate as u64 / 1_000_000_000
+    fn due_frames(inner: &Inner, rate: u32, now: StdInstant) -> u64 {
+        let dt = now.saturating_duration_since(inner.base_t).as_nanos() as u64;
+        inner.base_n + dt * rate as u64 / 1_000_000_000
     }
 
     fn push_frame(&'static self, inner: &mut Inner, cfg: &StreamConfig, frame: &[u8], t_us: u64) {
@@ -295,11 +307,12 @@ impl StreamDevice {
         let fs = self.frame_size;
         let mut frame = std::vec![0u8; fs];
         if cfg.rate_hz > 0 {
-            let due = self.due_frames(cfg.rate_hz, now);
+            let due = Self::due_frames(inner, cfg.rate_hz, now);
+            let base_us = (inner.base_t - self.start).as_micros() as u64;
             let mut src = self.source.lock().unwrap_or_else(|e| e.into_inner());
             while inner.produced < due {
                 let n = inner.produced;
-                let t_us = n * 1_000_000 / cfg.rate_hz as u64;
+                let t_us = base_us + (n - inner.base_n) * 1_000_000 / cfg.rate_hz as u64;
                 src.frame(n, t_us, &mut frame);
                 self.push_frame(inner, cfg, &frame, t_us);
                 inner.produced += 1;
@@ -568,8 +581,9 @@ impl IodevApi for StreamDevice {
                 other => inner.read_head = other,
             }
             match inner.multishot.take() {
-                // A stream that has not produced since: end it now with `Canceled`.
-                Some(t) if t.id() == op => Some(t),
+                // A stream with no shot waiting to be posted: end it now with `Canceled`.
+                // (A waiting shot is posted by the device thread first, then the end.)
+                Some(t) if t.id() == op && inner.pending_shot.is_none() => Some(t),
                 other => {
                     inner.multishot = other;
                     None
