@@ -355,7 +355,7 @@ fn request_cancel(r: &'static Rtio, idx: u16, gen: u16, extra: u32) {
                     return;
                 }
             }
-            dev.cancel(crate::iodev::Token::id_of(RawToken { rtio: r, idx }));
+            dev.cancel(crate::iodev::OpId::new(r, idx, gen));
         }
         (_, None) => {}
     }

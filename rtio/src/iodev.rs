@@ -128,6 +128,12 @@ pub struct OpId {
     gen: u16,
 }
 
+impl OpId {
+    pub(crate) fn new(rtio: &Rtio, idx: u16, gen: u16) -> Self {
+        OpId { rtio, idx, gen }
+    }
+}
+
 // SAFETY: `OpId` is only compared, never dereferenced.
 unsafe impl Send for OpId {}
 // SAFETY: as above.
@@ -447,12 +453,6 @@ impl IodevQueue {
 }
 
 impl Token {
-    pub(crate) fn id_of(raw: RawToken) -> OpId {
-        OpId {
-            rtio: raw.rtio,
-            idx: raw.idx,
-            gen: raw.gen(),
-        }
     }
 
     fn into_raw_id(self) -> OpId {
