@@ -453,8 +453,6 @@ impl IodevQueue {
 }
 
 impl Token {
-    }
-
     fn into_raw_id(self) -> OpId {
         let id = self.id();
         let _ = self.into_raw();
