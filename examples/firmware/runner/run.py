@@ -70,6 +70,7 @@ class Qemu:
         threading.Thread(target=self._read, daemon=True).start()
         threading.Thread(target=self._read_err, daemon=True).start()
         self.qmp = None
+        self.post = None  # extra output lines computed after the run (card image, ...)
 
     def _read(self):
         for raw in self.p.stdout:
@@ -187,9 +188,33 @@ def t_eeprom(wd):
                 workdir=wd)
 
 
+def t_i2c_to_sd(wd):
+    img = os.path.join(wd, "sd.img")
+    with open(img, "wb") as f:
+        f.truncate(1 << 20)  # the model wants a power-of-two size
+    q = Qemu("i2c_to_sd", ["-S", "-device", "tmp105,bus=i2c,address=0x48,id=t0",
+                           "-drive", f"if=sd,format=raw,file={img}"], qmp=True, workdir=wd)
+    # Paused (-S): the device reset is over, so the temperature set now sticks.
+    q.qmp_cmd("qom-set", path="/machine/peripheral/t0", property="temperature", value=21250)
+    q.qmp_cmd("cont")
+
+    def card():
+        with open(img, "rb") as f:
+            data = f.read()
+        lines = []
+        for blk in range(0, 6):
+            b = data[blk * 512:(blk + 1) * 512]
+            text = b.rstrip(b"\0").decode("ascii", "replace").rstrip("\n")
+            lines.append(f"card block {blk}: {text if text else '(empty)'}")
+        return lines
+    q.post = card
+    return q
+
+
 TESTS = {
     "tmp105": t_tmp105,
     "eeprom": t_eeprom,
+    "i2c_to_sd": t_i2c_to_sd,
 }
 
 
@@ -218,7 +243,10 @@ def run_test(name, fn):
         rc = q.wait()
         if rc != 0:
             problems.append(f"  QEMU exit status {rc}")
-        problems += compare(name, q.out)
+        out = list(q.out)
+        if q.post is not None:
+            out += q.post()
+        problems += compare(name, out)
     except Exception as e:  # a test that hangs or ends early is a failure, not a crash
         problems.append(f"  {type(e).__name__}: {e}")
         if q is not None:

@@ -4,7 +4,7 @@
 //! Every address, IRQ line, bus address and iodev kind below comes from
 //! `boards/lm3s6965evb.dts` through the generated [`crate::dt`] module.
 
-use crate::drivers::{gptm, i2c, uart};
+use crate::drivers::{gptm, i2c, ssi, uart};
 use crate::dt::labels;
 use crate::mmio::Mmio;
 use core::cell::Cell;
@@ -181,4 +181,24 @@ pub const UART0: Dev<labels::uart0::Kind> = Dev::new(&UART0_IODEV);
 pub fn init_uart(sysclk_hz: u32) {
     UART0_DRV.init(sysclk_hz, labels::uart0::CURRENT_SPEED);
     bind(labels::uart0::INTERRUPTS[0], || UART0_DRV.on_interrupt());
+}
+
+// ---- SSI0: SSD0323 OLED and SD card -------------------------------------------------------
+
+/// The SSI0 controller (PL022), shared by the OLED and the SD card.
+pub static SSI0: ssi::SsiBus = ssi::SsiBus::new(regs!(labels::ssi0));
+static OLED_DRV: ssi::SsiDevice = ssi::SsiDevice::new(&SSI0, ssi::Target::Oled);
+static SD_DRV: ssi::SsiDevice = ssi::SsiDevice::new(&SSI0, ssi::Target::Sd);
+static OLED_IODEV: Iodev = Iodev::new(&OLED_DRV);
+static SD_IODEV: Iodev = Iodev::new(&SD_DRV);
+
+/// The SSD0323 OLED (write-only).
+pub const OLED: Dev<labels::oled::Kind> = Dev::new(&OLED_IODEV);
+/// The SD card in SPI mode (blocks of 512 bytes; see [`crate::drivers::sd`]).
+pub const SD: Dev<labels::sd::Kind> = Dev::new(&SD_IODEV);
+
+/// Starts SSI0 at the fastest `spi-max-frequency` of its targets.
+pub fn init_ssi(sysclk_hz: u32) {
+    SSI0.init(sysclk_hz, labels::sd::SPI_MAX_FREQUENCY);
+    bind(labels::ssi0::INTERRUPTS[0], || SSI0.on_interrupt());
 }
