@@ -952,21 +952,26 @@ impl Context {
             let next_head = unsafe { *r.slots[cur as usize].onext.get() };
             let mut m = cur;
             let mut n = 0;
+            let mut want: Option<u32> = None;
             while m != NONE {
+                let st = r.slots[m as usize].state.load(Ordering::Acquire);
+                // A successor cancelled before submit ended the chain; its slot may since
+                // belong to another chain (stale generation).
+                if want.is_some_and(|g| g != st >> 16) || st & STATE_MASK != PREPARED {
+                    break;
+                }
                 // SAFETY: prepared entries are the owner's.
                 let s = unsafe { &*r.slots[m as usize].sqe_ptr() };
-                let next =
+                let (next, next_gen) =
                     if s.flags.contains(Flags::CHAINED) || s.flags.contains(Flags::TRANSACTION) {
-                        s.next
+                        (s.next, Some(s.next_gen as u32))
                     } else {
-                        NONE
+                        (NONE, None)
                     };
-                if r.slots[m as usize].state.load(Ordering::Acquire) & STATE_MASK == PREPARED {
-                    // SAFETY: owner; never dispatched.
-                    unsafe { self.free_slot(m) };
-                    n += 1;
-                }
-                m = next;
+                // SAFETY: owner; never dispatched.
+                unsafe { self.free_slot(m) };
+                n += 1;
+                (m, want) = (next, next_gen);
             }
             r.unreserve(n);
             cur = next_head;

@@ -27,6 +27,9 @@ fn sqe(r: &Rtio, idx: u16) -> *mut Sqe {
 pub(crate) fn submit_chain(r: &'static Rtio, head: u16) {
     let mut cur = head;
     let mut head_gen = 0;
+    // The generation the link names: a successor cancelled before submit may have been
+    // consumed and its slot reused by another chain, which this walk must not touch.
+    let mut want: Option<u16> = None;
     while cur != NONE {
         let slot = &r.slots[cur as usize];
         let mut gen = 0;
@@ -34,21 +37,26 @@ pub(crate) fn submit_chain(r: &'static Rtio, head: u16) {
             .state
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
                 gen = s >> 16;
-                (s & STATE_MASK == PREPARED).then_some(s & !STATE_MASK | QUEUED)
+                (want.is_none_or(|g| g as u32 == gen) && s & STATE_MASK == PREPARED)
+                    .then_some(s & !STATE_MASK | QUEUED)
             })
             .is_ok();
         if cur == head {
             head_gen = gen as u16;
-            if !ok {
+        }
+        if !ok {
+            // Cancelled before submit (with the rest of its chain), or a stale link.
+            if cur == head {
                 return;
             }
+            break;
         }
         // SAFETY: prepared entries are the owner's (we are the owner here).
         let s = unsafe { &*sqe(r, cur) };
-        cur = if s.flags.contains(Flags::CHAINED) || s.flags.contains(Flags::TRANSACTION) {
-            s.next
+        (cur, want) = if s.flags.contains(Flags::CHAINED) || s.flags.contains(Flags::TRANSACTION) {
+            (s.next, Some(s.next_gen))
         } else {
-            NONE
+            (NONE, None)
         };
     }
     start(r, head, head_gen, Ok(0));
