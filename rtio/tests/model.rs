@@ -532,18 +532,14 @@ impl Model {
             Did::Completed(res, pool) => {
                 self.held.remove(i);
                 if let Kind::PoolRead { .. } = self.e[id].kind {
+                    // A failed operation's pool blocks are freed at once.
                     self.e[id].buf = match (pool, res) {
                         (true, Ok(n)) => ExpBuf::Pool(n),
-                        (true, Err(_)) => ExpBuf::Pool(0),
                         _ => ExpBuf::None,
                     };
                 }
                 if is_ms {
-                    self.e[id].buf = if self.e[id].pool_kept {
-                        ExpBuf::Pool(0)
-                    } else {
-                        ExpBuf::None
-                    };
+                    self.e[id].buf = ExpBuf::None;
                 }
                 self.finish(id, res);
             }
@@ -1013,3 +1009,4 @@ fn s7_cancelled_tail_slot_reused_before_submit_still_runs() {
     got.sort_by_key(|g| g.0);
     assert_eq!(got, [(1, Ok(0)), (3, Ok(0))]);
 }
+
