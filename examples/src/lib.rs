@@ -1,1 +1,27 @@
-//! Host examples for rtio (in progress).
+//! Host examples for rtio, on simulated peripherals ([`rtio::sim`]).
+//!
+//! Each example is a function here that returns what it observed, so that
+//! `examples/examples/NAME.rs` prints it and `examples/tests/NAME.rs` asserts it:
+//!
+//! | # | example | what it shows |
+//! |---|---|---|
+//! | 1 | `register_read` | write a register address, then read it: one chain, blocking |
+//! | 2 | `device_to_device` | I2C sensor -> SPI block device in one chain while the main loop counts |
+//! | 3 | `streaming` | multishot IMU stream into pool buffers, header, lazy SI decode, FIR |
+//! | 4 | `display` | 320x240 RGB565 frames over 40 MHz SPI in the background vs blocking |
+//! | 5 | `adc` | ADC stream at a chosen rate, achieved rate and overruns |
+//! | 6 | `uart` | UART reads with LINK_TIMEOUT and cancellation |
+//! | 7 | `three_ways` | one register read: blocking, polling and `async` |
+//! | 8 | `faults` | NACK mid-chain, hung device + LINK_TIMEOUT, stream cancel; buffers back |
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod adc;
+pub mod device_to_device;
+pub mod display;
+pub mod faults;
+pub mod register_read;
+pub mod streaming;
+pub mod support;
+pub mod three_ways;
+pub mod uart;

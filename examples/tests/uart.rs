@@ -1,0 +1,19 @@
+//! Example 6: UART reads complete, time out, or are cancelled: one completion each.
+use rtio::Error;
+use rtio_examples::uart;
+
+#[test]
+fn uart_read_completes_times_out_and_cancels() {
+    let r = uart::run().unwrap();
+    assert_eq!(r.complete.0, vec![(1, Ok(8)), (2, Ok(0))]);
+    assert_eq!(r.complete.1, b"RTIO-OK!");
+    assert_eq!(
+        r.timed_out.0,
+        vec![(3, Err(Error::TimedOut)), (4, Err(Error::TimedOut))]
+    );
+    assert!(r.timeout_after >= std::time::Duration::from_millis(50));
+    assert_eq!(r.canceled.0, vec![(5, Err(Error::Canceled))]);
+    assert_eq!(r.transmitted, b"hello, world\r\n");
+    // 14 bytes at 115200 baud, 10 bits each: 1.215 ms.
+    assert!(r.write_time >= std::time::Duration::from_micros(1215));
+}
