@@ -211,10 +211,54 @@ def t_i2c_to_sd(wd):
     return q
 
 
+def read_png(path):
+    """Decodes the PNGs this runner writes (8-bit RGB, filter 0 on every row)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    pos, idat, w, h = 8, b"", 0, 0
+    while pos < len(data):
+        n, t = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if t == b"IHDR":
+            w, h = struct.unpack(">II", body[:8])
+        elif t == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    stride = w * 3 + 1
+    return w, h, b"".join(raw[y * stride + 1:(y + 1) * stride] for y in range(h))
+
+
+def t_oled(wd):
+    q = Qemu("oled", [], qmp=True, workdir=wd)
+    q.expect("oled: frame on screen")
+    shot = os.path.join(wd, "oled.ppm")
+    q.hmp(f"screendump {shot}")
+    # 512x256 RGB plus the PPM header; wait until it is all there.
+    for _ in range(200):
+        if os.path.exists(shot) and os.path.getsize(shot) >= 512 * 256 * 3 + 15:
+            break
+        time.sleep(0.05)
+    q.send(b"g")
+    w, h, rgb = read_ppm(shot)
+    expected = os.path.join(FW, "expected", "oled.png")
+    if os.environ.get("RTIO_BLESS") == "1":
+        write_png(expected, w, h, rgb)
+    ew, eh, ergb = read_png(expected)
+    bad = sum(1 for i in range(0, min(len(rgb), len(ergb)), 3) if rgb[i:i + 3] != ergb[i:i + 3])
+    lines = [f"screendump {w}x{h}, expected {ew}x{eh}, {bad} pixels differ"]
+    if bad == 0 and (w, h) == (ew, eh):
+        os.makedirs(os.path.join(REPO, "docs"), exist_ok=True)
+        write_png(os.path.join(REPO, "docs", "oled.png"), w, h, rgb)
+    q.post = lambda: lines
+    return q
+
+
 TESTS = {
     "tmp105": t_tmp105,
     "eeprom": t_eeprom,
     "i2c_to_sd": t_i2c_to_sd,
+    "oled": t_oled,
 }
 
 
