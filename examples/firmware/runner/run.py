@@ -254,11 +254,22 @@ def t_oled(wd):
     return q
 
 
+def t_uart_echo(wd):
+    q = Qemu("uart_echo", [], workdir=wd)
+    q.expect("uart: ready")
+    q.send(b"hello rtio\n")
+    q.expect("hello rtio")
+    time.sleep(0.1)
+    q.send(b"echo works\n")  # then nothing: the next read times out
+    return q
+
+
 TESTS = {
     "tmp105": t_tmp105,
     "eeprom": t_eeprom,
     "i2c_to_sd": t_i2c_to_sd,
     "oled": t_oled,
+    "uart_echo": t_uart_echo,
 }
 
 
