@@ -627,6 +627,27 @@ impl Model {
         }
     }
 
+    /// A chain was acquired and prepared.
+    fn add_chain(&mut self, spec: &[Spec]) {
+        let c = self.chains.len();
+        for s in spec {
+            assert_eq!(s.ud, self.e.len());
+            self.e.push(MEntry {
+                kind: s.k,
+                link: s.l,
+                chain: c,
+                st: St::Prepared,
+                buf: s.exp,
+                cancel: false,
+                pool_kept: false,
+            });
+        }
+        self.chains.push(spec.iter().map(|s| s.ud).collect());
+        self.pending.push(c);
+        self.live += spec.len();
+        self.reserved += spec.len();
+    }
+
     fn consumed(&mut self) -> Option<Exp> {
         let x = self.expect.pop_front()?;
         self.reserved -= 1;
@@ -766,30 +787,7 @@ impl Run {
         let may = self.m.can_acquire(n);
         // Reads need a buffer from the rig; a dropped builder gets none (S10 returns its
         // slots, but a `&'static mut` moved into it is gone).
-        let mut spec: Vec<Spec> = Vec::new();
-        for (i, &(k, l)) in entries.iter().enumerate() {
-            let ud = self.m.e.len() + i;
-            let k = match k {
-                Kind::Read(d) if !prepare || self.rig.rbufs.is_empty() => Kind::Write(d),
-                k => k,
-            };
-            let b = match k {
-                Kind::Read(_) => self.rig.rbufs.pop(),
-                _ => None,
-            };
-            let exp = match (&b, k) {
-                (Some(b), _) => {
-                    let (a, len) = addr(b);
-                    ExpBuf::Mut(a, len)
-                }
-                (None, Kind::Write(_)) => {
-                    let (a, len) = addr(write_buf(ud));
-                    ExpBuf::Ref(a, len)
-                }
-                _ => ExpBuf::None,
-            };
-            spec.push(Spec { k, l, b, ud, exp });
-        }
+        let mut spec = make_spec(entries, self.m.e.len(), &mut self.rig.rbufs, prepare);
         let built = match n {
             1 => build::<1>(&self.rig, &mut spec, prepare).map(|h| h.map(|h| h.to_vec())),
             2 => build::<2>(&self.rig, &mut spec, prepare).map(|h| h.map(|h| h.to_vec())),
@@ -815,31 +813,53 @@ impl Run {
                 let Some(handles) = handles else {
                     return Ok(()); // dropped unprepared: slots and reservations come back
                 };
-                let c = self.m.chains.len();
+                self.m.add_chain(&spec);
                 let mut prev = Link::End;
                 for (s, h) in spec.iter().zip(handles) {
-                    self.m.e.push(MEntry {
-                        kind: s.k,
-                        link: s.l,
-                        chain: c,
-                        st: St::Prepared,
-                        buf: s.exp,
-                        cancel: false,
-                        pool_kept: false,
-                    });
                     self.handles.push((s.ud, h));
                     self.no_cancel
                         .push(s.k == Kind::NopSilent || prev == Link::Transaction);
                     prev = s.l;
                 }
-                self.m.chains.push(spec.iter().map(|s| s.ud).collect());
-                self.m.pending.push(c);
-                self.m.live += n;
-                self.m.reserved += n;
             }
         }
         Ok(())
     }
+}
+
+/// Entries to build from userdata `first` on; reads take buffers from `rbufs` (a read with
+/// none left, or in a builder that will be dropped, becomes a write).
+fn make_spec(
+    entries: &[(Kind, Link)],
+    first: usize,
+    rbufs: &mut Vec<&'static mut [u8]>,
+    prepare: bool,
+) -> Vec<Spec> {
+    let mut spec: Vec<Spec> = Vec::new();
+    for (i, &(k, l)) in entries.iter().enumerate() {
+        let ud = first + i;
+        let k = match k {
+            Kind::Read(d) if !prepare || rbufs.is_empty() => Kind::Write(d),
+            k => k,
+        };
+        let b = match k {
+            Kind::Read(_) => rbufs.pop(),
+            _ => None,
+        };
+        let exp = match (&b, k) {
+            (Some(b), _) => {
+                let (a, len) = addr(b);
+                ExpBuf::Mut(a, len)
+            }
+            (None, Kind::Write(_)) => {
+                let (a, len) = addr(write_buf(ud));
+                ExpBuf::Ref(a, len)
+            }
+            _ => ExpBuf::None,
+        };
+        spec.push(Spec { k, l, b, ud, exp });
+    }
+    spec
 }
 
 /// One entry to build: kind, link to the next, its read buffer, userdata, expected buffer.
@@ -856,7 +876,16 @@ fn build<const N: usize>(
     spec: &mut [Spec],
     prepare: bool,
 ) -> Result<Option<[OpHandle; N]>, Error> {
-    let mut c = rig.ctx.chain::<N>()?;
+    build_on::<N>(&rig.ctx, &rig.devs, spec, prepare)
+}
+
+fn build_on<const N: usize>(
+    ctx: &Context,
+    devs: &[Dev<Any>; 2],
+    spec: &mut [Spec],
+    prepare: bool,
+) -> Result<Option<[OpHandle; N]>, Error> {
+    let mut c = ctx.chain::<N>()?;
     for s in spec.iter_mut() {
         let (ud, b) = (&s.ud, &mut s.b);
         c = match s.k {
@@ -864,10 +893,10 @@ fn build<const N: usize>(
             Kind::NopSilent => c.nop().no_response(),
             Kind::CbOk => c.callback(cb_ok, 3),
             Kind::CbErr => c.callback(cb_err, 0),
-            Kind::Read(d) => c.read(rig.devs[d], b.take().expect("read buffer")),
-            Kind::Write(d) => c.write(rig.devs[d], write_buf(*ud)),
-            Kind::PoolRead { dev, min, pref } => c.read_pool(rig.devs[dev], min, pref),
-            Kind::Multishot(d) => c.read_multishot(rig.devs[d], 1, 8),
+            Kind::Read(d) => c.read(devs[d], b.take().expect("read buffer")),
+            Kind::Write(d) => c.write(devs[d], write_buf(*ud)),
+            Kind::PoolRead { dev, min, pref } => c.read_pool(devs[dev], min, pref),
+            Kind::Multishot(d) => c.read_multishot(devs[d], 1, 8),
         };
         c = c.userdata(*ud);
         c = match s.l {
@@ -1010,3 +1039,226 @@ fn s7_cancelled_tail_slot_reused_before_submit_still_runs() {
     assert_eq!(got, [(1, Ok(0)), (3, Ok(0))]);
 }
 
+
+// --- completions from a second thread ----------------------------------------------------
+
+/// The concurrent driver's rule: an operation fails when its buffer length is a multiple of 3,
+/// so the model knows every outcome in advance whatever the interleaving.
+fn fails_by_len(len: usize) -> bool {
+    len % 3 == 0
+}
+
+fn drive_by_len(mut t: Token) {
+    let len = match t.request() {
+        Request::Read(b) => {
+            b.fill(0x77);
+            b.len()
+        }
+        Request::Write(d) => d.len(),
+        _ => 1,
+    };
+    if fails_by_len(len) {
+        t.err(Error::Bus)
+    } else {
+        t.ok(len)
+    }
+}
+
+fn plain_kind() -> impl Strategy<Value = Kind> {
+    prop_oneof![
+        1 => Just(Kind::Nop),
+        1 => Just(Kind::CbOk),
+        1 => Just(Kind::CbErr),
+        3 => (0..2usize).prop_map(Kind::Read),
+        3 => (0..2usize).prop_map(Kind::Write),
+    ]
+}
+
+/// Each chain's completions, in the order the model says they come (S4, S6), computed with
+/// the chain alone and every held operation completed by `fails_by_len`.
+fn expected_per_chain(specs: &[Vec<Spec>]) -> Vec<Vec<Exp>> {
+    let mut m = Model::new(usize::MAX / 2, usize::MAX / 2);
+    let mut out = Vec::new();
+    for spec in specs {
+        m.add_chain(spec);
+        m.submit();
+        while let Some(&id) = m.held.first() {
+            let len = match m.e[id].buf {
+                ExpBuf::Mut(_, l) | ExpBuf::Ref(_, l) => l,
+                _ => 1,
+            };
+            let res = if fails_by_len(len) {
+                Err(Error::Bus)
+            } else {
+                Ok(len)
+            };
+            m.driven(0, Did::Completed(res, false)).unwrap();
+        }
+        out.push(m.expect.drain(..).collect());
+    }
+    out
+}
+
+/// The owner acquires, submits and consumes while a second thread completes every held
+/// token: each entry still gets exactly one terminal completion (S2), each chain's
+/// completions come in the model's order with the model's results (S4, S6), buffers come
+/// back (S3), and everything is free at the end.
+fn run_concurrent(chains: &[Vec<(Kind, Link)>]) -> Result<(), TestCaseError> {
+    let mut rig = Rig::new::<4, 4>();
+    let mut specs = Vec::new();
+    let mut first = 0;
+    let mut chain_of = Vec::new();
+    for (c, entries) in chains.iter().enumerate() {
+        let s = make_spec(entries, first, &mut rig.rbufs, true);
+        first += s.len();
+        chain_of.extend(std::iter::repeat_n(c, s.len()));
+        specs.push(s);
+    }
+    let want = expected_per_chain(&specs);
+    let total: usize = want.iter().map(Vec::len).sum();
+    let done = AtomicBool::new(false);
+    let tokens = rig.tokens;
+    let mut got: Vec<Vec<Exp>> = vec![Vec::new(); chains.len()];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut seen = 0;
+    let mut returned = Vec::new();
+    let take = |c: Completion, got: &mut Vec<Vec<Exp>>, returned: &mut Vec<_>| {
+        let mut c = c;
+        let (e, b) = observed(&mut c);
+        if let Buffer::Mut(b) = b {
+            returned.push(b);
+        }
+        got[chain_of[e.ud]].push(e);
+    };
+    std::thread::scope(|sc| -> Result<(), TestCaseError> {
+        sc.spawn(|| loop {
+            let t = tokens.lock().unwrap().pop();
+            match t {
+                Some(t) => drive_by_len(t),
+                None if done.load(Ordering::Acquire) => break,
+                None => std::thread::yield_now(),
+            }
+        });
+        let ctx = &rig.ctx;
+        let devs = rig.devs;
+        for spec in specs.iter_mut() {
+            loop {
+                let r = match spec.len() {
+                    1 => build_on::<1>(ctx, &devs, spec, true).map(|_| ()),
+                    2 => build_on::<2>(ctx, &devs, spec, true).map(|_| ()),
+                    3 => build_on::<3>(ctx, &devs, spec, true).map(|_| ()),
+                    _ => build_on::<4>(ctx, &devs, spec, true).map(|_| ()),
+                };
+                match r {
+                    Ok(()) => break,
+                    Err(e) => {
+                        // S9: full only while completions are outstanding.
+                        prop_assert_eq!(e, Error::QueueFull);
+                        prop_assert!(seen < total, "QueueFull with everything consumed");
+                        match ctx.try_consume() {
+                            Some(c) => {
+                                take(c, &mut got, &mut returned);
+                                seen += 1;
+                            }
+                            None => std::thread::yield_now(),
+                        }
+                        prop_assert!(std::time::Instant::now() < deadline, "stuck acquiring");
+                    }
+                }
+            }
+            ctx.submit(0).unwrap();
+        }
+        while seen < total {
+            match ctx.try_consume() {
+                Some(c) => {
+                    take(c, &mut got, &mut returned);
+                    seen += 1;
+                }
+                None => std::thread::yield_now(),
+            }
+            if std::time::Instant::now() > deadline {
+                done.store(true, Ordering::Release);
+                prop_assert!(false, "S2: only {} of {} completions", seen, total);
+            }
+        }
+        done.store(true, Ordering::Release);
+        Ok(())
+    })?;
+    prop_assert!(rig.ctx.try_consume().is_none(), "S2: a completion too many");
+    for (c, (g, w)) in got.iter().zip(&want).enumerate() {
+        prop_assert_eq!(g, w, "S4/S6: chain {} completions", c);
+    }
+    rig.rbufs.extend(returned);
+    prop_assert_eq!(rig.rbufs.len(), READ_BUFS, "S3: read buffers left");
+    prop_assert_eq!(rig.rtio.reserved(), 0, "S9: reservations left");
+    Ok(())
+}
+
+fn plain_chain() -> impl Strategy<Value = Vec<(Kind, Link)>> {
+    prop::collection::vec((plain_kind(), link()), 1..=4).prop_map(normalize)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: if cfg!(miri) { 2 } else { 64 },
+        ..config()
+    })]
+
+    /// S2, S4, S6 with completions from a second thread while the owner acquires and
+    /// consumes.
+    #[test]
+    fn s2_s4_s6_completions_from_a_second_thread(
+        chains in prop::collection::vec(plain_chain(), 1..12)
+    ) {
+        run_concurrent(&chains)?;
+    }
+}
+
+/// Found by the model's first draft: cancelling a member of a prepared transaction posted its
+/// `Canceled` completion (handing its buffer back) while the head still walked it as a member,
+/// so the driver could write into a returned buffer and the member completed twice. A
+/// transaction is one operation: it is cancelled through its head, and a member's handle is
+/// refused without touching anything (S2, S3, S5, S7).
+#[test]
+fn s7_transaction_member_cancel_is_refused_and_completes_once() {
+    let mut rig = Rig::new::<4, 4>();
+    let rb = rig.rbufs.pop().unwrap();
+    let rb_addr = addr(rb);
+    let ctx = &rig.ctx;
+    let w = write_buf(1);
+    let h = ctx
+        .chain::<2>()
+        .unwrap()
+        .write(rig.devs[0], w)
+        .userdata(1)
+        .transaction()
+        .read(rig.devs[0], rb)
+        .userdata(2)
+        .prepare()
+        .unwrap();
+    assert_eq!(ctx.cancel(h.get(1).unwrap()), Err(Error::InvalidArgument));
+    ctx.submit(0).unwrap();
+    assert!(ctx.try_consume().is_none(), "nothing completes before the driver does");
+    let (_, t) = rig.take_token(0).expect("the transaction reached its driver");
+    assert_eq!(t.transaction_len(), 2);
+    t.ok(w.len());
+    let mut got = Vec::new();
+    while let Some(mut c) = ctx.try_consume() {
+        let (e, b) = observed(&mut c);
+        if let Buffer::Mut(b) = b {
+            rig.rbufs.push(b);
+        }
+        got.push(e);
+    }
+    let (a, len) = rb_addr;
+    assert_eq!(
+        got,
+        [
+            Exp { ud: 1, res: Ok(w.len()), more: false, buf: ExpBuf::Ref(addr(w).0, w.len()) },
+            Exp { ud: 2, res: Ok(len), more: false, buf: ExpBuf::Mut(a, len) },
+        ]
+    );
+    assert_eq!(rig.rtio.reserved(), 0);
+    // Cancelling the transaction through its head still works (and a stale member is stale).
+    assert_eq!(ctx.cancel(h.get(1).unwrap()), Err(Error::Stale));
+}
