@@ -164,6 +164,7 @@ impl<'c, const N: usize> Chain<'c, N> {
             return self.fail(Error::InvalidChain);
         }
         let i = self.len;
+        let member = i > 0 && self.link == Link::Transaction;
         if i > 0 {
             let link = self.link;
             let prev_iodev = self.sqe(i - 1).iodev;
@@ -183,7 +184,11 @@ impl<'c, const N: usize> Chain<'c, N> {
         let s = self.sqe(i);
         s.op = op;
         s.iodev = iodev;
-        s.flags = flags;
+        s.flags = if member {
+            flags.union(Flags::MEMBER)
+        } else {
+            flags
+        };
         s.payload = payload;
         self.len += 1;
         self.link = Link::Chained;

@@ -911,12 +911,21 @@ impl Context {
     ///
     /// # Errors
     /// [`Error::Stale`] if the handle no longer names a live entry; nothing is touched.
+    /// [`Error::InvalidArgument`] for a transaction member after the head: a transaction is
+    /// cancelled through its head (S5); nothing is touched.
     pub fn cancel(&self, h: OpHandle) -> Result<(), Error> {
         let r = self.rtio;
         let slot = r.slots.get(h.idx as usize).ok_or(Error::Stale)?;
         let st = slot.state.load(Ordering::Acquire);
         if (st >> 16) as u16 != h.gen || st & STATE_MASK == FREE {
             return Err(Error::Stale);
+        }
+        // SAFETY: flags are written before prepare and only read afterwards; we read the
+        // field alone, without a reference to an entry a driver may hold.
+        let flags = unsafe { addr_of!((*slot.sqe_ptr()).flags).read() };
+        if flags.contains(Flags::MEMBER) {
+            // S5: a transaction is one operation; its head's handle cancels it.
+            return Err(Error::InvalidArgument);
         }
         match st & STATE_MASK {
             PREPARED => {

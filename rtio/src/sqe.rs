@@ -61,6 +61,8 @@ impl Flags {
     pub const MEMPOOL: Flags = Flags(32);
     /// Internal: the result stays in the slot for a future or a scope, not the ring.
     pub(crate) const KEPT: Flags = Flags(64);
+    /// Internal: a transaction member after the head; it is cancelled through its head.
+    pub(crate) const MEMBER: Flags = Flags(128);
 
     /// No flags.
     pub const fn empty() -> Self {
