@@ -471,9 +471,14 @@ impl RawToken {
     }
 
     pub(crate) fn pool_buf(&mut self) -> Result<&mut [u8], Error> {
+        self.pool_buf_at(self.idx)
+    }
+
+    /// The pool buffer of entry `idx`: the head or a member of this token's transaction.
+    pub(crate) fn pool_buf_at(&mut self, idx: u16) -> Result<&mut [u8], Error> {
         let pool = self.rtio.pool.ok_or(Error::NoPool)?;
-        // SAFETY: the token holder owns the entry exclusively.
-        let s = unsafe { &mut *self.sqe() };
+        // SAFETY: the token holder owns the entry (head or transaction member) exclusively.
+        let s = unsafe { &mut *self.rtio.slots[idx as usize].sqe_ptr() };
         if !s.flags.contains(Flags::MEMPOOL) {
             return Err(Error::NoPool);
         }

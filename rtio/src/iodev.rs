@@ -264,6 +264,16 @@ impl Token {
     pub fn pool_buf(&mut self) -> Result<&mut [u8], Error> {
         self.raw.pool_buf()
     }
+    /// For a pool read that is transaction member `i` (0 is the head): allocates (once) and
+    /// returns its pool buffer, as [`Token::pool_buf`] does for the head (S5, S11).
+    ///
+    /// # Errors
+    /// [`Error::NoMemory`] when no run of blocks covers the minimum; [`Error::NoPool`] when
+    /// member `i` does not exist or is not a pool read.
+    pub fn member_pool_buf(&mut self, i: usize) -> Result<&mut [u8], Error> {
+        let idx = self.raw.members().nth(i).ok_or(Error::NoPool)?;
+        self.raw.pool_buf_at(idx)
+    }
     /// Completes the operation (the whole transaction) with `result`.
     pub fn complete(self, result: Result<usize, Error>) {
         let raw = self.into_raw();
