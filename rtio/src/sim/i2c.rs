@@ -170,7 +170,7 @@ impl<T: I2cTarget> BusClient for I2cDevice<T> {
                         })
                 }
                 Request::ReadPool { .. } => {
-                    let buf = token.pool_buf();
+                    let buf = token.member_pool_buf(i);
                     match buf {
                         Ok(buf) => {
                             let r = if dir != Some(true) {

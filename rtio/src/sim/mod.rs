@@ -36,6 +36,8 @@ mod i2c;
 mod png;
 mod spi;
 mod stream;
+#[cfg(test)]
+mod tests;
 
 pub use bus::{Bus, Protocol};
 pub use fault::{Fault, Faults};

@@ -138,7 +138,7 @@ impl<T: SpiTarget> BusClient for SpiDevice<T> {
                     corrupt(fault, rx);
                     tx.len().max(rx.len())
                 }),
-                Request::ReadPool { .. } => match token.pool_buf() {
+                Request::ReadPool { .. } => match token.member_pool_buf(i) {
                     Ok(rx) => t.transfer(&[], rx).map(|_| {
                         corrupt(fault, rx);
                         rx.len()
