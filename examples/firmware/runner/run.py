@@ -264,12 +264,17 @@ def t_uart_echo(wd):
     return q
 
 
+def t_adc_stream(wd):
+    return Qemu("adc_stream", [], icount=True, workdir=wd)
+
+
 TESTS = {
     "tmp105": t_tmp105,
     "eeprom": t_eeprom,
     "i2c_to_sd": t_i2c_to_sd,
     "oled": t_oled,
     "uart_echo": t_uart_echo,
+    "adc_stream": t_adc_stream,
 }
 
 

@@ -4,7 +4,7 @@
 //! Every address, IRQ line, bus address and iodev kind below comes from
 //! `boards/lm3s6965evb.dts` through the generated [`crate::dt`] module.
 
-use crate::drivers::{gptm, i2c, ssi, uart};
+use crate::drivers::{adc, gptm, i2c, ssi, uart};
 use crate::dt::labels;
 use crate::mmio::Mmio;
 use core::cell::Cell;
@@ -201,4 +201,29 @@ pub const SD: Dev<labels::sd::Kind> = Dev::new(&SD_IODEV);
 pub fn init_ssi(sysclk_hz: u32) {
     SSI0.init(sysclk_hz, labels::sd::SPI_MAX_FREQUENCY);
     bind(labels::ssi0::INTERRUPTS[0], || SSI0.on_interrupt());
+}
+
+// ---- ADC, triggered by Timer 1 ------------------------------------------------------------
+
+static ADC0_DRV: adc::Adc = adc::Adc::new(regs!(labels::adc0), &ADC0_IODEV);
+static ADC0_IODEV: Iodev = Iodev::new(&ADC0_DRV);
+/// ADC sequencer 0 as a stream of 16-bit samples (multishot reads into pool buffers).
+pub const ADC0: Dev<labels::adc0::Kind> = Dev::new(&ADC0_IODEV);
+/// Timer 1: the ADC trigger.
+pub static ADC_TRIGGER: gptm::AdcTrigger = gptm::AdcTrigger::new(regs!(labels::timer1));
+
+/// Starts the ADC (sequencer 0) without a trigger yet.
+pub fn init_adc() {
+    ADC0_DRV.init();
+    bind(labels::adc0::INTERRUPTS[0], || ADC0_DRV.on_interrupt());
+}
+
+/// Samples `rate_hz` times per second (QEMU: two samples per trigger).
+pub fn start_adc_trigger(sysclk_hz: u32, rate_hz: u32) {
+    ADC_TRIGGER.start(sysclk_hz / rate_hz);
+}
+
+/// The overrun count of the ADC stream (samples the driver had to drop).
+pub fn adc_overruns() -> u32 {
+    ADC0_IODEV.overruns()
 }

@@ -69,7 +69,8 @@ impl GptmClock {
         r.write(CTL, 0);
         r.write(CFG, 0); // 32-bit
         r.write(TAMR, TAMR_PERIODIC);
-        r.write(TAILR, load_value(sysclk_hz / 1_000_000 * self.period_us));
+        let clocks = (sysclk_hz as u64 * self.period_us as u64 / 1_000_000) as u32;
+        r.write(TAILR, load_value(clocks));
         r.write(ICR, TATO);
         r.write(IMR, TATO);
         r.write(CTL, CTL_TAEN);
