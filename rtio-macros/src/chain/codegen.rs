@@ -66,7 +66,7 @@ pub fn chain(plan: &Plan) -> TokenStream {
                 "lower the minimum, or give the context a larger `mempool(..)`",
             );
             asserts.extend(quote_spanned! {min.span()=>
-                const _: () = ::core::assert!(#def::HAS_POOL && #min <= #def::POOL_BYTES, #too_big);
+                const _: () = ::core::assert!(!#def::HAS_POOL || #min <= #def::POOL_BYTES, #too_big);
             });
         }
     }

@@ -53,9 +53,28 @@ fn stub(e: syn::Error, inv: Option<&parse::Invocation>) -> TokenStream {
         Some("wait") => quote::quote! { [::rtio::Completion; #n] },
         _ => quote::quote! { ::rtio::ChainHandle<#n> },
     };
+    // Mention everything the user passed, in a closure never called, so that their
+    // bindings and imports are used and the real error stays the only message.
+    let mut uses = proc_macro2::TokenStream::new();
+    if let Some(inv) = inv {
+        if let Some((ctx, def)) = &inv.ctx {
+            uses.extend(quote::quote! { let _ = &(#ctx); let _ = &#def; });
+        }
+        for f in check::flatten(inv, &mut crate::diag::Errors::new()) {
+            for a in
+                f.op.args
+                    .iter()
+                    .chain(f.op.mods.iter().flat_map(|m| &m.args))
+            {
+                uses.extend(quote::quote! { let _ = &(#a); });
+            }
+        }
+    }
     quote::quote! {
         {
             #err;
+            #[allow(unreachable_code, clippy::all)]
+            let _ = || { #uses };
             ::core::result::Result::<#ok, ::rtio::Error>::Err(::rtio::Error::InvalidChain)
         }
     }

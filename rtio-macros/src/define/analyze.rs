@@ -11,6 +11,8 @@ pub struct Context {
     pub vis: Visibility,
     /// Its name.
     pub ident: Ident,
+    /// The type as the user wrote it (`Rtio`, `rtio::Rtio`), so their import stays used.
+    pub ty: syn::Type,
     /// Submission entries.
     pub sq: usize,
     /// Completion cells.
@@ -50,12 +52,16 @@ fn int(args: &[Arg], key: &str) -> Option<usize> {
 
 /// Builds the model. Only called after `check` passed, so every value is present and valid.
 pub fn analyze(args: &Args, target: &Target) -> Context {
-    let Target::Static(StaticItem {
-        attrs, vis, ident, ..
-    }) = target
-    else {
+    let Target::Static(item) = target else {
         unreachable!("check refuses items that are not statics")
     };
+    let StaticItem {
+        attrs,
+        vis,
+        ident,
+        ty,
+        ..
+    } = &**item;
     let sq = int(&args.args, "sq").unwrap_or(1);
     let cq = int(&args.args, "cq").unwrap_or(sq);
     let pool = match find(&args.args, "mempool").map(|a| &a.value) {
@@ -74,6 +80,7 @@ pub fn analyze(args: &Args, target: &Target) -> Context {
         attrs: attrs.clone(),
         vis: vis.clone(),
         ident: ident.clone(),
+        ty: ty.clone(),
         sq,
         cq,
         pool,

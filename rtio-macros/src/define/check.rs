@@ -75,17 +75,7 @@ fn item_rules(target: &Target, e: &mut Errors) {
             format!("remove `= ...`: write `static {}: Rtio;`", s.ident),
         );
     }
-    let is_rtio = match &s.ty {
-        syn::Type::Path(p) => {
-            p.qself.is_none()
-                && p.path
-                    .segments
-                    .last()
-                    .is_some_and(|l| l.ident == "Rtio" && l.arguments.is_empty())
-        }
-        _ => false,
-    };
-    if !is_rtio {
+    if !is_rtio(&s.ty) {
         e.rule_at(
             &s.ty,
             "define-wrong-type",
@@ -300,5 +290,19 @@ fn pool_rules(key: &Arg, inner: &[Arg], e: &mut Errors) {
                 );
             }
         }
+    }
+}
+
+/// Whether `ty` names `Rtio` (`Rtio`, `rtio::Rtio`, `::rtio::Rtio`).
+pub fn is_rtio(ty: &syn::Type) -> bool {
+    match ty {
+        syn::Type::Path(p) => {
+            p.qself.is_none()
+                && p.path
+                    .segments
+                    .last()
+                    .is_some_and(|l| l.ident == "Rtio" && l.arguments.is_empty())
+        }
+        _ => false,
     }
 }

@@ -27,7 +27,11 @@ use quote::quote;
 /// The whole expansion.
 pub fn context(c: &Context) -> TokenStream {
     let Context {
-        attrs, vis, ident, ..
+        attrs,
+        vis,
+        ident,
+        ty,
+        ..
     } = c;
     let (sq, cq) = (c.sq, c.cq);
     let storage = quote! {
@@ -90,7 +94,7 @@ pub fn context(c: &Context) -> TokenStream {
     );
     quote! {
         #(#attrs)*
-        #vis static #ident: ::rtio::Rtio = {
+        #vis static #ident: #ty = {
             #storage
             #pool_items
             ::rtio::Rtio::new(&STORAGE) #with_pool #with_clock
@@ -124,6 +128,14 @@ pub fn stub(target: &Target) -> TokenStream {
         Target::Other { tokens, .. } => tokens.clone(),
         Target::Static(s) => {
             let (vis, ident) = (&s.vis, &s.ident);
+            let ty = if super::check::is_rtio(&s.ty) {
+                {
+                    let t = &s.ty;
+                    quote! { #t }
+                }
+            } else {
+                quote! { ::rtio::Rtio }
+            };
             let twin = twin(
                 vis,
                 ident,
@@ -138,7 +150,7 @@ pub fn stub(target: &Target) -> TokenStream {
                 },
             );
             quote! {
-                #vis static #ident: ::rtio::Rtio = {
+                #vis static #ident: #ty = {
                     static STORAGE: ::rtio::Storage<1, 1> = ::rtio::Storage::new();
                     ::rtio::Rtio::new(&STORAGE)
                 };

@@ -60,7 +60,7 @@ impl Parse for Arg {
 /// The annotated item.
 pub enum Target {
     /// `static NAME: Rtio;` (possibly with mistakes that `check` reports).
-    Static(StaticItem),
+    Static(Box<StaticItem>),
     /// Anything else: the keyword that names its kind, and the item unchanged.
     Other {
         /// `fn`, `const`, `struct`, ...
@@ -115,13 +115,13 @@ impl Parse for Target {
             None
         };
         input.parse::<Token![;]>()?;
-        Ok(Target::Static(StaticItem {
+        Ok(Target::Static(Box::new(StaticItem {
             attrs,
             vis,
             mutability,
             ident,
             ty,
             init,
-        }))
+        })))
     }
 }

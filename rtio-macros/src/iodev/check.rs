@@ -7,7 +7,7 @@
 //! | `iodev-duplicate-key` | a capability or key given twice |
 //! | `iodev-stream-without-read` | `stream` without `read` (a stream is made of reads) |
 //! | `iodev-bad-value` | `bus` not `i2c`/`spi`, `name` not a string, `address`/`cs` not an integer |
-//! | `iodev-address-without-i2c` | `address` without `bus = i2c`, or `cs` without `bus = spi` |
+//! | `iodev-address-without-bus` | `address` without `bus = i2c`, or `cs` without `bus = spi` |
 //! | `iodev-address-out-of-range` | an I2C address above 0x7f (7-bit), or a chip select above 255 |
 
 use super::parse::Target;
@@ -94,7 +94,7 @@ pub fn check(args: &Args, target: &Target) -> syn::Result<()> {
         if bus.as_deref() != Some(needs) {
             e.rule(
                 a.key.span(),
-                "iodev-address-without-i2c",
+                "iodev-address-without-bus",
                 format!(
                     "`{}` is {field}, but the device is not declared `bus = {needs}`",
                     a.key

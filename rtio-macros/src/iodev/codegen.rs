@@ -3,7 +3,7 @@
 use super::analyze::Kind;
 use super::parse::Target;
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 
 /// The struct, its capability impls, and its address constants.
 pub fn kind(k: &Kind) -> TokenStream {
@@ -12,8 +12,14 @@ pub fn kind(k: &Kind) -> TokenStream {
     let name = &k.name;
     let caps = k.caps.iter().map(|c| {
         let c = format_ident!("{}", c);
-        quote! { impl ::rtio::caps::#c for #ident {} }
+        // Spanned on the struct's name: "implemented for" notes point at the user's struct.
+        quote_spanned! {ident.span()=> impl ::rtio::caps::#c for #ident {} }
     });
+    let kind = quote_spanned! {ident.span()=>
+        impl ::rtio::caps::Kind for #ident {
+            const NAME: &'static str = #name;
+        }
+    };
     let mut consts = TokenStream::new();
     if let Some(a) = &k.address {
         consts.extend(quote! {
@@ -34,9 +40,7 @@ pub fn kind(k: &Kind) -> TokenStream {
     };
     quote! {
         #item
-        impl ::rtio::caps::Kind for #ident {
-            const NAME: &'static str = #name;
-        }
+        #kind
         #(#caps)*
         #inherent
     }

@@ -1,0 +1,9 @@
+use rtio::Rtio;
+use rtio_macros::rtio_define;
+
+#[rtio_define(sq = 4, cq = 4, mempool(blocks = 4, block_size = 48, align = 12))]
+static SENSORS: Rtio;
+
+fn main() {
+    let _ = SENSORS.claim();
+}

@@ -1,0 +1,9 @@
+use rtio::Rtio;
+use rtio_macros::rtio_define;
+
+#[rtio_define(sq = 8, cq = 4)]
+static SENSORS: Rtio;
+
+fn main() {
+    let _ = SENSORS.claim();
+}

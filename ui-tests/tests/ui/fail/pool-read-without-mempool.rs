@@ -1,0 +1,12 @@
+// Rule 5: a pool-buffer read on a context declared without a mempool.
+use rtio::Rtio;
+use rtio_macros::{chain, rtio_define};
+use ui_tests::TEMP;
+
+#[rtio_define(sq = 4, cq = 4)]
+static SENSORS: Rtio;
+
+fn main() {
+    let ctx = SENSORS.claim().unwrap();
+    let _ = chain!(ctx: SENSORS, [ read_pool(TEMP, 2, 16) ]);
+}

@@ -1,0 +1,12 @@
+// An operation that does not exist.
+use rtio::Rtio;
+use rtio_macros::{chain, rtio_define};
+use ui_tests::TEMP;
+
+#[rtio_define(sq = 4, cq = 4)]
+static SENSORS: Rtio;
+
+fn main() {
+    let ctx = SENSORS.claim().unwrap();
+    let _ = chain!(ctx: SENSORS, [ raed(TEMP, 2) ]);
+}

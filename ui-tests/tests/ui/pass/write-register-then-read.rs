@@ -1,0 +1,26 @@
+//! Write the TMP105's pointer register, then read the temperature: once as a chain, once as
+//! one bus transaction (repeated start), both checked at compile time.
+use rtio::Rtio;
+use rtio_macros::{chain, rtio_define, transaction};
+use ui_tests::{leak, TEMP};
+
+#[rtio_define(sq = 4, cq = 4)]
+static SENSORS: Rtio;
+
+fn main() -> Result<(), rtio::Error> {
+    let ctx = SENSORS.claim().expect("first claim");
+
+    let rx = leak::<2>();
+    chain!(ctx: SENSORS, [ tiny_write(TEMP, [0x00]), read(TEMP, rx).userdata(7) ])?;
+    ctx.submit(2)?;
+    let pointer = ctx.consume();
+    let temp = ctx.consume();
+    assert_eq!(pointer.result(), Ok(1));
+    assert_eq!((temp.userdata(), temp.buffer().data()), (7, Some(&[0x19, 0x1a][..])));
+
+    let rx = leak::<2>();
+    let [pointer, temp] = transaction!(ctx: SENSORS, [ tiny_write(TEMP, b"\x00"), read(TEMP, rx) ] => wait)?;
+    assert!(pointer.result().is_ok());
+    assert_eq!(temp.buffer().data(), Some(&[0x19, 0x1a][..]));
+    Ok(())
+}
