@@ -18,6 +18,7 @@ struct Counting;
 
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
+static COUNT: AtomicUsize = AtomicUsize::new(0);
 
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
 // `GlobalAlloc` contract is upheld by `System`; the counters are only statistics.
@@ -26,6 +27,7 @@ unsafe impl GlobalAlloc for Counting {
         // SAFETY: forwarded unchanged; the caller upholds `alloc`'s preconditions.
         let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
+            COUNT.fetch_add(1, Ordering::Relaxed);
             let now = LIVE.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
             PEAK.fetch_max(now, Ordering::Relaxed);
         }
@@ -33,6 +35,7 @@ unsafe impl GlobalAlloc for Counting {
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        COUNT.fetch_sub(1, Ordering::Relaxed);
         // SAFETY: `ptr` was allocated by `System` with `layout` (see `alloc`).
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -58,7 +61,11 @@ fn generate() -> String {
         );
         for d in 0..PER_BUS {
             let addr = 0x08 + d;
-            let prev = if d == 0 { format!("i2c{b}") } else { format!("s{b}_{}", d - 1) };
+            let prev = if d == 0 {
+                format!("i2c{b}")
+            } else {
+                format!("s{b}_{}", d - 1)
+            };
             let _ = write!(
                 s,
                 "\n\t\t\ts{b}_{d}: sensor@{addr:x} {{\n\t\t\t\tcompatible = \"ti,tmp105\";\n\t\t\t\treg = <0x{addr:x}>;\n\t\t\t\tinterrupts = <{b} {d}>;\n\t\t\t\tlabel = \"sensor {b}.{d}\";\n\t\t\t\tvendor,calibration = <0x1234 0x5678 (0x9abc + {d}) 0xdef0>;\n\t\t\t\tvendor,name = \"temperature-sensor-{b}-{d}\";\n\t\t\t\tvendor,link = <&{prev}>;\n\t\t\t\tvendor,bus = &i2c{b};\n\t\t\t\tvendor,bytes = [01 02 03 04 05 06 07 08];\n\t\t\t}};\n"
@@ -80,41 +87,90 @@ fn vm_hwm_kib() -> Option<u64> {
 fn child(path: &Path) {
     if std::env::var_os("RTIO_BENCH_STAGES").is_some() {
         use rtio_devicetree::{model, parser, passes, source};
-        eprintln!("sizes: Node {} Property {} Piece {} Cell {} Label {}", std::mem::size_of::<model::Node>(), std::mem::size_of::<model::Property>(), std::mem::size_of::<model::Piece>(), std::mem::size_of::<model::Cell>(), std::mem::size_of::<model::Label>());
+        eprintln!(
+            "sizes: Node {} Property {} Piece {} Cell {} Label {}",
+            std::mem::size_of::<model::Node>(),
+            std::mem::size_of::<model::Property>(),
+            std::mem::size_of::<model::Piece>(),
+            std::mem::size_of::<model::Cell>(),
+            std::mem::size_of::<model::Label>()
+        );
         let text = std::fs::read_to_string(path).expect("read");
         let mut sources = source::SourceMap::new();
         let id = sources.add(path, text);
-        eprintln!("after read: live {} peak {}", LIVE.load(Ordering::Relaxed) >> 20, PEAK.load(Ordering::Relaxed) >> 20);
+        eprintln!(
+            "after read: live {} peak {}",
+            LIVE.load(Ordering::Relaxed) >> 20,
+            PEAK.load(Ordering::Relaxed) >> 20
+        );
         let mut diags = Vec::new();
         let mut files = Vec::new();
-        let mut tree = parser::parse(&mut sources, &mut diags, &mut files, id, Vec::new()).expect("parse");
-        eprintln!("after parse: live {} peak {}", LIVE.load(Ordering::Relaxed) >> 20, PEAK.load(Ordering::Relaxed) >> 20);
+        let mut tree =
+            parser::parse(&mut sources, &mut diags, &mut files, id, Vec::new()).expect("parse");
+        eprintln!(
+            "after parse: live {} peak {} allocations {}",
+            LIVE.load(Ordering::Relaxed) >> 20,
+            PEAK.load(Ordering::Relaxed) >> 20,
+            COUNT.load(Ordering::Relaxed)
+        );
         passes::run_dtc_checks(&mut tree, &mut diags);
-        eprintln!("after dtc checks: live {} peak {}", LIVE.load(Ordering::Relaxed) >> 20, PEAK.load(Ordering::Relaxed) >> 20);
+        eprintln!(
+            "after dtc checks: live {} peak {}",
+            LIVE.load(Ordering::Relaxed) >> 20,
+            PEAK.load(Ordering::Relaxed) >> 20
+        );
     }
     let t = Instant::now();
-    let checked = match rtio_devicetree::pipeline::load_file(path, &rtio_devicetree::Options::default()) {
-        Ok(c) => c,
-        Err(d) => {
-            eprint!("{}", d.render());
-            std::process::exit(1);
-        }
-    };
+    let checked =
+        match rtio_devicetree::pipeline::load_file(path, &rtio_devicetree::Options::default()) {
+            Ok(c) => c,
+            Err(d) => {
+                eprint!("{}", d.render());
+                std::process::exit(1);
+            }
+        };
     let t1 = t.elapsed();
     let live1 = LIVE.load(Ordering::Relaxed);
-    let rust = rtio_devicetree::codegen::generate(&checked);
+    // Rust goes to a file, as from build.rs; canonical DTS is discarded, as dtc's -o /dev/null.
+    let out = path.with_extension("rs");
+    let f = std::fs::File::create(&out).expect("create output");
+    let mut rust = rtio_devicetree::builder::IoSink::new(std::io::BufWriter::new(f));
+    rtio_devicetree::codegen::generate_to(&checked, &mut rust).expect("write Rust");
+    let rust_len = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
     let t2 = t.elapsed();
-    let dts = rtio_devicetree::canonical::to_dts(&checked.tree);
+    let mut dts = rtio_devicetree::builder::IoSink::new(CountingSink(0));
+    rtio_devicetree::canonical::write_dts(&checked.tree, &mut dts).expect("write DTS");
     let micros = t.elapsed().as_micros();
     if std::env::var_os("RTIO_BENCH_STAGES").is_some() {
-        eprintln!("load {t1:?} (live {} MiB, peak {} MiB), codegen {:?} ({} MiB), dts {:?} ({} MiB)", live1 >> 20, PEAK.load(Ordering::Relaxed) >> 20, t2 - t1, rust.len() >> 20, t.elapsed() - t2, dts.len() >> 20);
+        eprintln!(
+            "load {t1:?} (live {} MiB, peak {} MiB), codegen {:?} ({} KiB), dts {:?} ({} KiB)",
+            live1 >> 20,
+            PEAK.load(Ordering::Relaxed) >> 20,
+            t2 - t1,
+            rust_len >> 10,
+            t.elapsed() - t2,
+            dts.inner.0 >> 10
+        );
     }
     println!(
         "{micros} {} {} {}",
         PEAK.load(Ordering::Relaxed),
         vm_hwm_kib().unwrap_or(0),
-        rust.len() + dts.len()
+        rust_len as usize + dts.inner.0
     );
+}
+
+/// `io::sink` that counts bytes.
+struct CountingSink(usize);
+
+impl std::io::Write for CountingSink {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0 += b.len();
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -133,18 +189,35 @@ fn main() {
     let src = generate();
     std::fs::write(&path, &src).expect("write benchmark input");
     let nodes = src.matches(" {\n").count();
-    println!("input: {} ({} nodes, {:.2} MB)", path.display(), nodes, src.len() as f64 / 1e6);
+    println!(
+        "input: {} ({} nodes, {:.2} MB)",
+        path.display(),
+        nodes,
+        src.len() as f64 / 1e6
+    );
 
     let exe = std::env::current_exe().expect("current exe");
     let runs = 5;
-    let (mut ours_wall, mut ours_inproc, mut ours_rss, mut ours_heap) = (vec![], vec![], vec![], vec![]);
+    let (mut ours_wall, mut ours_inproc, mut ours_rss, mut ours_heap) =
+        (vec![], vec![], vec![], vec![]);
     for _ in 0..runs {
         let t = Instant::now();
-        let out = Command::new(&exe).arg("--child").arg(&path).output().expect("run child");
+        let out = Command::new(&exe)
+            .arg("--child")
+            .arg(&path)
+            .output()
+            .expect("run child");
         let wall = t.elapsed().as_secs_f64();
-        assert!(out.status.success(), "rtio-devicetree failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "rtio-devicetree failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let line = String::from_utf8_lossy(&out.stdout);
-        let f: Vec<f64> = line.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+        let f: Vec<f64> = line
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
         ours_wall.push(wall);
         ours_inproc.push(f[0] / 1e6);
         ours_heap.push(f[1] / (1 << 20) as f64);
@@ -160,7 +233,10 @@ fn main() {
     );
 
     let time_bin = Path::new("/usr/bin/time");
-    let dtc_ok = Command::new("dtc").arg("--version").output().is_ok_and(|o| o.status.success());
+    let dtc_ok = Command::new("dtc")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !dtc_ok {
         println!("dtc: not installed (apt-get install device-tree-compiler) -- no baseline");
         return;
@@ -175,17 +251,28 @@ fn main() {
                 .arg(&path)
                 .output()
         } else {
-            Command::new("dtc").args(["-q", "-I", "dts", "-O", "dts", "-o", "/dev/null"]).arg(&path).output()
+            Command::new("dtc")
+                .args(["-q", "-I", "dts", "-O", "dts", "-o", "/dev/null"])
+                .arg(&path)
+                .output()
         }
         .expect("run dtc");
         dtc_wall.push(t.elapsed().as_secs_f64());
         let err = String::from_utf8_lossy(&out.stderr);
-        if let Some(kib) = err.lines().last().and_then(|l| l.trim().parse::<f64>().ok()) {
+        if let Some(kib) = err
+            .lines()
+            .last()
+            .and_then(|l| l.trim().parse::<f64>().ok())
+        {
             dtc_rss.push(kib / 1024.0);
         }
     }
     let dtc_t = median(dtc_wall);
-    let rss = if dtc_rss.is_empty() { "n/a".to_string() } else { format!("{:6.1} MiB", median(dtc_rss)) };
+    let rss = if dtc_rss.is_empty() {
+        "n/a".to_string()
+    } else {
+        format!("{:6.1} MiB", median(dtc_rss))
+    };
     println!("dtc -I dts -O dts                                            : {:8.1} ms process wall, peak RSS {rss}", dtc_t * 1e3);
     println!("speedup (process wall): {:.1}x", dtc_t / ours_t);
 }

@@ -1,5 +1,6 @@
 //! The entry points for build scripts and proc-macros.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
@@ -112,51 +113,93 @@ impl Builder {
     /// # Errors
     /// The diagnostics (already printed), or an I/O problem writing the output.
     pub fn generate(self) -> Result<PathBuf, Diagnostics> {
-        let result = self.generate_string();
+        let mut opts = self.opts.clone();
+        opts.dtc_only = false;
+        let result = pipeline::load_file(&self.input, &opts);
         let files = match &result {
-            Ok(g) => g.files_read.clone(),
+            Ok(c) => c.files_read.clone(),
             Err(d) => d.files_read.clone(),
         };
         for f in &files {
             println!("cargo::rerun-if-changed={}", f.display());
         }
-        match result {
-            Ok(g) => {
-                let out = match self.out_file.clone() {
-                    Some(f) => f,
-                    None => match std::env::var_os("OUT_DIR") {
-                        Some(d) => PathBuf::from(d).join("devicetree.rs"),
-                        None => {
-                            let d = Diagnostics {
-                                list: vec![Diagnostic::error(Code::Io, "OUT_DIR is not set")
-                                    .help("call `generate()` from build.rs, or set `out_file`")],
-                                ..Diagnostics::default()
-                            };
-                            report(&d);
-                            return Err(d);
-                        }
-                    },
-                };
-                if let Err(e) = std::fs::write(&out, g.code) {
+        let checked = match result {
+            Ok(c) => c,
+            Err(d) => {
+                report(&d);
+                return Err(d);
+            }
+        };
+        let out = match self.out_file.clone() {
+            Some(f) => f,
+            None => match std::env::var_os("OUT_DIR") {
+                Some(d) => PathBuf::from(d).join("devicetree.rs"),
+                None => {
                     let d = Diagnostics {
-                        list: vec![Diagnostic::error(
-                            Code::Io,
-                            format!("cannot write `{}`: {e}", out.display()),
-                        )
-                        .help("check that the output directory exists and is writable")],
+                        list: vec![Diagnostic::error(Code::Io, "OUT_DIR is not set")
+                            .help("call `generate()` from build.rs, or set `out_file`")],
                         ..Diagnostics::default()
                     };
                     report(&d);
                     return Err(d);
                 }
-                Ok(out)
-            }
-            Err(d) => {
-                report(&d);
-                Err(d)
-            }
+            },
+        };
+        if let Err(e) = write_generated(&checked, &out) {
+            let d = Diagnostics {
+                list: vec![Diagnostic::error(
+                    Code::Io,
+                    format!("cannot write `{}`: {e}", out.display()),
+                )
+                .help("check that the output directory exists and is writable")],
+                ..Diagnostics::default()
+            };
+            report(&d);
+            return Err(d);
         }
+        Ok(out)
     }
+}
+
+/// Adapts an [`std::io::Write`] for the streaming writers
+/// ([`crate::codegen::generate_to`], [`crate::canonical::write_dts`]), keeping the first I/O
+/// error.
+#[derive(Debug)]
+pub struct IoSink<W: std::io::Write> {
+    /// The underlying writer.
+    pub inner: W,
+    /// The first error the writer returned.
+    pub error: Option<std::io::Error>,
+}
+
+impl<W: std::io::Write> IoSink<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> IoSink<W> {
+        IoSink { inner, error: None }
+    }
+}
+
+impl<W: std::io::Write> std::fmt::Write for IoSink<W> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.error.is_some() {
+            return Err(std::fmt::Error);
+        }
+        self.inner.write_all(s.as_bytes()).map_err(|e| {
+            self.error = Some(e);
+            std::fmt::Error
+        })
+    }
+}
+
+fn write_generated(checked: &crate::pipeline::Checked, out: &Path) -> std::io::Result<()> {
+    let f = std::fs::File::create(out)?;
+    let mut sink = IoSink::new(std::io::BufWriter::new(f));
+    if crate::codegen::generate_to(checked, &mut sink).is_err() {
+        return Err(sink
+            .error
+            .unwrap_or_else(|| std::io::Error::other("formatting failed")));
+    }
+    sink.inner.flush()
 }
 
 fn report(d: &Diagnostics) {

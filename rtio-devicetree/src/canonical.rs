@@ -318,7 +318,29 @@ fn write_prop(out: &mut String, prop: &Property, level: usize) {
     write_propval(out, &prop.value);
 }
 
-fn write_node(out: &mut String, tree: &Tree, id: NodeId, level: usize) {
+struct Sink<'a> {
+    w: Option<&'a mut dyn std::fmt::Write>,
+    failed: bool,
+}
+
+impl Sink<'_> {
+    fn maybe_flush(&mut self, out: &mut String) {
+        if out.len() > 1 << 16 {
+            self.flush(out);
+        }
+    }
+
+    fn flush(&mut self, out: &mut String) {
+        if let Some(w) = self.w.as_mut() {
+            if w.write_str(out).is_err() {
+                self.failed = true;
+            }
+            out.clear();
+        }
+    }
+}
+
+fn write_node(out: &mut String, sink: &mut Sink<'_>, tree: &Tree, id: NodeId, level: usize) {
     let n = tree.node(id);
     prefix(out, level);
     for l in n.live_labels() {
@@ -334,9 +356,10 @@ fn write_node(out: &mut String, tree: &Tree, id: NodeId, level: usize) {
     for p in n.live_props() {
         write_prop(out, p, level + 1);
     }
+    sink.maybe_flush(out);
     for c in tree.children(id) {
         out.push('\n');
-        write_node(out, tree, c, level + 1);
+        write_node(out, sink, tree, c, level + 1);
     }
     prefix(out, level);
     out.push_str("};\n");
@@ -345,6 +368,34 @@ fn write_node(out: &mut String, tree: &Tree, id: NodeId, level: usize) {
 /// Prints a checked tree as `dtc -I dts -O dts` does.
 pub fn to_dts(tree: &Tree) -> String {
     let mut out = String::with_capacity(1 << 16);
+    let mut sink = Sink {
+        w: None,
+        failed: false,
+    };
+    write_all(&mut out, &mut sink, tree);
+    out
+}
+
+/// Like [`to_dts`], streaming into `w` a chunk at a time.
+///
+/// # Errors
+/// If the writer reports an error.
+pub fn write_dts(tree: &Tree, w: &mut dyn std::fmt::Write) -> std::fmt::Result {
+    let mut out = String::with_capacity((1 << 16) + 4096);
+    let mut sink = Sink {
+        w: Some(w),
+        failed: false,
+    };
+    write_all(&mut out, &mut sink, tree);
+    sink.flush(&mut out);
+    if sink.failed {
+        Err(std::fmt::Error)
+    } else {
+        Ok(())
+    }
+}
+
+fn write_all(out: &mut String, sink: &mut Sink<'_>, tree: &Tree) {
     out.push_str("/dts-v1/;\n\n");
     for r in &tree.memreserves {
         for l in r.labels.iter().filter(|l| !l.deleted) {
@@ -353,6 +404,5 @@ pub fn to_dts(tree: &Tree) -> String {
         }
         let _ = writeln!(out, "/memreserve/\t0x{:016x} 0x{:016x};", r.address, r.size);
     }
-    write_node(&mut out, tree, tree.root, 0);
-    out
+    write_node(out, sink, tree, tree.root, 0);
 }

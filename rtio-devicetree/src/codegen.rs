@@ -239,21 +239,61 @@ fn default_value(d: &BDefault, ty: PropType) -> (String, String) {
     }
 }
 
+const FLUSH_AT: usize = 1 << 16;
+
 struct Gen<'a> {
     tree: &'a Tree,
     checked: &'a Checked,
     out: String,
+    sink: Option<&'a mut dyn std::fmt::Write>,
+    failed: bool,
     /// Rust path (from the generated root) of every node that got a module.
     paths: HashMap<NodeId, String>,
 }
 
 impl Gen<'_> {
     fn line(&mut self, depth: usize, s: &str) {
+        self.linef(depth, format_args!("{s}"));
+    }
+
+    fn linef(&mut self, depth: usize, args: std::fmt::Arguments<'_>) {
+        let start = self.out.len();
         for _ in 0..depth {
             self.out.push_str("    ");
         }
-        self.out.push_str(s);
+        let text_start = self.out.len();
+        let _ = self.out.write_fmt(args);
+        // doc comments only at the root: nested modules are `#[allow(missing_docs)]`
+        if depth > 0 && self.out[text_start..].starts_with("///") {
+            self.out.truncate(start);
+            return;
+        }
         self.out.push('\n');
+        if self.out.len() > FLUSH_AT {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if let Some(sink) = self.sink.as_mut() {
+            if sink.write_str(&self.out).is_err() {
+                self.failed = true;
+            }
+            self.out.clear();
+        }
+    }
+
+    /// Doc comments only on root-level items; modules carry `#[allow(missing_docs)]`.
+    fn doc(&mut self, depth: usize, s: &str) {
+        if depth == 0 {
+            self.line(depth, s);
+        }
+    }
+
+    fn docf(&mut self, depth: usize, args: std::fmt::Arguments<'_>) {
+        if depth == 0 {
+            self.linef(depth, args);
+        }
     }
 
     fn binding(&self, id: NodeId) -> Option<&Binding> {
@@ -280,29 +320,32 @@ impl Gen<'_> {
             used.insert(r.to_string());
         }
         let path = tree.path(id);
-        self.line(depth, "/// Full path of this node.");
+        self.doc(depth, "/// Full path of this node.");
         self.line(
             depth,
             &format!("pub const PATH: &str = {};", lit_str(&path)),
         );
-        self.line(depth, "/// Node name, with unit address.");
+        self.doc(depth, "/// Node name, with unit address.");
         let name = if n.name.is_empty() {
             "/"
         } else {
             n.name.as_str()
         };
-        self.line(depth, &format!("pub const NAME: &str = {};", lit_str(name)));
+        self.linef(
+            depth,
+            format_args!("pub const NAME: &str = {};", lit_str(name)),
+        );
         let compat = compatibles(tree, id);
         if !compat.is_empty() {
             let items: Vec<String> = compat.iter().map(|s| lit_str(s)).collect();
-            self.line(depth, "/// The `compatible` list.");
+            self.doc(depth, "/// The `compatible` list.");
             self.line(
                 depth,
                 &format!("pub const COMPATIBLE: &[&str] = &[{}];", items.join(", ")),
             );
         }
         if n.phandle != 0 {
-            self.line(depth, "/// The node's phandle.");
+            self.doc(depth, "/// The node's phandle.");
             self.line(
                 depth,
                 &format!("pub const PHANDLE: u32 = {};", hex(u64::from(n.phandle))),
@@ -322,17 +365,23 @@ impl Gen<'_> {
                 &format!("pub const REG: &[(u64, u64)] = &[{}];", items.join(", ")),
             );
             if let Some((a, s)) = reg.first() {
-                self.line(depth, "/// Address of the first `reg` entry.");
-                self.line(depth, &format!("pub const REG_ADDRESS: u64 = {};", hex(*a)));
-                self.line(depth, "/// Size of the first `reg` entry.");
-                self.line(depth, &format!("pub const REG_SIZE: u64 = {};", hex(*s)));
+                self.doc(depth, "/// Address of the first `reg` entry.");
+                self.linef(
+                    depth,
+                    format_args!("pub const REG_ADDRESS: u64 = {};", hex(*a)),
+                );
+                self.doc(depth, "/// Size of the first `reg` entry.");
+                self.linef(
+                    depth,
+                    format_args!("pub const REG_SIZE: u64 = {};", hex(*s)),
+                );
             }
         }
         let binding = self.binding(id).cloned();
         let mut seen_props: HashSet<&str> = HashSet::new();
         for p in n.live_props() {
             if matches!(
-                p.name.as_str(),
+                &*p.name,
                 "compatible" | "reg" | "phandle" | "linux,phandle" | "status" | "name"
             ) {
                 continue;
@@ -345,7 +394,7 @@ impl Gen<'_> {
                 depth,
                 &format!("/// Property `{}`.", p.name.replace('`', "'")),
             );
-            self.line(depth, &format!("pub const {c}: {t} = {e};"));
+            self.linef(depth, format_args!("pub const {c}: {t} = {e};"));
         }
         if let Some(b) = &binding {
             for spec in &b.properties {
@@ -363,7 +412,7 @@ impl Gen<'_> {
                         depth,
                         &format!("/// Property `{}` (binding default).", spec.name),
                     );
-                    self.line(depth, &format!("pub const {c}: {t} = {e};"));
+                    self.linef(depth, format_args!("pub const {c}: {t} = {e};"));
                 }
             }
             if let Some(io) = &b.iodev {
@@ -390,7 +439,7 @@ impl Gen<'_> {
                         &format!("impl ::rtio::caps::{} for Kind {{}}", cap.trait_name()),
                     );
                 }
-                self.line(depth, "/// Binding iodev kind name.");
+                self.doc(depth, "/// Binding iodev kind name.");
                 self.line(
                     depth,
                     &format!("pub const IODEV_KIND: &str = {};", lit_str(&io.kind)),
@@ -401,15 +450,18 @@ impl Gen<'_> {
                         self.line(depth, "impl ::rtio::caps::I2c for Kind {}");
                         if let Some(a) = first {
                             let a = a & 0x3ff;
-                            self.line(depth, "/// Address on the I2C bus.");
-                            self.line(depth, &format!("pub const BUS_ADDRESS: u16 = {};", hex(a)));
+                            self.doc(depth, "/// Address on the I2C bus.");
+                            self.linef(
+                                depth,
+                                format_args!("pub const BUS_ADDRESS: u16 = {};", hex(a)),
+                            );
                         }
                     }
                     Some(Bus::Spi) => {
                         self.line(depth, "impl ::rtio::caps::Spi for Kind {}");
                         if let Some(cs) = first {
-                            self.line(depth, "/// Chip select on the SPI bus.");
-                            self.line(depth, &format!("pub const CHIP_SELECT: u32 = {cs};"));
+                            self.doc(depth, "/// Chip select on the SPI bus.");
+                            self.linef(depth, format_args!("pub const CHIP_SELECT: u32 = {cs};"));
                         }
                     }
                     None => {}
@@ -436,9 +488,9 @@ impl Gen<'_> {
                 format!("{rust_path}::{m}")
             };
             self.paths.insert(c, child_path.clone());
-            self.line(depth, &format!("/// Node `{}`.", tree.path(c)));
-            self.line(depth, "#[allow(dead_code)]");
-            self.line(depth, &format!("pub mod {m} {{"));
+            self.docf(depth, format_args!("/// Node `{}`.", tree.path(c)));
+            self.line(depth, "#[allow(dead_code, missing_docs)]");
+            self.linef(depth, format_args!("pub mod {m} {{"));
             self.node_items(c, depth + 1, &child_path);
             self.line(depth, "}");
         }
@@ -464,9 +516,10 @@ impl Gen<'_> {
             }
         }
         self.line(0, "/// Every labelled, enabled node, by label.");
+        self.line(0, "#[allow(missing_docs)]");
         self.line(0, "pub mod labels {");
         for (ident, p) in entries {
-            self.line(1, &format!("pub use super::{p} as {ident};"));
+            self.linef(1, format_args!("pub use super::{p} as {ident};"));
         }
         self.line(0, "}");
     }
@@ -494,27 +547,31 @@ impl Gen<'_> {
         let found = tree
             .children(tree.root)
             .find(|&c| tree.node(c).name == node);
-        self.line(0, &format!("/// {doc}"));
-        self.line(0, &format!("pub mod {node} {{"));
+        self.linef(0, format_args!("/// {doc}"));
+        self.line(0, "#[allow(missing_docs)]");
+        self.linef(0, format_args!("pub mod {node} {{"));
         if let Some(id) = found.filter(|&id| enabled(tree, id)) {
             let mut used = HashSet::new();
             let mut consts = HashSet::new();
             for p in tree.node(id).live_props() {
-                if p.name == "phandle" || p.name == "name" {
+                if &*p.name == "phandle" || &*p.name == "name" {
                     continue;
                 }
                 if let Some(s) = p.value.as_str() {
                     if let Some(target) = self.node_by_path_str(s) {
-                        if let Some(rp) = self.paths.get(&target) {
+                        if let Some(rp) = self.paths.get(&target).cloned() {
                             let ident = unique(snake_ident(&p.name), &mut used);
-                            self.line(1, &format!("pub use super::{rp} as {ident};"));
+                            self.linef(1, format_args!("pub use super::{rp} as {ident};"));
                         }
                     }
                 }
                 let (t, e) = infer_value(&p.value);
                 let c = unique(const_ident(&p.name), &mut consts);
-                self.line(1, &format!("/// Property `{}`.", p.name.replace('`', "'")));
-                self.line(1, &format!("pub const {c}: {t} = {e};"));
+                self.linef(
+                    1,
+                    format_args!("/// Property `{}`.", p.name.replace('`', "'")),
+                );
+                self.linef(1, format_args!("pub const {c}: {t} = {e};"));
             }
         }
         self.line(0, "}");
@@ -523,29 +580,60 @@ impl Gen<'_> {
 
 /// Generates the Rust module tree for a checked devicetree.
 pub fn generate(checked: &Checked) -> String {
-    let tree = &checked.tree;
     let mut g = Gen {
-        tree,
+        tree: &checked.tree,
         checked,
         out: String::with_capacity(1 << 16),
+        sink: None,
+        failed: false,
         paths: HashMap::new(),
     };
-    let src = checked
-        .sources
-        .files()
-        .next()
-        .map(|f| f.path().display().to_string())
-        .unwrap_or_default();
-    g.line(
-        0,
-        &format!("// @generated by rtio-devicetree from `{src}`. Do not edit."),
-    );
-    g.node_items(tree.root, 0, "");
-    g.labels();
-    g.special("aliases", "Nodes named in `/aliases`, by alias.");
-    g.special(
-        "chosen",
-        "Properties of `/chosen`; paths to nodes are re-exported as modules.",
-    );
+    g.run();
     g.out
+}
+
+/// Generates the Rust module tree into `sink`, a chunk at a time (memory stays flat).
+///
+/// # Errors
+/// If the sink reports an error.
+pub fn generate_to(checked: &Checked, sink: &mut dyn std::fmt::Write) -> std::fmt::Result {
+    let mut g = Gen {
+        tree: &checked.tree,
+        checked,
+        out: String::with_capacity(FLUSH_AT + 4096),
+        sink: Some(sink),
+        failed: false,
+        paths: HashMap::new(),
+    };
+    g.run();
+    g.flush();
+    if g.failed {
+        Err(std::fmt::Error)
+    } else {
+        Ok(())
+    }
+}
+
+impl Gen<'_> {
+    fn run(&mut self) {
+        let src = self
+            .checked
+            .sources
+            .files()
+            .next()
+            .map(|f| f.path().display().to_string())
+            .unwrap_or_default();
+        self.linef(
+            0,
+            format_args!("// @generated by rtio-devicetree from `{src}`. Do not edit."),
+        );
+        let root = self.tree.root;
+        self.node_items(root, 0, "");
+        self.labels();
+        self.special("aliases", "Nodes named in `/aliases`, by alias.");
+        self.special(
+            "chosen",
+            "Properties of `/chosen`; paths to nodes are re-exported as modules.",
+        );
+    }
 }

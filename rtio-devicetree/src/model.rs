@@ -62,13 +62,13 @@ pub enum Cell {
     },
     /// `&label` in a cell list: the phandle of the target node.
     Phandle {
-        /// The referenced node.
-        target: Ref,
+        /// The referenced node (boxed: keeps `Cell` small).
+        target: Box<Ref>,
         /// Filled in by the references pass (0 until then).
         value: u32,
     },
-    /// A label between elements.
-    Label(Label),
+    /// A label between elements (boxed: keeps `Cell` small).
+    Label(Box<Label>),
 }
 
 /// One typed piece of a property value, as written between commas.
@@ -101,8 +101,8 @@ pub enum Piece {
     },
     /// `&label` or `&{/path}` outside `<>`: the target's full path as a string.
     Path {
-        /// The referenced node.
-        target: Ref,
+        /// The referenced node (boxed: keeps `Piece` small).
+        target: Box<Ref>,
         /// Filled in by the references pass.
         resolved: Option<String>,
     },
@@ -215,8 +215,8 @@ impl Value {
 /// A property.
 #[derive(Clone, Debug)]
 pub struct Property {
-    /// The name.
-    pub name: String,
+    /// The name (interned: one allocation per distinct name per tree).
+    pub name: std::sync::Arc<str>,
     /// Where the name was written.
     pub name_span: Span,
     /// Labels, in dtc's order (most recently added first).
@@ -280,7 +280,7 @@ impl Node {
 
     /// The live (not deleted) property named `name`.
     pub fn prop(&self, name: &str) -> Option<&Property> {
-        self.props.iter().find(|p| !p.deleted && p.name == name)
+        self.props.iter().find(|p| !p.deleted && &*p.name == name)
     }
 
     /// Live properties.
@@ -571,7 +571,7 @@ impl Tree {
                 pieces: vec![Piece::Cells {
                     bits: 32,
                     cells: vec![Cell::Phandle {
-                        target: r.clone(),
+                        target: Box::new(r.clone()),
                         value: 0xffff_ffff,
                     }],
                     span: r.span,
@@ -583,7 +583,7 @@ impl Tree {
             RefKind::Label => "target",
         };
         self.node_mut(frag).props.push(Property {
-            name: pname.to_string(),
+            name: std::sync::Arc::from(pname),
             name_span: r.span,
             labels: Vec::new(),
             value,

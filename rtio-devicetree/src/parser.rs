@@ -31,6 +31,7 @@ pub fn parse(
             span: Span::default(),
         },
         peeked: None,
+        names: std::collections::HashSet::new(),
         errors: Vec::new(),
         tree: Tree::new(Span::new(file, 0, 0)),
     };
@@ -44,6 +45,7 @@ pub fn parse(
 
 struct Parser<'a> {
     lx: Lexer<'a>,
+    names: std::collections::HashSet<std::sync::Arc<str>>,
     tok: Token,
     peeked: Option<Token>,
     errors: Vec<Diagnostic>,
@@ -63,6 +65,33 @@ impl Parser<'_> {
             None => self.lx.next_token(),
         };
         std::mem::replace(&mut self.tok, next)
+    }
+
+    /// The current token without its string payload (no allocation); take the payload with
+    /// [`Parser::take_string`] / [`Parser::take_bytes`] where it is used.
+    fn shallow(&self) -> Tok {
+        match &self.tok.tok {
+            Tok::Name(_) => Tok::Name(String::new()),
+            Tok::Label(_) => Tok::Label(String::new()),
+            Tok::LabelRef(_) => Tok::LabelRef(String::new()),
+            Tok::PathRef(_) => Tok::PathRef(String::new()),
+            Tok::Str(_) => Tok::Str(Vec::new()),
+            t => t.clone(),
+        }
+    }
+
+    fn take_string(&mut self) -> String {
+        match &mut self.tok.tok {
+            Tok::Name(s) | Tok::Label(s) | Tok::LabelRef(s) | Tok::PathRef(s) => std::mem::take(s),
+            _ => String::new(),
+        }
+    }
+
+    fn take_bytes(&mut self) -> Vec<u8> {
+        match &mut self.tok.tok {
+            Tok::Str(b) => std::mem::take(b),
+            _ => Vec::new(),
+        }
     }
 
     fn peek(&mut self) -> &Token {
@@ -202,7 +231,7 @@ impl Parser<'_> {
         // devicetree
         let mut first = true;
         loop {
-            match self.tok.tok.clone() {
+            match self.shallow() {
                 Tok::Char(b'/') => {
                     let span = self.bump().span;
                     let n = self.nodedef(String::new(), span)?;
@@ -353,8 +382,9 @@ impl Parser<'_> {
                     _ => break,
                 }
             }
-            match self.tok.tok.clone() {
-                Tok::Name(name) => {
+            match self.shallow() {
+                Tok::Name(_) => {
+                    let name = self.take_string();
                     let span = self.tok.span;
                     match self.peek().tok {
                         Tok::Char(b'{') => {
@@ -398,10 +428,11 @@ impl Parser<'_> {
                         );
                         return None;
                     }
-                    let Tok::Name(name) = self.tok.tok.clone() else {
+                    let Tok::Name(_) = self.tok.tok else {
                         self.syntax("a property name")?;
                         return None;
                     };
+                    let name = self.take_string();
                     let span = self.bump().span;
                     self.expect_char(b';')?;
                     let mut ls = Vec::new();
@@ -412,6 +443,7 @@ impl Parser<'_> {
                             ls.insert(0, l.clone());
                         }
                     }
+                    let name = self.intern(&name);
                     self.tree.node_mut(id).props.push(Property {
                         name,
                         name_span: span,
@@ -422,10 +454,11 @@ impl Parser<'_> {
                 }
                 Tok::DelNode => {
                     self.bump();
-                    let Tok::Name(name) = self.tok.tok.clone() else {
+                    let Tok::Name(_) = self.tok.tok else {
                         self.syntax("a node name")?;
                         return None;
                     };
+                    let name = self.take_string();
                     let span = self.bump().span;
                     self.expect_char(b';')?;
                     let child = self.tree.alloc(name, span);
@@ -439,6 +472,9 @@ impl Parser<'_> {
                 }
                 Tok::Char(b'}') if labels.is_empty() && !omit => {
                     self.bump();
+                    let n = self.tree.node_mut(id);
+                    n.props.shrink_to_fit();
+                    n.children.shrink_to_fit();
                     self.expect_char(b';')?;
                     return Some(id);
                 }
@@ -447,6 +483,16 @@ impl Parser<'_> {
                 }
             }
         }
+    }
+
+    /// One shared allocation per distinct property name.
+    fn intern(&mut self, name: &str) -> std::sync::Arc<str> {
+        if let Some(n) = self.names.get(name) {
+            return std::sync::Arc::clone(n);
+        }
+        let n: std::sync::Arc<str> = std::sync::Arc::from(name);
+        self.names.insert(std::sync::Arc::clone(&n));
+        n
     }
 
     fn has_children(&self, id: NodeId) -> bool {
@@ -468,6 +514,7 @@ impl Parser<'_> {
                 ls.insert(0, l.clone());
             }
         }
+        let name = self.intern(&name);
         if self.is_char(b';') {
             self.bump();
             return Some(Property {
@@ -512,8 +559,9 @@ impl Parser<'_> {
             while let Some(l) = self.take_label() {
                 pieces.push(Piece::Label(l));
             }
-            match self.tok.tok.clone() {
-                Tok::Str(bytes) => {
+            match self.shallow() {
+                Tok::Str(_) => {
+                    let bytes = self.take_bytes();
                     let span = self.bump().span;
                     pieces.push(Piece::Str { bytes, span });
                 }
@@ -523,12 +571,13 @@ impl Parser<'_> {
                     let mut bytes = Vec::new();
                     let mut labels = Vec::new();
                     loop {
-                        match self.tok.tok.clone() {
+                        match self.shallow() {
                             Tok::Byte(b) => {
                                 bytes.push(b);
                                 self.bump();
                             }
-                            Tok::Label(l) => {
+                            Tok::Label(_) => {
+                                let l = self.take_string();
                                 let span = self.bump().span;
                                 labels.push((
                                     bytes.len(),
@@ -555,7 +604,7 @@ impl Parser<'_> {
                 Tok::LabelRef(_) | Tok::PathRef(_) => {
                     let target = self.dt_ref()?;
                     pieces.push(Piece::Path {
-                        target,
+                        target: Box::new(target),
                         resolved: None,
                     });
                 }
@@ -581,6 +630,7 @@ impl Parser<'_> {
             }
             if self.is_char(b';') {
                 self.bump();
+                pieces.shrink_to_fit();
                 return Some(Value { pieces });
             }
             self.syntax("`,` or `;`")?;
@@ -614,22 +664,24 @@ impl Parser<'_> {
         self.expect_char(b'<')?;
         let mut cells = Vec::new();
         loop {
-            match self.tok.tok.clone() {
+            match self.shallow() {
                 Tok::Char(b'>') => {
                     let end = self.bump().span;
+                    cells.shrink_to_fit();
                     return Some(Piece::Cells {
                         bits,
                         cells,
                         span: start.to(end),
                     });
                 }
-                Tok::Label(l) => {
+                Tok::Label(_) => {
+                    let l = self.take_string();
                     let span = self.bump().span;
-                    cells.push(Cell::Label(Label {
+                    cells.push(Cell::Label(Box::new(Label {
                         name: l,
                         span,
                         deleted: false,
-                    }));
+                    })));
                 }
                 Tok::LabelRef(_) | Tok::PathRef(_) => {
                     let target = self.dt_ref()?;
@@ -643,7 +695,10 @@ impl Parser<'_> {
                             .help("put phandle references in a plain `<...>` list"),
                         );
                     }
-                    cells.push(Cell::Phandle { target, value: 0 });
+                    cells.push(Cell::Phandle {
+                        target: Box::new(target),
+                        value: 0,
+                    });
                 }
                 Tok::Literal(_) | Tok::CharLit(_) | Tok::Char(b'(') => {
                     let (v, span) = self.integer_prim()?;
@@ -672,7 +727,7 @@ impl Parser<'_> {
     }
 
     fn integer_prim(&mut self) -> PResult<(u64, Span)> {
-        match self.tok.tok.clone() {
+        match self.shallow() {
             Tok::Literal(v) | Tok::CharLit(v) => Some((v, self.bump().span)),
             Tok::Char(b'(') => {
                 let start = self.bump().span;

@@ -126,7 +126,7 @@ impl Front<'_> {
             }
             if let Some(value) = self.value(v) {
                 tree.node_mut(id).props.push(Property {
-                    name: key.to_string(),
+                    name: std::sync::Arc::from(key),
                     name_span: kspan,
                     labels: Vec::new(),
                     value,
@@ -177,11 +177,11 @@ impl Front<'_> {
                     RefKind::Label
                 };
                 Some(Cell::Phandle {
-                    target: Ref {
+                    target: Box::new(Ref {
                         kind,
                         target: name.to_string(),
                         span: sp(self.file, r.span()),
-                    },
+                    }),
                     value: 0,
                 })
             }
@@ -250,11 +250,11 @@ impl Front<'_> {
                         RefKind::Label
                     };
                     Piece::Path {
-                        target: Ref {
+                        target: Box::new(Ref {
                             kind,
                             target: name.to_string(),
                             span: sp(self.file, p.span()),
-                        },
+                        }),
                         resolved: None,
                     }
                 } else if let Some(b) = t.get("bytes") {

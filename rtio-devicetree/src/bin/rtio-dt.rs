@@ -40,13 +40,14 @@ fn main() -> ExitCode {
     opts.dtc_only = !rust;
     match pipeline::load_file(&file, &opts) {
         Ok(checked) => {
-            let out = if rust {
-                rtio_devicetree::codegen::generate(&checked)
+            let so = std::io::BufWriter::new(std::io::stdout().lock());
+            let mut sink = rtio_devicetree::builder::IoSink::new(so);
+            let r = if rust {
+                rtio_devicetree::codegen::generate_to(&checked, &mut sink)
             } else {
-                rtio_devicetree::canonical::to_dts(&checked.tree)
+                rtio_devicetree::canonical::write_dts(&checked.tree, &mut sink)
             };
-            let mut so = std::io::stdout().lock();
-            if so.write_all(out.as_bytes()).is_err() {
+            if r.is_err() || sink.inner.flush().is_err() {
                 return ExitCode::from(1);
             }
             ExitCode::SUCCESS

@@ -56,7 +56,7 @@ pub fn run(tree: &mut Tree, diags: &mut Vec<Diagnostic>) {
         // dtc's name_properties: the first `name` property (live or not) is checked
         let base = n.base_name().to_string();
         let mut remove = None;
-        if let Some(pi) = n.props.iter().position(|p| p.name == "name") {
+        if let Some(pi) = n.props.iter().position(|p| &*p.name == "name") {
             let p = &n.props[pi];
             let mut it = p.value.data_pieces();
             let ok_string = matches!((it.next(), it.next()), (Some(Piece::Str { bytes, .. }), None) if !bytes.contains(&0));

@@ -19,7 +19,7 @@ pub fn phandle_offsets(v: &Value) -> Vec<(usize, crate::model::Ref)> {
                     match c {
                         Cell::Num { .. } => off += w,
                         Cell::Phandle { target, .. } => {
-                            out.push((off, target.clone()));
+                            out.push((off, (**target).clone()));
                             off += w;
                         }
                         Cell::Label(_) => {}
@@ -48,11 +48,11 @@ fn subnode(tree: &mut Tree, parent: NodeId, name: &str, span: Span) -> NodeId {
 /// dtc's `append_to_property`: each append is a new typed piece.
 fn append(tree: &mut Tree, node: NodeId, name: &str, piece: Piece, span: Span) {
     let n = tree.node_mut(node);
-    if let Some(p) = n.props.iter_mut().find(|p| !p.deleted && p.name == name) {
+    if let Some(p) = n.props.iter_mut().find(|p| !p.deleted && &*p.name == name) {
         p.value.pieces.push(piece);
     } else {
         n.props.push(Property {
-            name: name.to_string(),
+            name: std::sync::Arc::from(name),
             name_span: span,
             labels: Vec::new(),
             value: Value {

@@ -192,6 +192,7 @@ pub fn run(tree: &mut Tree, diags: &mut Vec<Diagnostic>) {
     let mut used_set = used_set;
     let mut next: u32 = 1;
     let plugin = tree.plugin;
+    let ph_name: std::sync::Arc<str> = std::sync::Arc::from("phandle");
     // fix up references, in tree order
     let mut paths: HashMap<NodeId, String> = HashMap::new();
     for &id in &order {
@@ -224,7 +225,7 @@ pub fn run(tree: &mut Tree, diags: &mut Vec<Diagnostic>) {
                         0xffff_ffff
                     }
                     Some(rn) => {
-                        let ph = node_phandle(tree, rn, &mut next, &mut used_set);
+                        let ph = node_phandle(tree, rn, &mut next, &mut used_set, &ph_name);
                         tree.node_mut(rn).referenced = true;
                         ph
                     }
@@ -298,7 +299,7 @@ fn nth_phandle_ref(v: &Value, n: usize) -> Option<&Ref> {
             _ => &[],
         })
         .filter_map(|c| match c {
-            Cell::Phandle { target, .. } => Some(target),
+            Cell::Phandle { target, .. } => Some(&**target),
             _ => None,
         })
         .nth(n)
@@ -320,7 +321,13 @@ fn set_nth_phandle(v: &mut Value, n: usize, value: u32) {
 }
 
 /// dtc's `get_node_phandle`.
-fn node_phandle(tree: &mut Tree, id: NodeId, next: &mut u32, used: &mut HashSet<u32>) -> u32 {
+fn node_phandle(
+    tree: &mut Tree,
+    id: NodeId,
+    next: &mut u32,
+    used: &mut HashSet<u32>,
+    name: &std::sync::Arc<str>,
+) -> u32 {
     let cur = tree.node(id).phandle;
     if cur != 0 && cur != u32::MAX {
         return cur;
@@ -334,8 +341,9 @@ fn node_phandle(tree: &mut Tree, id: NodeId, next: &mut u32, used: &mut HashSet<
     n.phandle = ph;
     if n.prop("phandle").is_none() {
         let span = n.name_span;
+        n.props.reserve_exact(1);
         n.props.push(Property {
-            name: "phandle".to_string(),
+            name: std::sync::Arc::clone(name),
             name_span: span,
             labels: Vec::new(),
             value: Value {

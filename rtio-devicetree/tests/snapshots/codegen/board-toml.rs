@@ -12,173 +12,104 @@ pub const ADDRESS_CELLS: u32 = 0x1;
 /// Property `#size-cells`.
 pub const SIZE_CELLS: u32 = 0x1;
 /// Node `/soc`.
-#[allow(dead_code)]
+#[allow(dead_code, missing_docs)]
 pub mod soc {
-    /// Full path of this node.
     pub const PATH: &str = "/soc";
-    /// Node name, with unit address.
     pub const NAME: &str = "soc";
-    /// Property `#address-cells`.
     pub const ADDRESS_CELLS: u32 = 0x1;
-    /// Property `#size-cells`.
     pub const SIZE_CELLS: u32 = 0x1;
-    /// Property `ranges`.
     pub const RANGES: bool = true;
-    /// Node `/soc/serial@4000c000`.
-    #[allow(dead_code)]
+    #[allow(dead_code, missing_docs)]
     pub mod serial_4000c000 {
-        /// Full path of this node.
         pub const PATH: &str = "/soc/serial@4000c000";
-        /// Node name, with unit address.
         pub const NAME: &str = "serial@4000c000";
-        /// The `compatible` list.
         pub const COMPATIBLE: &[&str] = &["arm,pl011"];
-        /// `reg` as (address, size) pairs, decoded with the parent's cell counts.
         pub const REG: &[(u64, u64)] = &[(0x4000c000, 0x1000)];
-        /// Address of the first `reg` entry.
         pub const REG_ADDRESS: u64 = 0x4000c000;
-        /// Size of the first `reg` entry.
         pub const REG_SIZE: u64 = 0x1000;
-        /// Property `interrupts`.
         pub const INTERRUPTS: &[u32] = &[0x5];
-        /// Property `current-speed`.
         pub const CURRENT_SPEED: u32 = 0x1c200;
-        /// The iodev kind of this node (`uart`).
         pub struct Kind;
         impl ::rtio::caps::Kind for Kind { const NAME: &'static str = "serial@4000c000"; }
         impl ::rtio::caps::Read for Kind {}
         impl ::rtio::caps::Write for Kind {}
         impl ::rtio::caps::Stream for Kind {}
-        /// Binding iodev kind name.
         pub const IODEV_KIND: &str = "uart";
     }
-    /// Node `/soc/i2c@40020000`.
-    #[allow(dead_code)]
+    #[allow(dead_code, missing_docs)]
     pub mod i2c_40020000 {
-        /// Full path of this node.
         pub const PATH: &str = "/soc/i2c@40020000";
-        /// Node name, with unit address.
         pub const NAME: &str = "i2c@40020000";
-        /// The `compatible` list.
         pub const COMPATIBLE: &[&str] = &["ti,stellaris-i2c"];
-        /// `reg` as (address, size) pairs, decoded with the parent's cell counts.
         pub const REG: &[(u64, u64)] = &[(0x40020000, 0x1000)];
-        /// Address of the first `reg` entry.
         pub const REG_ADDRESS: u64 = 0x40020000;
-        /// Size of the first `reg` entry.
         pub const REG_SIZE: u64 = 0x1000;
-        /// Property `#address-cells`.
         pub const ADDRESS_CELLS: u32 = 0x1;
-        /// Property `#size-cells`.
         pub const SIZE_CELLS: u32 = 0x0;
-        /// Property `clock-frequency`.
         pub const CLOCK_FREQUENCY: u32 = 0x186a0;
-        /// Node `/soc/i2c@40020000/tmp105@48`.
-        #[allow(dead_code)]
+        #[allow(dead_code, missing_docs)]
         pub mod tmp105_48 {
-            /// Full path of this node.
             pub const PATH: &str = "/soc/i2c@40020000/tmp105@48";
-            /// Node name, with unit address.
             pub const NAME: &str = "tmp105@48";
-            /// The `compatible` list.
             pub const COMPATIBLE: &[&str] = &["ti,tmp105"];
-            /// `reg` as (address, size) pairs, decoded with the parent's cell counts.
             pub const REG: &[(u64, u64)] = &[(0x48, 0x0)];
-            /// Address of the first `reg` entry.
             pub const REG_ADDRESS: u64 = 0x48;
-            /// Size of the first `reg` entry.
             pub const REG_SIZE: u64 = 0x0;
-            /// The iodev kind of this node (`sensor`).
             pub struct Kind;
             impl ::rtio::caps::Kind for Kind { const NAME: &'static str = "tmp105@48"; }
             impl ::rtio::caps::Read for Kind {}
             impl ::rtio::caps::Write for Kind {}
-            /// Binding iodev kind name.
             pub const IODEV_KIND: &str = "sensor";
             impl ::rtio::caps::I2c for Kind {}
-            /// Address on the I2C bus.
             pub const BUS_ADDRESS: u16 = 0x48;
         }
     }
-    /// Node `/soc/ssi@40008000`.
-    #[allow(dead_code)]
+    #[allow(dead_code, missing_docs)]
     pub mod ssi_40008000 {
-        /// Full path of this node.
         pub const PATH: &str = "/soc/ssi@40008000";
-        /// Node name, with unit address.
         pub const NAME: &str = "ssi@40008000";
-        /// The `compatible` list.
         pub const COMPATIBLE: &[&str] = &["arm,pl022"];
-        /// `reg` as (address, size) pairs, decoded with the parent's cell counts.
         pub const REG: &[(u64, u64)] = &[(0x40008000, 0x1000)];
-        /// Address of the first `reg` entry.
         pub const REG_ADDRESS: u64 = 0x40008000;
-        /// Size of the first `reg` entry.
         pub const REG_SIZE: u64 = 0x1000;
-        /// Property `#address-cells`.
         pub const ADDRESS_CELLS: u32 = 0x1;
-        /// Property `#size-cells`.
         pub const SIZE_CELLS: u32 = 0x0;
-        /// Property `cs-gpios`.
         pub const CS_GPIOS: &[u32] = &[0x1, 0x3, 0x0, 0x0];
-        /// Node `/soc/ssi@40008000/display@0`.
-        #[allow(dead_code)]
+        #[allow(dead_code, missing_docs)]
         pub mod display_0 {
-            /// Full path of this node.
             pub const PATH: &str = "/soc/ssi@40008000/display@0";
-            /// Node name, with unit address.
             pub const NAME: &str = "display@0";
-            /// The `compatible` list.
             pub const COMPATIBLE: &[&str] = &["solomon,ssd0323"];
-            /// `reg` as (address, size) pairs, decoded with the parent's cell counts.
             pub const REG: &[(u64, u64)] = &[(0x0, 0x0)];
-            /// Address of the first `reg` entry.
             pub const REG_ADDRESS: u64 = 0x0;
-            /// Size of the first `reg` entry.
             pub const REG_SIZE: u64 = 0x0;
-            /// Property `spi-max-frequency`.
             pub const SPI_MAX_FREQUENCY: u32 = 0xf4240;
-            /// Property `init`.
             pub const INIT: &[u8] = &[0xae, 0xa0];
-            /// Property `big`.
             pub const BIG: u64 = 0x100000000;
-            /// Property `width` (binding default).
             pub const WIDTH: u32 = 0x80;
-            /// Property `height` (binding default).
             pub const HEIGHT: u32 = 0x40;
-            /// The iodev kind of this node (`display`).
             pub struct Kind;
             impl ::rtio::caps::Kind for Kind { const NAME: &'static str = "display@0"; }
             impl ::rtio::caps::Write for Kind {}
-            /// Binding iodev kind name.
             pub const IODEV_KIND: &str = "display";
             impl ::rtio::caps::Spi for Kind {}
-            /// Chip select on the SPI bus.
             pub const CHIP_SELECT: u32 = 0;
         }
     }
-    /// Node `/soc/gpio@40004000`.
-    #[allow(dead_code)]
+    #[allow(dead_code, missing_docs)]
     pub mod gpio_40004000 {
-        /// Full path of this node.
         pub const PATH: &str = "/soc/gpio@40004000";
-        /// Node name, with unit address.
         pub const NAME: &str = "gpio@40004000";
-        /// The node's phandle.
         pub const PHANDLE: u32 = 0x1;
-        /// `reg` as (address, size) pairs, decoded with the parent's cell counts.
         pub const REG: &[(u64, u64)] = &[(0x40004000, 0x1000)];
-        /// Address of the first `reg` entry.
         pub const REG_ADDRESS: u64 = 0x40004000;
-        /// Size of the first `reg` entry.
         pub const REG_SIZE: u64 = 0x1000;
-        /// Property `gpio-controller`.
         pub const GPIO_CONTROLLER: bool = true;
-        /// Property `#gpio-cells`.
         pub const GPIO_CELLS: u32 = 0x2;
     }
 }
 /// Every labelled, enabled node, by label.
+#[allow(missing_docs)]
 pub mod labels {
     pub use super::soc::serial_4000c000 as uart0;
     pub use super::soc::i2c_40020000 as i2c0;
@@ -188,14 +119,14 @@ pub mod labels {
     pub use super::soc::gpio_40004000 as gpioa;
 }
 /// Nodes named in `/aliases`, by alias.
+#[allow(missing_docs)]
 pub mod aliases {
     pub use super::soc::serial_4000c000 as serial0;
-    /// Property `serial0`.
     pub const SERIAL0: &str = "/soc/serial@4000c000";
 }
 /// Properties of `/chosen`; paths to nodes are re-exported as modules.
+#[allow(missing_docs)]
 pub mod chosen {
     pub use super::soc::serial_4000c000 as stdout_path;
-    /// Property `stdout-path`.
     pub const STDOUT_PATH: &str = "/soc/serial@4000c000";
 }

@@ -12,289 +12,173 @@ pub const ADDRESS_CELLS: u32 = 0x1;
 /// Property `#size-cells`.
 pub const SIZE_CELLS: u32 = 0x1;
 /// Node `/soc`.
-#[allow(dead_code)]
+#[allow(dead_code, missing_docs)]
 pub mod soc {
-    /// Full path of this node.
     pub const PATH: &str = "/soc";
-    /// Node name, with unit address.
     pub const NAME: &str = "soc";
-    /// The `compatible` list.
     pub const COMPATIBLE: &[&str] = &["simple-bus"];
-    /// Property `#address-cells`.
     pub const ADDRESS_CELLS: u32 = 0x1;
-    /// Property `#size-cells`.
     pub const SIZE_CELLS: u32 = 0x1;
-    /// Property `ranges`.
     pub const RANGES: bool = true;
-    /// Node `/soc/gpio@40004000`.
-    #[allow(dead_code)]
+    #[allow(dead_code, missing_docs)]
     pub mod gpio_40004000 {
-        /// Full path of this node.
         pub const PATH: &str = "/soc/gpio@40004000";
-        /// Node name, with unit address.
         pub const NAME: &str = "gpio@40004000";
-        /// The node's phandle.
         pub const PHANDLE: u32 = 0x1;
-        /// `reg` as (address, size) pairs, decoded with the parent's cell counts.
         pub const REG: &[(u64, u64)] = &[(0x40004000, 0x1000)];
-        /// Address of the first `reg` entry.
         pub const REG_ADDRESS: u64 = 0x40004000;
-        /// Size of the first `reg` entry.
         pub const REG_SIZE: u64 = 0x1000;
-        /// Property `gpio-controller`.
         pub const GPIO_CONTROLLER: bool = true;
-        /// Property `#gpio-cells`.
         pub const GPIO_CELLS: u32 = 0x2;
     }
-    /// Node `/soc/ssi@40008000`.
-    #[allow(dead_code)]
+    #[allow(dead_code, missing_docs)]
     pub mod ssi_40008000 {
-        /// Full path of this node.
         pub const PATH: &str = "/soc/ssi@40008000";
-        /// Node name, with unit address.
         pub const NAME: &str = "ssi@40008000";
-        /// The `compatible` list.
         pub const COMPATIBLE: &[&str] = &["arm,pl022", "arm,primecell"];
-        /// `reg` as (address, size) pairs, decoded with the parent's cell counts.
         pub const REG: &[(u64, u64)] = &[(0x40008000, 0x1000)];
-        /// Address of the first `reg` entry.
         pub const REG_ADDRESS: u64 = 0x40008000;
-        /// Size of the first `reg` entry.
         pub const REG_SIZE: u64 = 0x1000;
-        /// Property `interrupts`.
         pub const INTERRUPTS: &[u32] = &[0x7];
-        /// Property `#address-cells`.
         pub const ADDRESS_CELLS: u32 = 0x1;
-        /// Property `#size-cells`.
         pub const SIZE_CELLS: u32 = 0x0;
-        /// Property `cs-gpios`.
         pub const CS_GPIOS: &[u32] = &[0x1, 0x3, 0x0, 0x1, 0x5, 0x0];
-        /// Node `/soc/ssi@40008000/oled@0`.
-        #[allow(dead_code)]
+        #[allow(dead_code, missing_docs)]
         pub mod oled_0 {
-            /// Full path of this node.
             pub const PATH: &str = "/soc/ssi@40008000/oled@0";
-            /// Node name, with unit address.
             pub const NAME: &str = "oled@0";
-            /// The `compatible` list.
             pub const COMPATIBLE: &[&str] = &["solomon,ssd0323"];
-            /// `reg` as (address, size) pairs, decoded with the parent's cell counts.
             pub const REG: &[(u64, u64)] = &[(0x0, 0x0)];
-            /// Address of the first `reg` entry.
             pub const REG_ADDRESS: u64 = 0x0;
-            /// Size of the first `reg` entry.
             pub const REG_SIZE: u64 = 0x0;
-            /// Property `spi-max-frequency`.
             pub const SPI_MAX_FREQUENCY: u32 = 0x3d0900;
-            /// Property `width` (binding default).
             pub const WIDTH: u32 = 0x80;
-            /// Property `height` (binding default).
             pub const HEIGHT: u32 = 0x40;
-            /// The iodev kind of this node (`display`).
             pub struct Kind;
             impl ::rtio::caps::Kind for Kind { const NAME: &'static str = "oled@0"; }
             impl ::rtio::caps::Write for Kind {}
-            /// Binding iodev kind name.
             pub const IODEV_KIND: &str = "display";
             impl ::rtio::caps::Spi for Kind {}
-            /// Chip select on the SPI bus.
             pub const CHIP_SELECT: u32 = 0;
         }
-        /// Node `/soc/ssi@40008000/sd@1`.
-        #[allow(dead_code)]
+        #[allow(dead_code, missing_docs)]
         pub mod sd_1 {
-            /// Full path of this node.
             pub const PATH: &str = "/soc/ssi@40008000/sd@1";
-            /// Node name, with unit address.
             pub const NAME: &str = "sd@1";
-            /// The `compatible` list.
             pub const COMPATIBLE: &[&str] = &["mmc-spi-slot"];
-            /// `reg` as (address, size) pairs, decoded with the parent's cell counts.
             pub const REG: &[(u64, u64)] = &[(0x1, 0x0)];
-            /// Address of the first `reg` entry.
             pub const REG_ADDRESS: u64 = 0x1;
-            /// Size of the first `reg` entry.
             pub const REG_SIZE: u64 = 0x0;
-            /// Property `spi-max-frequency`.
             pub const SPI_MAX_FREQUENCY: u32 = 0x17d7840;
-            /// Property `voltage-ranges`.
             pub const VOLTAGE_RANGES: &[u32] = &[0xce4, 0xce4];
-            /// The iodev kind of this node (`sd-card`).
             pub struct Kind;
             impl ::rtio::caps::Kind for Kind { const NAME: &'static str = "sd@1"; }
             impl ::rtio::caps::Read for Kind {}
             impl ::rtio::caps::Write for Kind {}
             impl ::rtio::caps::Transceive for Kind {}
-            /// Binding iodev kind name.
             pub const IODEV_KIND: &str = "sd-card";
             impl ::rtio::caps::Spi for Kind {}
-            /// Chip select on the SPI bus.
             pub const CHIP_SELECT: u32 = 1;
         }
     }
-    /// Node `/soc/serial@4000c000`.
-    #[allow(dead_code)]
+    #[allow(dead_code, missing_docs)]
     pub mod serial_4000c000 {
-        /// Full path of this node.
         pub const PATH: &str = "/soc/serial@4000c000";
-        /// Node name, with unit address.
         pub const NAME: &str = "serial@4000c000";
-        /// The `compatible` list.
         pub const COMPATIBLE: &[&str] = &["arm,pl011", "arm,primecell"];
-        /// `reg` as (address, size) pairs, decoded with the parent's cell counts.
         pub const REG: &[(u64, u64)] = &[(0x4000c000, 0x1000)];
-        /// Address of the first `reg` entry.
         pub const REG_ADDRESS: u64 = 0x4000c000;
-        /// Size of the first `reg` entry.
         pub const REG_SIZE: u64 = 0x1000;
-        /// Property `interrupts`.
         pub const INTERRUPTS: &[u32] = &[0x5];
-        /// Property `current-speed` (binding default).
         pub const CURRENT_SPEED: u32 = 0x1c200;
-        /// The iodev kind of this node (`uart`).
         pub struct Kind;
         impl ::rtio::caps::Kind for Kind { const NAME: &'static str = "serial@4000c000"; }
         impl ::rtio::caps::Read for Kind {}
         impl ::rtio::caps::Write for Kind {}
         impl ::rtio::caps::Stream for Kind {}
-        /// Binding iodev kind name.
         pub const IODEV_KIND: &str = "uart";
     }
-    /// Node `/soc/i2c@40020000`.
-    #[allow(dead_code)]
+    #[allow(dead_code, missing_docs)]
     pub mod i2c_40020000 {
-        /// Full path of this node.
         pub const PATH: &str = "/soc/i2c@40020000";
-        /// Node name, with unit address.
         pub const NAME: &str = "i2c@40020000";
-        /// The `compatible` list.
         pub const COMPATIBLE: &[&str] = &["ti,lm3s6965-i2c", "ti,stellaris-i2c"];
-        /// `reg` as (address, size) pairs, decoded with the parent's cell counts.
         pub const REG: &[(u64, u64)] = &[(0x40020000, 0x1000)];
-        /// Address of the first `reg` entry.
         pub const REG_ADDRESS: u64 = 0x40020000;
-        /// Size of the first `reg` entry.
         pub const REG_SIZE: u64 = 0x1000;
-        /// Property `interrupts`.
         pub const INTERRUPTS: &[u32] = &[0x8];
-        /// Property `#address-cells`.
         pub const ADDRESS_CELLS: u32 = 0x1;
-        /// Property `#size-cells`.
         pub const SIZE_CELLS: u32 = 0x0;
-        /// Property `clock-frequency`.
         pub const CLOCK_FREQUENCY: u32 = 0x61a80;
-        /// Node `/soc/i2c@40020000/tmp105@48`.
-        #[allow(dead_code)]
+        #[allow(dead_code, missing_docs)]
         pub mod tmp105_48 {
-            /// Full path of this node.
             pub const PATH: &str = "/soc/i2c@40020000/tmp105@48";
-            /// Node name, with unit address.
             pub const NAME: &str = "tmp105@48";
-            /// The `compatible` list.
             pub const COMPATIBLE: &[&str] = &["ti,tmp105"];
-            /// `reg` as (address, size) pairs, decoded with the parent's cell counts.
             pub const REG: &[(u64, u64)] = &[(0x48, 0x0)];
-            /// Address of the first `reg` entry.
             pub const REG_ADDRESS: u64 = 0x48;
-            /// Size of the first `reg` entry.
             pub const REG_SIZE: u64 = 0x0;
-            /// The iodev kind of this node (`sensor`).
             pub struct Kind;
             impl ::rtio::caps::Kind for Kind { const NAME: &'static str = "tmp105@48"; }
             impl ::rtio::caps::Read for Kind {}
             impl ::rtio::caps::Write for Kind {}
-            /// Binding iodev kind name.
             pub const IODEV_KIND: &str = "sensor";
             impl ::rtio::caps::I2c for Kind {}
-            /// Address on the I2C bus.
             pub const BUS_ADDRESS: u16 = 0x48;
         }
-        /// Node `/soc/i2c@40020000/eeprom@50`.
-        #[allow(dead_code)]
+        #[allow(dead_code, missing_docs)]
         pub mod eeprom_50 {
-            /// Full path of this node.
             pub const PATH: &str = "/soc/i2c@40020000/eeprom@50";
-            /// Node name, with unit address.
             pub const NAME: &str = "eeprom@50";
-            /// The `compatible` list.
             pub const COMPATIBLE: &[&str] = &["atmel,24c02"];
-            /// `reg` as (address, size) pairs, decoded with the parent's cell counts.
             pub const REG: &[(u64, u64)] = &[(0x50, 0x0)];
-            /// Address of the first `reg` entry.
             pub const REG_ADDRESS: u64 = 0x50;
-            /// Size of the first `reg` entry.
             pub const REG_SIZE: u64 = 0x0;
-            /// Property `pagesize`.
             pub const PAGESIZE: u32 = 0x10;
-            /// Property `size` (binding default).
             pub const SIZE: u32 = 0x100;
-            /// Property `read-only` (binding default).
             pub const READ_ONLY: bool = false;
-            /// The iodev kind of this node (`eeprom`).
             pub struct Kind;
             impl ::rtio::caps::Kind for Kind { const NAME: &'static str = "eeprom@50"; }
             impl ::rtio::caps::Read for Kind {}
             impl ::rtio::caps::Write for Kind {}
-            /// Binding iodev kind name.
             pub const IODEV_KIND: &str = "eeprom";
             impl ::rtio::caps::I2c for Kind {}
-            /// Address on the I2C bus.
             pub const BUS_ADDRESS: u16 = 0x50;
         }
     }
-    /// Node `/soc/timer@40030000`.
-    #[allow(dead_code)]
+    #[allow(dead_code, missing_docs)]
     pub mod timer_40030000 {
-        /// Full path of this node.
         pub const PATH: &str = "/soc/timer@40030000";
-        /// Node name, with unit address.
         pub const NAME: &str = "timer@40030000";
-        /// The `compatible` list.
         pub const COMPATIBLE: &[&str] = &["ti,stellaris-gptm"];
-        /// `reg` as (address, size) pairs, decoded with the parent's cell counts.
         pub const REG: &[(u64, u64)] = &[(0x40030000, 0x1000)];
-        /// Address of the first `reg` entry.
         pub const REG_ADDRESS: u64 = 0x40030000;
-        /// Size of the first `reg` entry.
         pub const REG_SIZE: u64 = 0x1000;
-        /// Property `interrupts`.
         pub const INTERRUPTS: &[u32] = &[0x13, 0x14];
-        /// The iodev kind of this node (`timer`).
         pub struct Kind;
         impl ::rtio::caps::Kind for Kind { const NAME: &'static str = "timer@40030000"; }
         impl ::rtio::caps::Read for Kind {}
-        /// Binding iodev kind name.
         pub const IODEV_KIND: &str = "timer";
     }
-    /// Node `/soc/adc@40038000`.
-    #[allow(dead_code)]
+    #[allow(dead_code, missing_docs)]
     pub mod adc_40038000 {
-        /// Full path of this node.
         pub const PATH: &str = "/soc/adc@40038000";
-        /// Node name, with unit address.
         pub const NAME: &str = "adc@40038000";
-        /// The `compatible` list.
         pub const COMPATIBLE: &[&str] = &["ti,stellaris-adc"];
-        /// `reg` as (address, size) pairs, decoded with the parent's cell counts.
         pub const REG: &[(u64, u64)] = &[(0x40038000, 0x1000)];
-        /// Address of the first `reg` entry.
         pub const REG_ADDRESS: u64 = 0x40038000;
-        /// Size of the first `reg` entry.
         pub const REG_SIZE: u64 = 0x1000;
-        /// Property `interrupts`.
         pub const INTERRUPTS: &[u32] = &[0xe, 0xf, 0x10, 0x11];
-        /// Property `#io-channel-cells` (binding default).
         pub const IO_CHANNEL_CELLS: u32 = 0x1;
-        /// The iodev kind of this node (`adc`).
         pub struct Kind;
         impl ::rtio::caps::Kind for Kind { const NAME: &'static str = "adc@40038000"; }
         impl ::rtio::caps::Read for Kind {}
         impl ::rtio::caps::Stream for Kind {}
-        /// Binding iodev kind name.
         pub const IODEV_KIND: &str = "adc";
     }
 }
 /// Every labelled, enabled node, by label.
+#[allow(missing_docs)]
 pub mod labels {
     pub use super::soc::gpio_40004000 as gpioa;
     pub use super::soc::ssi_40008000 as spi0;
@@ -308,23 +192,20 @@ pub mod labels {
     pub use super::soc::adc_40038000 as adc0;
 }
 /// Nodes named in `/aliases`, by alias.
+#[allow(missing_docs)]
 pub mod aliases {
     pub use super::soc::serial_4000c000 as serial0;
-    /// Property `serial0`.
     pub const SERIAL0: &str = "/soc/serial@4000c000";
     pub use super::soc::i2c_40020000 as i2c_0;
-    /// Property `i2c-0`.
     pub const I2C_0: &str = "/soc/i2c@40020000";
     pub use super::soc::ssi_40008000::oled_0 as display;
-    /// Property `display`.
     pub const DISPLAY: &str = "/soc/ssi@40008000/oled@0";
 }
 /// Properties of `/chosen`; paths to nodes are re-exported as modules.
+#[allow(missing_docs)]
 pub mod chosen {
     pub use super::soc::serial_4000c000 as stdout_path;
-    /// Property `stdout-path`.
     pub const STDOUT_PATH: &str = "serial0:115200n8";
     pub use super::soc::serial_4000c000 as rtio_console;
-    /// Property `rtio,console`.
     pub const RTIO_CONSOLE: &str = "/soc/serial@4000c000";
 }
