@@ -168,6 +168,84 @@ def write_png(path, w, h, rgb):
         f.write(png)
 
 
+# ---- sizes ---------------------------------------------------------------------------------------
+
+def elf_sizes(path):
+    """(flash, ram, rtio_flash) of an ARM ELF32: flash = alloc sections that occupy the image
+    (text, rodata, vector table, .data's load copy), RAM = .data + .bss + .uninit; rtio_flash =
+    sizes of the functions and objects whose mangled path starts in the `rtio` crate."""
+    with open(path, "rb") as f:
+        d = f.read()
+    assert d[:4] == b"\x7fELF" and d[4] == 1, "not an ELF32 file"
+    shoff, = struct.unpack_from("<I", d, 0x20)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", d, 0x2E)
+    secs = []
+    for i in range(shnum):
+        name, typ, flags, addr, off, size, link, info, align, entsize = struct.unpack_from(
+            "<IIIIIIIIII", d, shoff + i * shentsize)
+        secs.append(dict(name=name, type=typ, flags=flags, addr=addr, off=off, size=size,
+                         link=link, entsize=entsize))
+    strtab = secs[shstrndx]
+
+    def sname(s, tab=strtab):
+        start = tab["off"] + s
+        return d[start:d.index(b"\0", start)].decode()
+    flash = ram = 0
+    flash_ranges = []
+    for s in secs:
+        n = sname(s["name"])
+        alloc = s["flags"] & 0x2
+        if not alloc or s["size"] == 0:
+            continue
+        nobits = s["type"] == 8
+        if n in (".data",):
+            flash += s["size"]
+            ram += s["size"]
+        elif nobits:
+            ram += s["size"]
+        else:
+            flash += s["size"]
+            flash_ranges.append((s["addr"], s["addr"] + s["size"]))
+    rtio = 0
+    for s in secs:
+        if s["type"] != 2:  # SHT_SYMTAB
+            continue
+        tab = secs[s["link"]]
+        for i in range(s["size"] // 16):
+            st_name, value, size, info, other, shndx = struct.unpack_from(
+                "<IIIBBH", d, s["off"] + i * 16)
+            if size == 0 or (info & 0xF) not in (1, 2):  # OBJECT, FUNC
+                continue
+            name = sname(st_name, tab)
+            if not (name.startswith("_ZN4rtio") or name.startswith("_RNvNtCs") and "4rtio" in name[:20]):
+                continue
+            addr = value & ~1
+            if any(a <= addr < b for a, b in flash_ranges):
+                rtio += size
+    return flash, ram, rtio
+
+
+def print_block(title, lines):
+    print(f"  {title}:")
+    for l in lines:
+        print("    " + l)
+
+
+def size_table():
+    rows = ["| program | flash (bytes) | RAM (bytes) | rtio runtime in flash |", "|---|---:|---:|---:|"]
+    for prog in PROGRAMS:
+        try:
+            fl, ram, rt = elf_sizes(elf(prog))
+        except (OSError, AssertionError, ValueError) as e:
+            rows.append(f"| {prog} | ? | ? | {e} |")
+            continue
+        rows.append(f"| {prog} | {fl} | {ram} | {rt} ({100 * rt / fl:.0f} %) |")
+    return rows
+
+
+PROGRAMS = ["tmp105", "eeprom", "i2c_to_sd", "oled", "uart_echo", "adc_stream", "bench"]
+
+
 # ---- the tests ---------------------------------------------------------------------------------
 
 def t_tmp105(wd):
@@ -268,6 +346,17 @@ def t_adc_stream(wd):
     return Qemu("adc_stream", [], icount=True, workdir=wd)
 
 
+def t_bench(wd):
+    img = os.path.join(wd, "sd.img")
+    with open(img, "wb") as f:
+        f.truncate(1 << 20)
+    q = Qemu("bench", ["-device", "tmp105,bus=i2c,address=0x48,id=t0",
+                       "-drive", f"if=sd,format=raw,file={img}"], icount=True, workdir=wd)
+    q.post = lambda: (print_block("instructions per operation (-icount shift=0, SysTick)",
+                                  [l for l in q.out if l.startswith("|")]), [])[1]
+    return q
+
+
 TESTS = {
     "tmp105": t_tmp105,
     "eeprom": t_eeprom,
@@ -275,6 +364,7 @@ TESTS = {
     "oled": t_oled,
     "uart_echo": t_uart_echo,
     "adc_stream": t_adc_stream,
+    "bench": t_bench,
 }
 
 
@@ -336,6 +426,7 @@ def main(argv):
     if not build():
         print(f"0 passed, {len(names)} failed")
         return 1
+    print_block("sizes (release, opt-level s, LTO)", size_table())
     passed = failed = 0
     for n in names:
         if run_test(n, TESTS[n]):

@@ -25,6 +25,7 @@ pub mod dt {
 pub mod board;
 pub mod drivers;
 pub mod mmio;
+pub mod systick;
 
 
 pub use cortex_m_semihosting::hprintln as println;

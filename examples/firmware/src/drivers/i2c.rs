@@ -145,6 +145,48 @@ impl I2cBus {
         r.write(MIMR, 1); // QEMU: MIMR reads 1 after any write; mask in the NVIC instead
     }
 
+    /// Bring-up and benchmark baseline, without rtio: writes `wr` then reads `rd` from
+    /// `addr` by polling MCS (STOP between the parts, as QEMU needs), with the controller
+    /// interrupt masked in the NVIC by the caller. Must not run while the bus has work.
+    ///
+    /// # Errors
+    /// `Nack` or `Bus` as reported by MCS.
+    pub fn polled_write_read(&self, addr: u8, wr: &[u8], rd: &mut [u8]) -> Result<(), Error> {
+        let r = self.regs;
+        let wait = || loop {
+            let mcs = r.read(MCS);
+            if mcs & BUSY == 0 {
+                break mcs;
+            }
+        };
+        r.write(MSA, (addr as u32) << 1);
+        for (i, &b) in wr.iter().enumerate() {
+            r.write(MDR, b as u32);
+            let last = i + 1 == wr.len();
+            r.write(MCS, RUN | if i == 0 { START } else { 0 } | if last { STOP } else { 0 });
+            let mcs = wait();
+            if mcs & ERROR != 0 {
+                return Err(self.error(mcs));
+            }
+        }
+        r.write(MSA, (addr as u32) << 1 | 1);
+        let n = rd.len();
+        for (i, b) in rd.iter_mut().enumerate() {
+            let last = i + 1 == n;
+            r.write(
+                MCS,
+                RUN | if i == 0 { START } else { 0 } | if last { STOP } else { ACK },
+            );
+            let mcs = wait();
+            if mcs & ERROR != 0 {
+                return Err(self.error(mcs));
+            }
+            *b = r.read(MDR) as u8;
+        }
+        r.write(MICR, 1);
+        Ok(())
+    }
+
     /// The controller interrupt.
     pub fn on_interrupt(&'static self) {
         self.run(true);
