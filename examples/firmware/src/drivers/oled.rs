@@ -54,6 +54,11 @@ impl Job {
         })
     }
 
+    /// `n` bytes of the current bulk step went out.
+    pub fn sent(&mut self, n: usize) {
+        self.pos += n;
+    }
+
     /// The next step.
     pub fn next(&mut self, t: &mut Token, _idle: bool) -> Next {
         loop {
@@ -67,9 +72,12 @@ impl Job {
             let Some(Request::Write(d)) = t.member(self.member) else {
                 return Next::Done(Err(Error::NotSupported));
             };
-            if let Some(&b) = d.get(self.pos) {
-                self.pos += 1;
-                return Next::Send(b, false);
+            if self.pos < d.len() {
+                return Next::Bulk {
+                    member: self.member,
+                    from: self.pos,
+                    to: d.len(),
+                };
             }
             self.total += d.len();
             self.member += 1;

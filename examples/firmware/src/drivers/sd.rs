@@ -224,6 +224,11 @@ impl Job {
         Next::Wait
     }
 
+    /// `n` bytes of the current bulk step went out.
+    pub fn sent(&mut self, n: usize) {
+        self.sent += n as u16;
+    }
+
     /// The next step.
     pub fn next(&mut self, t: &mut Token, idle: bool) -> Next {
         // Polling phases send one byte and wait for it to come back.
@@ -302,15 +307,15 @@ impl Job {
                 Next::Send(0xFE, false)
             }
             Phase::WriteData => {
-                let b = match t.member(1) {
-                    Some(Request::Write(d)) => d[self.sent as usize],
-                    _ => 0xFF,
-                };
-                self.sent += 1;
                 if self.sent as usize == BLOCK {
                     self.phase = Phase::WriteCrc(0);
+                    return self.next(t, idle);
                 }
-                Next::Send(b, false)
+                Next::Bulk {
+                    member: 1,
+                    from: self.sent as usize,
+                    to: BLOCK,
+                }
             }
             Phase::WriteCrc(i) => {
                 self.phase = if i == 1 {

@@ -18,7 +18,7 @@ use crate::drivers::{oled, sd};
 use crate::mmio::Mmio;
 use core::cell::RefCell;
 use critical_section::Mutex;
-use rtio::{Error, IodevApi, IodevQueue, OpId, Token};
+use rtio::{Error, IodevApi, IodevQueue, OpId, Request, Token};
 
 const CR0: usize = 0x00;
 const CR1: usize = 0x04;
@@ -36,6 +36,17 @@ const FIFO: u8 = 8;
 pub enum Next {
     /// Send this byte; `keep` = pass the byte that comes back to [`Job::rx`].
     Send(u8, bool),
+    /// Send bytes `from..to` of transaction member `member` (a WRITE), ignoring what comes
+    /// back; the bus reports how many went out with [`Job::sent`]. This is the step a DMA
+    /// channel would take over on silicon.
+    Bulk {
+        /// Transaction member holding the data.
+        member: usize,
+        /// First byte to send.
+        from: usize,
+        /// End of the run.
+        to: usize,
+    },
     /// Nothing to send until the bytes in flight came back.
     Wait,
     /// Drive PD0 (true = OLED) once nothing is in flight.
@@ -59,6 +70,12 @@ impl Job {
         match self {
             Job::Oled(j) => j.next(t, idle),
             Job::Sd(j) => j.next(t, idle),
+        }
+    }
+    fn sent(&mut self, n: usize) {
+        match self {
+            Job::Oled(j) => j.sent(n),
+            Job::Sd(j) => j.sent(n),
         }
     }
     fn rx(&mut self, t: &mut Token, b: u8) {
@@ -254,6 +271,24 @@ impl SsiBus {
                             st.keep |= (keep as u8) << st.inflight;
                             st.inflight += 1;
                             r.write(DR, b as u32);
+                        }
+                        Next::Bulk { member, from, to } => {
+                            let room = (FIFO - st.inflight) as usize;
+                            let n = match a.token.member(member) {
+                                Some(Request::Write(d)) => {
+                                    let end = to.min(d.len()).min(from + room);
+                                    for &b in &d[from.min(end)..end] {
+                                        r.write(DR, b as u32);
+                                    }
+                                    end.saturating_sub(from)
+                                }
+                                _ => 0,
+                            };
+                            st.inflight += n as u8; // replies ignored: keep bits stay 0
+                            a.job.sent(n);
+                            if n == 0 {
+                                break;
+                            }
                         }
                         Next::Wait => break,
                         p @ (Next::Select(_) | Next::Dc(_)) => {
