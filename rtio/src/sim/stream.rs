@@ -434,10 +434,10 @@ impl StreamDevice {
                 inner.read_head = Some(t);
                 break;
             }
-            let want = match t.request() {
-                Request::Read(b) => b.len(),
-                Request::ReadPool { min, .. } => min,
-                _ => 0,
+            let (want, most) = match t.request() {
+                Request::Read(b) => (b.len(), b.len()),
+                Request::ReadPool { min, preferred } => (min, preferred.max(min)),
+                _ => (0, 0),
             };
             if inner.fifo.len() < want {
                 inner.read_head = Some(t);
@@ -456,7 +456,7 @@ impl StreamDevice {
                 (_, Some(Fault::Nack)) => Err(Error::Nack),
                 (_, Some(Fault::Bus)) => Err(Error::Bus),
                 (Ok(b), _) => {
-                    let n = b.len().min(inner.fifo.len());
+                    let n = b.len().min(most).min(inner.fifo.len());
                     for (d, s) in b.iter_mut().zip(inner.fifo.drain(..n)) {
                         *d = s;
                     }

@@ -1,0 +1,282 @@
+//! Adapter tests: the embedded-hal contract in both directions, over simulated devices.
+
+use super::*;
+use crate::sim::{sd, At24c, Bus, I2cTarget, SdCard, SpiTarget, Tmp105};
+use crate::{caps, Dev, Iodev, Mempool, PoolStorage, Rtio, Storage};
+use embedded_hal::i2c::Operation as I2cOp;
+use embedded_hal::spi::Operation as SpiOp;
+use std::boxed::Box;
+use std::format;
+use std::string::String;
+use std::sync::Mutex;
+use std::vec;
+use std::vec::Vec;
+
+struct K;
+impl caps::Kind for K {
+    const NAME: &'static str = "hal-test";
+}
+impl caps::Read for K {}
+impl caps::Write for K {}
+impl caps::Transceive for K {}
+
+/// A blocking embedded-hal I2C bus over a register model that logs each `transaction`.
+struct ModelBus {
+    target: Tmp105,
+    log: &'static Mutex<Vec<String>>,
+}
+
+impl embedded_hal::i2c::ErrorType for ModelBus {
+    type Error = crate::Error;
+}
+
+impl embedded_hal::i2c::I2c for ModelBus {
+    fn transaction(&mut self, address: u8, ops: &mut [I2cOp<'_>]) -> Result<(), crate::Error> {
+        let mut line = format!("{address:02x}:");
+        for op in ops.iter_mut() {
+            match op {
+                I2cOp::Write(w) => {
+                    line += &format!(" W{w:02x?}");
+                    self.target.write(w)?;
+                }
+                I2cOp::Read(r) => {
+                    self.target.read(r)?;
+                    line += &format!(" R{}", r.len());
+                }
+            }
+        }
+        self.log.lock().unwrap().push(line);
+        Ok(())
+    }
+}
+
+fn leak<T>(t: T) -> &'static mut T {
+    Box::leak(Box::new(t))
+}
+
+#[test]
+fn blocking_i2c_driver_as_iodev_keeps_transactions_whole() {
+    static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    static DRV: I2cIodev<ModelBus> = I2cIodev::new(0x48);
+    static IODEV: Iodev = Iodev::new(&DRV);
+    static S: Storage<4, 4> = Storage::new();
+    static R: Rtio = Rtio::new(&S);
+    DRV.init(ModelBus {
+        target: Tmp105::new(25.5),
+        log: &LOG,
+    });
+    DRV.spawn_worker();
+    let ctx = R.claim().unwrap();
+    let dev = Dev::<K>::new(&IODEV);
+    // One transaction: one embedded-hal `transaction` with both operations.
+    let [w, mut r] = ctx
+        .chain::<2>()
+        .unwrap()
+        .tiny_write(dev, &[0x00])
+        .transaction()
+        .read(dev, leak([0u8; 2]))
+        .wait()
+        .unwrap();
+    assert_eq!((w.result(), r.result()), (Ok(1), Ok(2)));
+    assert!(matches!(r.take_buffer(), crate::Buffer::Mut(b) if b == [0x19, 0x80]));
+    // A plain chain: two separate bus transactions.
+    let [_, r] = ctx
+        .chain::<2>()
+        .unwrap()
+        .tiny_write(dev, &[0x00])
+        .read(dev, leak([0u8; 2]))
+        .wait()
+        .unwrap();
+    assert_eq!(r.result(), Ok(2));
+    assert_eq!(
+        *LOG.lock().unwrap(),
+        vec!["48: W[00] R2", "48: W[00]", "48: R2"]
+    );
+}
+
+#[test]
+fn blocking_i2c_driver_steps_when_polled() {
+    static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    static DRV: I2cIodev<ModelBus> = I2cIodev::new(0x49);
+    static IODEV: Iodev = Iodev::new(&DRV);
+    static S: Storage<4, 4> = Storage::new();
+    static R: Rtio = Rtio::new(&S);
+    DRV.init(ModelBus {
+        target: Tmp105::new(-1.0),
+        log: &LOG,
+    });
+    let ctx = R.claim().unwrap();
+    let dev = Dev::<K>::new(&IODEV);
+    let h = ctx
+        .chain::<2>()
+        .unwrap()
+        .tiny_write(dev, &[0x00])
+        .read(dev, leak([0u8; 2]))
+        .userdata(2)
+        .submit()
+        .unwrap();
+    let _ = h;
+    assert!(!ctx.has_completion(), "nothing runs until stepped");
+    assert_eq!(DRV.queued(), 1);
+    assert!(DRV.step()); // the write; completing it queues the read (S4)
+    assert!(DRV.step());
+    assert!(!DRV.step());
+    let c1 = ctx.try_consume().unwrap();
+    let mut c2 = ctx.try_consume().unwrap();
+    assert_eq!((c1.result(), c2.result()), (Ok(1), Ok(2)));
+    match c2.take_buffer() {
+        crate::Buffer::Mut(b) => assert_eq!(Tmp105::decode([b[0], b[1]]), -1.0),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A blocking SpiDevice logging the shape of each transaction; echoes tx+1 on transfers.
+struct LogSpi(&'static Mutex<Vec<String>>);
+impl embedded_hal::spi::ErrorType for LogSpi {
+    type Error = crate::Error;
+}
+impl embedded_hal::spi::SpiDevice for LogSpi {
+    fn transaction(&mut self, ops: &mut [SpiOp<'_, u8>]) -> Result<(), crate::Error> {
+        let mut line = String::from("CS");
+        for op in ops.iter_mut() {
+            match op {
+                SpiOp::Write(w) => line += &format!(" W{}", w.len()),
+                SpiOp::Read(r) => {
+                    r.fill(0x5A);
+                    line += &format!(" R{}", r.len())
+                }
+                SpiOp::Transfer(r, w) => {
+                    for (d, s) in r.iter_mut().zip(w.iter()) {
+                        *d = s + 1;
+                    }
+                    line += &format!(" T{}/{}", r.len(), w.len())
+                }
+                _ => line += " ?",
+            }
+        }
+        self.0.lock().unwrap().push(line);
+        Ok(())
+    }
+}
+
+#[test]
+fn blocking_spi_device_as_iodev_holds_chip_select_for_a_transaction() {
+    static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    static DRV: SpiIodev<LogSpi> = SpiIodev::new();
+    static IODEV: Iodev = Iodev::new(&DRV);
+    static S: Storage<4, 4> = Storage::new();
+    static R: Rtio = Rtio::new(&S);
+    DRV.init(LogSpi(&LOG));
+    DRV.spawn_worker();
+    let ctx = R.claim().unwrap();
+    let dev = Dev::<K>::new(&IODEV);
+    let [a, b, mut c] = ctx
+        .chain::<3>()
+        .unwrap()
+        .tiny_write(dev, &[0x9F])
+        .transaction()
+        .read(dev, leak([0u8; 3]))
+        .transaction()
+        .transceive(dev, &[1, 2], leak([0u8; 2]))
+        .wait()
+        .unwrap();
+    assert_eq!((a.result(), b.result(), c.result()), (Ok(1), Ok(3), Ok(2)));
+    assert!(matches!(c.take_buffer(), crate::Buffer::Pair { rx, .. } if rx == [2, 3]));
+    assert_eq!(*LOG.lock().unwrap(), vec!["CS W1 R3 T2/2"]);
+}
+
+#[test]
+fn iodev_as_async_i2c_speaks_the_embedded_hal_contract() {
+    use embedded_hal_async::i2c::I2c as _;
+    static PS: PoolStorage<8, 32> = PoolStorage::new();
+    static POOL: Mempool = Mempool::new(&PS);
+    static S: Storage<16, 16> = Storage::new();
+    static R: Rtio = Rtio::new(&S).with_pool(&POOL);
+    let bus = Bus::i2c("hal-i2c", 1_000_000);
+    let ee = bus.attach_i2c(0x50, At24c::new(1024, 64));
+    let ctx = R.claim().unwrap();
+    let mut i2c = I2cHandle::new(&ctx, ee.dev(), 0x50);
+    // A 40-byte page write: address and data, one write operation, three entries.
+    let mut page = [0u8; 42];
+    page[1] = 0x40;
+    for (i, b) in page[2..].iter_mut().enumerate() {
+        *b = i as u8;
+    }
+    crate::block_on(i2c.write(0x50, &page)).unwrap();
+    assert_eq!(
+        ee.with(|e| e.memory()[0x40..0x68].to_vec()),
+        (0..40).collect::<Vec<u8>>()
+    );
+    // While the write cycle runs, the EEPROM NACKs: the error keeps its meaning.
+    let mut out = [0u8; 40];
+    assert_eq!(
+        crate::block_on(i2c.write_read(0x50, &[0x00, 0x40], &mut out)),
+        Err(crate::Error::Nack)
+    );
+    std::thread::sleep(std::time::Duration::from_millis(6));
+    crate::block_on(i2c.write_read(0x50, &[0x00, 0x40], &mut out)).unwrap();
+    assert_eq!(out.to_vec(), (0..40).collect::<Vec<u8>>());
+    // Another address is not acknowledged.
+    assert_eq!(
+        crate::block_on(i2c.read(0x51, &mut out)),
+        Err(crate::Error::Nack)
+    );
+    // Everything came back.
+    assert_eq!(POOL.free_blocks(), 8);
+    assert!(ctx.chain::<16>().is_ok());
+}
+
+#[test]
+fn iodev_as_spi_device_reads_a_block_in_one_chip_select() {
+    use embedded_hal::spi::SpiDevice as _;
+    static PS: PoolStorage<16, 64> = PoolStorage::new();
+    static POOL: Mempool = Mempool::new(&PS);
+    static S: Storage<8, 8> = Storage::new();
+    static R: Rtio = Rtio::new(&S).with_pool(&POOL);
+    let card = Bus::spi("hal-spi", 20_000_000).attach_spi(0, SdCard::new(4));
+    card.with(|c| {
+        c.select();
+        c.transfer(&[sd::WRITE_BLOCK, 0, 0, 0, 3], &mut []).unwrap();
+        c.transfer(&[7; 512], &mut []).unwrap();
+        c.deselect();
+    });
+    let ctx = R.claim().unwrap();
+    let mut spi = SpiHandle::new(&ctx, card.dev());
+    let mut block = [0u8; 512];
+    spi.transaction(&mut [
+        SpiOp::Write(&[sd::READ_BLOCK, 0, 0, 0, 3]),
+        SpiOp::Read(&mut block),
+    ])
+    .unwrap();
+    assert!(block.iter().all(|&b| b == 7));
+    let mut x = [0u8; 2];
+    assert_eq!(
+        spi.transaction(&mut [SpiOp::TransferInPlace(&mut x)]),
+        Err(crate::Error::NotSupported)
+    );
+    assert_eq!(POOL.free_blocks(), 16);
+}
+
+#[test]
+fn uart_as_async_byte_stream() {
+    use embedded_io_async::{Read as _, Write as _};
+    static PS: PoolStorage<4, 64> = PoolStorage::new();
+    static POOL: Mempool = Mempool::new(&PS);
+    static S: Storage<4, 4> = Storage::new();
+    static R: Rtio = Rtio::new(&S).with_pool(&POOL);
+    let uart = crate::sim::Uart::device("hal-uart", 1_000_000, 64);
+    let ctx = R.claim().unwrap();
+    let mut serial = Serial::new(&ctx, uart.dev());
+    crate::block_on(serial.write_all(b"0123456789abcdefghij")).unwrap();
+    assert_eq!(uart.take_written(), b"0123456789abcdefghij");
+    uart.inject(b"hello");
+    let mut got = Vec::new();
+    while got.len() < 5 {
+        let mut b = [0u8; 8];
+        let n = crate::block_on(serial.read(&mut b)).unwrap();
+        assert!(n >= 1);
+        got.extend_from_slice(&b[..n]);
+    }
+    assert_eq!(got, b"hello");
+    assert_eq!(POOL.free_blocks(), 4);
+}
