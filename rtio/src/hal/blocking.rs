@@ -351,8 +351,8 @@ fn run_i2c<B: I2c>(
         let mut k = 0;
         for (s, (a, _)) in spans.iter().zip(parts.iter_mut()) {
             match s.kind {
-                1 => ops[k] = I2cOp::Write(&**a),
-                2 => ops[k] = I2cOp::Read(&mut **a),
+                1 => ops[k] = I2cOp::Write(a),
+                2 => ops[k] = I2cOp::Read(a),
                 _ => continue,
             }
             k += 1;
@@ -468,9 +468,9 @@ fn run_spi<D: SpiDevice>(dev: &mut D, t: &mut Token, scratch: &mut [u8]) -> Resu
         let mut k = 0;
         for (s, (a, b)) in spans.iter().zip(parts.iter_mut()) {
             match s.kind {
-                1 => ops[k] = SpiOp::Write(&**a),
-                2 => ops[k] = SpiOp::Read(&mut **a),
-                3 => ops[k] = SpiOp::Transfer(&mut **a, &**b),
+                1 => ops[k] = SpiOp::Write(a),
+                2 => ops[k] = SpiOp::Read(a),
+                3 => ops[k] = SpiOp::Transfer(a, b),
                 _ => continue,
             }
             k += 1;

@@ -19,8 +19,9 @@
 //! their meaning across the boundary (NACK stays `NoAcknowledge`, `Overrun` stays `Overrun`).
 //!
 //! ```
-//! use embedded_hal::i2c::{ErrorKind, NoAcknowledgeSource, Error as _};
-//! assert_eq!(rtio::Error::Nack.kind(), ErrorKind::NoAcknowledge(NoAcknowledgeSource::Unknown));
+//! use embedded_hal::i2c::{Error, ErrorKind, NoAcknowledgeSource};
+//! let e = rtio::Error::Nack;
+//! assert_eq!(Error::kind(&e), ErrorKind::NoAcknowledge(NoAcknowledgeSource::Unknown));
 //! ```
 
 mod blocking;
