@@ -26,8 +26,9 @@ macro_rules! regs {
 
 const LINES: usize = 64;
 
-static HANDLERS: [Mutex<Cell<Option<fn()>>>; LINES] =
-    [const { Mutex::new(Cell::new(None)) }; LINES];
+type Handler = Mutex<Cell<Option<fn()>>>;
+
+static HANDLERS: [Handler; LINES] = [const { Mutex::new(Cell::new(None)) }; LINES];
 
 #[derive(Clone, Copy)]
 struct Irq(u16);

@@ -27,7 +27,6 @@ pub mod drivers;
 pub mod mmio;
 pub mod systick;
 
-
 pub use cortex_m_semihosting::hprintln as println;
 
 /// Ends the QEMU run through semihosting: exit status 0 when `ok`, 1 otherwise.

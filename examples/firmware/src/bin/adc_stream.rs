@@ -76,6 +76,10 @@ fn main() -> ! {
         "adc: pool blocks recycled: {}",
         shots as usize > POOL.blocks() && POOL.free_blocks() == POOL.blocks()
     );
-    println!("adc: last completion {:?}, overruns {}", last, board::adc_overruns());
+    println!(
+        "adc: last completion {:?}, overruns {}",
+        last,
+        board::adc_overruns()
+    );
     exit(rate_ok && in_range && last == Err(Error::Canceled))
 }

@@ -75,9 +75,13 @@ fn main() -> ! {
         ctx.submit(1).unwrap();
         ok &= ctx.consume().result().is_ok();
     });
-    println!("| NOP round trip (acquire, prepare, submit, consume) | {} |", nop);
+    println!(
+        "| NOP round trip (acquire, prepare, submit, consume) | {} |",
+        nop
+    );
 
-    let mut rx: Option<&'static mut [u8]> = cortex_m::singleton!(: [u8; 2] = [0; 2]).map(|b| &mut b[..]);
+    let mut rx: Option<&'static mut [u8]> =
+        cortex_m::singleton!(: [u8; 2] = [0; 2]).map(|b| &mut b[..]);
     let chained = measure(&c, baseline, || {
         ctx.chain::<2>()
             .unwrap()
@@ -108,7 +112,10 @@ fn main() -> ! {
             .is_ok();
     });
     board::init_i2c(sysclk);
-    println!("| same read, polled driver without rtio (baseline) | {} |", polled);
+    println!(
+        "| same read, polled driver without rtio (baseline) | {} |",
+        polled
+    );
 
     let sd = measure(&c, baseline, || {
         ctx.chain::<2>()
@@ -134,7 +141,10 @@ fn main() -> ! {
         ctx.submit(2).unwrap();
         ok &= consume_n(&ctx, 2);
     });
-    println!("| OLED write (6 command + 512 data bytes, SPI) | {} |", oled);
+    println!(
+        "| OLED write (6 command + 512 data bytes, SPI) | {} |",
+        oled
+    );
     println!("bench: all operations succeeded: {}", ok);
     exit(ok)
 }

@@ -48,7 +48,10 @@ fn main() -> ! {
     println!("eeprom: pointer {:?}, read {:?}", p.result(), r.result());
     match r.take_buffer() {
         Buffer::Mut(b) if b == b"hello, rtio!" => {
-            println!("eeprom: read back \"{}\"", core::str::from_utf8(b).unwrap_or("?"))
+            println!(
+                "eeprom: read back \"{}\"",
+                core::str::from_utf8(b).unwrap_or("?")
+            )
         }
         Buffer::Mut(b) => {
             println!("eeprom: read back mismatch {:02x?}", b);

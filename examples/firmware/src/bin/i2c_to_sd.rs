@@ -47,7 +47,13 @@ fn format_record(prev: Result<usize, Error>, arg: usize) -> Result<usize, Error>
     let a = tenk.unsigned_abs();
     let _ = core::fmt::write(
         &mut w,
-        format_args!("rtio record {}: {}{}.{:04} C\n", arg, sign, a / 10_000, a % 10_000),
+        format_args!(
+            "rtio record {}: {}{}.{:04} C\n",
+            arg,
+            sign,
+            a / 10_000,
+            a % 10_000
+        ),
     );
     Ok(w.pos)
 }
@@ -112,7 +118,7 @@ fn main() -> ! {
             .prepare()
             .unwrap();
         ctx.submit(0).unwrap(); // dispatch, do not wait
-        // The main loop keeps running while the chain moves on from interrupts.
+                                // The main loop keeps running while the chain moves on from interrupts.
         let mut counted = 0u32;
         let mut got = 0;
         while got < 6 {
@@ -127,6 +133,9 @@ fn main() -> ! {
         }
         counted_total += counted;
     }
-    println!("sd: main loop ran while the chains were in flight: {}", counted_total > 1000);
+    println!(
+        "sd: main loop ran while the chains were in flight: {}",
+        counted_total > 1000
+    );
     exit(ok)
 }

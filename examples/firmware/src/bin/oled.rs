@@ -42,7 +42,7 @@ impl Frame<'_> {
             return;
         }
         let b = &mut self.0[y * WIDTH / 2 + x / 2];
-        *b = if x % 2 == 0 {
+        *b = if x.is_multiple_of(2) {
             *b & 0x0F | level << 4
         } else {
             *b & 0xF0 | level & 0x0F
@@ -118,7 +118,11 @@ fn main() -> ! {
 
     // Keep the picture until the runner has its screenshot: it sends one byte.
     let go = cortex_m::singleton!(: [u8; 1] = [0]).unwrap();
-    ctx.acquire().unwrap().read(board::UART0, go).prepare().unwrap();
+    ctx.acquire()
+        .unwrap()
+        .read(board::UART0, go)
+        .prepare()
+        .unwrap();
     println!("oled: frame on screen");
     ctx.submit(1).unwrap();
     let _ = ctx.consume();

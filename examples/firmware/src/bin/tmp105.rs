@@ -51,7 +51,8 @@ fn main() -> ! {
     println!("tmp105: ready");
 
     // The buffers travel with the operations and come back in the completions (S3).
-    let mut go: Option<&'static mut [u8]> = cortex_m::singleton!(: [u8; 1] = [0]).map(|b| &mut b[..]);
+    let mut go: Option<&'static mut [u8]> =
+        cortex_m::singleton!(: [u8; 1] = [0]).map(|b| &mut b[..]);
     let mut temp: Option<&'static mut [u8]> =
         cortex_m::singleton!(: [u8; 2] = [0; 2]).map(|b| &mut b[..]);
     loop {

@@ -54,7 +54,10 @@ fn main() -> ! {
             break res;
         }
     };
-    println!("uart: echoed {} bytes, then {:?} after 500 ms idle", echoed, last);
+    println!(
+        "uart: echoed {} bytes, then {:?} after 500 ms idle",
+        echoed, last
+    );
 
     // Cancellation (S7): the read is parked in the driver; cancel takes it back.
     let h = ctx

@@ -139,7 +139,7 @@ impl I2cBus {
     pub fn init(&self, sysclk_hz: u32, bus_hz: u32) {
         let r = self.regs;
         r.write(MCR, 0x10); // MFE: master enable (QEMU ignores MCS writes without it)
-        // TPR = SYSCLK / (2 * 10 * SCL) - 1 (QEMU stores it only).
+                            // TPR = SYSCLK / (2 * 10 * SCL) - 1 (QEMU stores it only).
         r.write(MTPR, (sysclk_hz / (20 * bus_hz)).saturating_sub(1));
         r.write(MICR, 1);
         r.write(MIMR, 1); // QEMU: MIMR reads 1 after any write; mask in the NVIC instead
@@ -163,7 +163,10 @@ impl I2cBus {
         for (i, &b) in wr.iter().enumerate() {
             r.write(MDR, b as u32);
             let last = i + 1 == wr.len();
-            r.write(MCS, RUN | if i == 0 { START } else { 0 } | if last { STOP } else { 0 });
+            r.write(
+                MCS,
+                RUN | if i == 0 { START } else { 0 } | if last { STOP } else { 0 },
+            );
             let mcs = wait();
             if mcs & ERROR != 0 {
                 return Err(self.error(mcs));

@@ -178,9 +178,9 @@ impl Job {
     fn init_step(&mut self) -> Next {
         let r1 = self.r1;
         let (next_step, ok) = match self.step {
-            0 => (1, r1 == 0x01),                                // CMD0 -> idle
+            0 => (1, r1 == 0x01),                               // CMD0 -> idle
             1 => (2, r1 & !0x01 == 0 && self.extra[3] == 0xAA), // CMD8 echo
-            2 => (3, r1 & !0x01 == 0),                           // CMD55
+            2 => (3, r1 & !0x01 == 0),                          // CMD55
             3 if r1 == 0x01 => {
                 // ACMD41 says "still idle": ask again.
                 self.tries += 1;
@@ -230,7 +230,7 @@ impl Job {
     }
 
     /// The next step.
-    pub fn next(&mut self, t: &mut Token, idle: bool) -> Next {
+    pub fn next(&mut self, _t: &mut Token, idle: bool) -> Next {
         // Polling phases send one byte and wait for it to come back.
         if self.waiting {
             return Next::Wait;
@@ -246,7 +246,7 @@ impl Job {
             }
             Phase::PowerUp(_) => {
                 self.phase = Phase::SelectCard;
-                self.next(t, idle)
+                self.next(_t, idle)
             }
             Phase::SelectCard => {
                 self.start_cmd(0, 0, 0x95, 0);
@@ -267,7 +267,7 @@ impl Job {
                     Next::Send(0xFF, true)
                 } else if idle {
                     self.phase = Phase::CmdDone;
-                    self.next(t, idle)
+                    self.next(_t, idle)
                 } else {
                     Next::Wait
                 }
@@ -276,7 +276,7 @@ impl Job {
                 Kind::Init => {
                     let n = self.init_step();
                     if n == Next::Wait {
-                        self.next(t, idle)
+                        self.next(_t, idle)
                     } else {
                         n
                     }
@@ -286,7 +286,7 @@ impl Job {
                         return self.fail(Error::Device(self.r1));
                     }
                     self.phase = Phase::WriteGap;
-                    self.next(t, idle)
+                    self.next(_t, idle)
                 }
                 Kind::Read => {
                     if self.r1 != 0 {
@@ -294,7 +294,7 @@ impl Job {
                     }
                     self.tries = 0;
                     self.phase = Phase::ReadToken;
-                    self.next(t, idle)
+                    self.next(_t, idle)
                 }
             },
             Phase::WriteGap => {
@@ -309,7 +309,7 @@ impl Job {
             Phase::WriteData => {
                 if self.sent as usize == BLOCK {
                     self.phase = Phase::WriteCrc(0);
-                    return self.next(t, idle);
+                    return self.next(_t, idle);
                 }
                 Next::Bulk {
                     member: 1,
@@ -329,7 +329,7 @@ impl Job {
             Phase::ReadData => {
                 if self.sent as usize == BLOCK {
                     self.phase = Phase::ReadCrc(0);
-                    return self.next(t, idle);
+                    return self.next(_t, idle);
                 }
                 self.sent += 1;
                 Next::Send(0xFF, true)
