@@ -13,12 +13,14 @@
 //! | 6 | `uart` | UART reads with LINK_TIMEOUT and cancellation |
 //! | 7 | `three_ways` | one register read: blocking, polling and `async` |
 //! | 8 | `faults` | NACK mid-chain, hung device + LINK_TIMEOUT, stream cancel; buffers back |
+//! | + | `driver_crate` | the `tmp1x2` driver crate, unchanged, over a simulated sensor |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod adc;
 pub mod device_to_device;
 pub mod display;
+pub mod driver_crate;
 pub mod faults;
 pub mod register_read;
 pub mod streaming;

@@ -269,6 +269,14 @@ impl Tmp105 {
     pub fn pointer(&self) -> u8 {
         self.pointer
     }
+    /// The T_HIGH register.
+    pub fn t_high(&self) -> u16 {
+        self.t_high
+    }
+    /// The T_LOW register.
+    pub fn t_low(&self) -> u16 {
+        self.t_low
+    }
     /// Register reads served so far.
     pub fn reads(&self) -> u64 {
         self.reads
