@@ -56,6 +56,7 @@
 
 mod chain;
 mod define;
+mod devicetree;
 mod diag;
 mod iodev;
 
@@ -272,6 +273,36 @@ pub fn chain(input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn transaction(input: TokenStream) -> TokenStream {
     chain::expand(chain::parse::MacroKind::Transaction, input.into()).into()
+}
+
+/// Turns a devicetree (DTS, or the same tree in TOML) into Rust items at compile time:
+/// a module per node, constants for `reg` and properties, and iodev kinds with their
+/// `rtio::caps` impls, ready for [`chain!`].
+///
+/// ```
+/// mod dt {
+///     rtio_macros::devicetree!("tests/boards/sensors.dts");
+/// }
+/// use dt::soc::i2c_40002000::tmp105_48 as tmp;
+/// fn writable<K: rtio::caps::Write + rtio::caps::I2c>() {}
+/// writable::<tmp::Kind>();
+/// assert_eq!(tmp::BUS_ADDRESS, 0x48);
+/// ```
+///
+/// The path is relative to the package root (`CARGO_MANIFEST_DIR`, as in a build script),
+/// else to the directory of the calling source file. Every file read (the tree, its
+/// `/include/`s, binding files) is tracked, so cargo rebuilds when one changes. A devicetree
+/// mistake (a missing node, a wrong property type, a device on the wrong bus, an I2C address
+/// out of range) is a compile error at the path, with the devicetree's file, line and column,
+/// the line underlined, and a hint
+/// ([`devicetree-error`](../ui-tests/tests/ui/fail/devicetree-error.rs)); a path that does not
+/// exist is [`devicetree-file-not-found`](../ui-tests/tests/ui/fail/devicetree-file-not-found.rs).
+/// Generated kinds are checked by [`chain!`] like any other
+/// ([`devicetree-kind-checked`](../ui-tests/tests/ui/fail/devicetree-kind-checked.rs)).
+#[proc_macro]
+pub fn devicetree(input: TokenStream) -> TokenStream {
+    let caller = proc_macro::Span::call_site().local_file();
+    devicetree::expand(input.into(), caller).into()
 }
 
 /// Check-only entry point: `__check!(chain|transaction [ .. ] [=> finish])` runs every
