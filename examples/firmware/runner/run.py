@@ -225,6 +225,22 @@ def elf_sizes(path):
     return flash, ram, rtio
 
 
+def update_readme(marker, rows):
+    """With RTIO_UPDATE_README=1: puts `rows` between the README's marker comments."""
+    if os.environ.get("RTIO_UPDATE_README") != "1" or not rows:
+        return
+    path = os.path.join(REPO, "README.md")
+    with open(path) as f:
+        text = f.read()
+    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
+    if begin not in text or end not in text:
+        return
+    head, rest = text.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    with open(path, "w") as f:
+        f.write(head + begin + "\n" + "\n".join(rows) + "\n" + end + tail)
+
+
 def print_block(title, lines):
     print(f"  {title}:")
     for l in lines:
@@ -352,8 +368,12 @@ def t_bench(wd):
         f.truncate(1 << 20)
     q = Qemu("bench", ["-device", "tmp105,bus=i2c,address=0x48,id=t0",
                        "-drive", f"if=sd,format=raw,file={img}"], icount=True, workdir=wd)
-    q.post = lambda: (print_block("instructions per operation (-icount shift=0, SysTick)",
-                                  [l for l in q.out if l.startswith("|")]), [])[1]
+    def report():
+        rows = [l for l in q.out if l.startswith("|")]
+        print_block("instructions per operation (-icount shift=0, SysTick)", rows)
+        update_readme("firmware-bench", rows)
+        return []
+    q.post = report
     return q
 
 
@@ -400,8 +420,12 @@ def run_test(name, fn):
     except Exception as e:  # a test that hangs or ends early is a failure, not a crash
         problems.append(f"  {type(e).__name__}: {e}")
         if q is not None:
-            q.p.kill()
-            q.wait()
+            q.p.terminate()  # `timeout` passes SIGTERM on to QEMU
+            try:
+                q.p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                q.p.kill()
+                q.p.wait()
     if problems:
         print(f"FAIL {name}")
         for p in problems[:20]:
@@ -426,7 +450,9 @@ def main(argv):
     if not build():
         print(f"0 passed, {len(names)} failed")
         return 1
-    print_block("sizes (release, opt-level s, LTO)", size_table())
+    sizes = size_table()
+    print_block("sizes (release, opt-level s, LTO)", sizes)
+    update_readme("firmware-sizes", sizes)
     passed = failed = 0
     for n in names:
         if run_test(n, TESTS[n]):
