@@ -356,6 +356,10 @@ fn write_node(out: &mut String, sink: &mut Sink<'_>, tree: &Tree, id: NodeId, le
     for p in n.live_props() {
         write_prop(out, p, level + 1);
     }
+    if n.auto_phandle {
+        prefix(out, level + 1);
+        let _ = writeln!(out, "phandle = <0x{:02x}>;", n.phandle);
+    }
     sink.maybe_flush(out);
     for c in tree.children(id) {
         out.push('\n');

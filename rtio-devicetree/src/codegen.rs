@@ -75,8 +75,23 @@ pub fn const_ident(name: &str) -> String {
     s
 }
 
+/// Constant names every node module may define itself.
+const RESERVED_CONSTS: &[&str] = &[
+    "PATH",
+    "NAME",
+    "COMPATIBLE",
+    "PHANDLE",
+    "REG",
+    "REG_ADDRESS",
+    "REG_SIZE",
+    "BUS_ADDRESS",
+    "CHIP_SELECT",
+    "IODEV_KIND",
+    "STATUS",
+];
+
 fn unique(base: String, used: &mut HashSet<String>) -> String {
-    if used.insert(base.clone()) {
+    if !RESERVED_CONSTS.contains(&base.as_str()) && used.insert(base.clone()) {
         return base;
     }
     for i in 2.. {
@@ -128,7 +143,8 @@ fn raw_bytes(v: &Value) -> Vec<u8> {
                     d.extend_from_slice(&x.to_be_bytes()[8 - w..]);
                 }
             }
-            Piece::Bytes { bytes, .. } | Piece::Raw { bytes, .. } => d.extend_from_slice(bytes),
+            Piece::Bytes { bytes, .. } => d.extend_from_slice(bytes),
+            Piece::Raw { bytes, .. } => d.extend_from_slice(bytes),
             Piece::Path { resolved, target } => {
                 d.extend_from_slice(resolved.as_deref().unwrap_or(&target.target).as_bytes());
                 d.push(0);
@@ -247,8 +263,10 @@ struct Gen<'a> {
     out: String,
     sink: Option<&'a mut dyn std::fmt::Write>,
     failed: bool,
-    /// Rust path (from the generated root) of every node that got a module.
+    /// Rust path (from the generated root) of the nodes in `needed` that got a module.
     paths: HashMap<NodeId, String>,
+    /// Nodes that `labels`, `aliases` or `chosen` re-export.
+    needed: HashSet<NodeId>,
 }
 
 impl Gen<'_> {
@@ -304,21 +322,6 @@ impl Gen<'_> {
         let tree = self.tree;
         let n = tree.node(id);
         let mut used: HashSet<String> = HashSet::new();
-        for r in [
-            "PATH",
-            "NAME",
-            "COMPATIBLE",
-            "PHANDLE",
-            "REG",
-            "REG_ADDRESS",
-            "REG_SIZE",
-            "BUS_ADDRESS",
-            "CHIP_SELECT",
-            "IODEV_KIND",
-            "STATUS",
-        ] {
-            used.insert(r.to_string());
-        }
         let path = tree.path(id);
         self.doc(depth, "/// Full path of this node.");
         self.line(
@@ -487,7 +490,9 @@ impl Gen<'_> {
             } else {
                 format!("{rust_path}::{m}")
             };
-            self.paths.insert(c, child_path.clone());
+            if self.needed.contains(&c) {
+                self.paths.insert(c, child_path.clone());
+            }
             self.docf(depth, format_args!("/// Node `{}`.", tree.path(c)));
             self.line(depth, "#[allow(dead_code, missing_docs)]");
             self.linef(depth, format_args!("pub mod {m} {{"));
@@ -498,30 +503,48 @@ impl Gen<'_> {
 
     fn labels(&mut self) {
         let tree = self.tree;
-        let mut entries: Vec<(String, String)> = Vec::new();
         let mut used = HashSet::new();
+        self.line(0, "/// Every labelled, enabled node, by label.");
+        self.line(0, "#[allow(missing_docs)]");
+        self.line(0, "pub mod labels {");
         for id in tree.walk() {
             let Some(p) = self.paths.get(&id).cloned() else {
                 continue;
             };
-            let mut ls: Vec<&str> = tree
+            let ls: Vec<&str> = tree
                 .node(id)
                 .live_labels()
                 .map(|l| l.name.as_str())
                 .collect();
-            ls.reverse();
-            for l in ls {
+            for l in ls.into_iter().rev() {
                 let ident = unique(snake_ident(l), &mut used);
-                entries.push((ident, p.clone()));
+                self.linef(1, format_args!("pub use super::{p} as {ident};"));
             }
         }
-        self.line(0, "/// Every labelled, enabled node, by label.");
-        self.line(0, "#[allow(missing_docs)]");
-        self.line(0, "pub mod labels {");
-        for (ident, p) in entries {
-            self.linef(1, format_args!("pub use super::{p} as {ident};"));
-        }
         self.line(0, "}");
+    }
+
+    /// Labelled nodes and every node a `/aliases` or `/chosen` string points at.
+    fn needed_nodes(&self) -> HashSet<NodeId> {
+        let tree = self.tree;
+        let mut set: HashSet<NodeId> = tree
+            .walk()
+            .into_iter()
+            .filter(|&id| tree.node(id).live_labels().next().is_some())
+            .collect();
+        for special in ["aliases", "chosen"] {
+            if let Some(sp) = tree
+                .children(tree.root)
+                .find(|&c| tree.node(c).name == special)
+            {
+                for p in tree.node(sp).live_props() {
+                    if let Some(t) = p.value.as_str().and_then(|s| self.node_by_path_str(s)) {
+                        set.insert(t);
+                    }
+                }
+            }
+        }
+        set
     }
 
     fn node_by_path_str(&self, s: &str) -> Option<NodeId> {
@@ -587,6 +610,7 @@ pub fn generate(checked: &Checked) -> String {
         sink: None,
         failed: false,
         paths: HashMap::new(),
+        needed: HashSet::new(),
     };
     g.run();
     g.out
@@ -604,6 +628,7 @@ pub fn generate_to(checked: &Checked, sink: &mut dyn std::fmt::Write) -> std::fm
         sink: Some(sink),
         failed: false,
         paths: HashMap::new(),
+        needed: HashSet::new(),
     };
     g.run();
     g.flush();
@@ -627,6 +652,7 @@ impl Gen<'_> {
             0,
             format_args!("// @generated by rtio-devicetree from `{src}`. Do not edit."),
         );
+        self.needed = self.needed_nodes();
         let root = self.tree.root;
         self.node_items(root, 0, "");
         self.labels();

@@ -569,6 +569,27 @@ impl<'a> Lexer<'a> {
     fn scan(&mut self, all: &[u8], start: usize, file: FileId) -> (usize, Scanned) {
         let s = &all[start..];
         let state = self.state;
+        // Fast paths that give the same result as the full longest-match below.
+        let c0 = s[0];
+        if is_space(c0) {
+            return (
+                s.iter().take_while(|&&b| is_space(b)).count(),
+                Scanned::Skip,
+            );
+        }
+        if state == State::PropNodeName && is_propnodechar(c0) && c0 != b'#' {
+            let n = s.iter().take_while(|&&c| is_propnodechar(c)).count();
+            if is_label_start(c0)
+                && s.get(n) == Some(&b':')
+                && s[..n].iter().all(|&c| is_label_char(c))
+            {
+                let name = String::from_utf8_lossy(&s[..n]).into_owned();
+                return (n + 1, Scanned::Tok(Tok::Label(name)));
+            }
+            self.begin_default();
+            let name = String::from_utf8_lossy(&s[..n]).into_owned();
+            return (n, Scanned::Tok(Tok::Name(name)));
+        }
         let at_bol = start == 0 || all[start - 1] == b'\n';
         // Candidates in flex rule order: (rule index, length).
         let mut best: (usize, usize) = (usize::MAX, 0);

@@ -93,9 +93,9 @@ pub enum Piece {
     /// `[..]`.
     Bytes {
         /// The bytes.
-        bytes: Vec<u8>,
+        bytes: Box<[u8]>,
         /// Labels inside the brackets, with the byte offset they stand at.
-        labels: Vec<(usize, Label)>,
+        labels: Box<[(usize, Label)]>,
         /// Where it was written.
         span: Span,
     },
@@ -148,7 +148,8 @@ impl Value {
     pub fn is_empty(&self) -> bool {
         self.data_pieces().all(|p| match p {
             Piece::Cells { cells, .. } => !cells.iter().any(|c| !matches!(c, Cell::Label(_))),
-            Piece::Bytes { bytes, .. } | Piece::Raw { bytes, .. } => bytes.is_empty(),
+            Piece::Bytes { bytes, .. } => bytes.is_empty(),
+            Piece::Raw { bytes, .. } => bytes.is_empty(),
             _ => false,
         })
     }
@@ -250,6 +251,10 @@ pub struct Node {
     pub referenced: bool,
     /// Assigned or explicit phandle (0 = none).
     pub phandle: u32,
+    /// The phandle was assigned by the references pass and the node had no `phandle`
+    /// property: dtc appends `phandle = <N>;` after the other properties, and so does the
+    /// canonical printer (kept as a flag, not a property, to save memory on large trees).
+    pub auto_phandle: bool,
 }
 
 impl Node {
@@ -265,6 +270,7 @@ impl Node {
             omit_if_no_ref: false,
             referenced: false,
             phandle: 0,
+            auto_phandle: false,
         }
     }
 

@@ -596,8 +596,8 @@ impl Parser<'_> {
                     }
                     let end = self.bump().span;
                     pieces.push(Piece::Bytes {
-                        bytes,
-                        labels,
+                        bytes: bytes.into_boxed_slice(),
+                        labels: labels.into_boxed_slice(),
                         span: start.to(end),
                     });
                 }

@@ -279,8 +279,8 @@ impl Front<'_> {
                         }
                     }
                     Piece::Bytes {
-                        bytes,
-                        labels: Vec::new(),
+                        bytes: bytes.into_boxed_slice(),
+                        labels: Box::new([]),
                         span,
                     }
                 } else if let Some(c) = t.get("cells") {

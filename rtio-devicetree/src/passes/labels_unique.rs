@@ -4,66 +4,88 @@
 use std::collections::HashMap;
 
 use crate::diagnostics::{Code, Diagnostic};
-use crate::model::{Cell, Piece, Tree};
+use crate::model::{Cell, NodeId, Piece, Tree};
 use crate::source::Span;
+
+/// What a label is attached to (formatted only when reporting).
+#[derive(Clone, Copy)]
+enum On {
+    Node(NodeId),
+    Prop(NodeId, usize),
+    Value(NodeId, usize),
+}
+
+fn describe(tree: &Tree, on: On) -> String {
+    match on {
+        On::Node(id) => format!("node `{}`", tree.path(id)),
+        On::Prop(id, i) => format!(
+            "property `{}` in `{}`",
+            tree.node(id).props[i].name,
+            tree.path(id)
+        ),
+        On::Value(id, i) => format!(
+            "value of `{}` in `{}`",
+            tree.node(id).props[i].name,
+            tree.path(id)
+        ),
+    }
+}
 
 /// Reports each label defined a second time, pointing at the first definition.
 pub fn run(tree: &Tree, diags: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<&str, (Span, String)> = HashMap::new();
-    let mut all: Vec<(&str, Span, String)> = Vec::new();
+    let mut seen: HashMap<&str, (Span, On)> = HashMap::new();
+    let report =
+        |name: &str, span: Span, on: On, first: (Span, On), diags: &mut Vec<Diagnostic>| {
+            diags.push(
+                Diagnostic::error(
+                    Code::DuplicateLabel,
+                    format!(
+                        "duplicate label `{name}` on {} and {}",
+                        describe(tree, on),
+                        describe(tree, first.1)
+                    ),
+                )
+                .at(span, "label used again here")
+                .also(first.0, "first used here")
+                .help("labels are global: rename one of them"),
+            );
+        };
     for id in tree.walk() {
         let n = tree.node(id);
-        let path = tree.path(id);
+        let mut labels: Vec<(&str, Span, On)> = Vec::new();
         for l in n.live_labels() {
-            all.push((&l.name, l.span, format!("node `{path}`")));
+            labels.push((&l.name, l.span, On::Node(id)));
         }
-        for p in n.live_props() {
+        for (i, p) in n.props.iter().enumerate().filter(|(_, p)| !p.deleted) {
             for l in p.labels.iter().filter(|l| !l.deleted) {
-                all.push((
-                    &l.name,
-                    l.span,
-                    format!("property `{}` in `{path}`", p.name),
-                ));
+                labels.push((&l.name, l.span, On::Prop(id, i)));
             }
             for piece in &p.value.pieces {
-                let what = || format!("value of `{}` in `{path}`", p.name);
                 match piece {
-                    Piece::Label(l) => all.push((&l.name, l.span, what())),
+                    Piece::Label(l) => labels.push((&l.name, l.span, On::Value(id, i))),
                     Piece::Cells { cells, .. } => {
                         for c in cells {
                             if let Cell::Label(l) = c {
-                                all.push((&l.name, l.span, what()));
+                                labels.push((&l.name, l.span, On::Value(id, i)));
                             }
                         }
                     }
-                    Piece::Bytes { labels, .. } => {
-                        for (_, l) in labels {
-                            all.push((&l.name, l.span, what()));
+                    Piece::Bytes { labels: ls, .. } => {
+                        for (_, l) in ls.iter() {
+                            labels.push((&l.name, l.span, On::Value(id, i)));
                         }
                     }
                     _ => {}
                 }
             }
         }
-    }
-    for (name, span, what) in all {
-        match seen.get(name) {
-            Some((first, fwhat)) => {
-                if *first == span {
-                    continue;
+        for (name, span, on) in labels {
+            match seen.get(name) {
+                Some(&first) if first.0 != span => report(name, span, on, first, diags),
+                Some(_) => {}
+                None => {
+                    seen.insert(name, (span, on));
                 }
-                diags.push(
-                    Diagnostic::error(
-                        Code::DuplicateLabel,
-                        format!("duplicate label `{name}` on {what} and {fwhat}"),
-                    )
-                    .at(span, "label used again here")
-                    .also(*first, "first used here")
-                    .help("labels are global: rename one of them"),
-                );
-            }
-            None => {
-                seen.insert(name, (span, what));
             }
         }
     }

@@ -26,7 +26,8 @@ pub fn phandle_offsets(v: &Value) -> Vec<(usize, crate::model::Ref)> {
                     }
                 }
             }
-            Piece::Bytes { bytes, .. } | Piece::Raw { bytes, .. } => off += bytes.len(),
+            Piece::Bytes { bytes, .. } => off += bytes.len(),
+            Piece::Raw { bytes, .. } => off += bytes.len(),
             Piece::Path {
                 resolved, target, ..
             } => off += resolved.as_deref().unwrap_or(&target.target).len() + 1,

@@ -10,7 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::diagnostics::{Code, Diagnostic};
-use crate::model::{Cell, NodeId, Piece, Property, Ref, RefKind, Tree, Value};
+use crate::model::{Cell, NodeId, Piece, Ref, RefKind, Tree, Value};
 
 use super::label_index;
 
@@ -192,7 +192,6 @@ pub fn run(tree: &mut Tree, diags: &mut Vec<Diagnostic>) {
     let mut used_set = used_set;
     let mut next: u32 = 1;
     let plugin = tree.plugin;
-    let ph_name: std::sync::Arc<str> = std::sync::Arc::from("phandle");
     // fix up references, in tree order
     let mut paths: HashMap<NodeId, String> = HashMap::new();
     for &id in &order {
@@ -225,7 +224,7 @@ pub fn run(tree: &mut Tree, diags: &mut Vec<Diagnostic>) {
                         0xffff_ffff
                     }
                     Some(rn) => {
-                        let ph = node_phandle(tree, rn, &mut next, &mut used_set, &ph_name);
+                        let ph = node_phandle(tree, rn, &mut next, &mut used_set);
                         tree.node_mut(rn).referenced = true;
                         ph
                     }
@@ -321,13 +320,7 @@ fn set_nth_phandle(v: &mut Value, n: usize, value: u32) {
 }
 
 /// dtc's `get_node_phandle`.
-fn node_phandle(
-    tree: &mut Tree,
-    id: NodeId,
-    next: &mut u32,
-    used: &mut HashSet<u32>,
-    name: &std::sync::Arc<str>,
-) -> u32 {
+fn node_phandle(tree: &mut Tree, id: NodeId, next: &mut u32, used: &mut HashSet<u32>) -> u32 {
     let cur = tree.node(id).phandle;
     if cur != 0 && cur != u32::MAX {
         return cur;
@@ -340,24 +333,7 @@ fn node_phandle(
     let n = tree.node_mut(id);
     n.phandle = ph;
     if n.prop("phandle").is_none() {
-        let span = n.name_span;
-        n.props.reserve_exact(1);
-        n.props.push(Property {
-            name: std::sync::Arc::clone(name),
-            name_span: span,
-            labels: Vec::new(),
-            value: Value {
-                pieces: vec![Piece::Cells {
-                    bits: 32,
-                    cells: vec![Cell::Num {
-                        value: u64::from(ph),
-                        span,
-                    }],
-                    span,
-                }],
-            },
-            deleted: false,
-        });
+        n.auto_phandle = true;
     }
     ph
 }
