@@ -61,22 +61,30 @@ pub struct Report {
     pub png: Vec<u8>,
 }
 
-/// Renders frame `n` (a gradient and a moving box) into `buf` (command byte first).
+/// Renders frame `n` into `buf` (command byte first): an animated plasma (a few sines per
+/// pixel, the kind of work a UI or a game does per frame) with a moving box on top.
 pub fn render(buf: &mut [u8], n: u32) {
     buf[0] = cmd::RAMWR;
+    let t = n as f32 * 0.15;
     let (bx, by) = (
         (n * 7) % (WIDTH as u32 - 40),
         (n * 5) % (HEIGHT as u32 - 40),
     );
     for y in 0..HEIGHT as u32 {
+        let fy = y as f32 / 24.0;
         for x in 0..WIDTH as u32 {
             let in_box = x >= bx && x < bx + 40 && y >= by && y < by + 40;
             let px: u16 = if in_box {
                 0xFFE0 // yellow
             } else {
-                let r = ((x + n) * 31 / WIDTH as u32) as u16 & 0x1F;
-                let g = (y * 63 / HEIGHT as u32) as u16 & 0x3F;
-                let b = ((x ^ y) >> 3) as u16 & 0x1F;
+                let fx = x as f32 / 24.0;
+                let v = (fx + t).sin()
+                    + (fy + t * 0.7).sin()
+                    + ((fx + fy + t) * 0.5).sin()
+                    + ((fx * fx + fy * fy).sqrt() - t).sin();
+                let r = ((v * 0.8).sin() * 15.5 + 15.5) as u16;
+                let g = ((v * 0.8 + 2.1).sin() * 31.5 + 31.5) as u16;
+                let b = ((v * 0.8 + 4.2).sin() * 15.5 + 15.5) as u16;
                 (r << 11) | (g << 5) | b
             };
             let i = 1 + 2 * (y as usize * WIDTH as usize + x as usize);
