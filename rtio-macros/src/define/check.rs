@@ -306,3 +306,86 @@ pub fn is_rtio(ty: &syn::Type) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proc_macro2::TokenStream;
+
+    fn rules(args: &str, item: &str) -> Vec<String> {
+        let args: Args = syn::parse_str(args).unwrap();
+        let item: Target = syn::parse2(item.parse::<TokenStream>().unwrap()).unwrap();
+        match check(&args, &item) {
+            Ok(()) => Vec::new(),
+            Err(e) => e
+                .into_iter()
+                .map(|e| e.to_string().split('`').nth(1).unwrap().to_string())
+                .collect(),
+        }
+    }
+
+    const OK: &str = "static S: Rtio;";
+
+    #[test]
+    fn valid_contexts_pass() {
+        assert!(rules("sq = 8, cq = 8", OK).is_empty());
+        assert!(rules("sq = 4", "pub static S: rtio::Rtio;").is_empty());
+        assert!(rules(
+            "sq = 8, cq = 16, mempool(blocks = 16, block_size = 64, align = 64), clock = CLK",
+            OK
+        )
+        .is_empty());
+    }
+
+    #[test]
+    fn each_rule_is_named() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("sq = 4", "fn f() {}", "define-not-a-static"),
+            ("sq = 4", "static mut S: Rtio;", "define-static-mut"),
+            ("sq = 4", "static S: Rtio = X;", "define-has-initializer"),
+            ("sq = 4", "static S: u32;", "define-wrong-type"),
+            ("sq = 4, depth = 2", OK, "define-unknown-key"),
+            ("sq = 4, sq = 2", OK, "define-duplicate-key"),
+            ("cq = 4", OK, "define-missing-key"),
+            ("sq = N", OK, "define-bad-value"),
+            ("sq = 0", OK, "define-zero-size"),
+            ("sq = 8, cq = 4", OK, "define-cq-smaller-than-sq"),
+            ("sq = 70000, cq = 70000", OK, "define-too-large"),
+            (
+                "sq = 1, mempool(blocks = 300, block_size = 8)",
+                OK,
+                "define-too-large",
+            ),
+            (
+                "sq = 1, mempool(blocks = 4, block_size = 24, align = 6)",
+                OK,
+                "define-align-not-power-of-two",
+            ),
+            (
+                "sq = 1, mempool(blocks = 4, block_size = 24, align = 16)",
+                OK,
+                "define-block-size-not-multiple-of-align",
+            ),
+            ("sq = 1, mempool(blocks = 4)", OK, "define-missing-key"),
+            ("sq = 1, mempool = 4", OK, "define-bad-value"),
+            ("sq = 1, clock = 3", OK, "define-bad-value"),
+        ];
+        for (args, item, rule) in cases {
+            assert_eq!(rules(args, item), [*rule], "{args} / {item}");
+        }
+    }
+
+    #[test]
+    fn every_mistake_is_reported_in_one_run() {
+        assert_eq!(
+            rules("sq = 0, sq = 1, x = 2", "static mut S: u8;"),
+            [
+                "define-static-mut",
+                "define-wrong-type",
+                "define-duplicate-key",
+                "define-unknown-key",
+                "define-zero-size"
+            ]
+        );
+    }
+}

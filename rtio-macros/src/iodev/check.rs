@@ -184,3 +184,59 @@ fn value_span(a: &Arg, v: &Value) -> proc_macro2::Span {
         _ => a.key.span(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(args: &str, item: &str) -> Vec<String> {
+        let args: Args = syn::parse_str(args).unwrap();
+        let item: Target = syn::parse_str(item).unwrap();
+        match check(&args, &item) {
+            Ok(()) => Vec::new(),
+            Err(e) => e
+                .into_iter()
+                .map(|e| e.to_string().split('`').nth(1).unwrap().to_string())
+                .collect(),
+        }
+    }
+
+    const OK: &str = "pub struct K;";
+
+    #[test]
+    fn valid_kinds_pass() {
+        assert!(rules("read, write, bus = i2c, address = 0x48", OK).is_empty());
+        assert!(rules(
+            "read, stream, transceive, bus = spi, cs = 3, name = \"x\"",
+            OK
+        )
+        .is_empty());
+        assert!(rules("", OK).is_empty());
+    }
+
+    #[test]
+    fn each_rule_is_named() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("read", "struct K { x: u8 }", "iodev-not-a-unit-struct"),
+            ("read", "struct K<T>(T);", "iodev-not-a-unit-struct"),
+            ("read", "fn k() {}", "iodev-not-a-unit-struct"),
+            ("read, erase", OK, "iodev-unknown-key"),
+            ("read, read", OK, "iodev-duplicate-key"),
+            ("stream", OK, "iodev-stream-without-read"),
+            ("bus = can", OK, "iodev-bad-value"),
+            ("read = 1", OK, "iodev-bad-value"),
+            ("name = 3", OK, "iodev-bad-value"),
+            ("bus = spi, address = 0x10", OK, "iodev-address-without-bus"),
+            ("cs = 1", OK, "iodev-address-without-bus"),
+            (
+                "bus = i2c, address = 0x80",
+                OK,
+                "iodev-address-out-of-range",
+            ),
+            ("bus = spi, cs = 256", OK, "iodev-address-out-of-range"),
+        ];
+        for (args, item, rule) in cases {
+            assert_eq!(rules(args, item), [*rule], "{args} / {item}");
+        }
+    }
+}
