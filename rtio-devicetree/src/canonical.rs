@@ -159,7 +159,7 @@ fn guess_type(d: &[u8], marks: &[Marker<'_>]) -> Ty {
     }
     if d.last() == Some(&0) && nnotstring == 0 && nnul <= len - nnul && nnotstringlbl == 0 {
         Ty::Str
-    } else if len % 4 == 0 && nnotcelllbl == 0 {
+    } else if len.is_multiple_of(4) && nnotcelllbl == 0 {
         Ty::U32
     } else {
         Ty::U8

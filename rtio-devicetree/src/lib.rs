@@ -12,12 +12,10 @@
 //! From `build.rs`:
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     let _ = rtio_devicetree::Builder::new("boards/app.dts")
-//!         .bindings_dir("boards/bindings")
-//!         .generate(); // writes $OUT_DIR/devicetree.rs, prints cargo::rerun-if-changed / cargo::error
-//! }
+//! // build.rs: writes $OUT_DIR/devicetree.rs, prints cargo::rerun-if-changed / cargo::error
+//! let _ = rtio_devicetree::Builder::new("boards/app.dts")
+//!     .bindings_dir("boards/bindings")
+//!     .generate();
 //! ```
 //!
 //! and in the crate: `mod dt { include!(concat!(env!("OUT_DIR"), "/devicetree.rs")); }`.

@@ -86,27 +86,26 @@ pub fn run(tree: &Tree, ctx: &Ctx<'_>, diags: &mut Vec<Diagnostic>) {
                     );
                 }
                 None => {}
-                Some(p) => {
-                    if !value_has_type(&p.value, spec.ty) {
-                        diags.push(
-                            Diagnostic::error(
-                                Code::PropertyType,
-                                format!(
-                                    "property `{}` of `{}` must be {} (binding `{}`)",
-                                    spec.name,
-                                    tree.path(id),
-                                    spec.ty.name(),
-                                    b.compatible
-                                ),
-                            )
-                            .at(
-                                p.value.span_or(p.name_span),
-                                format!("expected {}", spec.ty.name()),
-                            )
-                            .help(format!("write it as {}", example(spec.ty, &spec.name))),
-                        );
-                    }
+                Some(p) if !value_has_type(&p.value, spec.ty) => {
+                    diags.push(
+                        Diagnostic::error(
+                            Code::PropertyType,
+                            format!(
+                                "property `{}` of `{}` must be {} (binding `{}`)",
+                                spec.name,
+                                tree.path(id),
+                                spec.ty.name(),
+                                b.compatible
+                            ),
+                        )
+                        .at(
+                            p.value.span_or(p.name_span),
+                            format!("expected {}", spec.ty.name()),
+                        )
+                        .help(format!("write it as {}", example(spec.ty, &spec.name))),
+                    );
                 }
+                Some(_) => {}
             }
         }
     }
