@@ -353,7 +353,6 @@ def t_uart_echo(wd):
     q.expect("uart: ready")
     q.send(b"hello rtio\n")
     q.expect("hello rtio")
-    time.sleep(0.1)
     q.send(b"echo works\n")  # then nothing: the next read times out
     return q
 

@@ -1,5 +1,5 @@
 //! UART echo with timeout and cancellation: each READ is bounded by a LINK_TIMEOUT; what
-//! arrives is echoed with a TINY_WRITE. After 500 ms without input the read completes
+//! arrives is echoed with a TINY_WRITE. After 1 s without input the read completes
 //! `TimedOut`. Then a read is submitted and cancelled while it waits in the driver.
 #![no_std]
 #![no_main]
@@ -25,7 +25,7 @@ fn main() -> ! {
     println!("uart: ready");
 
     let mut echoed = 0;
-    let timeout = Duration::from_millis(500);
+    let timeout = Duration::from_millis(1000);
     let last = loop {
         ctx.chain::<2>()
             .unwrap()
@@ -55,7 +55,7 @@ fn main() -> ! {
         }
     };
     println!(
-        "uart: echoed {} bytes, then {:?} after 500 ms idle",
+        "uart: echoed {} bytes, then {:?} after 1 s idle",
         echoed, last
     );
 
