@@ -43,7 +43,7 @@ pub use bus::{Bus, Protocol};
 pub use fault::{Fault, Faults};
 pub use i2c::{At24c, I2cDevice, I2cTarget, Tmp105};
 pub use spi::{cmd, sd, Display, SdCard, SpiDevice, SpiTarget};
-pub use stream::{Adc, Header, Imu, Source, StreamConfig, StreamDevice, Uart};
+pub use stream::{reg, Adc, Header, Imu, Source, StreamConfig, StreamDevice, Uart};
 
 use crate::caps;
 

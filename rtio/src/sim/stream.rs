@@ -25,6 +25,37 @@ pub trait Source: Send + 'static {
     fn frame_size(&self) -> usize;
     /// Produces frame number `n` (taken at `t_us` microseconds since start) into `out`.
     fn frame(&mut self, n: u64, t_us: u64, out: &mut [u8]);
+    /// The WHO_AM_I value if the device has the [`reg`] register map; `None` (the default)
+    /// for devices whose reads take FIFO data directly (ADC, UART).
+    fn who_am_i(&self) -> Option<u8> {
+        None
+    }
+}
+
+/// The register map of FIFO sensors that have one ([`Imu`]), after the LSM6DSO layout.
+///
+/// A write sets the register pointer (its first byte) and writes the following bytes to
+/// consecutive registers; a read returns consecutive registers from the pointer, except
+/// that reading [`reg::FIFO_DATA_OUT`] takes frames out of the FIFO (and waits for them).
+/// A transaction (write the pointer, read) is served as one bus transaction.
+pub mod reg {
+    /// FIFO watermark, bits 7:0 (frames).
+    pub const FIFO_CTRL1: u8 = 0x07;
+    /// FIFO watermark, bit 8 (bit 0 of this register).
+    pub const FIFO_CTRL2: u8 = 0x08;
+    /// Identification register (read-only).
+    pub const WHO_AM_I: u8 = 0x0F;
+    /// Output data rate in bits 7:4: [`ODR_HZ`] by code.
+    pub const CTRL1: u8 = 0x10;
+    /// FIFO level (frames), bits 7:0.
+    pub const FIFO_STATUS1: u8 = 0x3A;
+    /// FIFO level bits 9:8 in bits 1:0; bit 7 watermark reached; bit 6 overrun latched
+    /// (cleared by reading this register).
+    pub const FIFO_STATUS2: u8 = 0x3B;
+    /// FIFO data: reading it takes frames out of the FIFO.
+    pub const FIFO_DATA_OUT: u8 = 0x78;
+    /// Output data rates by CTRL1 code (bits 7:4); code 0 powers the sensor down.
+    pub const ODR_HZ: [u32; 11] = [0, 12, 26, 52, 104, 208, 416, 833, 1660, 3330, 6660];
 }
 
 /// The metadata header at the start of every multishot buffer (16 bytes, little-endian).
@@ -113,6 +144,10 @@ struct Inner {
     /// Sample clock origin: frame `base_n` was due at `base_t`.
     base_t: StdInstant,
     base_n: u64,
+    /// Register pointer (devices with a register map).
+    reg_ptr: u8,
+    /// Overrun since FIFO_STATUS2 was last read.
+    overrun_latched: bool,
     /// Bytes of a shot that found the completion side full: it is retried as it is.
     pending_shot: Option<usize>,
 }
@@ -139,6 +174,7 @@ pub struct StreamDevice {
     start: StdInstant,
     faults: Faults,
     iodev: OnceLock<&'static Iodev>,
+    has_regs: bool,
 }
 
 impl core::fmt::Debug for StreamDevice {
@@ -157,6 +193,7 @@ impl StreamDevice {
     /// Starts a device sampling `source` with `cfg`.
     pub fn new(name: &str, source: impl Source, cfg: StreamConfig) -> &'static StreamDevice {
         let frame_size = source.frame_size().max(1);
+        let has_regs = source.who_am_i().is_some();
         let now = StdInstant::now();
         let d: &'static StreamDevice = Box::leak(Box::new(StreamDevice {
             name: name.into(),
@@ -181,6 +218,8 @@ impl StreamDevice {
                 stalls: 0,
                 read_head: None,
                 pending_shot: None,
+                reg_ptr: 0,
+                overrun_latched: false,
                 base_t: now,
                 base_n: 0,
             }),
@@ -190,6 +229,7 @@ impl StreamDevice {
             start: now,
             faults: Faults::new(),
             iodev: OnceLock::new(),
+            has_regs,
         }));
         let _ = d.iodev.set(super::bus::leak_iodev(d));
         std::thread::Builder::new()
@@ -294,6 +334,7 @@ impl StreamDevice {
         if inner.fifo.len() / self.frame_size >= cfg.fifo {
             self.iodev().record_overrun(1);
             inner.dropped_since_shot = true;
+            inner.overrun_latched = true;
             return;
         }
         if inner.fifo.is_empty() {
@@ -434,6 +475,18 @@ impl StreamDevice {
                 inner.read_head = Some(t);
                 break;
             }
+            if self.has_regs {
+                match self.serve_regs(inner, &mut t) {
+                    Some(r) => {
+                        done.push((t, r));
+                        continue;
+                    }
+                    None => {
+                        inner.read_head = Some(t); // FIFO data not there yet
+                        break;
+                    }
+                }
+            }
             let (want, most) = match t.request() {
                 Request::Read(b) => (b.len(), b.len()),
                 Request::ReadPool { min, preferred } => (min, preferred.max(min)),
@@ -466,6 +519,125 @@ impl StreamDevice {
                 (Err(e), _) => Err(e),
             };
             done.push((t, res));
+        }
+    }
+
+    /// Register access (devices with a register map): `None` while FIFO data it reads is
+    /// not there yet.
+    fn serve_regs(&'static self, inner: &mut Inner, t: &mut Token) -> Option<Result<usize, Error>> {
+        // Pass 1: how many FIFO bytes the transaction reads.
+        let mut ptr = inner.reg_ptr;
+        let mut need = 0;
+        for i in 0..t.transaction_len() {
+            match t.member(i) {
+                Some(Request::Write(d)) => {
+                    if let Some(&p) = d.first() {
+                        ptr = p;
+                    }
+                }
+                Some(Request::Read(b)) if ptr == reg::FIFO_DATA_OUT => need += b.len(),
+                _ => {}
+            }
+        }
+        if inner.fifo.len() < need {
+            return None;
+        }
+        let fault = self.faults.take();
+        if let Err(e) = super::bus::fault_error(fault) {
+            return Some(Err(e));
+        }
+        let mut head = 0;
+        for i in 0..t.transaction_len() {
+            let n = match t.member(i) {
+                Some(Request::Write(d)) => {
+                    if let Some((&p, vals)) = d.split_first() {
+                        inner.reg_ptr = p;
+                        for &v in vals {
+                            let r = inner.reg_ptr;
+                            self.reg_write(inner, r, v);
+                            inner.reg_ptr = r.wrapping_add(1);
+                        }
+                    }
+                    d.len()
+                }
+                Some(Request::Read(b)) => {
+                    if inner.reg_ptr == reg::FIFO_DATA_OUT {
+                        let n = b.len();
+                        for (d, s) in b.iter_mut().zip(inner.fifo.drain(..n)) {
+                            *d = s;
+                        }
+                    } else {
+                        for d in b.iter_mut() {
+                            let r = inner.reg_ptr;
+                            *d = self.reg_read(inner, r);
+                            inner.reg_ptr = r.wrapping_add(1);
+                        }
+                    }
+                    super::bus::corrupt(fault, b);
+                    b.len()
+                }
+                _ => 0,
+            };
+            if i == 0 {
+                head = n;
+            }
+        }
+        Some(Ok(head))
+    }
+
+    fn reg_read(&'static self, inner: &mut Inner, r: u8) -> u8 {
+        let cfg = self.config();
+        let level = inner.fifo.len() / self.frame_size;
+        match r {
+            reg::WHO_AM_I => self
+                .source
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .who_am_i()
+                .unwrap_or(0),
+            reg::CTRL1 => {
+                let code = reg::ODR_HZ
+                    .iter()
+                    .position(|&hz| hz == cfg.rate_hz)
+                    .unwrap_or(0) as u8;
+                code << 4
+            }
+            reg::FIFO_CTRL1 => cfg.watermark as u8,
+            reg::FIFO_CTRL2 => ((cfg.watermark >> 8) & 1) as u8,
+            reg::FIFO_STATUS1 => level as u8,
+            reg::FIFO_STATUS2 => {
+                let v = ((level >> 8) & 3) as u8
+                    | if level >= cfg.watermark { 0x80 } else { 0 }
+                    | if inner.overrun_latched { 0x40 } else { 0 };
+                inner.overrun_latched = false;
+                v
+            }
+            _ => 0,
+        }
+    }
+
+    fn reg_write(&'static self, inner: &mut Inner, r: u8, v: u8) {
+        let mut cfg = self.cfg.lock().unwrap_or_else(|e| e.into_inner());
+        match r {
+            reg::CTRL1 => {
+                let hz = reg::ODR_HZ.get((v >> 4) as usize).copied().unwrap_or(0);
+                let old = *cfg;
+                drop(cfg);
+                // Frames due at the old rate are taken first; the new rate starts now.
+                let now = StdInstant::now();
+                self.sample(inner, &old, now);
+                inner.base_t = now;
+                inner.base_n = inner.produced;
+                self.cfg.lock().unwrap_or_else(|e| e.into_inner()).rate_hz = hz;
+            }
+            reg::FIFO_CTRL1 => {
+                cfg.watermark = ((cfg.watermark & 0x100) | v as usize).clamp(1, cfg.fifo);
+            }
+            reg::FIFO_CTRL2 => {
+                cfg.watermark =
+                    ((cfg.watermark & 0xFF) | ((v as usize & 1) << 8)).clamp(1, cfg.fifo);
+            }
+            _ => {}
         }
     }
 
@@ -551,7 +723,7 @@ impl IodevApi for StreamDevice {
                 return;
             }
             inner.multishot = Some(token);
-        } else if matches!(token.op(), crate::Op::Write | crate::Op::TinyWrite) {
+        } else if matches!(token.op(), crate::Op::Write | crate::Op::TinyWrite) && !self.has_regs {
             self.writes.push(token);
         } else {
             self.reads.push(token);
@@ -615,7 +787,9 @@ impl Faults {
 
 /// A 6-axis IMU (accelerometer and gyroscope), 12 bytes a frame: ax, ay, az, gx, gy, gz as
 /// little-endian `i16`, ±4 g (8192 LSB/g) and ±500 °/s (65.5 LSB/(°/s)), sampling a gentle
-/// motion (a slow tilt and rotation).
+/// motion (a slow tilt and rotation). It has the [`reg`] register map (WHO_AM_I 0x6C): the
+/// data rate and the watermark can be set and the FIFO read through registers, or the FIFO
+/// streamed with a multishot read.
 #[derive(Debug, Clone, Default)]
 pub struct Imu {
     /// Added to every raw axis (for tests that want a constant signal, use [`Imu::still`]).
@@ -661,6 +835,9 @@ impl Imu {
 impl Source for Imu {
     fn frame_size(&self) -> usize {
         12
+    }
+    fn who_am_i(&self) -> Option<u8> {
+        Some(0x6C)
     }
     fn frame(&mut self, _n: u64, t_us: u64, out: &mut [u8]) {
         let t = t_us as f32 / 1e6;
