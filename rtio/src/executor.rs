@@ -87,12 +87,16 @@ fn execute(
     idx: u16,
     carry: Result<usize, Error>,
 ) -> Option<(u16, u16, Result<usize, Error>)> {
-    // SAFETY: the entry is INFLIGHT and the executor owns it until it hands a token out.
-    let s = unsafe { &mut *sqe(r, idx) };
+    let p = sqe(r, idx);
     if let Err(e) = carry {
-        s.carry = crate::error::to_carry(e);
+        // SAFETY: the entry is INFLIGHT and the executor owns it until it hands a token out;
+        // a field write, no reference kept.
+        unsafe { (*p).carry = crate::error::to_carry(e) };
     }
     arm_link_timeout(r, idx);
+    // SAFETY: as above. Made after `arm_link_timeout`, which reads chain headers through
+    // their own pointers (a `&mut` held across it would be invalidated: Stacked Borrows).
+    let s = unsafe { &mut *p };
     match s.op {
         Op::Nop => finish(r, idx, Ok(0)),
         Op::Callback => {
