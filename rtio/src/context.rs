@@ -37,7 +37,8 @@
 use crate::cqe::{Buffer, Completion, CqeFlags};
 use crate::iodev::{Iodev, Req};
 use crate::pool::{BlockRange, Mempool, PoolBuf};
-use crate::ring::{CqeCell, Ring};
+use crate::ring::{CqeCell, Reservations, Ring};
+use crate::stack::ReturnStack;
 use crate::sqe::{Flags, Op, Priority, Sqe, NONE};
 use crate::time::{Clock, Duration, Instant};
 use crate::wait::Wait;
@@ -172,14 +173,14 @@ pub struct Rtio {
     claimed: AtomicBool,
     /// Completion cells reserved (acquired entries + pending shots). Owner adds on acquire,
     /// producers add for shots; the owner subtracts on consume, producers on NO_RESPONSE.
-    pub(crate) reserved: AtomicU32,
+    pub(crate) reserved: Reservations,
     /// Completions posted, wrapping (S1).
     pub(crate) completed: AtomicU32,
     pub(crate) waker: AtomicWaker,
     /// Head of the deadline-ordered timer list.
     pub(crate) timers: Mutex<Cell<u16>>,
     /// Slots returned by producers (NO_RESPONSE, orphans): index + 1 of a stack top.
-    pub(crate) returned: AtomicU32,
+    pub(crate) returned: ReturnStack,
     // Owner-only (reached through `Context`, which is unique and !Sync):
     free_head: UnsafeCell<u16>,
     fresh: UnsafeCell<u16>,
@@ -197,7 +198,7 @@ impl core::fmt::Debug for Rtio {
         f.debug_struct("Rtio")
             .field("sq", &self.slots.len())
             .field("cq", &self.cells.len())
-            .field("reserved", &self.reserved.load(Ordering::Relaxed))
+            .field("reserved", &self.reserved.get())
             .finish_non_exhaustive()
     }
 }
@@ -223,11 +224,11 @@ impl Rtio {
             #[cfg(not(feature = "std"))]
             clock: None,
             claimed: AtomicBool::new(false),
-            reserved: AtomicU32::new(0),
+            reserved: Reservations::new(),
             completed: AtomicU32::new(0),
             waker: AtomicWaker::new(),
             timers: Mutex::new(Cell::new(NONE)),
-            returned: AtomicU32::new(0),
+            returned: ReturnStack::new(),
             free_head: UnsafeCell::new(NONE),
             fresh: UnsafeCell::new(0),
             pend_head: UnsafeCell::new(NONE),
@@ -292,7 +293,7 @@ impl Rtio {
     /// Completion cells currently reserved (acquired entries not yet consumed, plus pending
     /// shots).
     pub fn reserved(&self) -> usize {
-        self.reserved.load(Ordering::Acquire) as usize
+        self.reserved.get() as usize
     }
 
     /// Test hook: sets the wrapping completion counter (to test wrap-around, as Zephyr's
@@ -309,38 +310,23 @@ impl Rtio {
 
     /// Reserves `n` completion cells (S9); fails at once when they are not there.
     pub(crate) fn reserve(&self, n: u32) -> bool {
-        let cap = self.cells.len() as u32;
-        self.reserved
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| {
-                (r + n <= cap).then_some(r + n)
-            })
-            .is_ok()
+        self.reserved.take(n, self.cells.len() as u32)
     }
 
     pub(crate) fn unreserve(&self, n: u32) {
-        // Release: pairs with `reserve`'s Acquire, ordering our cell hand-back before the
-        // next producer's claim.
-        self.reserved.fetch_sub(n, Ordering::Release);
+        self.reserved.give(n);
     }
 
     /// Pushes a finished slot onto the returned stack (any context).
     pub(crate) fn push_returned(&self, idx: u16) {
         let slot = &self.slots[idx as usize];
-        let mut head = self.returned.load(Ordering::Relaxed);
-        loop {
-            // SAFETY: the slot is DONE and ours until the CAS publishes it to the owner.
-            unsafe { *slot.onext.get() = if head == 0 { NONE } else { (head - 1) as u16 } };
-            // Release: publishes `onext`; pairs with the owner's Acquire swap.
-            match self.returned.compare_exchange_weak(
-                head,
-                idx as u32 + 1,
-                Ordering::Release,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => break,
-                Err(h) => head = h,
-            }
-        }
+        let set_next = |next: u16| {
+            // SAFETY: the slot is DONE and ours until the push publishes it to the owner
+            // (`stack::EMPTY` is `NONE`).
+            unsafe { *slot.onext.get() = next }
+        };
+        // SAFETY: as above; `set_next` writes only this slot's link.
+        unsafe { self.returned.push(idx, set_next) };
     }
 }
 
@@ -620,9 +606,8 @@ impl Context {
     /// # Safety
     /// Owner only.
     unsafe fn take_returned(&self) {
-        // Acquire: pairs with `push_returned`'s Release.
-        let top = self.rtio.returned.swap(0, Ordering::Acquire);
-        let mut cur = if top == 0 { NONE } else { (top - 1) as u16 };
+        // SAFETY: owner only (precondition).
+        let mut cur = unsafe { self.rtio.returned.take_all() };
         while cur != NONE {
             // SAFETY: the stack is ours after the swap.
             let next = unsafe { *self.rtio.slots[cur as usize].onext.get() };

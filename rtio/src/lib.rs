@@ -48,47 +48,60 @@
 //! The semantics contract (S1-S15 in DESIGN.md) is cited throughout these docs and by the
 //! tests that check it.
 #![no_std]
+// Under `--cfg loom` only the lock-free structures build (with loom's atomics), for the
+// model checks in their `loom_tests` modules; the runtime uses the same code unmodified.
+#![cfg_attr(loom, allow(dead_code))]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
 
 #[cfg(feature = "std")]
 extern crate std;
 
-pub mod caps;
-mod chain;
-mod context;
-mod cqe;
-mod error;
-mod executor;
-pub mod future;
-#[cfg(feature = "embedded-hal")]
-pub mod hal;
-mod iodev;
-pub mod pool;
+// The lock-free structures: built under loom too.
 mod ring;
-pub mod scope;
-#[cfg(feature = "std")]
-pub mod sim;
-mod sqe;
+mod stack;
 mod sync;
-pub mod time;
-pub mod wait;
 
-pub use chain::{Chain, ChainHandle};
-pub use context::{Context, OpHandle, Rtio, Slot, Storage};
-pub use cqe::{Buffer, Completion, CqeFlags};
-pub use error::{Error, ErrorKind};
-pub use future::{block_on, ChainFuture, Next};
-pub use iodev::{Dev, Iodev, IodevApi, IodevQueue, OpId, Request, Shot, Token};
-pub use pool::{BlockRange, Mempool, PoolBuf, PoolStorage};
-pub use ring::CqeCell;
-pub use scope::{Scope, ScopedOp};
-pub use sqe::{CallbackFn, Flags, Op, Priority, ResumeFn, Sqe, TINY_MAX};
-pub use time::{Clock, Duration, Instant};
-pub use wait::Wait;
+/// Everything else is left out under `--cfg loom`.
+macro_rules! runtime {
+    ($($item:item)*) => { $( #[cfg(not(loom))] $item )* };
+}
+
+runtime! {
+    pub mod caps;
+    mod chain;
+    mod context;
+    mod cqe;
+    mod error;
+    mod executor;
+    pub mod future;
+    #[cfg(feature = "embedded-hal")]
+    pub mod hal;
+    mod iodev;
+    pub mod pool;
+    pub mod scope;
+    #[cfg(feature = "std")]
+    pub mod sim;
+    mod sqe;
+    pub mod time;
+    pub mod wait;
+
+    pub use chain::{Chain, ChainHandle};
+    pub use context::{Context, OpHandle, Rtio, Slot, Storage};
+    pub use cqe::{Buffer, Completion, CqeFlags};
+    pub use error::{Error, ErrorKind};
+    pub use future::{block_on, ChainFuture, Next};
+    pub use iodev::{Dev, Iodev, IodevApi, IodevQueue, OpId, Request, Shot, Token};
+    pub use pool::{BlockRange, Mempool, PoolBuf, PoolStorage};
+    pub use ring::CqeCell;
+    pub use scope::{Scope, ScopedOp};
+    pub use sqe::{CallbackFn, Flags, Op, Priority, ResumeFn, Sqe, TINY_MAX};
+    pub use time::{Clock, Duration, Instant};
+    pub use wait::Wait;
+}
 
 // S-sizes: pinned at compile time for 32-bit targets (DESIGN.md section 4).
-#[cfg(target_pointer_width = "32")]
+#[cfg(all(not(loom), target_pointer_width = "32"))]
 const _: () = {
     assert!(
         core::mem::size_of::<Sqe>() <= 32,

@@ -1049,7 +1049,7 @@ fn s7_cancelled_tail_slot_reused_before_submit_still_runs() {
 /// The concurrent driver's rule: an operation fails when its buffer length is a multiple of 3,
 /// so the model knows every outcome in advance whatever the interleaving.
 fn fails_by_len(len: usize) -> bool {
-    len % 3 == 0
+    len.is_multiple_of(3)
 }
 
 fn drive_by_len(mut t: Token) {
