@@ -207,7 +207,7 @@ pub fn rtio_iodev(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | 1 | an op the iodev cannot do | type (`rtio::caps`) | [`write-to-read-only`](../ui-tests/tests/ui/fail/write-to-read-only.rs), [`read-from-write-only`](../ui-tests/tests/ui/fail/read-from-write-only.rs), [`stream-unsupported`](../ui-tests/tests/ui/fail/stream-unsupported.rs) |
 /// | 2 | transaction members on different iodevs | syntax | [`transaction-across-iodevs`](../ui-tests/tests/ui/fail/transaction-across-iodevs.rs) |
 /// | 3 | longer than the context's submission side | const | [`chain-longer-than-context`](../ui-tests/tests/ui/fail/chain-longer-than-context.rs) |
-/// | 4 | tiny write data over `rtio::TINY_MAX` (15) bytes | syntax (literal data) | [`tiny-write-too-long`](../ui-tests/tests/ui/fail/tiny-write-too-long.rs) |
+/// | 4 | tiny write data over `rtio::TINY_MAX` (15) bytes | syntax (literal data), else type (arrays) | [`tiny-write-too-long`](../ui-tests/tests/ui/fail/tiny-write-too-long.rs), [`tiny-write-too-long-const`](../ui-tests/tests/ui/fail/tiny-write-too-long-const.rs) |
 /// | 5 | pool read on a context without mempool | const | [`pool-read-without-mempool`](../ui-tests/tests/ui/fail/pool-read-without-mempool.rs) |
 /// | 6 | multishot on an op other than a pool read | syntax | [`multishot-not-pool-read`](../ui-tests/tests/ui/fail/multishot-not-pool-read.rs) |
 /// | 7 | multishot inside a chain or transaction | syntax | [`multishot-in-chain`](../ui-tests/tests/ui/fail/multishot-in-chain.rs) |
@@ -235,7 +235,7 @@ pub fn rtio_iodev(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// What stays at run time: transactions are compared by the text of their iodev expressions
 /// (two names for one device pass; the runtime still checks the pointers in `prepare`); tiny
-/// write data that is not a literal is checked by `prepare`; in debug builds, the owner side
+/// write data whose type is a slice is checked by `prepare`; in debug builds, the owner side
 /// passed in is asserted to belong to `CONTEXT`.
 #[proc_macro]
 pub fn chain(input: TokenStream) -> TokenStream {

@@ -2,7 +2,7 @@
 //! how each links to the next, the chain length `N`, and which compile-time assertions the
 //! context must pass.
 
-use super::check::flatten;
+use super::check::{flatten, literal_len};
 use super::ops::OpKind;
 use super::parse::{Invocation, Modifier, OpCall};
 use crate::diag::Errors;
@@ -23,6 +23,10 @@ pub struct Plan<'a> {
     pub pool_reads: Vec<(Span, Option<&'a LitInt>)>,
     /// Whether any entry reads into a caller buffer (needs the mutable-buffer check).
     pub reads_into_buffers: bool,
+    /// Whether any tiny write has data that is not a literal (checked by type instead).
+    pub tiny_data_by_type: bool,
+    /// Whether any tiny write is present (the macro's TINY_MAX must match the runtime's).
+    pub has_tiny_writes: bool,
 }
 
 /// One entry.
@@ -56,6 +60,8 @@ pub fn analyze(inv: &Invocation) -> Plan<'_> {
     let mut entries = Vec::with_capacity(flat.len());
     let mut pool_reads = Vec::new();
     let mut reads_into_buffers = false;
+    let mut tiny_data_by_type = false;
+    let mut has_tiny_writes = false;
     for (i, f) in flat.iter().enumerate() {
         let kind = f.kind.unwrap_or(OpKind::Nop);
         let joins_next = match (f.group, flat.get(i + 1).and_then(|n| n.group)) {
@@ -66,6 +72,10 @@ pub fn analyze(inv: &Invocation) -> Plan<'_> {
             pool_reads.push((f.op.name.span(), f.op.args.get(1).and_then(lit_int)));
         }
         reads_into_buffers |= matches!(kind, OpKind::Read | OpKind::Transceive);
+        if kind == OpKind::TinyWrite {
+            has_tiny_writes = true;
+            tiny_data_by_type |= f.op.args.get(1).is_some_and(|d| literal_len(d).is_none());
+        }
         entries.push(Entry {
             kind,
             op: f.op,
@@ -84,5 +94,7 @@ pub fn analyze(inv: &Invocation) -> Plan<'_> {
             .unwrap_or_else(|| Ident::new("prepare", inv.list.span)),
         pool_reads,
         reads_into_buffers,
+        tiny_data_by_type,
+        has_tiny_writes,
     }
 }

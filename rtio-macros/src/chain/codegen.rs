@@ -70,11 +70,22 @@ pub fn chain(plan: &Plan) -> TokenStream {
             });
         }
     }
-    let helpers = if plan.reads_into_buffers {
-        read_buf_helper()
-    } else {
-        TokenStream::new()
-    };
+    let mut helpers = TokenStream::new();
+    if plan.reads_into_buffers {
+        helpers.extend(read_buf_helper());
+    }
+    if plan.tiny_data_by_type {
+        helpers.extend(tiny_data_helper());
+    }
+    if plan.has_tiny_writes {
+        let max = super::check::TINY_MAX;
+        helpers.extend(quote! {
+            const _: () = ::core::assert!(
+                ::rtio::TINY_MAX == #max,
+                "rtio-macros checks tiny writes against a TINY_MAX that differs from the runtime's: rebuild them together"
+            );
+        });
+    }
     let calls = plan.entries.iter().map(entry);
     let finish = &plan.finish;
     let c = format_ident!("__rtio_chain");
@@ -124,19 +135,59 @@ fn read_buf_helper() -> TokenStream {
     }
 }
 
+/// A local trait implemented only for data that fits an entry: `[u8; 0..=TINY_MAX]` and
+/// references to it, and slices (whose length `prepare` checks at run time).
+fn tiny_data_helper() -> TokenStream {
+    let msg = format_rule(
+        "tiny-write-too-long",
+        format!(
+            "`{{Self}}` is not inline data of at most {} bytes (`rtio::TINY_MAX`)",
+            super::check::TINY_MAX
+        ),
+        "use `write(iodev, buffer)` with a `'static` buffer for longer data",
+    );
+    let arrays = (0..=super::check::TINY_MAX).map(|n| {
+        quote! {
+            impl __RtioTinyData for [u8; #n] {
+                fn __bytes(&self) -> &[u8] {
+                    self
+                }
+            }
+        }
+    });
+    quote! {
+        #[diagnostic::on_unimplemented(message = #msg, label = "too long for `tiny_write`")]
+        trait __RtioTinyData {
+            fn __bytes(&self) -> &[u8];
+        }
+        impl __RtioTinyData for [u8] {
+            fn __bytes(&self) -> &[u8] {
+                self
+            }
+        }
+        impl<T: __RtioTinyData + ?::core::marker::Sized> __RtioTinyData for &T {
+            fn __bytes(&self) -> &[u8] {
+                (**self).__bytes()
+            }
+        }
+        #(#arrays)*
+        fn __rtio_tiny_data<T: __RtioTinyData + ?::core::marker::Sized>(d: &T) -> &[u8] {
+            d.__bytes()
+        }
+    }
+}
+
 fn read_buf(e: &Expr) -> TokenStream {
     quote_spanned! {e.span()=> __rtio_read_buf(#e) }
 }
 
 fn tiny_data(e: &Expr) -> TokenStream {
     match e {
-        Expr::Reference(_) => e.to_token_stream(),
-        Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::ByteStr(_),
-            ..
-        }) => e.to_token_stream(),
+        // Literal data: its length was checked by `check`.
+        Expr::Reference(_) | Expr::Lit(_) if literal_len(e).is_some() => e.to_token_stream(),
         _ if literal_len(e).is_some() => quote_spanned! {e.span()=> &#e },
-        _ => quote_spanned! {e.span()=> ::core::convert::AsRef::<[u8]>::as_ref(&(#e)) },
+        // Anything else: its type says whether it fits.
+        _ => quote_spanned! {e.span()=> __rtio_tiny_data(&(#e)) },
     }
 }
 

@@ -24,6 +24,8 @@ mod board {
 }
 
 static TX: [u8; 4] = [0x9f, 0, 0, 0];
+/// Not a literal: its type `[u8; 1]` shows it fits an entry.
+const DISPLAY_ON: [u8; 1] = [0xaf];
 
 fn double(prev: Result<usize, Error>, arg: usize) -> Result<usize, Error> {
     prev.map(|n| n * arg)
@@ -36,7 +38,7 @@ fn run(ctx: &Context) -> Result<(), Error> {
         link_timeout(Duration::from_millis(50)),
         transceive(FLASH, &TX, id).priority(Priority::High).hardlink(),
         callback(double, 2).userdata(9),
-        tiny_write(DISPLAY, [0xaf]).no_response(),
+        tiny_write(DISPLAY, DISPLAY_ON).no_response(),
     ] => submit)?;
     assert_eq!(h.handles().len(), 6); // one entry posts no completion
     let mut done = Vec::new();

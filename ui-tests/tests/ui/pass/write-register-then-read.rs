@@ -19,7 +19,9 @@ fn main() -> Result<(), rtio::Error> {
     assert_eq!((temp.userdata(), temp.buffer().data()), (7, Some(&[0x19, 0x1a][..])));
 
     let rx = leak::<2>();
-    let [pointer, temp] = transaction!(ctx: SENSORS, [ tiny_write(TEMP, b"\x00"), read(TEMP, rx) ] => wait)?;
+    let pointer_reg: &[u8] = b"\x00"; // a slice: its length is checked by `prepare`
+    let [pointer, temp] =
+        transaction!(ctx: SENSORS, [ tiny_write(TEMP, pointer_reg), read(TEMP, rx) ] => wait)?;
     assert!(pointer.result().is_ok());
     assert_eq!(temp.buffer().data(), Some(&[0x19, 0x1a][..]));
     Ok(())
