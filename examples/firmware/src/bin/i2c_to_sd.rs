@@ -117,8 +117,9 @@ fn main() -> ! {
             .write(board::SD, rec)
             .prepare()
             .unwrap();
-        ctx.submit(0).unwrap(); // dispatch, do not wait
-                                // The main loop keeps running while the chain moves on from interrupts.
+        // Dispatch without waiting: the main loop keeps running while the chain moves on
+        // from interrupts.
+        ctx.submit(0).unwrap();
         let mut counted = 0u32;
         let mut got = 0;
         while got < 6 {
@@ -137,5 +138,27 @@ fn main() -> ! {
         "sd: main loop ran while the chains were in flight: {}",
         counted_total > 1000
     );
+
+    // Read the first record back (CMD17) into a fresh buffer.
+    let back = cortex_m::singleton!(: [u8; BLOCK] = [0; BLOCK]).unwrap();
+    ctx.chain::<2>()
+        .unwrap()
+        .tiny_write(board::SD, &1u32.to_be_bytes())
+        .transaction()
+        .read(board::SD, back)
+        .prepare()
+        .unwrap();
+    ctx.submit(2).unwrap();
+    let _block_number = ctx.consume();
+    let mut r = ctx.consume();
+    ok &= r.result() == Ok(BLOCK);
+    if let rtio::Buffer::Mut(b) = r.take_buffer() {
+        let end = b.iter().position(|&c| c == b'\n').unwrap_or(0);
+        println!(
+            "sd: block 1 read back: {:?} \"{}\"",
+            r.result(),
+            core::str::from_utf8(&b[..end]).unwrap_or("?")
+        );
+    }
     exit(ok)
 }
