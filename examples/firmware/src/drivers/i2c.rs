@@ -138,8 +138,9 @@ impl I2cBus {
     /// Enables the master at `bus_hz` (SCL) from `sysclk_hz`.
     pub fn init(&self, sysclk_hz: u32, bus_hz: u32) {
         let r = self.regs;
-        r.write(MCR, 0x10); // MFE: master enable (QEMU ignores MCS writes without it)
-                            // TPR = SYSCLK / (2 * 10 * SCL) - 1 (QEMU stores it only).
+        // MFE: master enable (QEMU ignores MCS writes without it).
+        r.write(MCR, 0x10);
+        // TPR = SYSCLK / (2 * 10 * SCL) - 1 (QEMU stores it only).
         r.write(MTPR, (sysclk_hz / (20 * bus_hz)).saturating_sub(1));
         r.write(MICR, 1);
         r.write(MIMR, 1); // QEMU: MIMR reads 1 after any write; mask in the NVIC instead
