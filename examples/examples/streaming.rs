@@ -20,8 +20,8 @@ fn main() -> Result<(), rtio::Error> {
         r.az_filtered, r.gyro_z_peak
     );
     println!(
-        "pool: at most {} blocks in use; {}/{} free at the end; final completion: {:?}; overruns: {}",
-        r.max_blocks_in_use, r.pool_free.0, r.pool_free.1, r.final_result, r.overruns
+        "pool: at most {} blocks in use; {}/{} free at the end; final completion: {:?}; overruns: {} ({} buffers flagged)",
+        r.max_blocks_in_use, r.pool_free.0, r.pool_free.1, r.final_result, r.overruns, r.overrun_flags
     );
     Ok(())
 }

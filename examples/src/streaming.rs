@@ -129,6 +129,8 @@ pub struct Report {
     pub final_result: Result<usize, Error>,
     /// Frames the device dropped.
     pub overruns: u32,
+    /// Buffers whose header said frames were dropped before them.
+    pub overrun_flags: usize,
 }
 
 /// IMU output data rate for the example.
@@ -145,7 +147,7 @@ pub fn run(buffers: usize, still: bool) -> Result<Report, Error> {
     static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
     let ctx = claim(&RTIO)?;
 
-    let imu = if still { Imu::still() } else { Imu::new() }.device("imu", RATE_HZ, 128, 16);
+    let imu = if still { Imu::still() } else { Imu::new() }.device("imu", RATE_HZ, 256, 16);
     let min = Header::SIZE + 12;
     let preferred = Header::SIZE + 16 * 12;
     let h = ctx
@@ -166,6 +168,7 @@ pub fn run(buffers: usize, still: bool) -> Result<Report, Error> {
         pool_free: (0, POOL.blocks()),
         final_result: Ok(0),
         overruns: 0,
+        overrun_flags: 0,
     };
     let mut last_t = None;
     let mut canceled = false;
@@ -177,6 +180,7 @@ pub fn run(buffers: usize, still: bool) -> Result<Report, Error> {
         if let Buffer::Pool(buf) = c.take_buffer() {
             if let Some(fr) = frames(&buf, RATE_HZ) {
                 rep.seq_contiguous &= fr.header().seq as usize == rep.buffers;
+                rep.overrun_flags += usize::from(fr.header().overrun);
                 rep.buffers += 1;
                 for s in fr {
                     rep.samples += 1;

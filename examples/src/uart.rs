@@ -20,7 +20,7 @@ pub type Outcome = (Vec<(usize, Result<usize, Error>)>, Vec<u8>);
 /// What the example observed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
-    /// Full message within the timeout.
+    /// Full message within the timeout (100 ms).
     pub complete: Outcome,
     /// Short message: timed out.
     pub timed_out: Outcome,
@@ -56,7 +56,7 @@ pub fn run() -> Result<Report, Error> {
     static RTIO: Rtio = Rtio::new(&STORAGE);
     let ctx = claim(&RTIO)?;
     let uart = Uart::device("uart0", 115_200, 64);
-    let timeout = Duration::from_millis(50);
+    let timeout = Duration::from_millis(100);
 
     // 1. The message arrives in time (8 bytes at 115200 baud: ~0.7 ms).
     ctx.chain::<2>()?

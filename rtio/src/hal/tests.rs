@@ -193,7 +193,11 @@ fn iodev_as_async_i2c_speaks_the_embedded_hal_contract() {
     static S: Storage<16, 16> = Storage::new();
     static R: Rtio = Rtio::new(&S).with_pool(&POOL);
     let bus = Bus::i2c("hal-i2c", 1_000_000);
-    let ee = bus.attach_i2c(0x50, At24c::new(1024, 64));
+    // A long write cycle keeps the NACK window wide on a loaded machine.
+    let ee = bus.attach_i2c(
+        0x50,
+        At24c::new(1024, 64).with_write_cycle(crate::Duration::from_millis(100)),
+    );
     let ctx = R.claim().unwrap();
     let mut i2c = I2cHandle::new(&ctx, ee.dev(), 0x50);
     // A 40-byte page write: address and data, one write operation, three entries.
@@ -213,7 +217,7 @@ fn iodev_as_async_i2c_speaks_the_embedded_hal_contract() {
         crate::block_on(i2c.write_read(0x50, &[0x00, 0x40], &mut out)),
         Err(crate::Error::Nack)
     );
-    std::thread::sleep(std::time::Duration::from_millis(6));
+    std::thread::sleep(std::time::Duration::from_millis(110));
     crate::block_on(i2c.write_read(0x50, &[0x00, 0x40], &mut out)).unwrap();
     assert_eq!(out.to_vec(), (0..40).collect::<Vec<u8>>());
     // Another address is not acknowledged.

@@ -80,7 +80,10 @@ fn eeprom_page_write_wraps_and_nacks_during_the_write_cycle() {
     static R: Rtio = Rtio::new(&S);
     let ctx = R.claim().unwrap();
     let bus = Bus::i2c("t-eeprom", 1_000_000);
-    let ee = bus.attach_i2c(0x50, At24c::new(256, 8));
+    let ee = bus.attach_i2c(
+        0x50,
+        At24c::new(256, 8).with_write_cycle(crate::Duration::from_millis(100)),
+    );
     // Address 0x0006 in an 8-byte page: bytes 1..=4 land at 6, 7, then wrap to 0, 1.
     let [c] = ctx
         .acquire()
@@ -89,7 +92,7 @@ fn eeprom_page_write_wraps_and_nacks_during_the_write_cycle() {
         .wait()
         .unwrap();
     assert_eq!(c.result(), Ok(6));
-    // During the 5 ms write cycle the part does not answer.
+    // During the write cycle (100 ms here) the part does not answer.
     let [w, r] = ctx
         .chain::<2>()
         .unwrap()
@@ -99,7 +102,7 @@ fn eeprom_page_write_wraps_and_nacks_during_the_write_cycle() {
         .unwrap();
     assert_eq!(w.result(), Err(Error::Nack));
     assert_eq!(r.result(), Err(Error::Canceled));
-    std::thread::sleep(StdDuration::from_millis(6));
+    std::thread::sleep(StdDuration::from_millis(110));
     let [w, mut r] = ctx
         .chain::<2>()
         .unwrap()
@@ -271,7 +274,7 @@ fn display_window_and_png() {
 #[test]
 fn stream_overrun_fault_drops_the_fifo_and_counts_it() {
     let adc = Adc::ramp().device("t-adc", 20_000, 64, 32);
-    std::thread::sleep(StdDuration::from_millis(20));
+    std::thread::sleep(StdDuration::from_millis(50));
     let before = adc.overruns();
     assert!(before > 0, "nobody reads: the FIFO filled and dropped");
     let (_, fifo, _) = adc.snapshot();
