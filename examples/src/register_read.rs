@@ -2,12 +2,23 @@
 //!
 //! One chain of two entries on the simulated TMP105 (I2C, 100 kHz): the read starts only
 //! after the pointer write completed (S4). The owner submits both and blocks for two
-//! completions.
+//! completions. The context and the device kind are declared with `rtio-macros`, and the
+//! chain is built with `chain!`, which checks at compile time that the sensor can be
+//! written and read and that two entries fit the context.
 
 use crate::support::{claim, static_buf};
 use rtio::sim::{Bus, Tmp105};
-use rtio::{Buffer, Error, Rtio, Storage};
+use rtio::{Buffer, Error, Rtio};
+use rtio_macros::{chain, rtio_define, rtio_iodev};
 use std::time::{Duration, Instant};
+
+/// The sensor's kind: what chains may do with it.
+#[rtio_iodev(read, write, bus = i2c, address = 0x48)]
+#[derive(Debug)]
+pub struct Tmp105Sensor;
+
+#[rtio_define(sq = 4, cq = 4)]
+static SENSORS: Rtio;
 
 /// What the example observed.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,21 +40,19 @@ pub struct Report {
 /// # Errors
 /// Any error of the chain.
 pub fn run(celsius: f32) -> Result<Report, Error> {
-    static STORAGE: Storage<4, 4> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE);
-    let ctx = claim(&RTIO)?;
+    let ctx = claim(&SENSORS)?;
 
     let bus = Bus::i2c("i2c0", 100_000);
     let tmp = bus.attach_i2c(0x48, Tmp105::new(celsius));
+    let sensor = tmp.dev_as::<Tmp105Sensor>();
 
     let buf = static_buf::<2>();
     let t0 = Instant::now();
-    ctx.chain::<2>()?
-        .tiny_write(tmp.dev(), &[0x00]) // pointer register: temperature
-        .userdata(1)
-        .read(tmp.dev(), buf)
-        .userdata(2)
-        .prepare()?;
+    // Pointer register 0 (temperature), then read two bytes.
+    chain!(ctx: SENSORS, [
+        tiny_write(sensor, [0x00]).userdata(1),
+        read(sensor, buf).userdata(2),
+    ])?;
     ctx.submit(2)?; // S1: dispatch, then block until two completions were posted
 
     let mut completions = Vec::new();

@@ -103,6 +103,11 @@ impl<T: I2cTarget> I2cDevice<T> {
     pub fn dev(&'static self) -> Dev<I2cKind> {
         Dev::new(self.iodev())
     }
+    /// A handle of your own kind `K` (hand-written, `#[rtio_iodev]`, or generated from the
+    /// devicetree), so chains are checked against what your device can do.
+    pub fn dev_as<K: crate::caps::Kind>(&'static self) -> Dev<K> {
+        Dev::new(self.iodev())
+    }
     /// The 7-bit address.
     pub fn address(&self) -> u8 {
         self.address

@@ -87,6 +87,11 @@ impl<T: SpiTarget> SpiDevice<T> {
     pub fn dev(&'static self) -> Dev<SpiKind> {
         Dev::new(self.iodev())
     }
+    /// A handle of your own kind `K` (hand-written, `#[rtio_iodev]`, or generated from the
+    /// devicetree), so chains are checked against what your device can do.
+    pub fn dev_as<K: crate::caps::Kind>(&'static self) -> Dev<K> {
+        Dev::new(self.iodev())
+    }
     /// The chip-select line.
     pub fn cs(&self) -> u8 {
         self.cs

@@ -247,6 +247,11 @@ impl StreamDevice {
     pub fn dev(&'static self) -> Dev<StreamKind> {
         Dev::new(self.iodev())
     }
+    /// A handle of your own kind `K` (hand-written, `#[rtio_iodev]`, or generated from the
+    /// devicetree), so chains are checked against what your device can do.
+    pub fn dev_as<K: crate::caps::Kind>(&'static self) -> Dev<K> {
+        Dev::new(self.iodev())
+    }
     /// The fault script.
     pub fn faults(&self) -> &Faults {
         &self.faults
