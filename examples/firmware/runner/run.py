@@ -446,6 +446,11 @@ def run_test(name, fn):
 
 def main(argv):
     names = argv or list(TESTS)
+    unknown = [n for n in names if n not in TESTS]
+    if unknown:
+        print(f"unknown test(s): {', '.join(unknown)}; known: {', '.join(TESTS)}")
+        print(f"0 passed, {len(names)} failed")
+        return 1
     if not build():
         print(f"0 passed, {len(names)} failed")
         return 1

@@ -188,8 +188,14 @@ pub fn init_uart(sysclk_hz: u32) {
 
 /// The SSI0 controller (PL022), shared by the OLED and the SD card.
 pub static SSI0: ssi::SsiBus = ssi::SsiBus::new(regs!(labels::ssi0));
-static OLED_DRV: ssi::SsiDevice = ssi::SsiDevice::new(&SSI0, ssi::Target::Oled);
-static SD_DRV: ssi::SsiDevice = ssi::SsiDevice::new(&SSI0, ssi::Target::Sd);
+static OLED_DRV: ssi::SsiDevice = ssi::SsiDevice::new(
+    &SSI0,
+    ssi::Target::from_chip_select(labels::oled::CHIP_SELECT),
+);
+static SD_DRV: ssi::SsiDevice = ssi::SsiDevice::new(
+    &SSI0,
+    ssi::Target::from_chip_select(labels::sd::CHIP_SELECT),
+);
 static OLED_IODEV: Iodev = Iodev::new(&OLED_DRV);
 static SD_IODEV: Iodev = Iodev::new(&SD_DRV);
 

@@ -1,6 +1,7 @@
 //! The chained register read of the TMP105: wait for a go byte on UART0, write the pointer
 //! register, read two bytes: one chain of three entries per reading. The runner changes the
-//! temperature through QMP `qom-set` before each go byte and checks what is printed.
+//! temperature through QMP `qom-set` before each go byte and checks what is printed. A last
+//! reading goes through `async` (`run()?.await` under `rtio::block_on`).
 #![no_std]
 #![no_main]
 
@@ -88,9 +89,38 @@ fn main() -> ! {
             _ => exit(false),
         };
         if go_byte == b'q' {
-            println!("tmp105: done");
-            exit(true);
+            break;
         }
         print_temp(t);
     }
+
+    // The same chained read through `async` (S14): the future is woken by the completion.
+    let read = async {
+        let [_, mut r] = ctx
+            .chain::<2>()?
+            .tiny_write(board::TMP105, &[0x00])
+            .read(
+                board::TMP105,
+                temp.take().ok_or(rtio::Error::InvalidArgument)?,
+            )
+            .run()?
+            .await;
+        r.result()?;
+        match r.take_buffer() {
+            Buffer::Mut(b) => Ok([b[0], b[1]]),
+            _ => Err(rtio::Error::InvalidArgument),
+        }
+    };
+    match rtio::block_on(read) {
+        Ok(t) => {
+            println!("tmp105: async read:");
+            print_temp(t);
+        }
+        Err(e) => {
+            println!("tmp105: async read failed: {:?}", e);
+            exit(false);
+        }
+    }
+    println!("tmp105: done");
+    exit(true)
 }
