@@ -12,6 +12,7 @@
 //! both at once in safe Rust. The hand-over through the completion is the safe equivalent,
 //! costs one poll, and keeps the thread free the whole time.
 
+use crate::board::labels::{i2c0, sd as card_node, temp};
 use crate::support::{claim, static_buf};
 use rtio::sim::{sd, Bus, SdCard, Tmp105};
 use rtio::{Buffer, Error, Rtio, Storage};
@@ -44,18 +45,23 @@ pub fn run(celsius: f32) -> Result<Report, Error> {
     static RTIO: Rtio = Rtio::new(&STORAGE);
     let ctx = claim(&RTIO)?;
 
-    let i2c = Bus::i2c("i2c0", 100_000);
-    let spi = Bus::spi("spi0", 10_000_000);
-    let tmp = i2c.attach_i2c(0x48, Tmp105::new(celsius));
-    let card = spi.attach_spi(0, SdCard::new(16));
+    // Speeds, address and chip select come from the devicetree (boards/host.dts).
+    let i2c = Bus::i2c("i2c0", i2c0::CLOCK_FREQUENCY);
+    let spi = Bus::spi("spi0", card_node::SPI_MAX_FREQUENCY);
+    let sensor = i2c.attach_i2c(temp::BUS_ADDRESS as u8, Tmp105::new(celsius));
+    let card_dev = spi.attach_spi(card_node::CHIP_SELECT as u8, SdCard::new(16));
+    let (tmp, card) = (
+        sensor.dev_as::<temp::Kind>(),
+        card_dev.dev_as::<card_node::Kind>(),
+    );
     let a = BLOCK.to_be_bytes();
     let header = [sd::WRITE_BLOCK, a[0], a[1], a[2], a[3]];
 
     let t0 = Instant::now();
     ctx.chain::<2>()?
-        .tiny_write(tmp.dev(), &[0x00])
+        .tiny_write(tmp, &[0x00])
         .userdata(1)
-        .read(tmp.dev(), static_buf::<2>())
+        .read(tmp, static_buf::<2>())
         .userdata(2)
         .prepare()?;
     ctx.submit(0)?; // dispatch, do not wait
@@ -71,10 +77,10 @@ pub fn run(celsius: f32) -> Result<Report, Error> {
             if let (2, Buffer::Mut(sample)) = (c.userdata(), c.take_buffer()) {
                 // The read handed its buffer back: send the same bytes to the card.
                 ctx.chain::<2>()?
-                    .tiny_write(card.dev(), &header)
+                    .tiny_write(card, &header)
                     .userdata(3)
                     .transaction() // chip select stays asserted for the data phase
-                    .write(card.dev(), sample)
+                    .write(card, sample)
                     .userdata(4)
                     .prepare()?;
                 ctx.submit(0)?;
@@ -83,7 +89,7 @@ pub fn run(celsius: f32) -> Result<Report, Error> {
     }
     let elapsed = t0.elapsed();
     let mut block_head = [0u8; 4];
-    card.with(|c| block_head.copy_from_slice(&c.block(BLOCK as usize)[..4]));
+    card_dev.with(|c| block_head.copy_from_slice(&c.block(BLOCK as usize)[..4]));
     Ok(Report {
         completions,
         loop_count,

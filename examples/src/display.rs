@@ -13,17 +13,18 @@
 //! driver it is the whole duration of the blocking call, which holds the CPU by
 //! construction.
 
+use crate::board::labels::lcd;
 use crate::support::{claim, thread_cpu};
 use rtio::sim::{cmd, Bus, Display};
 use rtio::{Error, Rtio, Storage};
 use std::time::{Duration, Instant};
 
-/// Display width.
-pub const WIDTH: u16 = 320;
-/// Display height.
-pub const HEIGHT: u16 = 240;
-/// SPI clock.
-pub const SPI_HZ: u32 = 40_000_000;
+/// Display width (from the devicetree).
+pub const WIDTH: u16 = lcd::WIDTH as u16;
+/// Display height (from the devicetree).
+pub const HEIGHT: u16 = lcd::HEIGHT as u16;
+/// SPI clock (the display's `spi-max-frequency` in the devicetree).
+pub const SPI_HZ: u32 = lcd::SPI_MAX_FREQUENCY;
 /// Bytes per frame on the wire: the RAMWR command byte and the pixels.
 pub const FRAME_BYTES: usize = 1 + WIDTH as usize * HEIGHT as usize * 2;
 
@@ -121,8 +122,8 @@ pub fn run(frames: u32) -> Result<Report, Error> {
     static RTIO_SPIN: Rtio = Rtio::new(&STORAGE_SPIN);
 
     let spi = Bus::spi("spi0", SPI_HZ);
-    let lcd = spi.attach_spi(0, Display::new(WIDTH, HEIGHT));
-    let dev = lcd.dev();
+    let lcd = spi.attach_spi(lcd::CHIP_SELECT as u8, Display::new(WIDTH, HEIGHT));
+    let dev = lcd.dev_as::<lcd::Kind>(); // write-only: a read would not compile
     let mut front = vec![0u8; FRAME_BYTES];
     let mut back = vec![0u8; FRAME_BYTES];
     let mut cpu = cpu_or(Duration::ZERO);

@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod adc;
+pub mod board;
 pub mod device_to_device;
 pub mod display;
 pub mod driver_crate;
