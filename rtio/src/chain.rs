@@ -116,7 +116,7 @@ impl Context {
         self.alloc_slots(&mut idx)?;
         let mut gens = [0u16; N];
         for (g, &i) in gens.iter_mut().zip(idx.iter()) {
-            *g = self.rtio.slots[i as usize].gen();
+            *g = self.rtio.slot(i).gen();
         }
         Ok(Chain {
             ctx: self,
@@ -142,7 +142,7 @@ impl<'c, const N: usize> Chain<'c, N> {
     fn sqe(&mut self, i: usize) -> &mut Sqe {
         let idx = self.idx[i];
         // SAFETY: the builder owns its acquired, unprepared slots exclusively.
-        unsafe { &mut *self.ctx.rtio.slots[idx as usize].sqe_ptr() }
+        unsafe { &mut *self.ctx.rtio.slot(idx).sqe_ptr() }
     }
 
     fn fail(mut self, e: Error) -> Self {
@@ -542,7 +542,7 @@ impl<const N: usize> Drop for Chain<'_, N> {
             // S10: an unprepared chain returns its entries.
             for &i in &self.idx {
                 debug_assert_eq!(
-                    self.ctx.rtio.slots[i as usize]
+                    self.ctx.rtio.slot(i)
                         .state
                         .load(Ordering::Relaxed)
                         & crate::context::STATE_MASK,

@@ -41,9 +41,8 @@ use crate::ring::{CqeCell, Reservations, Ring};
 use crate::stack::ReturnStack;
 use crate::sqe::{Flags, Op, Priority, Sqe, NONE};
 use crate::time::{Clock, Duration, Instant};
-use crate::wait::Wait;
+use crate::wait::{Notify, Wait};
 use crate::{executor, Error};
-use atomic_waker::AtomicWaker;
 use core::cell::{Cell, UnsafeCell};
 use core::marker::PhantomData;
 use core::ptr::addr_of;
@@ -174,15 +173,17 @@ pub struct Rtio {
     /// Completion cells reserved (acquired entries + pending shots). Owner adds on acquire,
     /// producers add for shots; the owner subtracts on consume, producers on NO_RESPONSE.
     pub(crate) reserved: Reservations,
-    /// Completions posted, wrapping (S1).
+    /// Completions posted to the ring, wrapping (S1).
     pub(crate) completed: AtomicU32,
-    pub(crate) waker: AtomicWaker,
+    pub(crate) notify: Notify,
     /// Head of the deadline-ordered timer list.
     pub(crate) timers: Mutex<Cell<u16>>,
     /// Slots returned by producers (NO_RESPONSE, orphans): index + 1 of a stack top.
     pub(crate) returned: ReturnStack,
     // Owner-only (reached through `Context`, which is unique and !Sync):
     free_head: UnsafeCell<u16>,
+    /// Slots on the free list plus never-used slots.
+    free_count: UnsafeCell<u16>,
     fresh: UnsafeCell<u16>,
     pend_head: UnsafeCell<u16>,
     pend_tail: UnsafeCell<u16>,
@@ -226,10 +227,11 @@ impl Rtio {
             claimed: AtomicBool::new(false),
             reserved: Reservations::new(),
             completed: AtomicU32::new(0),
-            waker: AtomicWaker::new(),
+            notify: Notify::new(),
             timers: Mutex::new(Cell::new(NONE)),
             returned: ReturnStack::new(),
             free_head: UnsafeCell::new(NONE),
+            free_count: UnsafeCell::new(SQ as u16),
             fresh: UnsafeCell::new(0),
             pend_head: UnsafeCell::new(NONE),
             pend_tail: UnsafeCell::new(NONE),
@@ -263,6 +265,16 @@ impl Rtio {
             wait,
             _not_sync: PhantomData,
         })
+    }
+
+    /// Slot `idx`, without a bounds check on the hot paths.
+    #[inline(always)]
+    pub(crate) fn slot(&self, idx: u16) -> &Slot {
+        debug_assert!((idx as usize) < self.slots.len(), "slot index out of range");
+        // SAFETY: every index reaching here comes from this context's own allocator (fresh
+        // indices below `len`, the free list, ring tags and chain links written from them);
+        // indices from user handles go through `slots.get` first.
+        unsafe { self.slots.get_unchecked(idx as usize) }
     }
 
     /// Number of submission slots.
@@ -319,7 +331,7 @@ impl Rtio {
 
     /// Pushes a finished slot onto the returned stack (any context).
     pub(crate) fn push_returned(&self, idx: u16) {
-        let slot = &self.slots[idx as usize];
+        let slot = self.slot(idx);
         let set_next = |next: u16| {
             // SAFETY: the slot is DONE and ours until the push publishes it to the owner
             // (`stack::EMPTY` is `NONE`).
@@ -345,7 +357,7 @@ impl PartialEq for RawToken {
 
 impl RawToken {
     pub(crate) fn slot(&self) -> &'static Slot {
-        &self.rtio.slots[self.idx as usize]
+        self.rtio.slot(self.idx)
     }
     fn sqe(&self) -> *mut Sqe {
         self.slot().sqe_ptr()
@@ -396,7 +408,7 @@ impl RawToken {
     /// # Safety
     /// The caller owns entry `idx` exclusively (it holds its token) for the returned lifetime.
     pub(crate) unsafe fn request<'a>(&self, idx: u16) -> Req<'a> {
-        let sqe = self.rtio.slots[idx as usize].sqe_ptr();
+        let sqe = self.rtio.slot(idx).sqe_ptr();
         // SAFETY: exclusive ownership (precondition); the buffers were handed over as
         // 'static slices when the entry was prepared.
         unsafe {
@@ -464,7 +476,7 @@ impl RawToken {
     pub(crate) fn pool_buf_at(&mut self, idx: u16) -> Result<&mut [u8], Error> {
         let pool = self.rtio.pool.ok_or(Error::NoPool)?;
         // SAFETY: the token holder owns the entry (head or transaction member) exclusively.
-        let s = unsafe { &mut *self.rtio.slots[idx as usize].sqe_ptr() };
+        let s = unsafe { &mut *self.rtio.slot(idx).sqe_ptr() };
         if !s.flags.contains(Flags::MEMPOOL) {
             return Err(Error::NoPool);
         }
@@ -503,7 +515,7 @@ impl Iterator for Members {
         }
         let idx = self.cur;
         // SAFETY: header fields of in-flight entries are immutable.
-        let s = unsafe { &*self.rtio.slots[idx as usize].sqe_ptr() };
+        let s = unsafe { &*self.rtio.slot(idx).sqe_ptr() };
         if s.flags.contains(Flags::TRANSACTION) && s.next != NONE {
             self.cur = s.next;
         } else {
@@ -553,52 +565,38 @@ impl Context {
         }
         // SAFETY: owner-only cells below; `&self` is the unique owner (claim + !Sync).
         unsafe {
-            if self.free_len_at_least(n).is_none() {
+            if (*r.free_count.get() as usize) < n {
                 self.take_returned();
-                if self.free_len_at_least(n).is_none() {
+                if (*r.free_count.get() as usize) < n {
                     r.unreserve(n as u32);
                     return Err(Error::QueueFull);
                 }
             }
+            *r.free_count.get() -= n as u16;
             for o in out.iter_mut() {
-                let fresh = *r.fresh.get();
-                let idx = if *r.free_head.get() != NONE {
-                    let h = *r.free_head.get();
-                    *r.free_head.get() = *r.slots[h as usize].onext.get();
-                    h
+                let head = *r.free_head.get();
+                let idx = if head != NONE {
+                    *r.free_head.get() = *r.slot(head).onext.get();
+                    head
                 } else {
+                    let fresh = *r.fresh.get();
                     *r.fresh.get() = fresh + 1;
                     fresh
                 };
-                let slot = &r.slots[idx as usize];
+                let slot = &r.slot(idx);
                 let gen = slot.state.load(Ordering::Relaxed) & !0xFFFF;
                 slot.state.store(gen | PREPARED, Ordering::Relaxed);
-                *slot.sqe.get() = Sqe::EMPTY;
+                // The builder writes op, iodev, flags and payload; reset the rest.
+                let s = &mut *slot.sqe.get();
+                s.prio = Priority::Normal;
+                s.carry = 0;
+                s.userdata = 0;
+                s.next = NONE;
                 *slot.onext.get() = NONE;
                 *o = idx;
             }
         }
         Ok(())
-    }
-
-    /// # Safety
-    /// Owner only.
-    unsafe fn free_len_at_least(&self, n: usize) -> Option<()> {
-        let r = self.rtio;
-        // SAFETY: owner-only fields (precondition).
-        unsafe {
-            let fresh = r.slots.len() - *r.fresh.get() as usize;
-            if fresh >= n {
-                return Some(());
-            }
-            let mut count = fresh;
-            let mut cur = *r.free_head.get();
-            while cur != NONE && count < n {
-                count += 1;
-                cur = *r.slots[cur as usize].onext.get();
-            }
-            (count >= n).then_some(())
-        }
     }
 
     /// Moves slots that producers returned (NO_RESPONSE, orphans) to the free list.
@@ -610,7 +608,7 @@ impl Context {
         let mut cur = unsafe { self.rtio.returned.take_all() };
         while cur != NONE {
             // SAFETY: the stack is ours after the swap.
-            let next = unsafe { *self.rtio.slots[cur as usize].onext.get() };
+            let next = unsafe { *self.rtio.slot(cur).onext.get() };
             // SAFETY: owner only (precondition).
             unsafe { self.free_slot(cur) };
             cur = next;
@@ -623,13 +621,14 @@ impl Context {
     /// Owner only; the slot is not referenced by anyone else.
     pub(crate) unsafe fn free_slot(&self, idx: u16) {
         let r = self.rtio;
-        let slot = &r.slots[idx as usize];
+        let slot = &r.slot(idx);
         let gen = (slot.state.load(Ordering::Relaxed) >> 16).wrapping_add(1) & 0xFFFF;
         slot.state.store(gen << 16 | FREE, Ordering::Release);
         // SAFETY: owner-only list (precondition).
         unsafe {
             *slot.onext.get() = *r.free_head.get();
             *r.free_head.get() = idx;
+            *r.free_count.get() += 1;
         }
     }
 
@@ -647,12 +646,12 @@ impl Context {
         let r = self.rtio;
         // SAFETY: owner-only fields.
         unsafe {
-            *r.slots[head as usize].onext.get() = NONE;
+            *r.slot(head).onext.get() = NONE;
             let tail = *r.pend_tail.get();
             if tail == NONE {
                 *r.pend_head.get() = head;
             } else {
-                *r.slots[tail as usize].onext.get() = head;
+                *r.slot(tail).onext.get() = head;
             }
             *r.pend_tail.get() = head;
         }
@@ -666,12 +665,12 @@ impl Context {
             let mut prev = NONE;
             let mut cur = *r.pend_head.get();
             while cur != NONE {
-                let next = *r.slots[cur as usize].onext.get();
+                let next = *r.slot(cur).onext.get();
                 if cur == head {
                     if prev == NONE {
                         *r.pend_head.get() = next;
                     } else {
-                        *r.slots[prev as usize].onext.get() = next;
+                        *r.slot(prev).onext.get() = next;
                     }
                     if *r.pend_tail.get() == cur {
                         *r.pend_tail.get() = prev;
@@ -697,7 +696,7 @@ impl Context {
         };
         while cur != NONE {
             // SAFETY: owner-only link, read before the head is dispatched.
-            let next = unsafe { *r.slots[cur as usize].onext.get() };
+            let next = unsafe { *r.slot(cur).onext.get() };
             executor::submit_chain(r, cur);
             cur = next;
         }
@@ -757,7 +756,7 @@ impl Context {
                     return Err(Error::TimedOut);
                 }
             }
-            self.wait.register(&r.waker);
+            self.wait.register(&r.notify);
             if cond() {
                 return Ok(());
             }
@@ -776,7 +775,7 @@ impl Context {
         let r = self.rtio;
         // SAFETY: the owner is the ring's single consumer.
         let raw = unsafe { r.ring.pop(r.cells) }?;
-        let slot = &r.slots[raw.slot as usize];
+        let slot = r.slot(raw.slot);
         let sqe = slot.sqe_ptr();
         // SAFETY: `userdata` is immutable after prepare and not otherwise referenced here.
         let userdata = unsafe { addr_of!((*sqe).userdata).read() };
@@ -826,7 +825,7 @@ impl Context {
         result: Result<usize, Error>,
     ) -> Buffer {
         // SAFETY: precondition.
-        let s = unsafe { &mut *self.rtio.slots[idx as usize].sqe_ptr() };
+        let s = unsafe { &mut *self.rtio.slot(idx).sqe_ptr() };
         if s.flags.contains(Flags::MEMPOOL) {
             let range = ring_pool.or_else(|| s.buf().map(|b| BlockRange::unpack(b.pool_range)));
             if let Some(b) = s.buf_mut() {
@@ -948,19 +947,19 @@ impl Context {
         };
         while cur != NONE {
             // SAFETY: owner-only.
-            let next_head = unsafe { *r.slots[cur as usize].onext.get() };
+            let next_head = unsafe { *r.slot(cur).onext.get() };
             let mut m = cur;
             let mut n = 0;
             let mut want: Option<u32> = None;
             while m != NONE {
-                let st = r.slots[m as usize].state.load(Ordering::Acquire);
+                let st = r.slot(m).state.load(Ordering::Acquire);
                 // A successor cancelled before submit ended the chain; its slot may since
                 // belong to another chain (stale generation).
                 if want.is_some_and(|g| g != st >> 16) || st & STATE_MASK != PREPARED {
                     break;
                 }
                 // SAFETY: prepared entries are the owner's.
-                let s = unsafe { &*r.slots[m as usize].sqe_ptr() };
+                let s = unsafe { &*r.slot(m).sqe_ptr() };
                 let (next, next_gen) =
                     if s.flags.contains(Flags::CHAINED) || s.flags.contains(Flags::TRANSACTION) {
                         (s.next, Some(s.next_gen as u32))

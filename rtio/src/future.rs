@@ -45,7 +45,7 @@ impl Future for Next<'_> {
         if let Some(c) = self.ctx.try_consume() {
             return Poll::Ready(c);
         }
-        r.waker.register(cx.waker());
+        r.notify.register(cx.waker());
         match self.ctx.try_consume() {
             Some(c) => Poll::Ready(c),
             None => Poll::Pending,
@@ -104,7 +104,7 @@ impl<const N: usize> ChainFuture<'_, N> {
         let r = self.ctx.rtio;
         self.idx
             .iter()
-            .all(|&i| r.slots[i as usize].state.load(Ordering::Acquire) & STATE_MASK == DONE)
+            .all(|&i| r.slot(i).state.load(Ordering::Acquire) & STATE_MASK == DONE)
     }
 
     fn collect(&mut self) -> [Completion; N] {
@@ -120,7 +120,7 @@ impl<const N: usize> ChainFuture<'_, N> {
 pub(crate) fn take_kept(ctx: &Context, i: u16) -> Completion {
     let r = ctx.rtio;
     let result = kept_result(r, i);
-    let sqe = r.slots[i as usize].sqe_ptr();
+    let sqe = r.slot(i).sqe_ptr();
     // SAFETY: DONE: the entry is the owner's again.
     let userdata = unsafe { addr_of!((*sqe).userdata).read() };
     // SAFETY: DONE and owned.
@@ -146,7 +146,7 @@ impl<const N: usize> Future for ChainFuture<'_, N> {
         let r = self.ctx.rtio;
         crate::executor::process_timers(r);
         if !self.all_done() {
-            r.waker.register(cx.waker());
+            r.notify.register(cx.waker());
             if !self.all_done() {
                 return Poll::Pending;
             }
@@ -162,7 +162,7 @@ impl<const N: usize> Drop for ChainFuture<'_, N> {
         }
         let r = self.ctx.rtio;
         for &i in &self.idx {
-            let slot = &r.slots[i as usize];
+            let slot = &r.slot(i);
             let orphaned = slot
                 .state
                 .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {

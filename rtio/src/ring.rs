@@ -97,20 +97,26 @@ impl Ring {
     /// - `cells` is the same slice for every call on this ring.
     #[inline]
     pub(crate) unsafe fn push(&self, cells: &[CqeCell], raw: Raw) {
-        // Relaxed: distinct indices are all we need; the cell is published by the tag store.
-        let i = self.tail.fetch_add(1, Ordering::Relaxed);
+        // AcqRel: the cell we claim was last read by the consumer, who handed it back by
+        // giving a credit, but that credit may have gone to another producer (we took ours
+        // earlier). Chaining the claims orders our write after that producer's claim, hence
+        // after its credit, hence after the consumer's read of the cell (loom:
+        // loom_credits_recycle_cells_across_wraparound).
+        let i = self.tail.fetch_add(1, Ordering::AcqRel);
         let cell = &cells[i as usize % cells.len()];
         // SAFETY: the reservation guarantees this cell was consumed (tag 0, Released by the
         // consumer's store in `pop`, acquired through the reservation counter), so no one else
         // touches `result` until we publish.
         cell.result.with_mut(|p| unsafe { p.write(raw.result) });
-        // Release: pairs with the Acquire load in `pop`, publishing `result`.
+        // Release: pairs with the Acquire load in `pop`, publishing `result`. SeqCst: the
+        // completer then reads the owner's `waiting` flag (`wait::Notify`); a store-load
+        // pair needs the single total order or a wake-up could be lost.
         cell.tag.store(
             READY
                 | ((raw.flags & 0x7F) as u32) << 24
                 | (raw.pool_start as u32) << 16
                 | raw.slot as u32,
-            Ordering::Release,
+            Ordering::SeqCst,
         );
     }
 

@@ -101,7 +101,7 @@ impl<'s, 'env> Scope<'s, 'env> {
         for (k, (op, dev, payload)) in ops.iter().enumerate() {
             let i = idx[k];
             // SAFETY: freshly acquired slot, owned by us.
-            let s: &mut Sqe = unsafe { &mut *ctx.rtio.slots[i as usize].sqe_ptr() };
+            let s: &mut Sqe = unsafe { &mut *ctx.rtio.slot(i).sqe_ptr() };
             s.op = *op;
             s.iodev = Some(*dev);
             s.flags = Flags::KEPT;
@@ -109,12 +109,12 @@ impl<'s, 'env> Scope<'s, 'env> {
             if k + 1 < ops.len() {
                 s.flags.insert(Flags::CHAINED);
                 s.next = idx[k + 1];
-                s.next_gen = ctx.rtio.slots[idx[k + 1] as usize].gen();
+                s.next_gen = ctx.rtio.slot(idx[k + 1]).gen();
             }
         }
         for &i in idx.iter() {
             // SAFETY: owner list; the scope list links through `onext`, unused in flight.
-            unsafe { *ctx.rtio.slots[i as usize].onext.get() = self.head.get() };
+            unsafe { *ctx.rtio.slot(i).onext.get() = self.head.get() };
             self.head.set(i);
         }
         crate::executor::submit_chain(ctx.rtio, idx[0]);
@@ -217,7 +217,7 @@ impl<'s, 'env> Scope<'s, 'env> {
     }
 
     fn is_done(&self, i: u16) -> bool {
-        self.ctx.rtio.slots[i as usize]
+        self.ctx.rtio.slot(i)
             .state
             .load(Ordering::Acquire)
             & STATE_MASK
@@ -249,13 +249,13 @@ impl<'s, 'env> Scope<'s, 'env> {
         let mut cur = self.head.get();
         while cur != NONE {
             // SAFETY: owner list.
-            let next = unsafe { *r.slots[cur as usize].onext.get() };
+            let next = unsafe { *r.slot(cur).onext.get() };
             if cur == i {
                 if prev == NONE {
                     self.head.set(next);
                 } else {
                     // SAFETY: owner list.
-                    unsafe { *r.slots[prev as usize].onext.get() = next };
+                    unsafe { *r.slot(prev).onext.get() = next };
                 }
                 break;
             }

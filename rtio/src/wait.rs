@@ -6,11 +6,51 @@
 use crate::time::{Clock, Instant};
 use atomic_waker::AtomicWaker;
 use core::task::{RawWaker, RawWakerVTable, Waker};
+use portable_atomic::{AtomicBool, Ordering};
+
+/// A context's completion notifier: wakes the owner's registered waker when a completion is
+/// posted, and costs one load when nobody waits.
+///
+/// Lost wake-ups are excluded Dekker-style: a completer publishes (SeqCst) and then reads
+/// `waiting` (SeqCst); a waiter sets `waiting` (SeqCst), issues a SeqCst fence, then re-checks
+/// its condition. In the single total order one of the two sees the other.
+#[derive(Debug)]
+pub struct Notify {
+    waiting: AtomicBool,
+    waker: AtomicWaker,
+}
+
+impl Notify {
+    pub(crate) const fn new() -> Self {
+        Notify {
+            waiting: AtomicBool::new(false),
+            waker: AtomicWaker::new(),
+        }
+    }
+
+    /// Registers `waker` to be woken by the next completion. The caller re-checks its
+    /// condition afterwards.
+    pub fn register(&self, waker: &Waker) {
+        self.waker.register(waker);
+        // Pairs with the completer's SeqCst publication and load in `notify`.
+        self.waiting.store(true, Ordering::SeqCst);
+        portable_atomic::fence(Ordering::SeqCst);
+    }
+
+    /// Wakes the registered waker, if any. Called after a SeqCst publication.
+    #[inline]
+    pub(crate) fn notify(&self) {
+        if self.waiting.load(Ordering::SeqCst) {
+            self.waiting.store(false, Ordering::Relaxed);
+            self.waker.wake();
+        }
+    }
+}
 
 /// How a blocking call waits.
 pub trait Wait: Sync {
     /// Registers this strategy's waker before the final check of the condition.
-    fn register(&self, waker: &AtomicWaker);
+    fn register(&self, notify: &Notify);
     /// Blocks until woken, or until `until` (by `clock`) if given. May return early.
     fn block(&self, until: Option<Instant>, clock: Option<&'static dyn Clock>);
 }
@@ -23,7 +63,7 @@ pub struct Spin;
 pub static SPIN: Spin = Spin;
 
 impl Wait for Spin {
-    fn register(&self, _waker: &AtomicWaker) {}
+    fn register(&self, _notify: &Notify) {}
     fn block(&self, _until: Option<Instant>, _clock: Option<&'static dyn Clock>) {
         core::hint::spin_loop();
     }
@@ -60,8 +100,8 @@ pub fn sev_waker() -> Waker {
 }
 
 impl Wait for Wfe {
-    fn register(&self, waker: &AtomicWaker) {
-        waker.register(&sev_waker());
+    fn register(&self, notify: &Notify) {
+        notify.register(&sev_waker());
     }
     fn block(&self, _until: Option<Instant>, _clock: Option<&'static dyn Clock>) {
         #[cfg(all(target_arch = "arm", target_os = "none"))]
@@ -102,8 +142,8 @@ mod park {
     }
 
     impl Wait for Park {
-        fn register(&self, waker: &AtomicWaker) {
-            WAKER.with(|w| waker.register(w));
+        fn register(&self, notify: &Notify) {
+            WAKER.with(|w| notify.register(w));
         }
         fn block(&self, until: Option<Instant>, clock: Option<&'static dyn Clock>) {
             match (until, clock) {

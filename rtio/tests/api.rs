@@ -178,6 +178,7 @@ fn async_future_dropped_early_returns_its_slot_when_done() {
         "still in flight"
     );
     H.finish_next(0);
-    ctx.acquire()
+    let _chain = ctx
+        .acquire()
         .expect("the orphaned entry came back once it completed");
 }
