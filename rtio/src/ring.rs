@@ -66,6 +66,51 @@ impl CqeCell {
     }
 }
 
+/// The index after `i` in a ring of `len` cells. Indices run over a multiple of `len`, so
+/// `i % len` stays continuous when they wrap: at 2^32 for a power-of-two `len`, at the
+/// largest multiple of `len` below 2^32 otherwise.
+#[inline(always)]
+fn advance(i: u32, len: usize) -> u32 {
+    if len.is_power_of_two() {
+        i.wrapping_add(1)
+    } else {
+        let wrap = (u32::MAX / len as u32) * len as u32;
+        if i + 1 >= wrap {
+            0
+        } else {
+            i + 1
+        }
+    }
+}
+
+/// Claims the next producer index: one `fetch_add` for a power-of-two ring, a
+/// compare-and-swap loop (wrapping at a multiple of `len`) otherwise.
+///
+/// AcqRel: the cell we claim was last read by the consumer, who handed it back by giving a
+/// credit, but that credit may have gone to another producer (we took ours earlier).
+/// Chaining the claims orders our write after that producer's claim, hence after its credit,
+/// hence after the consumer's read of the cell (loom:
+/// loom_credits_recycle_cells_across_wraparound).
+#[inline(always)]
+fn claim(tail: &AtomicU32, len: usize) -> u32 {
+    if len.is_power_of_two() {
+        tail.fetch_add(1, Ordering::AcqRel)
+    } else {
+        let mut cur = tail.load(Ordering::Relaxed);
+        loop {
+            match tail.compare_exchange_weak(
+                cur,
+                advance(cur, len),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(i) => return i,
+                Err(now) => cur = now,
+            }
+        }
+    }
+}
+
 /// Producer and consumer indices of one ring.
 #[derive(Debug)]
 pub(crate) struct Ring {
@@ -97,12 +142,8 @@ impl Ring {
     /// - `cells` is the same slice for every call on this ring.
     #[inline]
     pub(crate) unsafe fn push(&self, cells: &[CqeCell], raw: Raw) {
-        // AcqRel: the cell we claim was last read by the consumer, who handed it back by
-        // giving a credit, but that credit may have gone to another producer (we took ours
-        // earlier). Chaining the claims orders our write after that producer's claim, hence
-        // after its credit, hence after the consumer's read of the cell (loom:
-        // loom_credits_recycle_cells_across_wraparound).
-        let i = self.tail.fetch_add(1, Ordering::AcqRel);
+        // Ordering: see `claim`.
+        let i = claim(&self.tail, cells.len());
         let cell = &cells[i as usize % cells.len()];
         // SAFETY: the reservation guarantees this cell was consumed (tag 0, Released by the
         // consumer's store in `pop`, acquired through the reservation counter), so no one else
@@ -141,7 +182,8 @@ impl Ring {
         // the reservation counter's Acquire).
         cell.tag.store(0, Ordering::Release);
         // SAFETY: consumer-only.
-        self.head.with_mut(|p| unsafe { *p = head.wrapping_add(1) });
+        self.head
+            .with_mut(|p| unsafe { *p = advance(head, cells.len()) });
         Some(Raw {
             slot: tag as u16,
             flags: ((tag >> 24) & 0x7F) as u8,
@@ -427,5 +469,31 @@ mod loom_tests {
             assert_eq!(got, [10, 11]);
             assert_eq!(c.credits.get(), 2);
         });
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod wrap_tests {
+    use super::advance;
+
+    #[test]
+    fn indices_stay_continuous_across_the_wrap() {
+        for len in [1usize, 2, 3, 5, 8, 12, 1000, 4096] {
+            // Walk across the wrap point: each step must move to the next cell.
+            let mut i = if len.is_power_of_two() {
+                u32::MAX - 4
+            } else {
+                (u32::MAX / len as u32) * len as u32 - 5
+            };
+            for _ in 0..10 {
+                let next = advance(i, len);
+                assert_eq!(
+                    next as usize % len,
+                    (i as usize % len + 1) % len,
+                    "len {len} at {i}"
+                );
+                i = next;
+            }
+        }
     }
 }
