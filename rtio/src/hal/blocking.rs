@@ -370,6 +370,38 @@ fn run_i2c<B: I2c>(
 /// one `SpiDevice::transaction` (chip select held throughout) with a `Write`, `Read` or
 /// `Transfer` per member. Use it the same way: `new`, `init`, an `Iodev` static, then
 /// `step` or `spawn_worker`.
+///
+/// ```
+/// use embedded_hal::spi::{ErrorType, Operation, SpiDevice};
+/// use rtio::hal::SpiIodev;
+/// use rtio::{caps, Dev, Iodev, Rtio, Storage};
+/// /// A blocking driver for a device that answers 0xA5 to everything.
+/// struct Chip;
+/// impl ErrorType for Chip { type Error = core::convert::Infallible; }
+/// impl SpiDevice for Chip {
+///     fn transaction(&mut self, ops: &mut [Operation<'_, u8>]) -> Result<(), Self::Error> {
+///         for op in ops {
+///             if let Operation::Read(r) = op { r.fill(0xA5) }
+///         }
+///         Ok(())
+///     }
+/// }
+/// static CHIP: SpiIodev<Chip> = SpiIodev::new();
+/// static CHIP_IODEV: Iodev = Iodev::new(&CHIP);
+/// struct K;
+/// impl caps::Kind for K { const NAME: &'static str = "chip"; }
+/// impl caps::Read for K {}
+/// impl caps::Write for K {}
+/// CHIP.init(Chip);
+/// static STORAGE: Storage<2, 2> = Storage::new();
+/// static RTIO: Rtio = Rtio::new(&STORAGE);
+/// let ctx = RTIO.claim().unwrap();
+/// let rx: &'static mut [u8; 2] = Box::leak(Box::new([0; 2]));
+/// ctx.acquire()?.read(Dev::<K>::new(&CHIP_IODEV), rx).submit()?;
+/// while !CHIP.step() {} // no_std style: the main loop runs the driver
+/// assert_eq!(ctx.consume().buffer().data(), Some(&[0xA5, 0xA5][..]));
+/// # Ok::<(), rtio::Error>(())
+/// ```
 pub struct SpiIodev<D> {
     core: Core<D>,
 }

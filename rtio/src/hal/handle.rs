@@ -209,6 +209,25 @@ impl<K: caps::Read + caps::Write> embedded_hal::i2c::I2c for I2cHandle<'_, K> {
 /// `Write` and `Read` are supported as for [`I2cHandle`]; `Transfer`, `TransferInPlace` and
 /// `DelayNs` return [`Error::NotSupported`] (a full-duplex transfer needs both buffers to
 /// outlive the operation, which borrowed embedded-hal buffers do not).
+///
+/// ```
+/// use embedded_hal::spi::{Operation, SpiDevice};
+/// use rtio::hal::SpiHandle;
+/// use rtio::sim::{sd, Bus, SdCard};
+/// use rtio::{Mempool, PoolStorage, Rtio, Storage};
+/// static POOL_STORAGE: PoolStorage<8, 64> = PoolStorage::new();
+/// static POOL: Mempool = Mempool::new(&POOL_STORAGE);
+/// static STORAGE: Storage<8, 8> = Storage::new();
+/// static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+///
+/// let card = Bus::spi("spi-hal-doc", 20_000_000).attach_spi(0, SdCard::new(2));
+/// let ctx = RTIO.claim().unwrap();
+/// let mut spi = SpiHandle::new(&ctx, card.dev());
+/// // One chip-select cycle: command header, then the data phase.
+/// spi.transaction(&mut [Operation::Write(&[sd::WRITE_BLOCK, 0, 0, 0, 1]), Operation::Write(b"hi")])?;
+/// assert_eq!(&card.with(|c| c.block(1)[..2].to_vec()), b"hi");
+/// # Ok::<(), rtio::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct SpiHandle<'c, K: caps::Kind> {
     ctx: &'c Context,

@@ -4,7 +4,20 @@ use crate::time::Duration;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
-/// A fault a simulated device can be told to produce.
+/// A fault a simulated device can be told to produce (see [`Faults`]).
+///
+/// ```
+/// use rtio::sim::{Bus, Fault, Tmp105};
+/// use rtio::{Error, Rtio, Storage};
+/// static STORAGE: Storage<2, 2> = Storage::new();
+/// static RTIO: Rtio = Rtio::new(&STORAGE);
+/// let tmp = Bus::i2c("fault-doc", 400_000).attach_i2c(0x48, Tmp105::new(20.0));
+/// tmp.faults().next(Fault::Nack);
+/// let ctx = RTIO.claim().unwrap();
+/// let [c] = ctx.acquire()?.tiny_write(tmp.dev(), &[0]).wait()?;
+/// assert_eq!(c.result(), Err(Error::Nack));
+/// # Ok::<(), rtio::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {

@@ -17,6 +17,24 @@ use std::vec::Vec;
 /// `Err(Nack)` to refuse the address), then bytes ([`I2cTarget::write`] / [`I2cTarget::read`];
 /// adjacent operations of one direction are one stream with no START between them, as the
 /// embedded-hal contract states), and [`I2cTarget::stop`] once at the end.
+///
+/// ```
+/// use rtio::sim::{Bus, I2cTarget};
+/// use rtio::Error;
+/// /// A one-register device that counts its reads.
+/// #[derive(Default)]
+/// struct Counter(u8);
+/// impl I2cTarget for Counter {
+///     fn write(&mut self, _data: &[u8]) -> Result<(), Error> { Err(Error::Nack) } // read-only
+///     fn read(&mut self, buf: &mut [u8]) -> Result<(), Error> {
+///         self.0 += 1;
+///         buf.fill(self.0);
+///         Ok(())
+///     }
+/// }
+/// let dev = Bus::i2c("i2c-target-doc", 400_000).attach_i2c(0x20, Counter::default());
+/// dev.with(|c| assert_eq!(c.0, 0));
+/// ```
 pub trait I2cTarget: Send + 'static {
     /// START or repeated START addressed to this target. `Err(Nack)` refuses the address.
     ///

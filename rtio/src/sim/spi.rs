@@ -15,6 +15,21 @@ use std::vec::Vec;
 /// A bus transaction is [`SpiTarget::select`] (chip select asserted), one or more
 /// [`SpiTarget::transfer`] calls (chip select held between them), and
 /// [`SpiTarget::deselect`].
+///
+/// ```
+/// use rtio::sim::{Bus, SpiTarget};
+/// use rtio::Error;
+/// /// Echoes each byte plus one (a full-duplex device).
+/// struct Plus1;
+/// impl SpiTarget for Plus1 {
+///     fn transfer(&mut self, tx: &[u8], rx: &mut [u8]) -> Result<(), Error> {
+///         for (r, t) in rx.iter_mut().zip(tx) { *r = t.wrapping_add(1); }
+///         Ok(())
+///     }
+/// }
+/// let dev = Bus::spi("spi-target-doc", 1_000_000).attach_spi(2, Plus1);
+/// assert_eq!(dev.cs(), 2);
+/// ```
 pub trait SpiTarget: Send + 'static {
     /// Chip select asserted.
     fn select(&mut self) {}

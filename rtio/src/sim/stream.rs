@@ -20,6 +20,25 @@ use std::time::{Duration as StdDuration, Instant as StdInstant};
 use std::vec::Vec;
 
 /// What a FIFO device samples.
+///
+/// ```
+/// use rtio::sim::{Source, StreamConfig, StreamDevice};
+/// /// A counter: frame `n` is `n` as a little-endian u32.
+/// struct Counter;
+/// impl Source for Counter {
+///     fn frame_size(&self) -> usize { 4 }
+///     fn frame(&mut self, n: u64, _t_us: u64, out: &mut [u8]) {
+///         out.copy_from_slice(&(n as u32).to_le_bytes());
+///     }
+/// }
+/// let dev = StreamDevice::new("counter", Counter, StreamConfig {
+///     rate_hz: 10_000, fifo: 16, watermark: 8, header: true, write_bps: 0,
+/// });
+/// std::thread::sleep(std::time::Duration::from_millis(5));
+/// dev.stop();
+/// let (produced, in_fifo, dropped) = dev.snapshot();
+/// assert_eq!(produced, in_fifo as u64 + dropped as u64); // nobody read: kept or dropped
+/// ```
 pub trait Source: Send + 'static {
     /// Bytes per frame (one sample set).
     fn frame_size(&self) -> usize;
@@ -33,6 +52,22 @@ pub trait Source: Send + 'static {
 }
 
 /// The register map of FIFO sensors that have one ([`Imu`]), after the LSM6DSO layout.
+///
+/// ```
+/// use rtio::sim::{reg, Imu};
+/// use rtio::{Rtio, Storage};
+/// static STORAGE: Storage<4, 4> = Storage::new();
+/// static RTIO: Rtio = Rtio::new(&STORAGE);
+/// let imu = Imu::still().device("imu-reg-doc", 0, 64, 8);
+/// let ctx = RTIO.claim().unwrap();
+/// let mut id = [0u8; 1];
+/// ctx.scope(|s| {
+///     let op = s.write_read(imu.dev(), &[reg::WHO_AM_I], &mut id)?;
+///     s.wait(op)
+/// })?;
+/// assert_eq!(id, [0x6C]);
+/// # Ok::<(), rtio::Error>(())
+/// ```
 ///
 /// A write sets the register pointer (its first byte) and writes the following bytes to
 /// consecutive registers; a read returns consecutive registers from the pointer, except
@@ -110,7 +145,8 @@ impl Header {
     }
 }
 
-/// Configuration of a FIFO device.
+/// Configuration of a FIFO device (see [`StreamDevice::new`]; [`Imu::device`],
+/// [`Adc::device`] and [`Uart::device`] fill it in for their device).
 #[derive(Debug, Clone, Copy)]
 pub struct StreamConfig {
     /// Frames per second (0: only frames pushed by hand, as a UART's).
@@ -816,6 +852,30 @@ impl Imu {
     }
     /// Starts an IMU as a FIFO device: `rate_hz` output data rate, FIFO of `fifo` frames,
     /// watermark interrupt every `watermark` frames, buffers with a [`Header`].
+    ///
+    /// ```
+    /// use rtio::sim::{Header, Imu};
+    /// use rtio::{Buffer, Mempool, PoolStorage, Rtio, Storage};
+    /// static POOL_STORAGE: PoolStorage<4, 256> = PoolStorage::new();
+    /// static POOL: Mempool = Mempool::new(&POOL_STORAGE);
+    /// static STORAGE: Storage<2, 8> = Storage::new();
+    /// static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    ///
+    /// let imu = Imu::still().device("imu-doc", 1600, 64, 8);
+    /// let ctx = RTIO.claim().unwrap();
+    /// let h = ctx.acquire()?.read_multishot(imu.dev(), Header::SIZE + 12, 256).submit()?;
+    /// let mut c = ctx.consume(); // one watermark interrupt: 8 frames or more
+    /// assert!(c.more());
+    /// if let Buffer::Pool(buf) = c.take_buffer() {
+    ///     let hdr = Header::read(&buf).unwrap();
+    ///     assert!(hdr.frames >= 8 && hdr.frame_size == 12);
+    /// }
+    /// ctx.cancel(h.head())?;
+    /// while ctx.consume().more() {} // the last completion says Canceled
+    /// imu.stop();
+    /// assert_eq!(POOL.free_blocks(), 4);
+    /// # Ok::<(), rtio::Error>(())
+    /// ```
     pub fn device(
         self,
         name: &str,
@@ -902,6 +962,21 @@ impl Adc {
     }
     /// Starts the ADC as a FIFO device at `rate_hz` with a FIFO of `fifo` samples and an
     /// interrupt every `watermark` samples; buffers carry a [`Header`].
+    ///
+    /// ```
+    /// use rtio::sim::Adc;
+    /// use rtio::{Rtio, Storage};
+    /// static STORAGE: Storage<2, 2> = Storage::new();
+    /// static RTIO: Rtio = Rtio::new(&STORAGE);
+    /// let adc = Adc::ramp().device("adc-read-doc", 50_000, 256, 64);
+    /// let ctx = RTIO.claim().unwrap();
+    /// let mut s = [0u8; 8]; // a plain read waits for four samples
+    /// ctx.scope(|sc| { let op = sc.read(adc.dev(), &mut s)?; sc.wait(op) })?;
+    /// adc.stop();
+    /// let v: Vec<u16> = s.chunks(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect();
+    /// assert_eq!(v, [0, 1, 2, 3]); // the ramp, nothing dropped yet
+    /// # Ok::<(), rtio::Error>(())
+    /// ```
     pub fn device(
         self,
         name: &str,
@@ -947,6 +1022,24 @@ pub struct Uart;
 impl Uart {
     /// Starts a UART at `baud` with a receive FIFO of `fifo` bytes. A multishot read gets a
     /// buffer (without header) for every byte or run of bytes received.
+    ///
+    /// ```
+    /// use rtio::sim::Uart;
+    /// use rtio::{Duration, Error, Rtio, Storage};
+    /// static STORAGE: Storage<4, 4> = Storage::new();
+    /// static RTIO: Rtio = Rtio::new(&STORAGE);
+    /// let uart = Uart::device("uart-read-doc", 115_200, 32);
+    /// let ctx = RTIO.claim().unwrap();
+    /// let rx: &'static mut [u8; 4] = Box::leak(Box::new([0; 4]));
+    /// // Nothing arrives: the LINK_TIMEOUT ends the read (S8).
+    /// let [read, timeout] = ctx
+    ///     .chain::<2>()?
+    ///     .read(uart.dev(), rx)
+    ///     .link_timeout(Duration::from_millis(10))
+    ///     .wait()?;
+    /// assert_eq!((read.result(), timeout.result()), (Err(Error::TimedOut), Err(Error::TimedOut)));
+    /// # Ok::<(), rtio::Error>(())
+    /// ```
     pub fn device(name: &str, baud: u32, fifo: usize) -> &'static StreamDevice {
         StreamDevice::new(
             name,
