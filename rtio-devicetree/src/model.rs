@@ -131,11 +131,14 @@ impl Piece {
     }
 }
 
+/// Storage for the pieces of a value: the first one inline, no allocation.
+pub type Pieces = smallvec::SmallVec<[Piece; 1]>;
+
 /// A property value: the pieces in order. Empty for a boolean property.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Value {
-    /// The pieces.
-    pub pieces: Vec<Piece>,
+    /// The pieces (one inline: most values are a single piece).
+    pub pieces: Pieces,
 }
 
 impl Value {
@@ -363,6 +366,11 @@ impl Tree {
         &mut self.nodes[id.0 as usize]
     }
 
+    /// Reserves room for `n` more nodes.
+    pub fn reserve(&mut self, n: usize) {
+        self.nodes.reserve_exact(n);
+    }
+
     /// Adds a detached node to the arena.
     pub fn alloc(&mut self, name: String, name_span: Span) -> NodeId {
         let id = NodeId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
@@ -568,13 +576,13 @@ impl Tree {
         let frag = self.alloc(format!("fragment@{n}"), r.span);
         let value = match r.kind {
             RefKind::Path => Value {
-                pieces: vec![Piece::Str {
+                pieces: smallvec::smallvec![Piece::Str {
                     bytes: r.target.as_bytes().to_vec(),
                     span: r.span,
                 }],
             },
             RefKind::Label => Value {
-                pieces: vec![Piece::Cells {
+                pieces: smallvec::smallvec![Piece::Cells {
                     bits: 32,
                     cells: vec![Cell::Phandle {
                         target: Box::new(r.clone()),

@@ -50,7 +50,9 @@ pub fn load_file(path: &Path, opts: &Options) -> Result<Checked, Diagnostics> {
     let mut sources = SourceMap::new();
     let files_read = vec![path.to_path_buf()];
     let text = match std::fs::read(path) {
-        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        // no copy for valid UTF-8 (the common case)
+        Ok(b) => String::from_utf8(b)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
         Err(e) => {
             let d = Diagnostic::error(Code::Io, format!("cannot read `{}`: {e}", path.display()))
                 .help(

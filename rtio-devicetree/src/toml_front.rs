@@ -344,7 +344,7 @@ impl Front<'_> {
             }
         };
         Some(Value {
-            pieces: vec![piece],
+            pieces: smallvec::smallvec![piece],
         })
     }
 }

@@ -65,6 +65,25 @@ fn binary_prints_canonical_dts_and_exits_zero() {
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[DT0105]"));
+    // dtc only warns about a `reg` that does not fit the cell counts; the generator needs it
+    // right, so the default run rejects it and `--dtc-only` accepts exactly what dtc does.
+    let warn = crate_dir().join("tests/dts/cpp-markers.dts");
+    let full = std::process::Command::new(env!("CARGO_BIN_EXE_rtio-dt"))
+        .arg(&warn)
+        .output()
+        .expect("run rtio-dt");
+    assert!(!full.status.success());
+    assert!(String::from_utf8_lossy(&full.stderr).contains("--> soc.dtsi:5:9"));
+    let dtc_only = std::process::Command::new(env!("CARGO_BIN_EXE_rtio-dt"))
+        .arg("--dtc-only")
+        .arg(&warn)
+        .output()
+        .expect("run rtio-dt");
+    assert!(dtc_only.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&dtc_only.stdout),
+        dtc(&warn).expect("dtc accepts")
+    );
 }
 
 /// A small deterministic PRNG so one proptest seed gives one tree.

@@ -1,5 +1,7 @@
-//! `rtio-dt FILE`: check a devicetree and print it as canonical DTS (what `dtc -I dts -O dts`
-//! prints). `rtio-dt --rust FILE` prints the generated Rust instead.
+//! `rtio-dt FILE`: check a devicetree (dtc's checks and the binding checks the generator
+//! relies on) and print it as canonical DTS, the bytes `dtc -I dts -O dts FILE` prints.
+//! `rtio-dt --rust FILE` prints the generated Rust instead; `--dtc-only` skips the binding
+//! checks (accepts exactly what dtc accepts).
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -8,18 +10,20 @@ use std::process::ExitCode;
 use rtio_devicetree::pipeline::{self, Options};
 
 fn usage() -> ExitCode {
-    eprintln!("usage: rtio-dt [--rust] [-i INCLUDE_DIR]... [-b BINDINGS_DIR]... FILE");
+    eprintln!("usage: rtio-dt [--rust | --dtc-only] [-i INCLUDE_DIR]... [-b BINDINGS_DIR]... FILE");
     ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
     let mut rust = false;
+    let mut dtc_only = false;
     let mut file = None;
     let mut opts = Options::default();
     let mut args = std::env::args_os().skip(1);
     while let Some(a) = args.next() {
         match a.to_str() {
             Some("--rust") => rust = true,
+            Some("--dtc-only") => dtc_only = true,
             Some("-i") => match args.next() {
                 Some(d) => opts.include_dirs.push(PathBuf::from(d)),
                 None => return usage(),
@@ -37,7 +41,7 @@ fn main() -> ExitCode {
         }
     }
     let Some(file) = file else { return usage() };
-    opts.dtc_only = !rust;
+    opts.dtc_only = dtc_only && !rust;
     match pipeline::load_file(&file, &opts) {
         Ok(checked) => {
             let so = std::io::BufWriter::new(std::io::stdout().lock());

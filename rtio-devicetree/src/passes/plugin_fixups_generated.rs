@@ -57,7 +57,7 @@ fn append(tree: &mut Tree, node: NodeId, name: &str, piece: Piece, span: Span) {
             name_span: span,
             labels: Vec::new(),
             value: Value {
-                pieces: vec![piece],
+                pieces: smallvec::smallvec![piece],
             },
             deleted: false,
         });
