@@ -100,6 +100,11 @@ runtime! {
     pub use wait::Wait;
 }
 
+// The README's examples are compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
 // S-sizes: pinned at compile time for 32-bit targets (DESIGN.md section 4).
 #[cfg(all(not(loom), target_pointer_width = "32"))]
 const _: () = {
