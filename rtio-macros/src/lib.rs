@@ -79,6 +79,9 @@ use proc_macro::TokenStream;
 /// # drop(ctx);
 /// ```
 ///
+/// Sizes are integer literals (checked by the macro) or const expressions such as
+/// `config::SQ` (checked by the same rules, as `const` assertions).
+///
 /// Keys: `sq` (submission entries, required), `cq` (completion cells, default `sq`),
 /// `mempool(blocks = .., block_size = .., align = ..)` (optional; `align` defaults to the
 /// runtime's 8 bytes, and a larger power of two wraps the pool storage in a
@@ -100,7 +103,8 @@ use proc_macro::TokenStream;
 /// | unknown key | [`define-unknown-key`](../ui-tests/tests/ui/fail/define-unknown-key.rs) |
 /// | duplicate key | [`define-duplicate-key`](../ui-tests/tests/ui/fail/define-duplicate-key.rs) |
 /// | missing `sq`, `blocks` or `block_size` | [`define-missing-key`](../ui-tests/tests/ui/fail/define-missing-key.rs) |
-/// | a size that is not an integer literal | [`define-bad-value`](../ui-tests/tests/ui/fail/define-bad-value.rs) |
+/// | a size that is not an integer, an `align` or `clock` of the wrong form | [`define-bad-value`](../ui-tests/tests/ui/fail/define-bad-value.rs) |
+/// | the same rules on sizes given as const expressions (`sq = CONFIG_SQ`), as `const` assertions | [`define-const-size-checked`](../ui-tests/tests/ui/fail/define-const-size-checked.rs) |
 /// | a zero size | [`define-zero-size`](../ui-tests/tests/ui/fail/define-zero-size.rs) |
 /// | `cq` < `sq` (S9) | [`define-cq-smaller-than-sq`](../ui-tests/tests/ui/fail/define-cq-smaller-than-sq.rs) |
 /// | `sq` > 65534, more than 256 blocks | [`define-too-large`](../ui-tests/tests/ui/fail/define-too-large.rs) |

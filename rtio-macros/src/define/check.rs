@@ -156,6 +156,31 @@ pub fn int(arg: &Arg, e: &mut Errors) -> Option<(u64, Span)> {
     }
 }
 
+/// A size: an integer literal (checked here, `Some`), or a const expression such as
+/// `CONFIG_SQ` (accepted, `None`: codegen asserts the same rules on it at compile time).
+pub fn size(arg: &Arg, e: &mut Errors) -> Option<(u64, Span)> {
+    match &arg.value {
+        Value::Expr(syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(_),
+            ..
+        })) => int(arg, e),
+        Value::Expr(syn::Expr::Lit(l)) => {
+            e.rule(
+                l.span(),
+                "define-bad-value",
+                format!(
+                    "`{}` takes an integer (a literal or a const expression)",
+                    arg.key
+                ),
+                format!("write `{} = 8`", arg.key),
+            );
+            None
+        }
+        Value::Expr(_) => None,
+        _ => int(arg, e),
+    }
+}
+
 fn get<'a>(found: &[(&str, &'a Arg)], key: &str) -> Option<&'a Arg> {
     found.iter().find(|(k, _)| *k == key).map(|(_, a)| *a)
 }
@@ -178,7 +203,7 @@ fn nonzero(v: Option<(u64, Span)>, what: &str, e: &mut Errors) -> Option<(u64, S
 fn arg_rules(args: &Args, e: &mut Errors) {
     let found = keys(&args.args, TOP_KEYS, "#[rtio_define]", e);
     let sq = match get(&found, "sq") {
-        Some(a) => nonzero(int(a, e), "`sq` (the number of submission entries)", e),
+        Some(a) => nonzero(size(a, e), "`sq` (the number of submission entries)", e),
         None => {
             e.rule(
                 Span::call_site(),
@@ -200,7 +225,7 @@ fn arg_rules(args: &Args, e: &mut Errors) {
         }
     }
     if let Some(a) = get(&found, "cq") {
-        let cq = nonzero(int(a, e), "`cq` (the number of completion cells)", e);
+        let cq = nonzero(size(a, e), "`cq` (the number of completion cells)", e);
         if let (Some((cq, span)), Some((sq, _))) = (cq, sq) {
             if cq < sq {
                 e.rule(
@@ -239,7 +264,7 @@ fn arg_rules(args: &Args, e: &mut Errors) {
 fn pool_rules(key: &Arg, inner: &[Arg], e: &mut Errors) {
     let found = keys(inner, POOL_KEYS, "`mempool(..)`", e);
     let need = |k: &str, e: &mut Errors| match get(&found, k) {
-        Some(a) => int(a, e),
+        Some(a) => size(a, e),
         None => {
             e.rule(
                 key.key.span(),
@@ -330,6 +355,7 @@ mod tests {
     fn valid_contexts_pass() {
         assert!(rules("sq = 8, cq = 8", OK).is_empty());
         assert!(rules("sq = 4", "pub static S: rtio::Rtio;").is_empty());
+        assert!(rules("sq = CONFIG_SQ, cq = 2 * CONFIG_SQ", OK).is_empty());
         assert!(rules(
             "sq = 8, cq = 16, mempool(blocks = 16, block_size = 64, align = 64), clock = CLK",
             OK
@@ -347,7 +373,12 @@ mod tests {
             ("sq = 4, depth = 2", OK, "define-unknown-key"),
             ("sq = 4, sq = 2", OK, "define-duplicate-key"),
             ("cq = 4", OK, "define-missing-key"),
-            ("sq = N", OK, "define-bad-value"),
+            ("sq = \"8\"", OK, "define-bad-value"),
+            (
+                "sq = 1, mempool(blocks = 4, block_size = 8, align = A)",
+                OK,
+                "define-bad-value",
+            ),
             ("sq = 0", OK, "define-zero-size"),
             ("sq = 8, cq = 4", OK, "define-cq-smaller-than-sq"),
             ("sq = 70000, cq = 70000", OK, "define-too-large"),

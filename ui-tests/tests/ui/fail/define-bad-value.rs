@@ -1,9 +1,7 @@
 use rtio::Rtio;
 use rtio_macros::rtio_define;
 
-const DEPTH: usize = 4;
-
-#[rtio_define(sq = DEPTH, cq = 4)]
+#[rtio_define(sq = "8", cq = 8, mempool = 16)]
 static SENSORS: Rtio;
 
 fn main() {
