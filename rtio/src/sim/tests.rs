@@ -419,3 +419,72 @@ fn imu_register_map_rate_watermark_and_fifo_data() {
     }
     imu.stop();
 }
+
+#[test]
+fn stress_hangs_and_link_timeouts_across_threads_complete_once_each() {
+    static S0: Storage<8, 8> = Storage::new();
+    static S1: Storage<8, 8> = Storage::new();
+    static S2: Storage<8, 8> = Storage::new();
+    static R0: Rtio = Rtio::new(&S0);
+    static R1: Rtio = Rtio::new(&S1);
+    static R2: Rtio = Rtio::new(&S2);
+    const PER_THREAD: usize = 60;
+    let bus = Bus::i2c("t-stress-hang", 1_000_000);
+    let tmp = bus.attach_i2c(0x48, Tmp105::new(5.0));
+    // Every third transfer on the bus hangs until its LINK_TIMEOUT aborts it.
+    for n in (0..(3 * PER_THREAD as u64)).step_by(3) {
+        tmp.faults().at(n, Fault::Hang);
+    }
+    let threads: Vec<_> = [&R0, &R1, &R2]
+        .into_iter()
+        .map(|r: &'static Rtio| {
+            std::thread::spawn(move || {
+                let ctx = r.claim().unwrap();
+                let (mut ok, mut timed_out) = (0, 0);
+                let mut seen = vec![0u8; PER_THREAD];
+                for i in 0..PER_THREAD {
+                    ctx.chain::<2>()
+                        .unwrap()
+                        .read(tmp.dev(), buf::<2>())
+                        .userdata(i)
+                        .link_timeout(crate::Duration::from_millis(3))
+                        .userdata(1000 + i)
+                        .submit()
+                        .unwrap();
+                    for _ in 0..2 {
+                        let mut c = ctx.consume();
+                        if c.userdata() < 1000 {
+                            seen[c.userdata()] += 1;
+                            match c.result() {
+                                Ok(2) => ok += 1,
+                                Err(Error::TimedOut) => timed_out += 1,
+                                other => panic!("unexpected {other:?}"),
+                            }
+                            assert!(matches!(c.take_buffer(), Buffer::Mut(_)), "buffer back");
+                        }
+                    }
+                }
+                assert!(ctx.chain::<8>().is_ok(), "no entry lost");
+                (seen, ok, timed_out)
+            })
+        })
+        .collect();
+    let (mut ok, mut timed_out) = (0, 0);
+    for th in threads {
+        let (seen, o, t) = th.join().unwrap();
+        assert!(
+            seen.iter().all(|&n| n == 1),
+            "each read completed exactly once"
+        );
+        ok += o;
+        timed_out += t;
+    }
+    assert_eq!(ok + timed_out, 3 * PER_THREAD);
+    // Every transfer that hung timed out; so did some that waited behind a hung one (the
+    // LINK_TIMEOUT bounds the entry from its start, queueing included, S8).
+    let started = tmp.faults().transfers() as usize;
+    let hung = started.div_ceil(3);
+    assert!(ok > 0 && ok <= started - hung, "ok {ok}, started {started}");
+    assert!(timed_out >= hung, "timed out {timed_out}, hung {hung}");
+    assert_eq!(bus.queued(), 0);
+}
