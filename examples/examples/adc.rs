@@ -15,17 +15,20 @@ fn main() -> Result<(), rtio::Error> {
             .and_then(|v| v.parse().ok())
             .unwrap_or(8_000)]
     };
-    println!("     rate    achieved     samples   overruns  gaps found  buffers  accounted");
+    println!(
+        "     rate    achieved     samples   overruns  gaps found  buffers  stalls  accounted"
+    );
     for rate in rates {
         let r = adc::run(rate, Duration::from_secs_f64(secs), Duration::ZERO)?;
         println!(
-            "  {:>7}  {:>10.0}  {:>10}  {:>9}  {:>10}  {:>7}  {}",
+            "  {:>7}  {:>10.0}  {:>10}  {:>9}  {:>10}  {:>7}  {:>6}  {}",
             r.rate_hz,
             r.achieved_hz,
             r.samples,
             r.overruns,
             r.gap_samples,
             r.buffers,
+            r.stalls,
             r.accounted()
         );
     }

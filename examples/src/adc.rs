@@ -38,6 +38,9 @@ pub struct Report {
     pub in_fifo: usize,
     /// Samples still in the FIFO after the drain (0 unless the drain failed).
     pub left: usize,
+    /// Watermark interrupts that found no free pool block or completion slot (the reader
+    /// was behind); the FIFO keeps the data meanwhile, and overflows if it lasts.
+    pub stalls: u64,
     /// Pool blocks free at the end, and in total.
     pub pool_free: (usize, usize),
     /// Result of the final completion.
@@ -83,6 +86,7 @@ pub fn run(rate_hz: u32, duration: Duration, hold: Duration) -> Result<Report, E
         produced: 0,
         in_fifo: 0,
         left: 0,
+        stalls: 0,
         pool_free: (0, POOL.blocks()),
         final_result: Ok(0),
     };
@@ -145,6 +149,7 @@ pub fn run(rate_hz: u32, duration: Duration, hold: Duration) -> Result<Report, E
     if let (Some(p), Some(last)) = (prev, produced.checked_sub(1)) {
         rep.gap_samples += ((last % 4096) as u16 + 4096 - p) as u64 % 4096;
     }
+    rep.stalls = adc.stalls();
     rep.achieved_hz = rep.samples as f64 / rep.elapsed.as_secs_f64().max(1e-9);
     rep.pool_free = (POOL.free_blocks(), POOL.blocks());
     Ok(rep)
