@@ -663,3 +663,78 @@ impl Gen<'_> {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gen(body: &str) -> String {
+        let src = format!("/dts-v1/;\n/ {{\n{body}\n}};\n");
+        crate::generate_from_str("t.dts", &src)
+            .unwrap_or_else(|d| panic!("{}", d.render()))
+            .code
+    }
+
+    #[test]
+    fn identifier_case_table() {
+        for (name, snake, konst) in [
+            ("i2c@40002000", "i2c_40002000", "I2C_40002000"),
+            ("#address-cells", "address_cells", "ADDRESS_CELLS"),
+            ("ti,tmp105", "ti_tmp105", "TI_TMP105"),
+            ("1wire", "n_1wire", "P_1WIRE"),
+            ("type", "type_", "TYPE"),
+            ("self", "self_", "SELF"),
+            ("a--b", "a_b", "A_B"),
+            ("", "node", "PROP"),
+        ] {
+            assert_eq!(snake_ident(name), snake, "{name}");
+            assert_eq!(const_ident(name), konst, "{name}");
+        }
+    }
+
+    #[test]
+    fn colliding_names_get_suffixes() {
+        let code = gen(
+            "\tp-q = <1>;\n\tp_q = <2>;\n\tpath = \"x\";\n\ta-b { };\n\ta_b { };\n\tlabels { };",
+        );
+        assert!(code.contains("pub mod a_b {"));
+        assert!(code.contains("pub mod a_b_2 {"));
+        assert!(
+            code.contains("pub mod labels_2 {"),
+            "a node named `labels` must not hide the labels module"
+        );
+        assert!(code.contains("pub const P_Q: u32 = 0x1;"));
+        assert!(code.contains("pub const P_Q_2: u32 = 0x2;"));
+        assert!(
+            code.contains("pub const PATH_2: &str = \"x\";"),
+            "a `path` property must not clash with PATH"
+        );
+    }
+
+    #[test]
+    fn disabled_nodes_generate_nothing() {
+        let code = gen("\ton: on { };\n\toff: off { status = \"disabled\"; child { }; };\n\tokay { status = \"okay\"; };");
+        assert!(code.contains("pub mod on {"));
+        assert!(code.contains("pub mod okay {"));
+        assert!(!code.contains("pub mod off"));
+        assert!(!code.contains("pub mod child"));
+        assert!(code.contains("pub use super::on as on;"));
+        assert!(!code.contains("as off;"));
+    }
+
+    #[test]
+    fn property_types_follow_the_binding() {
+        let code = gen(
+            "\tuart { compatible = \"rtio,uart\"; current-speed = <9600>; };\n\
+             \tx { big = /bits/ 64 <5>; s = \"a\", \"b\"; b = [01 02]; c = <1 2>; flag; w = /bits/ 16 <7>; };",
+        );
+        assert!(code.contains("pub const CURRENT_SPEED: u32 = 0x2580;"));
+        assert!(code.contains("pub const BIG: u64 = 0x5;"));
+        assert!(code.contains("pub const S: &[&str] = &[\"a\", \"b\"];"));
+        assert!(code.contains("pub const B: &[u8] = &[0x01, 0x02];"));
+        assert!(code.contains("pub const C: &[u32] = &[0x1, 0x2];"));
+        assert!(code.contains("pub const FLAG: bool = true;"));
+        assert!(code.contains("pub const W: u16 = 0x7;"));
+        assert!(code.contains("impl ::rtio::caps::Stream for Kind {}"));
+    }
+}

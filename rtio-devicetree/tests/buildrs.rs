@@ -41,7 +41,8 @@ fn app_builds_and_uses_generated_devicetree() {
                 i2c0 /i2c@40020000 at 0x40020000 size 0x1000 clock 400000\n\
                 alias display -> /ssi@40008000/oled@1\n\
                 chosen sensor -> /i2c@40020000/tmp105@48\n\
-                oled max 4000000 Hz, 128x64\n";
+                oled max 4000000 Hz, 128x64\n\
+                corpus eeprom eeprom@50 at 0x50\n";
     assert_eq!(stdout, want);
 }
 

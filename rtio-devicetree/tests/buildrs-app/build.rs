@@ -1,3 +1,6 @@
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
 fn main() {
     // The integration test points this at a broken board to check the error path.
     println!("cargo::rerun-if-env-changed=RTIO_APP_BOARD");
@@ -5,4 +8,29 @@ fn main() {
     let _ = rtio_devicetree::Builder::new(board)
         .bindings_dir("boards/bindings")
         .generate();
+
+    // Compile check: the Rust generated for every corpus file that passes the checks.
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));
+    let corpus = Path::new("../dts");
+    println!("cargo::rerun-if-changed={}", corpus.display());
+    let mut names: Vec<PathBuf> = std::fs::read_dir(corpus)
+        .expect("corpus")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "dts"))
+        .collect();
+    names.sort();
+    let mut mods = String::new();
+    for p in names {
+        let Ok(g) = rtio_devicetree::generate_from_file(&p) else {
+            continue;
+        };
+        let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("x").replace('-', "_");
+        let file = out.join(format!("corpus_{stem}.rs"));
+        std::fs::write(&file, g.code).expect("write");
+        let _ = writeln!(
+            mods,
+            "#[allow(dead_code, missing_docs)] pub mod {stem} {{ include!(concat!(env!(\"OUT_DIR\"), \"/corpus_{stem}.rs\")); }}"
+        );
+    }
+    std::fs::write(out.join("corpus_mods.rs"), mods).expect("write");
 }

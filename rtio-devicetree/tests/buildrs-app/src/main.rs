@@ -6,6 +6,12 @@ mod dt {
     include!(concat!(env!("OUT_DIR"), "/devicetree.rs"));
 }
 
+/// The generated code for every corpus board (compile check only).
+#[allow(dead_code)]
+mod corpus {
+    include!(concat!(env!("OUT_DIR"), "/corpus_mods.rs"));
+}
+
 use rtio::caps;
 
 fn name<K: caps::Kind>() -> &'static str {
@@ -37,4 +43,5 @@ fn main() {
     println!("alias display -> {}", dt::aliases::display::PATH);
     println!("chosen sensor -> {}", dt::chosen::rtio_sensor::PATH);
     println!("oled max {} Hz, {}x{}", oled::SPI_MAX_FREQUENCY, oled::WIDTH, oled::HEIGHT);
+    println!("corpus eeprom {}", i2c_reader::<corpus::lm3s6965evb::labels::eeprom::Kind>(corpus::lm3s6965evb::labels::eeprom::BUS_ADDRESS));
 }
