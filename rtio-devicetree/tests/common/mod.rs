@@ -69,7 +69,7 @@ pub fn dts_files(dir: &Path) -> Vec<PathBuf> {
 
 /// A scratch directory under the target dir.
 pub fn scratch(name: &str) -> PathBuf {
-    let base = std::env::var_os("CARGO_TARGET_TMPDIR")
+    let base = option_env!("CARGO_TARGET_TMPDIR")
         .map(PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);
     let d = base.join(name);
