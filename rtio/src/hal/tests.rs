@@ -55,6 +55,7 @@ fn leak<T>(t: T) -> &'static mut T {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn blocking_i2c_driver_as_iodev_keeps_transactions_whole() {
     static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
     static DRV: I2cIodev<ModelBus> = I2cIodev::new(0x48);
@@ -95,6 +96,7 @@ fn blocking_i2c_driver_as_iodev_keeps_transactions_whole() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn blocking_i2c_driver_steps_when_polled() {
     static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
     static DRV: I2cIodev<ModelBus> = I2cIodev::new(0x49);
@@ -160,6 +162,7 @@ impl embedded_hal::spi::SpiDevice for LogSpi {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn blocking_spi_device_as_iodev_holds_chip_select_for_a_transaction() {
     static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
     static DRV: SpiIodev<LogSpi> = SpiIodev::new();
@@ -186,6 +189,7 @@ fn blocking_spi_device_as_iodev_holds_chip_select_for_a_transaction() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn iodev_as_async_i2c_speaks_the_embedded_hal_contract() {
     use embedded_hal_async::i2c::I2c as _;
     static PS: PoolStorage<8, 32> = PoolStorage::new();
@@ -231,6 +235,7 @@ fn iodev_as_async_i2c_speaks_the_embedded_hal_contract() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn iodev_as_spi_device_reads_a_block_in_one_chip_select() {
     use embedded_hal::spi::SpiDevice as _;
     static PS: PoolStorage<16, 64> = PoolStorage::new();
@@ -262,6 +267,7 @@ fn iodev_as_spi_device_reads_a_block_in_one_chip_select() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn uart_as_async_byte_stream() {
     use embedded_io_async::{Read as _, Write as _};
     static PS: PoolStorage<4, 64> = PoolStorage::new();

@@ -21,6 +21,7 @@ fn seen(ctx: &crate::Context, n: usize) -> Vec<(usize, Result<usize, Error>)> {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn transaction_member_pool_read_gets_a_buffer() {
     static PS: PoolStorage<4, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&PS);
@@ -46,6 +47,7 @@ fn transaction_member_pool_read_gets_a_buffer() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn i2c_transfer_takes_bus_time_and_does_not_block_the_submitter() {
     static S: Storage<4, 4> = Storage::new();
     static R: Rtio = Rtio::new(&S);
@@ -75,6 +77,7 @@ fn i2c_transfer_takes_bus_time_and_does_not_block_the_submitter() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn eeprom_page_write_wraps_and_nacks_during_the_write_cycle() {
     static S: Storage<4, 4> = Storage::new();
     static R: Rtio = Rtio::new(&S);
@@ -120,6 +123,7 @@ fn eeprom_page_write_wraps_and_nacks_during_the_write_cycle() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn the_bus_serves_higher_priority_first() {
     static S: Storage<8, 8> = Storage::new();
     static R: Rtio = Rtio::new(&S);
@@ -155,6 +159,7 @@ fn the_bus_serves_higher_priority_first() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn every_fault_kind_gives_its_completion() {
     static S: Storage<4, 4> = Storage::new();
     static R: Rtio = Rtio::new(&S);
@@ -210,6 +215,7 @@ fn every_fault_kind_gives_its_completion() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn sd_card_block_access_needs_chip_select_held() {
     static S: Storage<4, 4> = Storage::new();
     static R: Rtio = Rtio::new(&S);
@@ -251,6 +257,7 @@ fn sd_card_block_access_needs_chip_select_held() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn display_window_and_png() {
     let mut d = Display::new(4, 4);
     d.select();
@@ -272,6 +279,7 @@ fn display_window_and_png() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn stream_overrun_fault_drops_the_fifo_and_counts_it() {
     let adc = Adc::ramp().device("t-adc", 20_000, 64, 32);
     std::thread::sleep(StdDuration::from_millis(50));
@@ -291,6 +299,7 @@ fn stream_overrun_fault_drops_the_fifo_and_counts_it() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn stress_several_threads_contexts_complete_every_submission_exactly_once() {
     static S0: Storage<8, 8> = Storage::new();
     static S1: Storage<8, 8> = Storage::new();
@@ -360,6 +369,7 @@ fn stress_several_threads_contexts_complete_every_submission_exactly_once() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn imu_register_map_rate_watermark_and_fifo_data() {
     static S: Storage<4, 4> = Storage::new();
     static R: Rtio = Rtio::new(&S);
@@ -421,6 +431,7 @@ fn imu_register_map_rate_watermark_and_fifo_data() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn stress_hangs_and_link_timeouts_across_threads_complete_once_each() {
     static S0: Storage<8, 8> = Storage::new();
     static S1: Storage<8, 8> = Storage::new();
