@@ -19,5 +19,13 @@ fn main() -> Result<(), rtio::Error> {
         String::from_utf8_lossy(&r.transmitted),
         r.write_time
     );
+    println!(
+        "stream: {:?} in {} buffers, then {:?}; pool {}/{} free",
+        String::from_utf8_lossy(&r.line),
+        r.line_shots,
+        r.stream_end,
+        r.pool_free.0,
+        r.pool_free.1
+    );
     Ok(())
 }

@@ -7,11 +7,14 @@
 //! 2. the sender sends only 3 bytes: the read completes `TimedOut`, its LINK_TIMEOUT too (S8);
 //! 3. nobody sends: the application cancels the read: `Canceled` (S7).
 //!
-//! Then the transmit side: a write takes 10 bits a byte at the baud rate.
+//! Then the transmit side: a write takes 10 bits a byte at the baud rate. Last, a multishot
+//! read receives whatever arrives, whenever it arrives (a sender thread types a line in
+//! bursts), one pool buffer per receive interrupt with the bytes that came since, until the
+//! line is complete and the stream is cancelled.
 
 use crate::support::{claim, static_buf};
 use rtio::sim::Uart;
-use rtio::{Buffer, Duration, Error, Rtio, Storage};
+use rtio::{Buffer, Duration, Error, Mempool, PoolStorage, Rtio, Storage};
 use std::time::Instant;
 
 /// One scenario's completions: (userdata, result), and the bytes read if any.
@@ -32,6 +35,14 @@ pub struct Report {
     pub transmitted: Vec<u8>,
     /// How long writing it took.
     pub write_time: std::time::Duration,
+    /// The line received by the multishot read.
+    pub line: Vec<u8>,
+    /// Buffers (shots) it took: one per receive interrupt.
+    pub line_shots: usize,
+    /// Result of the stream's last completion.
+    pub stream_end: Result<usize, Error>,
+    /// Pool blocks free at the end, and in total.
+    pub pool_free: (usize, usize),
 }
 
 fn drain(ctx: &rtio::Context, n: usize) -> Outcome {
@@ -52,8 +63,10 @@ fn drain(ctx: &rtio::Context, n: usize) -> Outcome {
 /// # Errors
 /// Acquire/submit/cancel errors.
 pub fn run() -> Result<Report, Error> {
-    static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE);
+    static POOL_STORAGE: PoolStorage<8, 32> = PoolStorage::new();
+    static POOL: Mempool = Mempool::new(&POOL_STORAGE);
+    static STORAGE: Storage<8, 16> = Storage::new();
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
     let ctx = claim(&RTIO)?;
     let uart = Uart::device("uart0", 115_200, 64);
     let timeout = Duration::from_millis(100);
@@ -99,12 +112,46 @@ pub fn run() -> Result<Report, Error> {
         .wait()?;
     w[0].result()?;
     let write_time = t0.elapsed();
+    let transmitted = uart.take_written();
+
+    // A stream of whatever arrives: the other side types a line in bursts.
+    let h = ctx
+        .acquire()?
+        .read_multishot(uart.dev(), 1, 32)
+        .userdata(7)
+        .submit()?;
+    let sender = std::thread::spawn(move || {
+        for burst in [&b"$GPGGA,12"[..], b"3519,4807.038,N", b"*47\n"] {
+            uart.inject(burst);
+            std::thread::sleep(std::time::Duration::from_millis(15));
+        }
+    });
+    let (mut line, mut line_shots, mut stop_sent) = (Vec::new(), 0, false);
+    let stream_end = loop {
+        let mut c = ctx.consume();
+        if let Buffer::Pool(p) = c.take_buffer() {
+            line.extend_from_slice(&p);
+            line_shots += 1;
+        }
+        if !c.more() {
+            break c.result();
+        }
+        if !stop_sent && line.ends_with(b"\n") {
+            ctx.cancel(h.head())?;
+            stop_sent = true;
+        }
+    };
+    let _ = sender.join();
     Ok(Report {
         complete,
         timed_out,
         canceled,
         timeout_after,
-        transmitted: uart.take_written(),
+        transmitted,
         write_time,
+        line,
+        line_shots,
+        stream_end,
+        pool_free: (POOL.free_blocks(), POOL.blocks()),
     })
 }

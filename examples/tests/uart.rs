@@ -16,4 +16,10 @@ fn uart_read_completes_times_out_and_cancels() {
     assert_eq!(r.transmitted, b"hello, world\r\n");
     // 14 bytes at 115200 baud, 10 bits each: 1.215 ms.
     assert!(r.write_time >= std::time::Duration::from_micros(1215));
+    // The multishot read: the line, in at least one buffer per burst, then Canceled.
+    // The three bytes of the timed-out read were still in the FIFO: they come first.
+    assert_eq!(r.line, b"abc$GPGGA,123519,4807.038,N*47\n");
+    assert!(r.line_shots >= 3, "{} shots", r.line_shots);
+    assert_eq!(r.stream_end, Err(Error::Canceled));
+    assert_eq!(r.pool_free.0, r.pool_free.1);
 }
