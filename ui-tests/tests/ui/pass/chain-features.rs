@@ -2,6 +2,7 @@
 //! a full-duplex transfer with priority and HARDLINK, a callback that sees the transfer's
 //! result, and an entry without completion; a context in a module with a clock; the owner
 //! side passed by reference; a future finished with `=> run`.
+#![forbid(unsafe_code)] // the expansions need no `unsafe`
 use core::sync::atomic::{AtomicU64, Ordering};
 use rtio::{Clock, Context, Duration, Error, Instant, Priority};
 use rtio_macros::chain;

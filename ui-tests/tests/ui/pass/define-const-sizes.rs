@@ -1,4 +1,5 @@
 //! Sizes from configuration constants: the same rules, checked as const assertions.
+#![forbid(unsafe_code)] // the expansions need no `unsafe`
 use rtio::Rtio;
 use rtio_macros::{chain, rtio_define};
 use ui_tests::TEMP;

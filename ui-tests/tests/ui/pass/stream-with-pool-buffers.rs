@@ -1,5 +1,6 @@
 //! Stream an IMU with one multishot read: every shot arrives in its own pool buffer (four
 //! blocks of 32 bytes), handed back owned and freed on drop.
+#![forbid(unsafe_code)] // the expansions need no `unsafe`
 use rtio::Rtio;
 use rtio_macros::{chain, rtio_define};
 use ui_tests::{IMU, SHOTS};

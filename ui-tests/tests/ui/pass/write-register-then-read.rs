@@ -1,5 +1,6 @@
 //! Write the TMP105's pointer register, then read the temperature: once as a chain, once as
 //! one bus transaction (repeated start), both checked at compile time.
+#![forbid(unsafe_code)] // the expansions need no `unsafe`
 use rtio::Rtio;
 use rtio_macros::{chain, rtio_define, transaction};
 use ui_tests::{leak, TEMP};
