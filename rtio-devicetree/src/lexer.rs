@@ -452,6 +452,36 @@ impl<'a> Lexer<'a> {
         );
     }
 
+    /// Reads a binary file for `/incbin/`, relative to the file `from` is in, then the
+    /// include directories (as dtc's `srcfile_relative_open`). Records it as read.
+    pub fn read_binary(&mut self, name: &str, from: FileId) -> Result<Vec<u8>, String> {
+        let dir = self
+            .sources
+            .get(from)
+            .and_then(|f| f.path().parent().map(Path::to_path_buf))
+            .unwrap_or_default();
+        let p = Path::new(name);
+        let mut candidates = Vec::new();
+        if p.is_absolute() {
+            candidates.push(p.to_path_buf());
+        } else {
+            candidates.push(dir.join(p));
+            candidates.extend(self.include_dirs.iter().map(|d| d.join(p)));
+        }
+        for c in &candidates {
+            if let Ok(b) = std::fs::read(c) {
+                self.files_read.push(c.clone());
+                return Ok(b);
+            }
+        }
+        self.files_read.push(candidates[0].clone());
+        Err(candidates
+            .iter()
+            .map(|c| c.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "))
+    }
+
     /// The text of file `id` (for messages that quote it).
     pub fn text_of(&self, id: FileId) -> Arc<str> {
         self.sources

@@ -31,6 +31,7 @@ pub fn parse(
             span: Span::default(),
         },
         peeked: None,
+        depth: 0,
         names: std::collections::HashSet::new(),
         errors: Vec::new(),
         tree: Tree::new(Span::new(file, 0, 0)),
@@ -51,8 +52,12 @@ fn sources_braces(p: &Parser<'_>) -> usize {
     text.bytes().filter(|&b| b == b'{').count()
 }
 
+/// Deepest node nesting accepted (keeps every recursive walk of the tree bounded).
+pub const MAX_NODE_DEPTH: usize = 256;
+
 struct Parser<'a> {
     lx: Lexer<'a>,
+    depth: usize,
     names: std::collections::HashSet<std::sync::Arc<str>>,
     tok: Token,
     peeked: Option<Token>,
@@ -364,6 +369,24 @@ impl Parser<'_> {
 
     /// `'{' proplist subnodes '}' ';'` into a detached node.
     fn nodedef(&mut self, name: String, name_span: Span) -> PResult<NodeId> {
+        if self.depth >= MAX_NODE_DEPTH {
+            self.errors.push(
+                Diagnostic::error(
+                    Code::Syntax,
+                    format!("nodes nested more than {MAX_NODE_DEPTH} deep"),
+                )
+                .at(name_span, "this node")
+                .help("flatten the tree; real devicetrees are a few levels deep"),
+            );
+            return None;
+        }
+        self.depth += 1;
+        let r = self.nodedef_inner(name, name_span);
+        self.depth -= 1;
+        r
+    }
+
+    fn nodedef_inner(&mut self, name: String, name_span: Span) -> PResult<NodeId> {
         self.expect_char(b'{')?;
         let id = self.tree.alloc(name, name_span);
         // properties
@@ -616,15 +639,7 @@ impl Parser<'_> {
                         resolved: None,
                     });
                 }
-                Tok::Incbin => {
-                    let start = self.bump().span;
-                    self.errors.push(
-                        Diagnostic::error(Code::Syntax, "`/incbin/` is not supported")
-                            .at(start, "binary includes are not read by rtio-devicetree")
-                            .help("write the bytes inline as `[..]`"),
-                    );
-                    return None;
-                }
+                Tok::Incbin => pieces.push(self.incbin()?),
                 _ => {
                     self.syntax("a string, `<`, `[` or a reference")?;
                 }
@@ -638,11 +653,84 @@ impl Parser<'_> {
             }
             if self.is_char(b';') {
                 self.bump();
+                let raw = pieces.iter().find(|p| matches!(p, Piece::Raw { .. }));
+                let typed = pieces
+                    .iter()
+                    .any(|p| !matches!(p, Piece::Raw { .. } | Piece::Label(_)));
+                if let (Some(r), true) = (raw, typed) {
+                    // dtc 1.6 aborts on an assertion when printing such a value
+                    self.errors.push(
+                        Diagnostic::error(
+                            Code::Syntax,
+                            "`/incbin/` data cannot be mixed with typed values",
+                        )
+                        .at(r.span(), "untyped bytes next to strings or cells")
+                        .help("give the binary data its own property (dtc 1.6 aborts on this)"),
+                    );
+                }
                 pieces.shrink_to_fit();
                 return Some(Value { pieces });
             }
             self.syntax("`,` or `;`")?;
         }
+    }
+
+    /// `/incbin/("file")` or `/incbin/("file", offset, length)`: raw bytes, no type.
+    fn incbin(&mut self) -> PResult<Piece> {
+        let start = self.bump().span;
+        self.expect_char(b'(')?;
+        let Tok::Str(_) = self.tok.tok else {
+            self.syntax("a file name string")?;
+            return None;
+        };
+        let name_bytes = self.take_bytes();
+        let name_span = self.bump().span;
+        let mut range = None;
+        if self.is_char(b',') {
+            self.bump();
+            let (off, _) = self.integer_prim()?;
+            self.expect_char(b',')?;
+            let (len, _) = self.integer_prim()?;
+            range = Some((off, len));
+        }
+        let end = self.expect_char(b')')?;
+        let name = String::from_utf8_lossy(&name_bytes).into_owned();
+        let span = start.to(end);
+        let data = match self.lx.read_binary(&name, name_span.file) {
+            Ok(d) => d,
+            Err(looked) => {
+                self.errors.push(
+                    Diagnostic::error(Code::Io, format!("cannot read `/incbin/` file `{name}`"))
+                        .at(name_span, "this file")
+                        .help(format!("looked in: {looked}")),
+                );
+                return None;
+            }
+        };
+        let bytes = match range {
+            None => data,
+            Some((off, len)) => {
+                let off = usize::try_from(off).unwrap_or(usize::MAX);
+                if off > data.len() {
+                    self.errors.push(
+                        Diagnostic::error(
+                            Code::Io,
+                            format!(
+                                "offset {off} is past the end of `{name}` ({} bytes)",
+                                data.len()
+                            ),
+                        )
+                        .at(span, "this /incbin/")
+                        .help("check the offset"),
+                    );
+                    return None;
+                }
+                let rest = &data[off..];
+                let n = usize::try_from(len).unwrap_or(usize::MAX).min(rest.len());
+                rest[..n].to_vec()
+            }
+        };
+        Some(Piece::Raw { bytes, span })
     }
 
     fn cells(&mut self) -> PResult<Piece> {

@@ -47,6 +47,7 @@ fn int(v: &DeValue<'_>) -> Option<i128> {
 
 struct Front<'d> {
     file: FileId,
+    depth: usize,
     diags: &'d mut Vec<Diagnostic>,
 }
 
@@ -115,9 +116,20 @@ impl Front<'_> {
             }
             if let DeValue::Table(t) = v.get_ref() {
                 if !Self::is_value_table(t) {
+                    if self.depth >= crate::parser::MAX_NODE_DEPTH {
+                        self.err(
+                            kspan,
+                            "nodes nested too deeply",
+                            "this table",
+                            "flatten the tree",
+                        );
+                        continue;
+                    }
                     let child = tree.alloc(key.to_string(), kspan);
                     tree.add_child(id, child);
+                    self.depth += 1;
                     self.node(tree, child, t);
+                    self.depth -= 1;
                     continue;
                 }
             }
@@ -372,7 +384,11 @@ pub fn parse(file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Tr
     let before = diags.len();
     let mut tree = Tree::new(Span::new(file, 0, 0));
     let root = tree.root;
-    let mut f = Front { file, diags };
+    let mut f = Front {
+        file,
+        depth: 0,
+        diags,
+    };
     f.node(&mut tree, root, doc.get_ref());
     (diags.len() == before).then_some(tree)
 }

@@ -172,4 +172,14 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     check(&expr, "deep.dts");
     let unary = format!("/dts-v1/; / {{ p = <({}1)>; }};", "-".repeat(5000));
     check(&unary, "deep2.dts");
+    let nodes = format!(
+        "/dts-v1/; / {{ {} {} }};",
+        "n { ".repeat(20_000),
+        "}; ".repeat(20_000)
+    );
+    check(&nodes, "deep3.dts");
+    let err = load_str("deep3.dts", &nodes, &Options::default()).expect_err("too deep");
+    assert!(err.render().contains("nested more than 256 deep"));
+    let tables = format!("[{}]\nx = 1\n", vec!["a"; 2000].join("."));
+    check(&tables, "deep.toml");
 }
