@@ -589,3 +589,102 @@ fn parse_prop(
         default,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_bindings_load_cleanly_and_cover_the_board() {
+        let mut sources = SourceMap::new();
+        let id = sources.add("builtin.toml", BUILTIN.to_string());
+        let mut b = Bindings::default();
+        let mut diags = Vec::new();
+        b.load_text(id, BUILTIN, &mut diags);
+        assert!(diags.is_empty(), "{diags:?}");
+        for c in [
+            "rtio,i2c-controller",
+            "rtio,i2c-device",
+            "rtio,spi-controller",
+            "rtio,spi-device",
+            "rtio,uart",
+            "rtio,adc",
+            "rtio,timer",
+            "ti,tmp105",
+            "atmel,24c02",
+            "solomon,ssd0323",
+            "mmc-spi-slot",
+            "arm,pl022",
+            "arm,pl011",
+            "ti,stellaris-i2c",
+            "ti,lm3s6965-i2c",
+            "ti,stellaris-gptm",
+            "ti,stellaris-adc",
+        ] {
+            assert!(b.get(c).is_some(), "missing built-in binding {c}");
+        }
+        let tmp = b.get("ti,tmp105").expect("tmp105");
+        assert_eq!(tmp.on_bus, Some(Bus::I2c));
+        assert_eq!(
+            tmp.iodev.as_ref().map(|i| i.caps.clone()),
+            Some(vec![Cap::Read, Cap::Write])
+        );
+        assert_eq!(
+            b.get("arm,pl022").and_then(|b| b.provides_bus),
+            Some(Bus::Spi)
+        );
+    }
+
+    #[test]
+    fn bad_binding_files_are_reported_with_spans() {
+        let text = r#"
+[[binding]]
+compatible = "acme,x"
+on-bus = "can"
+iodev = { kind = "x", caps = ["read", "fly"] }
+[binding.properties]
+a = { type = "float" }
+b = { type = "u32", default = "fast" }
+
+[[binding]]
+description = "no compatible"
+
+[[binding]]
+compatible = "acme,s"
+iodev = { caps = ["stream"] }
+"#;
+        let mut sources = SourceMap::new();
+        let id = sources.add("acme.toml", text.to_string());
+        let mut b = Bindings::default();
+        let mut diags = Vec::new();
+        b.load_text(id, text, &mut diags);
+        let msgs: Vec<&str> = diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            msgs,
+            [
+                "`on-bus` must be \"i2c\" or \"spi\"",
+                "unknown capability",
+                "unknown property type",
+                "default does not match type `u32`",
+                "binding without `compatible`",
+                "capability `stream` requires `read`",
+            ]
+        );
+        assert!(diags
+            .iter()
+            .all(|d| d.code == Code::Binding || d.primary.is_some()));
+        let r = diags[1].render(&sources);
+        assert!(r.contains("--> acme.toml:5:39"), "{r}");
+        assert!(b.get("acme,s").is_none());
+    }
+
+    #[test]
+    fn invalid_toml_is_reported() {
+        let mut sources = SourceMap::new();
+        let id = sources.add("x.toml", "[[binding]\n".to_string());
+        let mut diags = Vec::new();
+        Bindings::default().load_text(id, "[[binding]\n", &mut diags);
+        assert_eq!(diags.len(), 1);
+        assert!(diags[0].message.starts_with("invalid TOML"));
+    }
+}
