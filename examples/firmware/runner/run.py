@@ -259,7 +259,7 @@ def size_table():
     return rows
 
 
-PROGRAMS = ["tmp105", "eeprom", "i2c_to_sd", "oled", "uart_echo", "adc_stream", "bench"]
+PROGRAMS = ["minimal", "tmp105", "eeprom", "i2c_to_sd", "oled", "uart_echo", "adc_stream", "bench"]
 
 
 # ---- the tests ---------------------------------------------------------------------------------
@@ -409,8 +409,13 @@ def t_silicon_build(wd):
     return Done(["silicon build: ok"])
 
 
+def t_minimal(wd):
+    return Qemu("minimal", [], workdir=wd)
+
+
 TESTS = {
     "board_dts": t_board_dts,
+    "minimal": t_minimal,
     "tmp105": t_tmp105,
     "eeprom": t_eeprom,
     "i2c_to_sd": t_i2c_to_sd,
