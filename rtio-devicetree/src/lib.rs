@@ -50,8 +50,52 @@
 //! assert!(err.render().contains("error[DT0303]: I2C address 0x148"));
 //! ```
 //!
-//! The `rtio-dt` binary prints a file as canonical DTS (`rtio-dt board.dts`, the same bytes
-//! as `dtc -I dts -O dts board.dts`) or as Rust (`rtio-dt --rust board.dts`).
+//! The `rtio-dt` binary checks a file and prints it as canonical DTS (`rtio-dt board.dts`,
+//! the same bytes as `dtc -I dts -O dts board.dts`) or as Rust (`rtio-dt --rust board.dts`).
+//!
+//! ## Entry points
+//!
+//! | caller | call |
+//! |---|---|
+//! | build.rs | [`Builder::new`]`(path)`… [`Builder::generate`]: writes `$OUT_DIR/devicetree.rs`, prints `cargo::rerun-if-changed=` for every file read and `cargo::error=` per error |
+//! | proc-macro (`devicetree!`) | [`generate_from_file`]`(path) -> Result<`[`Generated`]` { code, files_read }, `[`Diagnostics`]`>`: pure, prints nothing; track every `files_read` (also on error: [`Diagnostics::files_read`]) and report [`Diagnostics::render`] or [`Diagnostic::short`] |
+//! | tools, tests | [`pipeline::load_file`] / [`pipeline::load_str`] → [`pipeline::Checked`] (the tree), then [`codegen::generate`] or [`canonical::to_dts`] |
+//!
+//! Relative paths are relative to the process's working directory (the package root in
+//! build.rs); a proc-macro should join them to `CARGO_MANIFEST_DIR` first.
+//!
+//! ## Generated code
+//!
+//! One module per enabled node, nested like the tree (`i2c@40002000` becomes
+//! `i2c_40002000`; clashes get `_2`, keywords a trailing `_`), each with `PATH`, `NAME`,
+//! `COMPATIBLE`, `PHANDLE`, `REG: &[(u64, u64)]`, `REG_ADDRESS`, `REG_SIZE` and one constant
+//! per property (`clock-frequency` becomes `CLOCK_FREQUENCY`, typed by the binding:
+//! `u32`, `u64`, `&str`, `&[&str]`, `&[u32]`, `&[u8]`, `bool`; binding defaults fill in
+//! missing properties). A node whose binding names an iodev kind gets `pub struct Kind`
+//! implementing `rtio::caps::Kind` and its capability traits (`Read`, `Write`,
+//! `Transceive`, `Stream`, and `I2c` + `BUS_ADDRESS: u16` or `Spi` + `CHIP_SELECT: u32`).
+//! Then `labels` (re-exports by label), `aliases` and `chosen` (re-exports of the nodes their
+//! strings name, plus the strings). Disabled nodes generate nothing.
+//!
+//! ## Bindings
+//!
+//! Built-in bindings live in `src/bindings/builtin.toml`; user files use the same format:
+//!
+//! ```toml
+//! [[binding]]
+//! compatible = "acme,lux"
+//! description = "ACME ambient light sensor"
+//! on-bus = "i2c"                                  # or provides-bus = "i2c" | "spi"
+//! iodev = { kind = "sensor", caps = ["read", "stream"] }
+//! [binding.properties]
+//! gain = { type = "u32", required = true }
+//! integration-time-ms = { type = "u32", default = 100 }
+//! ```
+//!
+//! ## TOML devicetrees
+//!
+//! A `.toml` input is the same tree: tables are nodes, other keys properties, `"@label"`
+//! labels; see [`toml_front`] for the value mapping.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
