@@ -7,7 +7,7 @@ use std::time::Duration;
 fn main() -> Result<(), rtio::Error> {
     let secs: f64 = support::arg("secs")
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1.0);
+        .unwrap_or(2.0);
     let rates: Vec<u32> = if support::flag("sweep") {
         vec![8_000, 32_000, 100_000]
     } else {
