@@ -26,7 +26,7 @@ fn cargo(args: &[&str], board: Option<&str>) -> std::process::Output {
 
 #[test]
 fn app_builds_and_uses_generated_devicetree() {
-    let out = cargo(&["run", "--quiet", "--offline"], None);
+    let out = cargo(&["run", "--quiet"], None);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
@@ -49,7 +49,7 @@ fn app_builds_and_uses_generated_devicetree() {
 #[test]
 fn broken_board_fails_the_build_with_cargo_errors() {
     let out = cargo(
-        &["build", "--quiet", "--offline"],
+        &["build", "--quiet"],
         Some("boards/broken.dts"),
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
