@@ -115,8 +115,8 @@ fn no_pieces<'a>() -> [Piece<'a>; MAX_ENTRIES] {
 }
 
 /// An iodev as an embedded-hal I2C bus for one target address: implements
-/// `embedded_hal_async::i2c::I2c` (and the blocking `embedded_hal::i2c::I2c`, which blocks
-/// with [`crate::block_on`]).
+/// `embedded_hal_async::i2c::I2c` (and the blocking `embedded_hal::i2c::I2c`, which parks
+/// the thread until the completion on `std`, and spins with [`crate::block_on`] otherwise).
 ///
 /// A `transaction` becomes one rtio transaction (S5): writes are copied into TINY_WRITE
 /// entries, reads go through pool buffers, so the context needs a [`crate::Mempool`]. At most
@@ -198,7 +198,7 @@ impl<K: caps::Read + caps::Write> embedded_hal::i2c::I2c for I2cHandle<'_, K> {
         address: u8,
         operations: &mut [embedded_hal::i2c::Operation<'_>],
     ) -> Result<(), Error> {
-        crate::block_on(self.i2c_transaction(address, operations))
+        super::block(self.i2c_transaction(address, operations))
     }
 }
 
@@ -276,6 +276,6 @@ impl<K: caps::Read + caps::Write> embedded_hal::spi::SpiDevice for SpiHandle<'_,
         &mut self,
         operations: &mut [embedded_hal::spi::Operation<'_, u8>],
     ) -> Result<(), Error> {
-        crate::block_on(self.spi_transaction(operations))
+        super::block(self.spi_transaction(operations))
     }
 }

@@ -84,13 +84,13 @@ impl<K: caps::Kind> embedded_io::ErrorType for Serial<'_, K> {
 
 impl<K: caps::Read + caps::Write> embedded_io::Read for Serial<'_, K> {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        crate::block_on(self.read_some(buf))
+        super::block(self.read_some(buf))
     }
 }
 
 impl<K: caps::Read + caps::Write> embedded_io::Write for Serial<'_, K> {
     fn write(&mut self, buf: &[u8]) -> Result<usize, Error> {
-        crate::block_on(self.write_some(buf))
+        super::block(self.write_some(buf))
     }
     fn flush(&mut self) -> Result<(), Error> {
         Ok(()) // a write completes when its bytes are on the line

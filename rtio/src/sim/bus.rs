@@ -268,7 +268,10 @@ impl Bus {
             let res = if hang {
                 Err(Error::Canceled)
             } else {
-                client.execute(&mut token, fault)
+                TRANSFER_END.with(|t| t.set(Some(start + d)));
+                let r = client.execute(&mut token, fault);
+                TRANSFER_END.with(|t| t.set(None));
+                r
             };
             let aborted = self.wait_transfer(&token, start, d, hang);
             self.busy_ns
@@ -319,6 +322,18 @@ impl Bus {
                 .0;
         }
     }
+}
+
+std::thread_local! {
+    /// When the transfer being executed on this bus thread ends (its STOP / chip-select
+    /// release): device models that start something at the end (an EEPROM write cycle)
+    /// read it with [`transfer_end`].
+    static TRANSFER_END: core::cell::Cell<Option<StdInstant>> = const { core::cell::Cell::new(None) };
+}
+
+/// The end of the transfer the calling device model is executing, if called from a bus.
+pub(crate) fn transfer_end() -> Option<StdInstant> {
+    TRANSFER_END.with(|t| t.get())
 }
 
 /// Applies a data fault to bytes read.

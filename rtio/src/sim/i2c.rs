@@ -445,7 +445,9 @@ impl I2cTarget for At24c {
                 self.mem[a] = b;
             }
             self.writes += 1;
-            self.busy_until = Some(StdInstant::now() + self.write_cycle);
+            // The write cycle starts at STOP, the end of the bus transfer.
+            let stop = super::bus::transfer_end().unwrap_or_else(StdInstant::now);
+            self.busy_until = Some(stop + self.write_cycle);
         }
         self.addr_bytes = 0;
     }
