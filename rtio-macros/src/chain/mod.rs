@@ -79,3 +79,64 @@ fn stub(e: syn::Error, inv: Option<&parse::Invocation>) -> TokenStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ops::{MODIFIERS, OPS};
+    use super::*;
+
+    /// Every operation with 0..=3 arguments, every modifier, every finish, alone and in
+    /// groups: the pipeline returns tokens (code or errors), never panics.
+    #[test]
+    fn expand_never_panics() {
+        let args = ["", "A", "A, [0; 16]", "A, &mut b, 3"];
+        let mut n = 0;
+        for (op, ..) in OPS {
+            for a in args {
+                for (m, arity) in MODIFIERS.iter().copied().chain([("bogus", 0)]) {
+                    let margs = if arity == 0 { "" } else { "1" };
+                    for finish in ["", "=> wait", "=> nope"] {
+                        for shape in [
+                            format!("[ {op}({a}).{m}({margs}) ]"),
+                            format!("[ nop(), {op}({a}).{m}({margs}), link_timeout(D) ]"),
+                            format!("[ transaction[ {op}({a}), read(A, RX) ].{m} ]"),
+                        ] {
+                            let src = format!("ctx: CTX, {shape} {finish}");
+                            let ts: TokenStream = src.parse().unwrap();
+                            for kind in [MacroKind::Chain, MacroKind::Transaction] {
+                                assert!(!expand(kind, ts.clone()).is_empty(), "{src}");
+                                n += 1;
+                            }
+                            let check: TokenStream =
+                                format!("chain {shape} {finish}").parse().unwrap();
+                            assert!(!expand_check_only(check).is_empty());
+                        }
+                    }
+                }
+            }
+        }
+        assert!(n > 1000);
+    }
+
+    #[test]
+    fn malformed_input_is_an_error_not_a_panic() {
+        for src in [
+            "",
+            "ctx",
+            "ctx: CTX",
+            "ctx: CTX, ",
+            "ctx: CTX, [",
+            "ctx: CTX, [ read ]",
+            "ctx: CTX, [ read(A, B) ] =>",
+            "ctx: CTX, [ transaction ]",
+            "ctx: CTX, [ other[ nop() ] ]",
+            "ctx: CTX, [ 1 + 2 ]",
+        ] {
+            let Ok(ts) = src.parse::<TokenStream>() else {
+                continue;
+            };
+            let out = expand(MacroKind::Chain, ts).to_string();
+            assert!(out.contains("compile_error"), "{src}: {out}");
+        }
+    }
+}

@@ -31,3 +31,44 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         Err(e) => crate::diag::with_stub(e, codegen::stub(&target)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every combination of keys and value shapes: the pipeline returns tokens, never panics,
+    /// and an error always comes with the stub static.
+    #[test]
+    fn expand_never_panics() {
+        let values = ["0", "1", "8", "70000", "N", "\"x\"", "(1)", ""];
+        let items = [
+            "static S: Rtio;",
+            "pub static mut S: u8 = 3;",
+            "fn f() {}",
+            "struct S;",
+        ];
+        for key in ["sq", "cq", "mempool", "clock", "depth"] {
+            for v in values {
+                for pool in [
+                    "",
+                    ", mempool(blocks = 4, block_size = 12, align = 8)",
+                    ", mempool(align = 3)",
+                ] {
+                    let arg = if v.is_empty() {
+                        key.to_string()
+                    } else {
+                        format!("{key} = {v}")
+                    };
+                    for item in items {
+                        let args: TokenStream = format!("sq = 2, {arg}{pool}").parse().unwrap();
+                        let out = expand(args, item.parse().unwrap()).to_string();
+                        assert!(!out.is_empty());
+                        if out.contains("compile_error") && item.contains("static") {
+                            assert!(out.contains("static S"), "{arg} {item}: {out}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -25,3 +25,48 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         (_, Err(e)) | (Err(e), _) => crate::diag::with_stub(e, codegen::stub(&target)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every capability and key with every value shape, on every item shape: tokens out, no
+    /// panic, and the struct is always emitted.
+    #[test]
+    fn expand_never_panics() {
+        let keys = [
+            "read",
+            "write",
+            "transceive",
+            "stream",
+            "bus",
+            "address",
+            "cs",
+            "name",
+            "x",
+        ];
+        let values = [
+            "", " = i2c", " = spi", " = 0x48", " = 300", " = \"n\"", " = (1)",
+        ];
+        let items = [
+            "pub struct K;",
+            "struct K<T>(T);",
+            "struct K { a: u8 }",
+            "fn k() {}",
+        ];
+        for k in keys {
+            for v in values {
+                for item in items {
+                    let args: TokenStream = format!("read, bus = i2c, {k}{v}").parse().unwrap();
+                    let out = expand(args, item.parse().unwrap()).to_string();
+                    let name = if item.starts_with("fn") {
+                        "fn k"
+                    } else {
+                        "struct K"
+                    };
+                    assert!(out.contains(name), "{k}{v} {item}: {out}");
+                }
+            }
+        }
+    }
+}
