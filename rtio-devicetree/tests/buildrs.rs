@@ -48,10 +48,7 @@ fn app_builds_and_uses_generated_devicetree() {
 
 #[test]
 fn broken_board_fails_the_build_with_cargo_errors() {
-    let out = cargo(
-        &["build", "--quiet"],
-        Some("boards/broken.dts"),
-    );
+    let out = cargo(&["build", "--quiet"], Some("boards/broken.dts"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "a broken board must fail the build");
     assert!(
