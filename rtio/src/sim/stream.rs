@@ -180,6 +180,8 @@ struct Inner {
     /// Sample clock origin: frame `base_n` was due at `base_t`.
     base_t: StdInstant,
     base_n: u64,
+    /// The write on the line, its result, and when its last bit is out.
+    tx_busy: Option<(Token, Result<usize, Error>, StdInstant)>,
     /// Register pointer (devices with a register map).
     reg_ptr: u8,
     /// Overrun since FIFO_STATUS2 was last read.
@@ -254,6 +256,7 @@ impl StreamDevice {
                 stalls: 0,
                 read_head: None,
                 pending_shot: None,
+                tx_busy: None,
                 reg_ptr: 0,
                 overrun_latched: false,
                 base_t: now,
@@ -425,6 +428,9 @@ impl StreamDevice {
         if let Some(&(t, _)) = inner.incoming.front() {
             d = d.min(t.saturating_duration_since(now));
         }
+        if let Some((_, _, end)) = &inner.tx_busy {
+            d = d.min(end.saturating_duration_since(now));
+        }
         d
     }
 
@@ -467,6 +473,18 @@ impl StreamDevice {
         cfg: &StreamConfig,
         done: &mut Vec<(Token, Result<usize, Error>)>,
     ) {
+        let now = StdInstant::now();
+        // The write on the line finishes when its last bit is out.
+        if let Some((t, res, end)) = inner.tx_busy.take() {
+            if t.is_canceled() && now < end {
+                done.push((t, Err(Error::Canceled))); // aborted mid-line
+            } else if now < end {
+                inner.tx_busy = Some((t, res, end));
+                return;
+            } else {
+                done.push((t, res));
+            }
+        }
         while let Some(mut t) = self.writes.pop() {
             if t.is_canceled() {
                 done.push((t, Err(Error::Canceled)));
@@ -477,23 +495,23 @@ impl StreamDevice {
                 continue;
             }
             let fault = self.faults.take();
-            let data: Vec<u8> = match t.request() {
-                Request::Write(d) => d.to_vec(),
-                _ => Vec::new(),
+            let len = match t.request() {
+                Request::Write(d) => {
+                    if !matches!(fault, Some(Fault::Nack | Fault::Bus)) {
+                        inner.tx_log.extend_from_slice(d);
+                    }
+                    d.len()
+                }
+                _ => 0,
             };
             let res = match fault {
                 Some(Fault::Nack | Fault::Bus) => Err(Error::Bus),
-                _ => {
-                    inner.tx_log.extend_from_slice(&data);
-                    Ok(data.len())
-                }
+                _ => Ok(len),
             };
             // The line takes 10 bits per byte.
-            let d = StdDuration::from_nanos(
-                data.len() as u64 * 10 * 1_000_000_000 / cfg.write_bps as u64,
-            );
-            std::thread::sleep(d);
-            done.push((t, res));
+            let d = StdDuration::from_nanos(len as u64 * 10 * 1_000_000_000 / cfg.write_bps as u64);
+            inner.tx_busy = Some((t, res, now + d));
+            return;
         }
     }
 
@@ -774,7 +792,7 @@ impl IodevApi for StreamDevice {
     }
 
     fn cancel(&'static self, op: OpId) {
-        if let Some(t) = self.reads.remove(op) {
+        if let Some(t) = self.reads.remove(op).or_else(|| self.writes.remove(op)) {
             t.err(Error::Canceled);
             return;
         }
