@@ -424,7 +424,7 @@ impl I2cTarget for At24c {
                     self.pending.push((self.pointer, b));
                     // Page writes wrap inside the page, as on the real part.
                     let base = self.pointer - self.pointer % self.page;
-                    self.pointer = base + (self.pointer + 1 - base) % self.page;
+                    self.pointer = (base + (self.pointer + 1 - base) % self.page) % self.mem.len();
                 }
             }
         }

@@ -253,6 +253,9 @@ impl Display {
         self.height
     }
     /// The RGB565 pixel at (x, y).
+    ///
+    /// # Panics
+    /// If (x, y) is outside the display.
     pub fn pixel(&self, x: u16, y: u16) -> u16 {
         self.fb[y as usize * self.width as usize + x as usize]
     }

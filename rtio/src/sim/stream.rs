@@ -734,7 +734,7 @@ impl StreamDevice {
                 return;
             }
         };
-        let n = ((buf.len() - hdr) / fs).min(frames);
+        let n = ((buf.len() - hdr) / fs).min(frames).min(u16::MAX as usize);
         let h = Header {
             timestamp_us: inner.fifo_t0,
             seq: inner.seq,
