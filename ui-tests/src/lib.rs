@@ -144,7 +144,7 @@ mod tests {
     fn rtio_iodev_writes_names_and_addresses() {
         assert_eq!(Tmp105::NAME, "tmp105");
         assert_eq!(Flash::NAME, "spi-nor");
-        assert_eq!(Tmp105::ADDRESS, 0x48);
+        assert_eq!(Tmp105::BUS_ADDRESS, 0x48);
         assert_eq!(Flash::CHIP_SELECT, 1);
     }
 }
