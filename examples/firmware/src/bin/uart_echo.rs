@@ -1,6 +1,7 @@
 //! UART echo with timeout and cancellation: each READ is bounded by a LINK_TIMEOUT; what
 //! arrives is echoed with a TINY_WRITE. After 1 s without input the read completes
-//! `TimedOut`. Then a read is submitted and cancelled while it waits in the driver.
+//! `TimedOut`. Then a read is submitted and cancelled while it waits in the driver, and a
+//! wait with a deadline runs out.
 #![no_std]
 #![no_main]
 
@@ -77,6 +78,15 @@ fn main() -> ! {
     );
     // A stale handle is refused (S7).
     println!("uart: cancel again: {:?}", ctx.cancel(h.head()));
+    // A deadline on the wait itself (S1/S14): nothing is in flight, so it runs out.
+    let t0 = CTX.now().unwrap();
+    let waited = ctx.consume_timeout(Duration::from_millis(50));
+    let elapsed = CTX.now().unwrap() - t0;
+    println!(
+        "uart: consume with a 50 ms deadline: {:?}, waited >= 50 ms: {}",
+        waited.map(|c| c.result()),
+        elapsed >= Duration::from_millis(50)
+    );
     println!("uart: done");
     exit(last == Err(Error::TimedOut) && c.result() == Err(Error::Canceled) && back)
 }
