@@ -620,6 +620,36 @@ impl<'a> Lexer<'a> {
             let name = String::from_utf8_lossy(&s[..n]).into_owned();
             return (n, Scanned::Tok(Tok::Name(name)));
         }
+        if state == State::V1 && c0.is_ascii_digit() {
+            // only the integer literal rule (or `.`, one character) can match here
+            if let Some(n) = match_literal(s) {
+                let span = Span::new(file, start, start + n);
+                let tok = match literal_value(&s[..n]) {
+                    Ok(v) => Tok::Literal(v),
+                    Err(e) => {
+                        let t = String::from_utf8_lossy(&s[..n]).into_owned();
+                        self.error(Code::Lexical, format!("{e} `{t}`"), span, "this literal");
+                        Tok::Literal(0)
+                    }
+                };
+                return (n, Scanned::Tok(tok));
+            }
+        }
+        // punctuation that starts no longer token in this state: only `.` matches
+        let next = s.get(1).copied().unwrap_or(0);
+        let single = match c0 {
+            b';' | b',' | b'{' | b'}' | b'(' | b')' => true,
+            b'=' => next != b'=',
+            b'<' => next != b'<' && next != b'=',
+            b'>' => next != b'>' && next != b'=',
+            _ => false,
+        };
+        if single && !(state == State::Initial && c0 == b'<') {
+            if c0 == b'{' || c0 == b';' {
+                self.state = State::PropNodeName;
+            }
+            return (1, Scanned::Tok(Tok::Char(c0)));
+        }
         let at_bol = start == 0 || all[start - 1] == b'\n';
         // Candidates in flex rule order: (rule index, length).
         let mut best: (usize, usize) = (usize::MAX, 0);
