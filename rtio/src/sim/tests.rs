@@ -590,3 +590,34 @@ fn random_chains_with_random_faults_match_the_chain_rules() {
     }
     assert!(ctx.chain::<4>().is_ok(), "no entry lost");
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn independent_chains_complete_in_hardware_order_chains_in_their_own_order() {
+    static S: Storage<8, 8> = Storage::new();
+    static R: Rtio = Rtio::new(&S);
+    let ctx = R.claim().unwrap();
+    let slow = Bus::i2c("t-order-i2c", 10_000).attach_i2c(0x48, Tmp105::new(1.0));
+    let fast = Bus::spi("t-order-spi", 20_000_000).attach_spi(0, SdCard::new(1));
+    // A slow I2C chain (about 2 + 3 ms), then a fast SPI write (a few µs), both in flight.
+    ctx.chain::<2>()
+        .unwrap()
+        .tiny_write(slow.dev(), &[0])
+        .userdata(1)
+        .read(slow.dev(), buf::<2>())
+        .userdata(2)
+        .submit()
+        .unwrap();
+    ctx.acquire()
+        .unwrap()
+        .tiny_write(fast.dev(), &[sd::READ_BLOCK, 0, 0, 0, 0])
+        .userdata(3)
+        .submit()
+        .unwrap();
+    let order: Vec<usize> = seen(&ctx, 3).into_iter().map(|(u, _)| u).collect();
+    assert_eq!(
+        order,
+        vec![3, 1, 2],
+        "S6: independent chains finish as the hardware does"
+    );
+}
