@@ -3,7 +3,7 @@
 use rtio_examples::device_to_device;
 
 fn main() -> Result<(), rtio::Error> {
-    let r = device_to_device::run(36.6)?;
+    let r = device_to_device::run(36.5)?;
     for (ud, res) in &r.completions {
         println!("completion userdata={ud} result={res:?}");
     }

@@ -9,7 +9,14 @@
 //! * SPI targets ([`SpiTarget`]): [`Display`] with a framebuffer (saved as PNG), [`SdCard`].
 //! * FIFO devices ([`StreamDevice`]): [`Imu`], [`Adc`], [`Uart`]: sampling threads with a
 //!   watermark interrupt, multishot pool buffers with a [`Header`], overrun counting.
-//! * [`Faults`]: scripted NACK, bus error, hang, overrun, corruption on every device.
+//! * [`Faults`]: scripted NACK, bus error, hang, overrun, corruption, stall on every device,
+//!   for the next transfer, transfer *n*, or every transfer.
+//!
+//! Every device gives a typed handle: `dev()` with a generic kind ([`I2cKind`], [`SpiKind`],
+//! [`StreamKind`]), or `dev_as::<K>()` with your own kind (from `#[rtio_iodev]` or the
+//! devicetree), so chains are checked against what the device can do. Buses, devices and
+//! their threads live for the rest of the program, as hardware does; create them once per
+//! test. The FIFO sensor [`Imu`] also has a register map ([`reg`]).
 //!
 //! ```
 //! use rtio::sim::{Bus, Tmp105};
