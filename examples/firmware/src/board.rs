@@ -76,12 +76,26 @@ const RCGC0: usize = 0x100;
 /// System control.
 pub const SYSCTL: Mmio = regs!(labels::sysctl);
 
-/// Gates on the clocks of every peripheral the programs use (QEMU does not model gating;
-/// silicon needs it).
+/// Gates on the clocks of every peripheral the programs use and routes their pins (QEMU
+/// models neither; silicon needs both).
 pub fn enable_clocks() {
     SYSCTL.modify(RCGC0, 0, 1 << 16); // ADC
     SYSCTL.modify(RCGC1, 0, 1 << 0 | 1 << 4 | 1 << 12 | 1 << 16 | 1 << 17); // UART0 SSI0 I2C0 T0 T1
     SYSCTL.modify(RCGC2, 0, 0x7F); // GPIO A..G
+    mux_pins();
+}
+
+/// Routes the peripheral pins (QEMU ignores AFSEL/DEN; silicon needs them): UART0 on
+/// PA0/PA1, SSI0 clock/RX/TX on PA2/PA4/PA5 (its chip select is PD0, a plain output), I2C0
+/// on PB2/PB3 with SDA open-drain.
+pub fn mux_pins() {
+    const PA: u32 = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 4 | 1 << 5;
+    const PB: u32 = 1 << 2 | 1 << 3;
+    GPIOA.modify(GPIO_AFSEL, 0, PA);
+    GPIOA.modify(GPIO_DEN, 0, PA);
+    GPIOB.modify(GPIO_AFSEL, 0, PB);
+    GPIOB.modify(GPIO_ODR, 0, 1 << 3);
+    GPIOB.modify(GPIO_DEN, 0, PB);
 }
 
 /// Sets SYSDIV (QEMU: SYSCLK = 200 MHz / (SYSDIV + 1)); returns the new SYSCLK in Hz.
@@ -96,7 +110,13 @@ pub fn set_sysdiv(sysdiv: u32) -> u32 {
 
 const GPIO_DIR: usize = 0x400;
 const GPIO_AFSEL: usize = 0x420;
+const GPIO_ODR: usize = 0x50C;
 const GPIO_DEN: usize = 0x51C;
+
+/// GPIO port A (UART0, SSI0 pins).
+pub const GPIOA: Mmio = regs!(labels::gpioa);
+/// GPIO port B (I2C0 pins).
+pub const GPIOB: Mmio = regs!(labels::gpiob);
 
 /// GPIO port C (PC7: OLED D/C#).
 pub const GPIOC: Mmio = regs!(labels::gpioc);
