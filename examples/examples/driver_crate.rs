@@ -1,4 +1,4 @@
-//! A crates.io driver (`tmp1x2`, async) running unchanged over rtio and a simulated sensor.
+//! crates.io drivers (`tmp1x2` async, `eeprom24x` blocking) unchanged over rtio and simulated devices.
 //! `cargo run -p rtio-examples --example driver_crate`
 use rtio_examples::driver_crate;
 
@@ -9,9 +9,12 @@ fn main() -> Result<(), rtio::Error> {
         "T_HIGH register after set_high_temperature_threshold(50.0): {:#06x}",
         r.t_high_register
     );
+    println!("{} bus transfers for tmp1x2", r.transfers);
     println!(
-        "{} bus transfers; pool {}/{} free",
-        r.transfers, r.pool_free.0, r.pool_free.1
+        "eeprom24x: page written, {} reads NACKed during the write cycle, read back {:02x?}",
+        r.busy_polls,
+        &r.page_read_back[..8]
     );
+    println!("pool {}/{} free", r.pool_free.0, r.pool_free.1);
     Ok(())
 }

@@ -1,10 +1,16 @@
-//! A real driver crate, unchanged, over rtio: `tmp1x2` (TMP102/TMP112, async API) talks to
-//! the simulated TMP105-compatible sensor through [`rtio::hal::I2cHandle`], which turns each
-//! embedded-hal-async I2C transaction into one rtio transaction.
+//! Real driver crates, unchanged, over rtio: [`rtio::hal::I2cHandle`] turns each
+//! embedded-hal I2C transaction into one rtio transaction.
+//!
+//! * `tmp1x2` (TMP102/TMP112, its async API) reads the simulated TMP105-compatible sensor
+//!   and sets its high-temperature threshold;
+//! * `eeprom24x` (blocking API) writes a 32-byte page to the simulated AT24C32, polls for
+//!   the end of the write cycle (the part NACKs meanwhile, and the NACK reaches the driver
+//!   as `NoAcknowledge`), and reads the page back.
 
 use crate::support::{claim, run as block_on};
+use eeprom24x::Eeprom24x;
 use rtio::hal::I2cHandle;
-use rtio::sim::{Bus, Tmp105};
+use rtio::sim::{At24c, Bus, Tmp105};
 use rtio::{Error, Mempool, PoolStorage, Rtio, Storage};
 use tmp1x2::{SlaveAddr, Tmp1x2};
 
@@ -15,8 +21,12 @@ pub struct Report {
     pub readings: Vec<f32>,
     /// The T_HIGH register after the driver set the threshold.
     pub t_high_register: u16,
-    /// Bus transfers the driver caused.
+    /// Bus transfers the tmp1x2 driver caused.
     pub transfers: u64,
+    /// The page the eeprom24x driver read back after writing it.
+    pub page_read_back: Vec<u8>,
+    /// Reads the driver tried while the EEPROM was busy (NACKed).
+    pub busy_polls: u32,
     /// Pool blocks free at the end, and in total.
     pub pool_free: (usize, usize),
 }
@@ -50,10 +60,34 @@ pub fn run(temps: &[f32]) -> Result<Report, Error> {
         Ok::<_, Error>(readings)
     });
     let readings = res?;
+    let transfers = bus.transfers();
+
+    // The blocking driver: page write, ACK polling through the write cycle, read back.
+    let eeprom = bus.attach_i2c(0x50, At24c::new(4096, 32));
+    let mut mem = Eeprom24x::new_24x32(
+        I2cHandle::new(&ctx, eeprom.dev(), 0x50),
+        eeprom24x::SlaveAddr::default(),
+    );
+    let page: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(7)).collect();
+    mem.write_page(0x0040, &page).map_err(|_| Error::Bus)?;
+    let mut busy_polls = 0;
+    let first = loop {
+        match mem.read_byte(0x0040) {
+            Ok(b) => break b,
+            Err(eeprom24x::Error::I2C(Error::Nack)) if busy_polls < 10_000 => busy_polls += 1,
+            Err(_) => return Err(Error::Bus),
+        }
+    };
+    let mut page_read_back = vec![0u8; 32];
+    mem.read_data(0x0040, &mut page_read_back)
+        .map_err(|_| Error::Bus)?;
+    debug_assert_eq!(first, page[0]);
     Ok(Report {
         readings,
         t_high_register: sensor.with(|s| s.t_high()),
-        transfers: bus.transfers(),
+        transfers,
+        page_read_back,
+        busy_polls,
         pool_free: (POOL.free_blocks(), POOL.blocks()),
     })
 }
