@@ -1,13 +1,15 @@
 //! ADC stream: Timer 1 triggers sequencer 0 at a rate the program picks; one multishot READ
 //! delivers the samples in pool buffers, which go back to the pool when dropped, so a pool
 //! of 8 blocks carries any number of shots. After 200 ms of virtual time (`-icount
-//! shift=0`) the stream is cancelled and the sample count is checked against the time.
+//! shift=0`) the stream is cancelled and the sample count is checked against the time. A
+//! second run stalls the consumer for 200 ms: the samples the driver had to drop are
+//! counted as overruns, and received + dropped again matches the time.
 #![no_std]
 #![no_main]
 
 use cortex_m_rt::entry;
 use panic_semihosting as _;
-use rtio::{Buffer, Duration, Error, Mempool, PoolStorage, Rtio, Storage};
+use rtio::{Buffer, Context, Duration, Error, Mempool, PoolStorage, Rtio, Storage};
 use rtio_firmware::{board, exit, println};
 
 rtio_firmware::handlers!();
@@ -23,6 +25,8 @@ const RATE_HZ: u32 = 1000;
 const RUN: Duration = Duration::from_millis(200);
 /// QEMU's ADC pushes two samples per trigger.
 const PER_TRIGGER: u64 = 2;
+/// One tick of the clock (1 ms) of uncertainty on each side.
+const TOLERANCE: u64 = 2 * RATE_HZ as u64 * PER_TRIGGER / 1000;
 
 #[entry]
 fn main() -> ! {
@@ -31,6 +35,59 @@ fn main() -> ! {
     board::init_adc();
     let ctx = CTX.claim_with(&rtio::wait::WFE).unwrap();
 
+    // 1. The consumer keeps up: every sample arrives.
+    let a = stream(&ctx, RUN, Duration::ZERO);
+    println!(
+        "adc: {} samples in {} shots over {} us at {} Hz, expected {}",
+        a.samples, a.shots, a.elapsed_us, RATE_HZ, a.expected
+    );
+    let rate_ok = a.samples.abs_diff(a.expected) <= TOLERANCE;
+    println!("adc: count matches the elapsed time: {}", rate_ok);
+    println!("adc: samples in 0x200..=0x207: {}", a.in_range);
+    println!(
+        "adc: pool blocks recycled: {}",
+        a.shots as usize > POOL.blocks() && POOL.free_blocks() == POOL.blocks()
+    );
+    println!("adc: last completion {:?}", a.last);
+
+    // 2. The consumer stalls for 200 ms (the pool holds 128 ms of samples): the completion
+    //    side and the pool fill up, the driver drops samples and counts them (S9); nothing
+    //    else is lost.
+    let before = board::adc_overruns() as u64;
+    let b = stream(&ctx, Duration::from_millis(300), Duration::from_millis(200));
+    let dropped = board::adc_overruns() as u64 - before;
+    let accounted = (b.samples + dropped).abs_diff(b.expected) <= TOLERANCE;
+    println!(
+        "adc: stalled consumer: {} received + {} dropped, expected {}",
+        b.samples, dropped, b.expected
+    );
+    println!(
+        "adc: stalled consumer: drops counted: {}, all accounted for: {}, last {:?}",
+        dropped > 0,
+        accounted,
+        b.last
+    );
+    exit(
+        rate_ok
+            && a.in_range
+            && a.last == Err(Error::Canceled)
+            && dropped > 0
+            && accounted
+            && b.last == Err(Error::Canceled),
+    )
+}
+
+struct Stats {
+    samples: u64,
+    shots: u32,
+    in_range: bool,
+    last: Result<usize, Error>,
+    elapsed_us: u64,
+    expected: u64,
+}
+
+/// Streams for `run`, consuming only after `stall`, then cancels (S7).
+fn stream(ctx: &Context, run: Duration, stall: Duration) -> Stats {
     let h = ctx
         .acquire()
         .unwrap()
@@ -40,6 +97,8 @@ fn main() -> ! {
     ctx.submit(0).unwrap();
     let t0 = CTX.now().unwrap();
     board::start_adc_trigger(board::SYSCLK_HZ, RATE_HZ);
+    // Busy-wait (WFI would make -icount timing depend on the host).
+    while CTX.now().unwrap() - t0 < stall {}
 
     let (mut samples, mut shots, mut in_range, mut cancelled) = (0u64, 0u32, true, false);
     let last = loop {
@@ -55,31 +114,19 @@ fn main() -> ! {
         if !c.more() {
             break c.result();
         }
-        if !cancelled && CTX.now().unwrap() - t0 >= RUN {
+        if !cancelled && CTX.now().unwrap() - t0 >= run {
             board::ADC_TRIGGER.stop();
             ctx.cancel(h.head()).unwrap();
             cancelled = true;
         }
     };
-    let elapsed = (CTX.now().unwrap() - t0).as_micros();
-    let expected = RATE_HZ as u64 * PER_TRIGGER * elapsed / 1_000_000;
-    println!(
-        "adc: {} samples in {} shots over {} us at {} Hz, expected {}",
-        samples, shots, elapsed, RATE_HZ, expected
-    );
-    // One tick of the clock (1 ms) is the uncertainty on each side.
-    let tolerance = 2 * RATE_HZ as u64 * PER_TRIGGER / 1000;
-    let rate_ok = samples.abs_diff(expected) <= tolerance;
-    println!("adc: count matches the elapsed time: {}", rate_ok);
-    println!("adc: samples in 0x200..=0x207: {}", in_range);
-    println!(
-        "adc: pool blocks recycled: {}",
-        shots as usize > POOL.blocks() && POOL.free_blocks() == POOL.blocks()
-    );
-    println!(
-        "adc: last completion {:?}, overruns {}",
+    let elapsed_us = (CTX.now().unwrap() - t0).as_micros();
+    Stats {
+        samples,
+        shots,
+        in_range,
         last,
-        board::adc_overruns()
-    );
-    exit(rate_ok && in_range && last == Err(Error::Canceled))
+        elapsed_us,
+        expected: RATE_HZ as u64 * PER_TRIGGER * elapsed_us / 1_000_000,
+    }
 }
