@@ -27,7 +27,7 @@ export RUSTDOCFLAGS="-D warnings"
 
 step fmt cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets --all-features -- -D warnings
-step test cargo test --workspace --all-features
+step test cargo test --workspace --all-features --no-fail-fast
 step no-std-thumbv7m cargo build -p rtio --target thumbv7m-none-eabi
 step no-std-thumbv6m cargo build -p rtio --target thumbv6m-none-eabi
 step docs cargo doc --workspace --no-deps --all-features
