@@ -27,5 +27,10 @@ fn main() -> Result<(), rtio::Error> {
         r.pool_free.0,
         r.pool_free.1
     );
+    println!(
+        "embedded-io: sent {:?}, got {:?}",
+        String::from_utf8_lossy(&r.io_sent),
+        String::from_utf8_lossy(&r.io_reply)
+    );
     Ok(())
 }

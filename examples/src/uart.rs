@@ -10,7 +10,8 @@
 //! Then the transmit side: a write takes 10 bits a byte at the baud rate. Last, a multishot
 //! read receives whatever arrives, whenever it arrives (a sender thread types a line in
 //! bursts), one pool buffer per receive interrupt with the bytes that came since, until the
-//! line is complete and the stream is cancelled.
+//! line is complete and the stream is cancelled. And the same UART as an `embedded-io`
+//! byte stream ([`rtio::hal::Serial`]): `write_all`, then `read_exact` of the reply.
 
 use crate::support::{claim, static_buf};
 use rtio::sim::Uart;
@@ -41,6 +42,10 @@ pub struct Report {
     pub line_shots: usize,
     /// Result of the stream's last completion.
     pub stream_end: Result<usize, Error>,
+    /// What `embedded_io::Write::write_all` put on the line.
+    pub io_sent: Vec<u8>,
+    /// What `embedded_io::Read::read_exact` got back.
+    pub io_reply: Vec<u8>,
     /// Pool blocks free at the end, and in total.
     pub pool_free: (usize, usize),
 }
@@ -142,6 +147,20 @@ pub fn run() -> Result<Report, Error> {
         }
     };
     let _ = sender.join();
+
+    // The same UART as an embedded-io byte stream.
+    let (io_sent, io_reply) = {
+        use embedded_io::{Read as _, Write as _};
+        let mut serial = rtio::hal::Serial::new(&ctx, uart.dev());
+        serial.write_all(b"AT+GMR\r\n")?;
+        uart.inject(b"OK\r\n");
+        let mut reply = [0u8; 4];
+        serial.read_exact(&mut reply).map_err(|e| match e {
+            embedded_io::ReadExactError::Other(e) => e,
+            embedded_io::ReadExactError::UnexpectedEof => Error::InvalidArgument,
+        })?;
+        (uart.take_written(), reply.to_vec())
+    };
     Ok(Report {
         complete,
         timed_out,
@@ -152,6 +171,8 @@ pub fn run() -> Result<Report, Error> {
         line,
         line_shots,
         stream_end,
+        io_sent,
+        io_reply,
         pool_free: (POOL.free_blocks(), POOL.blocks()),
     })
 }

@@ -21,5 +21,7 @@ fn uart_read_completes_times_out_and_cancels() {
     assert_eq!(r.line, b"abc$GPGGA,123519,4807.038,N*47\n");
     assert!(r.line_shots >= 3, "{} shots", r.line_shots);
     assert_eq!(r.stream_end, Err(Error::Canceled));
+    assert_eq!(r.io_sent, b"AT+GMR\r\n");
+    assert_eq!(r.io_reply, b"OK\r\n");
     assert_eq!(r.pool_free.0, r.pool_free.1);
 }
