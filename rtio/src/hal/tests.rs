@@ -290,3 +290,54 @@ fn uart_as_async_byte_stream() {
     assert_eq!(got, b"hello");
     assert_eq!(POOL.free_blocks(), 4);
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn blocking_adapter_serves_several_contexts_each_op_exactly_once() {
+    static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    static DRV: I2cIodev<ModelBus> = I2cIodev::new(0x4A);
+    static IODEV: Iodev = Iodev::new(&DRV);
+    static S0: Storage<4, 4> = Storage::new();
+    static S1: Storage<4, 4> = Storage::new();
+    static S2: Storage<4, 4> = Storage::new();
+    static R0: Rtio = Rtio::new(&S0);
+    static R1: Rtio = Rtio::new(&S1);
+    static R2: Rtio = Rtio::new(&S2);
+    DRV.init(ModelBus {
+        target: Tmp105::new(12.5),
+        log: &LOG,
+    });
+    DRV.spawn_worker();
+    const N: usize = 200;
+    let threads: Vec<_> = [&R0, &R1, &R2]
+        .into_iter()
+        .map(|r: &'static Rtio| {
+            std::thread::spawn(move || {
+                let ctx = r.claim().unwrap();
+                let dev = Dev::<K>::new(&IODEV);
+                for i in 0..N {
+                    let [w, mut rd] = ctx
+                        .chain::<2>()
+                        .unwrap()
+                        .tiny_write(dev, &[0x00])
+                        .userdata(i)
+                        .transaction()
+                        .read(dev, leak([0u8; 2]))
+                        .userdata(i)
+                        .wait()
+                        .unwrap();
+                    assert_eq!((w.result(), rd.result()), (Ok(1), Ok(2)));
+                    assert!(matches!(rd.take_buffer(), crate::Buffer::Mut(b) if b == [0x0C, 0x80]));
+                }
+                assert!(ctx.chain::<4>().is_ok());
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    // Every transaction reached the driver once, whole.
+    let log = LOG.lock().unwrap();
+    assert_eq!(log.len(), 3 * N);
+    assert!(log.iter().all(|l| l == "4a: W[00] R2"));
+}
