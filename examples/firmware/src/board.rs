@@ -207,7 +207,7 @@ pub fn init_uart(sysclk_hz: u32) {
 // ---- SSI0: SSD0323 OLED and SD card -------------------------------------------------------
 
 /// The SSI0 controller (PL022), shared by the OLED and the SD card.
-pub static SSI0: ssi::SsiBus = ssi::SsiBus::new(regs!(labels::ssi0));
+pub static SSI0: ssi::SsiBus = ssi::SsiBus::new(regs!(labels::ssi0), |t| SSI0.resume(t));
 static OLED_DRV: ssi::SsiDevice = ssi::SsiDevice::new(
     &SSI0,
     ssi::Target::from_chip_select(labels::oled::CHIP_SELECT),

@@ -160,5 +160,64 @@ fn main() -> ! {
             core::str::from_utf8(&b[..end]).unwrap_or("?")
         );
     }
+
+    ok &= bus_hold(&ctx);
     exit(ok)
+}
+
+const fn text_block(t: &[u8]) -> [u8; BLOCK] {
+    let mut b = [0u8; BLOCK];
+    let mut i = 0;
+    while i < t.len() {
+        b[i] = t[i];
+        i += 1;
+    }
+    b
+}
+
+static AFTER_RELEASE: [u8; BLOCK] = text_block(b"written once the OLED's AWAIT released the bus\n");
+
+/// S15 on the shared SSI bus: an AWAIT aimed at the OLED holds the bus, so an SD write
+/// queued behind it waits until the AWAIT is signalled.
+fn bus_hold(ctx: &rtio::Context) -> bool {
+    let held = ctx
+        .chain::<2>()
+        .unwrap()
+        .await_on(board::OLED)
+        .userdata(1)
+        .tiny_write(board::OLED, &[0x00])
+        .userdata(2)
+        .prepare()
+        .unwrap();
+    ctx.chain::<2>()
+        .unwrap()
+        .tiny_write(board::SD, &6u32.to_be_bytes())
+        .userdata(3)
+        .transaction()
+        .write(board::SD, &AFTER_RELEASE)
+        .userdata(4)
+        .prepare()
+        .unwrap();
+    ctx.submit(0).unwrap();
+    // 20 ms later nothing has moved: the SD write waits for the bus.
+    let t0 = CTX.now().unwrap();
+    while CTX.now().unwrap() - t0 < Duration::from_millis(20) {}
+    let early = ctx.has_completion();
+    println!(
+        "sd: completions while the OLED's AWAIT holds the bus: {}",
+        early
+    );
+    CTX.signal(held.head()).unwrap();
+    let mut res = [Ok(0); 4];
+    for _ in 0..4 {
+        let c = ctx.consume();
+        if let Some(r) = res.get_mut(c.userdata().wrapping_sub(1)) {
+            *r = c.result();
+        }
+    }
+    println!(
+        "sd: after the signal: await {:?}, oled {:?}, sd {:?} {:?}",
+        res[0], res[1], res[2], res[3]
+    );
+    !early && res == [Ok(0), Ok(1), Ok(4), Ok(BLOCK)]
 }

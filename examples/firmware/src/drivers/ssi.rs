@@ -18,7 +18,7 @@ use crate::drivers::{oled, sd};
 use crate::mmio::Mmio;
 use core::cell::RefCell;
 use critical_section::Mutex;
-use rtio::{Error, IodevApi, IodevQueue, OpId, Request, Token};
+use rtio::{Error, IodevApi, IodevQueue, Op, OpId, Request, ResumeFn, Token};
 
 const CR0: usize = 0x00;
 const CR1: usize = 0x04;
@@ -117,11 +117,14 @@ struct State {
     keep: u8,
     pending_pin: Option<Next>,
     turn: bool,
+    /// An AWAIT holds the bus (S15): no job starts until it is signalled.
+    held: bool,
 }
 
 /// The SSI0 controller and its two targets.
 pub struct SsiBus {
     regs: Mmio,
+    resume: ResumeFn,
     oled_q: IodevQueue,
     sd_q: IodevQueue,
     /// The SD card's state that outlives a job (initialized, addressing mode).
@@ -167,9 +170,13 @@ impl IodevApi for SsiDevice {
 
 impl SsiBus {
     /// The controller at `regs`.
-    pub const fn new(regs: Mmio) -> Self {
+    ///
+    /// `resume` must call [`SsiBus::resume`] on this bus: it is how a parked AWAIT comes
+    /// back (a plain `fn`, so the board passes a function naming its static).
+    pub const fn new(regs: Mmio, resume: ResumeFn) -> Self {
         SsiBus {
             regs,
+            resume,
             oled_q: IodevQueue::new(),
             sd_q: IodevQueue::new(),
             card: sd::Card::new(),
@@ -179,6 +186,7 @@ impl SsiBus {
                 keep: 0,
                 pending_pin: None,
                 turn: false,
+                held: false,
             })),
         }
     }
@@ -203,6 +211,14 @@ impl SsiBus {
         OLED_DC.set(false);
     }
 
+    /// Called (through the board's resume function) when a parked AWAIT is signalled or
+    /// cancelled: completes it and lets the queued jobs run.
+    pub fn resume(&'static self, token: Token) {
+        critical_section::with(|cs| self.state.borrow_ref_mut(cs).held = false);
+        token.finish_await();
+        self.run();
+    }
+
     /// The SSI interrupt.
     pub fn on_interrupt(&'static self) {
         self.run();
@@ -222,6 +238,22 @@ impl SsiBus {
             q.pop().map(|tok| (tok, t))
         })?;
         st.turn = target == Target::Oled; // the other target goes first next time
+        if token.op() == Op::Await {
+            // S15: hold the bus (and so both targets) until the AWAIT is signalled. This runs
+            // inside the bus's critical section, so a cancel cannot slip in between the check
+            // and `await_signal` (which returns None both when it parked the token and when
+            // a cancel that came first completed it).
+            if token.is_canceled() {
+                return Some((token, Err(Error::Canceled)));
+            }
+            return match token.await_signal(self.resume) {
+                Some(t) => Some((t, Ok(0))), // the signal came first
+                None => {
+                    st.held = true;
+                    None
+                }
+            };
+        }
         let job = match target {
             Target::Oled => oled::Job::new(&mut token).map(Job::Oled),
             Target::Sd => sd::Job::new(&mut token, &self.card).map(Job::Sd),
@@ -257,6 +289,10 @@ impl SsiBus {
                     if let (true, Some(a)) = (keep, st.active.as_mut()) {
                         a.job.rx(&mut a.token, b);
                     }
+                }
+                if st.active.is_none() && st.held {
+                    r.modify(IM, IM_TX, 0);
+                    return None;
                 }
                 if st.active.is_none() {
                     if let Some(done) = self.start_job(st) {
