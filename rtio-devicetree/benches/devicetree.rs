@@ -206,31 +206,58 @@ fn main() {
 
     let exe = std::env::current_exe().expect("current exe");
     let runs = 5;
-    let (mut ours_wall, mut ours_inproc, mut ours_rss, mut ours_heap) =
-        (vec![], vec![], vec![], vec![]);
+    let time_bin = Path::new("/usr/bin/time");
+    // Both sides run as processes under `/usr/bin/time -f "%e %U %S %M"` (wall, user, sys,
+    // max RSS) when it exists, so they are measured the same way.
+    let measure = |cmd: &mut Command| -> Option<Sample> {
+        let out = if time_bin.exists() {
+            let mut t = Command::new(time_bin);
+            t.args(["-f", "TIME %e %U %S %M"])
+                .arg(cmd.get_program())
+                .args(cmd.get_args());
+            t.output()
+        } else {
+            cmd.output()
+        }
+        .ok()?;
+        if !out.status.success() {
+            eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+            return None;
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let t = err.lines().rev().find(|l| l.starts_with("TIME "));
+        let f: Vec<f64> = t
+            .map(|l| {
+                l[5..]
+                    .split_whitespace()
+                    .filter_map(|x| x.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(Sample {
+            wall: f.first().copied().unwrap_or(f64::NAN),
+            cpu: f.get(1).copied().unwrap_or(f64::NAN) + f.get(2).copied().unwrap_or(f64::NAN),
+            rss_mib: f.get(3).copied().unwrap_or(f64::NAN) / 1024.0,
+            stdout,
+        })
+    };
+    let mut ours = Vec::new();
     for _ in 0..runs {
-        let t = Instant::now();
-        let out = Command::new(&exe)
-            .arg("--child")
-            .arg(&path)
-            .output()
-            .expect("run child");
-        let wall = t.elapsed().as_secs_f64();
-        assert!(
-            out.status.success(),
-            "rtio-devicetree failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let line = String::from_utf8_lossy(&out.stdout);
-        let f: Vec<f64> = line
-            .split_whitespace()
-            .filter_map(|x| x.parse().ok())
-            .collect();
-        ours_wall.push(wall);
-        ours_inproc.push(f[0] / 1e6);
-        ours_rss.push(f[2] / 1024.0);
+        let s = measure(Command::new(&exe).arg("--child").arg(&path)).expect("rtio-devicetree run");
+        ours.push(s);
     }
-    {
+    let inproc: Vec<f64> = ours
+        .iter()
+        .filter_map(|s| {
+            s.stdout
+                .split_whitespace()
+                .next()
+                .and_then(|x| x.parse::<f64>().ok())
+        })
+        .map(|us| us / 1e3)
+        .collect();
+    let heap = {
         let out = Command::new(&exe)
             .args(["--count", "--child"])
             .arg(&path)
@@ -241,18 +268,19 @@ fn main() {
             .split_whitespace()
             .filter_map(|x| x.parse().ok())
             .collect();
-        ours_heap.push(f.get(1).copied().unwrap_or(0.0) / (1 << 20) as f64);
-    }
-    let ours_t = median(ours_wall);
+        f.get(1).copied().unwrap_or(0.0) / (1 << 20) as f64
+    };
+    let ours_wall = median(ours.iter().map(|s| s.wall).collect());
+    let ours_cpu = median(ours.iter().map(|s| s.cpu).collect());
     println!(
-        "rtio-devicetree  parse+check+generate (Rust + canonical DTS): {:8.1} ms in-process, {:8.1} ms process wall, peak RSS {:6.1} MiB (heap {:.1} MiB)",
-        median(ours_inproc) * 1e3,
-        ours_t * 1e3,
-        median(ours_rss),
-        median(ours_heap)
+        "rtio-devicetree (parse+check+generate Rust+DTS): wall {:7.0} ms  cpu {:7.0} ms  max RSS {:5.1} MiB  (in-process {:.0} ms, heap peak {:.1} MiB)",
+        ours_wall * 1e3,
+        ours_cpu * 1e3,
+        median(ours.iter().map(|s| s.rss_mib).collect()),
+        median(inproc),
+        heap
     );
 
-    let time_bin = Path::new("/usr/bin/time");
     let dtc_ok = Command::new("dtc")
         .arg("--version")
         .output()
@@ -261,38 +289,34 @@ fn main() {
         println!("dtc: not installed (apt-get install device-tree-compiler) -- no baseline");
         return;
     }
-    let (mut dtc_wall, mut dtc_rss) = (vec![], vec![]);
+    let mut theirs = Vec::new();
     for _ in 0..runs {
-        let t = Instant::now();
-        let out = if time_bin.exists() {
-            Command::new(time_bin)
-                .args(["-f", "%M"])
-                .args(["dtc", "-q", "-I", "dts", "-O", "dts", "-o", "/dev/null"])
-                .arg(&path)
-                .output()
-        } else {
+        let s = measure(
             Command::new("dtc")
                 .args(["-q", "-I", "dts", "-O", "dts", "-o", "/dev/null"])
-                .arg(&path)
-                .output()
-        }
-        .expect("run dtc");
-        dtc_wall.push(t.elapsed().as_secs_f64());
-        let err = String::from_utf8_lossy(&out.stderr);
-        if let Some(kib) = err
-            .lines()
-            .last()
-            .and_then(|l| l.trim().parse::<f64>().ok())
-        {
-            dtc_rss.push(kib / 1024.0);
-        }
+                .arg(&path),
+        )
+        .expect("dtc run");
+        theirs.push(s);
     }
-    let dtc_t = median(dtc_wall);
-    let rss = if dtc_rss.is_empty() {
-        "n/a".to_string()
-    } else {
-        format!("{:6.1} MiB", median(dtc_rss))
-    };
-    println!("dtc -I dts -O dts                                            : {:8.1} ms process wall, peak RSS {rss}", dtc_t * 1e3);
-    println!("speedup (process wall): {:.1}x", dtc_t / ours_t);
+    let dtc_wall = median(theirs.iter().map(|s| s.wall).collect());
+    let dtc_cpu = median(theirs.iter().map(|s| s.cpu).collect());
+    println!(
+        "dtc -I dts -O dts                               : wall {:7.0} ms  cpu {:7.0} ms  max RSS {:5.1} MiB",
+        dtc_wall * 1e3,
+        dtc_cpu * 1e3,
+        median(theirs.iter().map(|s| s.rss_mib).collect())
+    );
+    println!(
+        "speedup: {:.1}x by wall time, {:.1}x by CPU time",
+        dtc_wall / ours_wall,
+        dtc_cpu / ours_cpu
+    );
+}
+
+struct Sample {
+    wall: f64,
+    cpu: f64,
+    rss_mib: f64,
+    stdout: String,
 }
