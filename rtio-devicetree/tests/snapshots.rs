@@ -65,6 +65,19 @@ fn every_error_kind_renders_with_location_underline_and_hint() {
 }
 
 #[test]
+fn binding_file_errors_render_against_the_binding_file() {
+    // cargo runs tests in the package root, so the relative path renders as written
+    let opts = Options {
+        binding_files: vec!["tests/bindings/bad.toml".into()],
+        ..Options::default()
+    };
+    let err = load_str("app.dts", "/dts-v1/;\n/ { };\n", &opts).expect_err("bad binding");
+    let text = err.render();
+    assert!(text.contains("error[DT0306]"), "{text}");
+    compare("diagnostics/binding.txt", &text);
+}
+
+#[test]
 fn cpp_line_markers_report_the_original_file_and_line() {
     let src = CASES
         .iter()

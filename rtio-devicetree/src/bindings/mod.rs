@@ -371,8 +371,19 @@ impl Bindings {
 }
 
 fn bad(file: FileId, e: &Entry<'_>, msg: &str, help: &str) -> Diagnostic {
+    let label = if msg.starts_with("unknown capability") {
+        "not a capability"
+    } else if msg.starts_with("unknown property type") {
+        "not a property type"
+    } else if msg.contains("must be \"i2c\" or \"spi\"") {
+        "not a bus rtio knows"
+    } else if msg.starts_with("default does not match") {
+        "wrong kind of default"
+    } else {
+        "here"
+    };
     Diagnostic::error(Code::Binding, msg.to_string())
-        .at(span_of(file, e.span()), "here")
+        .at(span_of(file, e.span()), label)
         .help(help.to_string())
 }
 
