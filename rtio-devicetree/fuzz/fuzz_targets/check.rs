@@ -4,7 +4,10 @@ use rtio_devicetree::pipeline::{load_str, Options};
 pub fn check(name: &str, data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     for dtc_only in [true, false] {
-        let opts = Options { dtc_only, ..Options::default() };
+        let opts = Options {
+            dtc_only,
+            ..Options::default()
+        };
         match load_str(name, &text, &opts) {
             Ok(c) => {
                 let _ = rtio_devicetree::canonical::to_dts(&c.tree);

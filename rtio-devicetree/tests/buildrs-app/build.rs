@@ -24,7 +24,11 @@ fn main() {
         let Ok(g) = rtio_devicetree::generate_from_file(&p) else {
             continue;
         };
-        let stem = p.file_stem().and_then(|s| s.to_str()).unwrap_or("x").replace('-', "_");
+        let stem = p
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("x")
+            .replace('-', "_");
         let file = out.join(format!("corpus_{stem}.rs"));
         std::fs::write(&file, g.code).expect("write");
         let _ = writeln!(

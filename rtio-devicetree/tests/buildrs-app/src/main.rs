@@ -38,10 +38,30 @@ fn main() {
     println!("{}", i2c_reader::<lux::Kind>(lux::BUS_ADDRESS));
     println!("{}", spi_writer::<oled::Kind>(oled::CHIP_SELECT));
     println!("stream: {}", streamer::<lux::Kind>());
-    println!("lux gain {} integration {} ms", lux::GAIN, lux::INTEGRATION_TIME_MS);
-    println!("i2c0 {} at 0x{:x} size 0x{:x} clock {}", i2c0::PATH, i2c0::REG_ADDRESS, i2c0::REG_SIZE, i2c0::CLOCK_FREQUENCY);
+    println!(
+        "lux gain {} integration {} ms",
+        lux::GAIN,
+        lux::INTEGRATION_TIME_MS
+    );
+    println!(
+        "i2c0 {} at 0x{:x} size 0x{:x} clock {}",
+        i2c0::PATH,
+        i2c0::REG_ADDRESS,
+        i2c0::REG_SIZE,
+        i2c0::CLOCK_FREQUENCY
+    );
     println!("alias display -> {}", dt::aliases::display::PATH);
     println!("chosen sensor -> {}", dt::chosen::rtio_sensor::PATH);
-    println!("oled max {} Hz, {}x{}", oled::SPI_MAX_FREQUENCY, oled::WIDTH, oled::HEIGHT);
-    println!("corpus eeprom {}", i2c_reader::<corpus::lm3s6965evb::labels::eeprom::Kind>(corpus::lm3s6965evb::labels::eeprom::BUS_ADDRESS));
+    println!(
+        "oled max {} Hz, {}x{}",
+        oled::SPI_MAX_FREQUENCY,
+        oled::WIDTH,
+        oled::HEIGHT
+    );
+    println!(
+        "corpus eeprom {}",
+        i2c_reader::<corpus::lm3s6965evb::labels::eeprom::Kind>(
+            corpus::lm3s6965evb::labels::eeprom::BUS_ADDRESS
+        )
+    );
 }
