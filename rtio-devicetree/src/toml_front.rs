@@ -392,3 +392,82 @@ pub fn parse(file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Tr
     f.node(&mut tree, root, doc.get_ref());
     (diags.len() == before).then_some(tree)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::pipeline::{load_str, Options};
+
+    fn dts(toml: &str) -> Result<String, String> {
+        let opts = Options {
+            dtc_only: true,
+            ..Options::default()
+        };
+        load_str("t.toml", toml, &opts)
+            .map(|c| crate::canonical::to_dts(&c.tree))
+            .map_err(|d| d.render())
+    }
+
+    #[test]
+    fn value_mapping_case_table() {
+        let cases = [
+            ("p = true", "\tp;\n"),
+            ("p = false", ""),
+            ("p = \"text\"", "\tp = \"text\";\n"),
+            ("p = [\"a\", \"b\"]", "\tp = \"a\", \"b\";\n"),
+            ("p = 5", "\tp = <0x05>;\n"),
+            ("p = [1, 2, 0x30]", "\tp = <0x01 0x02 0x30>;\n"),
+            ("p = { bytes = [1, 0xab] }", "\tp = [01 ab];\n"),
+            (
+                "p = { bits = 64, cells = [0x100000000] }",
+                "\tp = /bits/ 64 <0x100000000>;\n",
+            ),
+            (
+                "p = { bits = 16, cells = [1, 2] }",
+                "\tp = /bits/ 16 <0x01 0x02>;\n",
+            ),
+            ("p = { bits = 8, cells = [255] }", "\tp = [ff];\n"),
+        ];
+        for (toml, want) in cases {
+            let out = dts(toml).unwrap_or_else(|e| panic!("{toml}: {e}"));
+            assert_eq!(out, format!("/dts-v1/;\n\n/ {{\n{want}}};\n"), "{toml}");
+        }
+    }
+
+    #[test]
+    fn nodes_labels_and_references() {
+        let out = dts(
+            "[a]\n\"@label\" = \"x\"\n[b]\n\"@labels\" = [\"y\", \"z\"]\nr = [{ ref = \"x\" }, 7]\npath = { path = \"y\" }\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            out,
+            "/dts-v1/;\n\n/ {\n\n\tx: a {\n\t\tphandle = <0x01>;\n\t};\n\n\ty: z: b {\n\t\tr = <0x01 0x07>;\n\t\tpath = \"/b\";\n\t};\n};\n"
+        );
+    }
+
+    #[test]
+    fn bad_values_are_errors() {
+        for (toml, msg) in [
+            ("p = 1.5", "a TOML float cannot be a devicetree value"),
+            ("p = -1", "does not fit in a 32-bit cell"),
+            ("p = 0x100000000", "does not fit in a 32-bit cell"),
+            (
+                "p = { bits = 12, cells = [1] }",
+                "`bits` must be 8, 16, 32 or 64",
+            ),
+            ("p = { bytes = [256] }", "bytes must be integers 0..=255"),
+            (
+                "p = { bits = 64, cells = [{ ref = \"a\" }] }",
+                "references are only allowed in 32-bit cells",
+            ),
+            ("[n]\n\"@label\" = \"1bad\"", "invalid label `1bad`"),
+            (
+                "p = [{ ref = \"missing\" }]",
+                "reference to undefined label `missing`",
+            ),
+        ] {
+            let e = dts(toml).expect_err(toml);
+            assert!(e.contains(msg), "{toml}: {e}");
+        }
+    }
+}
