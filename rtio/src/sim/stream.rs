@@ -709,6 +709,19 @@ impl StreamDevice {
         let Some(mut t) = inner.multishot.take() else {
             return;
         };
+        if let Some(n) = inner.pending_shot.take() {
+            // A filled buffer that found the completion side full: post it as it is first
+            // (if cancellation was requested meanwhile, this posts it and then the end).
+            match t.shot(n) {
+                Shot::Rearmed(t) => inner.multishot = Some(t),
+                Shot::Stopped => {}
+                Shot::Full(t) => {
+                    inner.pending_shot = Some(n);
+                    inner.multishot = Some(t);
+                }
+            }
+            return;
+        }
         let frames = inner.fifo.len() / self.frame_size;
         if t.is_canceled() && frames < cfg.watermark {
             done.push((t, Err(Error::Canceled)));

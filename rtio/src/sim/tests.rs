@@ -621,3 +621,147 @@ fn independent_chains_complete_in_hardware_order_chains_in_their_own_order() {
         "S6: independent chains finish as the hardware does"
     );
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn cancelling_a_chain_queued_behind_a_busy_bus_cancels_it_whole() {
+    static S: Storage<4, 4> = Storage::new();
+    static R: Rtio = Rtio::new(&S);
+    let ctx = R.claim().unwrap();
+    let tmp = Bus::i2c("t-cancel-queued", 400_000).attach_i2c(0x48, Tmp105::new(1.0));
+    tmp.faults()
+        .next(Fault::Stall(crate::Duration::from_millis(100)));
+    ctx.acquire()
+        .unwrap()
+        .tiny_write(tmp.dev(), &[0])
+        .userdata(1)
+        .submit()
+        .unwrap();
+    let h = ctx
+        .chain::<2>()
+        .unwrap()
+        .read(tmp.dev(), buf::<2>())
+        .userdata(2)
+        .read(tmp.dev(), buf::<2>())
+        .userdata(3)
+        .submit()
+        .unwrap();
+    std::thread::sleep(StdDuration::from_millis(5));
+    assert_eq!(
+        tmp.bus().queued(),
+        1,
+        "the chain's head waits behind the stalled transfer"
+    );
+    ctx.cancel(h.head()).unwrap();
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let c = ctx.consume();
+        got.push((
+            c.userdata(),
+            c.result(),
+            matches!(c.buffer(), Buffer::Mut(_)),
+        ));
+    }
+    assert_eq!(
+        got,
+        vec![
+            (2, Err(Error::Canceled), true),
+            (3, Err(Error::Canceled), true),
+            (1, Ok(1), false),
+        ]
+    );
+    assert_eq!(
+        tmp.faults().transfers(),
+        1,
+        "the cancelled reads never reached the bus"
+    );
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn a_stream_that_finds_the_completion_queue_full_waits_and_loses_nothing() {
+    static PS: PoolStorage<8, 64> = PoolStorage::new();
+    static POOL: Mempool = Mempool::new(&PS);
+    static S: Storage<1, 2> = Storage::new();
+    static R: Rtio = Rtio::new(&S).with_pool(&POOL);
+    let ctx = R.claim().unwrap();
+    let adc = Adc::ramp().device("t-cq-full", 20_000, 1024, 16);
+    let h = ctx
+        .acquire()
+        .unwrap()
+        .read_multishot(adc.dev(), Header::SIZE + 2, 64)
+        .submit()
+        .unwrap();
+    // Nobody consumes: after one shot the completion side is full (the cell the entry
+    // reserved holds it), the device keeps its next buffer and the FIFO fills meanwhile.
+    std::thread::sleep(StdDuration::from_millis(30));
+    assert!(adc.stalls() > 0, "shots found the completion side full");
+    let mut samples = Vec::new();
+    let mut seqs = Vec::new();
+    let mut canceled = false;
+    loop {
+        let mut c = ctx.consume();
+        if let Buffer::Pool(p) = c.take_buffer() {
+            let hdr = Header::read(&p).unwrap();
+            seqs.push(hdr.seq);
+            let data = &p[Header::SIZE..Header::SIZE + 2 * hdr.frames as usize];
+            samples.extend(data.chunks(2).map(|b| u16::from_le_bytes([b[0], b[1]])));
+        }
+        if !c.more() {
+            assert_eq!(c.result(), Err(Error::Canceled));
+            break;
+        }
+        if samples.len() >= 600 && !canceled {
+            adc.stop();
+            ctx.cancel(h.head()).unwrap();
+            canceled = true;
+        }
+    }
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "no buffer lost: {seqs:?}"
+    );
+    assert!(
+        samples
+            .iter()
+            .enumerate()
+            .all(|(i, &v)| v as usize == i % 4096),
+        "no sample lost or repeated"
+    );
+    assert_eq!(adc.overruns(), 0, "a 1024-sample FIFO rode out the wait");
+    assert_eq!(POOL.free_blocks(), 8);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn dropping_a_chain_future_mid_transfer_gives_the_entries_back_when_it_lands() {
+    use core::future::Future;
+    static S: Storage<2, 2> = Storage::new();
+    static R: Rtio = Rtio::new(&S);
+    let ctx = R.claim().unwrap();
+    let tmp = Bus::i2c("t-orphan", 10_000).attach_i2c(0x48, Tmp105::new(1.0));
+    let fut = ctx
+        .chain::<2>()
+        .unwrap()
+        .tiny_write(tmp.dev(), &[0])
+        .read(tmp.dev(), buf::<2>())
+        .run()
+        .unwrap();
+    let mut fut = Box::pin(fut);
+    let waker = crate::wait::sev_waker();
+    let mut cx = core::task::Context::from_waker(&waker);
+    assert!(
+        fut.as_mut().poll(&mut cx).is_pending(),
+        "the write takes 2 ms on the bus"
+    );
+    drop(fut); // e.g. a select! that took another branch
+    assert!(
+        ctx.chain::<1>().is_err(),
+        "both entries are still in flight"
+    );
+    std::thread::sleep(StdDuration::from_millis(20));
+    assert!(
+        ctx.chain::<2>().is_ok(),
+        "both came back once the transfers landed"
+    );
+}
