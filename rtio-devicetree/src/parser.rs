@@ -41,7 +41,14 @@ pub fn parse(
     p.tree.reserve(braces);
     p.bump();
     let ok = p.sourcefile().is_some();
-    let Parser { errors, tree, .. } = p;
+    let Parser {
+        mut errors, tree, ..
+    } = p;
+    // after recovery the same token can be reported twice: keep the first report
+    errors.dedup_by(|b, a| match (&a.primary, &b.primary) {
+        (Some((sa, _)), Some((sb, _))) => sa.file == sb.file && sa.start == sb.start,
+        _ => false,
+    });
     let had_errors = !errors.is_empty();
     diags.extend(errors);
     (ok && !had_errors).then_some(tree)
@@ -51,6 +58,9 @@ fn sources_braces(p: &Parser<'_>) -> usize {
     let text = p.lx.text_of(p.tree.node(p.tree.root).name_span.file);
     text.bytes().filter(|&b| b == b'{').count()
 }
+
+/// Syntax errors reported before giving up on a file.
+const MAX_SYNTAX_ERRORS: usize = 20;
 
 /// Deepest node nesting accepted (keeps every recursive walk of the tree bounded).
 pub const MAX_NODE_DEPTH: usize = 256;
@@ -391,128 +401,167 @@ impl Parser<'_> {
         let id = self.tree.alloc(name, name_span);
         // properties
         loop {
-            let mut labels = Vec::new();
-            // labels and `/omit-if-no-ref/` prefixes may belong to a property or a subnode
-            let mut omit = false;
-            let mut omit_span = None;
-            loop {
-                match &self.tok.tok {
-                    Tok::Label(l) => {
-                        labels.push(Label {
-                            name: l.clone(),
-                            span: self.tok.span,
-                            deleted: false,
-                        });
-                        self.bump();
+            match self.node_statement(id) {
+                Some(true) => return Some(id),
+                Some(false) => {}
+                None => {
+                    if !self.recover() {
+                        return None;
                     }
-                    Tok::OmitNoRef => {
-                        omit = true;
-                        omit_span = Some(self.tok.span);
-                        self.bump();
-                    }
-                    _ => break,
                 }
             }
-            match self.shallow() {
-                Tok::Name(_) => {
-                    let name = self.take_string();
-                    let span = self.tok.span;
-                    match self.peek().tok {
-                        Tok::Char(b'{') => {
-                            self.bump();
-                            let child = self.nodedef(name, span)?;
-                            let n = self.tree.node_mut(child);
-                            n.omit_if_no_ref |= omit;
-                            for l in labels.iter().rev() {
-                                self.tree.add_node_label(child, l);
-                            }
-                            self.add_subnode(id, child);
-                        }
-                        _ => {
-                            if omit || self.has_children(id) {
-                                self.bump();
-                                let what = if omit {
-                                    "`/omit-if-no-ref/` applies to nodes, not properties"
-                                } else {
-                                    "properties must precede subnodes"
-                                };
-                                self.errors.push(
-                                    Diagnostic::error(Code::Syntax, what)
-                                        .at(omit_span.unwrap_or(span), "this property")
-                                        .help("move the property above the first child node"),
-                                );
-                                return None;
-                            }
-                            self.bump();
-                            let prop = self.propdef_rest(name, span, labels)?;
-                            self.tree.node_mut(id).props.push(prop);
-                        }
-                    }
-                }
-                Tok::DelProp => {
-                    let start = self.bump().span;
-                    if self.has_children(id) || omit {
-                        self.errors.push(
-                            Diagnostic::error(Code::Syntax, "properties must precede subnodes")
-                                .at(start, "this property")
-                                .help("move `/delete-property/` above the first child node"),
-                        );
-                        return None;
-                    }
-                    let Tok::Name(_) = self.tok.tok else {
-                        self.syntax("a property name")?;
-                        return None;
-                    };
-                    let name = self.take_string();
-                    let span = self.bump().span;
-                    self.expect_char(b';')?;
-                    let mut ls = Vec::new();
-                    for l in labels.iter().rev() {
-                        if let Some(x) = ls.iter_mut().find(|x: &&mut Label| x.name == l.name) {
-                            x.deleted = false;
-                        } else {
-                            ls.insert(0, l.clone());
-                        }
-                    }
-                    let name = self.intern(&name);
-                    self.tree.node_mut(id).props.push(Property {
-                        name,
-                        name_span: span,
-                        labels: ls,
-                        value: Value::default(),
-                        deleted: true,
+        }
+    }
+
+    /// One property, child node or `};` of node `id`. `Some(true)` at the end of the node.
+    fn node_statement(&mut self, id: NodeId) -> PResult<bool> {
+        let mut labels = Vec::new();
+        // labels and `/omit-if-no-ref/` prefixes may belong to a property or a subnode
+        let mut omit = false;
+        let mut omit_span = None;
+        loop {
+            match &self.tok.tok {
+                Tok::Label(l) => {
+                    labels.push(Label {
+                        name: l.clone(),
+                        span: self.tok.span,
+                        deleted: false,
                     });
-                }
-                Tok::DelNode => {
                     self.bump();
-                    let Tok::Name(_) = self.tok.tok else {
-                        self.syntax("a node name")?;
-                        return None;
-                    };
-                    let name = self.take_string();
-                    let span = self.bump().span;
-                    self.expect_char(b';')?;
-                    let child = self.tree.alloc(name, span);
-                    let n = self.tree.node_mut(child);
-                    n.deleted = true;
-                    n.omit_if_no_ref |= omit;
-                    for l in labels.iter().rev() {
-                        self.tree.add_node_label(child, l);
+                }
+                Tok::OmitNoRef => {
+                    omit = true;
+                    omit_span = Some(self.tok.span);
+                    self.bump();
+                }
+                _ => break,
+            }
+        }
+        match self.shallow() {
+            Tok::Name(_) => {
+                let name = self.take_string();
+                let span = self.tok.span;
+                match self.peek().tok {
+                    Tok::Char(b'{') => {
+                        self.bump();
+                        let child = self.nodedef(name, span)?;
+                        let n = self.tree.node_mut(child);
+                        n.omit_if_no_ref |= omit;
+                        for l in labels.iter().rev() {
+                            self.tree.add_node_label(child, l);
+                        }
+                        self.add_subnode(id, child);
                     }
-                    self.add_subnode(id, child);
-                }
-                Tok::Char(b'}') if labels.is_empty() && !omit => {
-                    self.bump();
-                    let n = self.tree.node_mut(id);
-                    n.props.shrink_to_fit();
-                    n.children.shrink_to_fit();
-                    self.expect_char(b';')?;
-                    return Some(id);
-                }
-                _ => {
-                    self.syntax("a property, a child node or `};`")?;
+                    _ => {
+                        if omit || self.has_children(id) {
+                            self.bump();
+                            let what = if omit {
+                                "`/omit-if-no-ref/` applies to nodes, not properties"
+                            } else {
+                                "properties must precede subnodes"
+                            };
+                            self.errors.push(
+                                Diagnostic::error(Code::Syntax, what)
+                                    .at(omit_span.unwrap_or(span), "this property")
+                                    .help("move the property above the first child node"),
+                            );
+                            return None;
+                        }
+                        self.bump();
+                        let prop = self.propdef_rest(name, span, labels)?;
+                        self.tree.node_mut(id).props.push(prop);
+                    }
                 }
             }
+            Tok::DelProp => {
+                let start = self.bump().span;
+                if self.has_children(id) || omit {
+                    self.errors.push(
+                        Diagnostic::error(Code::Syntax, "properties must precede subnodes")
+                            .at(start, "this property")
+                            .help("move `/delete-property/` above the first child node"),
+                    );
+                    return None;
+                }
+                let Tok::Name(_) = self.tok.tok else {
+                    self.syntax("a property name")?;
+                    return None;
+                };
+                let name = self.take_string();
+                let span = self.bump().span;
+                self.expect_char(b';')?;
+                let mut ls = Vec::new();
+                for l in labels.iter().rev() {
+                    if let Some(x) = ls.iter_mut().find(|x: &&mut Label| x.name == l.name) {
+                        x.deleted = false;
+                    } else {
+                        ls.insert(0, l.clone());
+                    }
+                }
+                let name = self.intern(&name);
+                self.tree.node_mut(id).props.push(Property {
+                    name,
+                    name_span: span,
+                    labels: ls,
+                    value: Value::default(),
+                    deleted: true,
+                });
+            }
+            Tok::DelNode => {
+                self.bump();
+                let Tok::Name(_) = self.tok.tok else {
+                    self.syntax("a node name")?;
+                    return None;
+                };
+                let name = self.take_string();
+                let span = self.bump().span;
+                self.expect_char(b';')?;
+                let child = self.tree.alloc(name, span);
+                let n = self.tree.node_mut(child);
+                n.deleted = true;
+                n.omit_if_no_ref |= omit;
+                for l in labels.iter().rev() {
+                    self.tree.add_node_label(child, l);
+                }
+                self.add_subnode(id, child);
+            }
+            Tok::Char(b'}') if labels.is_empty() && !omit => {
+                self.bump();
+                let n = self.tree.node_mut(id);
+                n.props.shrink_to_fit();
+                n.children.shrink_to_fit();
+                // a missing `;` after `}` is reported, and the node still ends here
+                let _ = self.expect_char(b';');
+                return Some(true);
+            }
+            _ => {
+                self.syntax("a property, a child node or `};`")?;
+            }
+        }
+        Some(false)
+    }
+
+    /// After a syntax error: skip to the end of the statement (`;` at this nesting level)
+    /// or to the `}` closing the current node, so later mistakes are reported too.
+    /// Returns `false` at the end of input or after too many errors.
+    fn recover(&mut self) -> bool {
+        if self.errors.len() >= MAX_SYNTAX_ERRORS {
+            return false;
+        }
+        let mut depth = 0usize;
+        loop {
+            match self.tok.tok {
+                Tok::Eof => return false,
+                Tok::Char(b'{') => depth += 1,
+                Tok::Char(b'}') if depth == 0 => return true,
+                Tok::Char(b'}') => depth -= 1,
+                Tok::Char(b';') if depth == 0 => {
+                    self.bump();
+                    return true;
+                }
+                _ => {}
+            }
+            self.bump();
         }
     }
 

@@ -27,6 +27,7 @@ fn compare(name: &str, actual: &str) {
 const CASES: &[(&str, &str, &str)] = &[
     ("lexical", "bad.dts", "/dts-v1/;\n/ {\n\tp = <09>;\n};\n"),
     ("syntax", "app.dts", "/dts-v1/;\n/ {\n\tclock-frequency = <100000>\n\tstatus = \"okay\";\n};\n"),
+    ("syntax-recovery", "app.dts", "/dts-v1/;\n/ {\n\ta = <1>\n\tb = <2>;\n\tc {\n\t\tx = <(1 + )>;\n\t}\n\td { };\n};\n"),
     ("io", "app.dts", "/dts-v1/;\n/include/ \"missing.dtsi\"\n/ { };\n"),
     ("integer", "app.dts", "/dts-v1/;\n/ {\n\tp = /bits/ 8 <0x1ff>;\n\tq = <(8 / (2 - 2))>;\n};\n"),
     ("header", "app.dts", "/ {\n};\n"),
