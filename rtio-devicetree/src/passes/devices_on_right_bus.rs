@@ -16,6 +16,9 @@ pub fn run(tree: &Tree, ctx: &Ctx<'_>, diags: &mut Vec<Diagnostic>) {
             continue;
         };
         let Some(bus) = b.on_bus else { continue };
+        if super::in_overlay(tree, id) {
+            continue;
+        }
         let n = tree.node(id);
         let parent = n.parent;
         let provided = parent.and_then(|p| binding_of(tree, p, ctx.bindings).map(|pb| (p, pb)));

@@ -16,7 +16,10 @@ pub const TEN_BIT: u32 = 1 << 31;
 /// Reports out-of-range, missing and duplicated I2C addresses.
 pub fn run(tree: &Tree, ctx: &Ctx<'_>, diags: &mut Vec<Diagnostic>) {
     for bus in tree.walk() {
-        if !enabled(tree, bus) {
+        if !enabled(tree, bus)
+            || super::in_overlay(tree, bus)
+            || tree.node(bus).name == "__overlay__"
+        {
             continue;
         }
         if binding_of(tree, bus, ctx.bindings).and_then(|b| b.provides_bus) != Some(Bus::I2c) {

@@ -91,6 +91,19 @@ pub fn enabled(tree: &Tree, id: NodeId) -> bool {
     true
 }
 
+/// Whether a node sits inside an overlay fragment's `__overlay__` (its parent's cell counts
+/// and bus live in the base tree, so address and bus checks do not apply).
+pub fn in_overlay(tree: &Tree, id: NodeId) -> bool {
+    let mut cur = tree.node(id).parent;
+    while let Some(c) = cur {
+        if tree.node(c).name == "__overlay__" {
+            return true;
+        }
+        cur = tree.node(c).parent;
+    }
+    false
+}
+
 /// The node's `compatible` strings.
 pub fn compatibles(tree: &Tree, id: NodeId) -> Vec<&str> {
     tree.node(id)

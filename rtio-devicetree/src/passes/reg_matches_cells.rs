@@ -14,6 +14,9 @@ pub fn run(tree: &Tree, diags: &mut Vec<Diagnostic>) {
             continue;
         }
         let Some(p) = n.prop("reg") else { continue };
+        if super::in_overlay(tree, id) {
+            continue;
+        }
         let span = p.value.span_or(p.name_span);
         let (ac, sc) = addr_size_cells(tree, id);
         let only_cells = p

@@ -41,7 +41,10 @@ pub fn cs_gpios_count(tree: &Tree, id: NodeId) -> Option<u32> {
 /// Reports chip selects out of range, missing or duplicated.
 pub fn run(tree: &Tree, ctx: &Ctx<'_>, diags: &mut Vec<Diagnostic>) {
     for bus in tree.walk() {
-        if !enabled(tree, bus) {
+        if !enabled(tree, bus)
+            || super::in_overlay(tree, bus)
+            || tree.node(bus).name == "__overlay__"
+        {
             continue;
         }
         let Some(b) = binding_of(tree, bus, ctx.bindings) else {
