@@ -286,6 +286,10 @@ impl Gen<'_> {
             self.out.truncate(start);
             return;
         }
+        // root-level constants: the including module may be private and use only some
+        if depth == 0 && self.out[text_start..].starts_with("pub const ") {
+            self.out.insert_str(start, "#[allow(dead_code)]\n");
+        }
         self.out.push('\n');
         if self.out.len() > FLUSH_AT {
             self.flush();
@@ -505,7 +509,7 @@ impl Gen<'_> {
         let tree = self.tree;
         let mut used = HashSet::new();
         self.line(0, "/// Every labelled, enabled node, by label.");
-        self.line(0, "#[allow(missing_docs)]");
+        self.line(0, "#[allow(missing_docs, unused_imports, dead_code)]");
         self.line(0, "pub mod labels {");
         for id in tree.walk() {
             let Some(p) = self.paths.get(&id).cloned() else {
@@ -571,7 +575,7 @@ impl Gen<'_> {
             .children(tree.root)
             .find(|&c| tree.node(c).name == node);
         self.linef(0, format_args!("/// {doc}"));
-        self.line(0, "#[allow(missing_docs)]");
+        self.line(0, "#[allow(missing_docs, unused_imports, dead_code)]");
         self.linef(0, format_args!("pub mod {node} {{"));
         if let Some(id) = found.filter(|&id| enabled(tree, id)) {
             let mut used = HashSet::new();

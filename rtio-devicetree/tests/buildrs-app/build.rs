@@ -33,7 +33,7 @@ fn main() {
         std::fs::write(&file, g.code).expect("write");
         let _ = writeln!(
             mods,
-            "#[allow(dead_code, missing_docs)] pub mod {stem} {{ include!(concat!(env!(\"OUT_DIR\"), \"/corpus_{stem}.rs\")); }}"
+            "pub mod {stem} {{ include!(concat!(env!(\"OUT_DIR\"), \"/corpus_{stem}.rs\")); }}"
         );
     }
     std::fs::write(out.join("corpus_mods.rs"), mods).expect("write");

@@ -1,13 +1,11 @@
 //! Uses the module tree rtio-devicetree generated from boards/app.dts.
 #![forbid(unsafe_code)]
 
-#[allow(dead_code)]
 mod dt {
     include!(concat!(env!("OUT_DIR"), "/devicetree.rs"));
 }
 
 /// The generated code for every corpus board (compile check only).
-#[allow(dead_code)]
 mod corpus {
     include!(concat!(env!("OUT_DIR"), "/corpus_mods.rs"));
 }
