@@ -354,6 +354,10 @@ def t_uart_echo(wd):
     q.send(b"hello rtio\n")
     q.expect("hello rtio")
     q.send(b"echo works\n")  # then nothing: the next read times out
+    q.expect("uart: stream ready")
+    q.send(b"a stream ")
+    time.sleep(0.05)
+    q.send(b"of bytes\n")
     return q
 
 

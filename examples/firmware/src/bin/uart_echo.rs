@@ -1,19 +1,23 @@
 //! UART echo with timeout and cancellation: each READ is bounded by a LINK_TIMEOUT; what
 //! arrives is echoed with a TINY_WRITE. After 1 s without input the read completes
-//! `TimedOut`. Then a read is submitted and cancelled while it waits in the driver, and a
-//! wait with a deadline runs out.
+//! `TimedOut`. Then a read is submitted and cancelled while it waits in the driver, a wait
+//! with a deadline runs out, and a line is received as a multishot stream.
 #![no_std]
 #![no_main]
 
 use cortex_m_rt::entry;
 use panic_semihosting as _;
-use rtio::{Buffer, Duration, Error, Rtio, Storage};
+use rtio::{Buffer, Duration, Error, Mempool, PoolStorage, Rtio, Storage};
 use rtio_firmware::{board, exit, println};
 
 rtio_firmware::handlers!();
 
-static STORAGE: Storage<4, 4> = Storage::new();
-static CTX: Rtio = Rtio::new(&STORAGE).with_clock(&board::CLOCK);
+static STORAGE: Storage<4, 8> = Storage::new();
+static POOL_STORAGE: PoolStorage<4, 16> = PoolStorage::new();
+static POOL: Mempool = Mempool::new(&POOL_STORAGE);
+static CTX: Rtio = Rtio::new(&STORAGE)
+    .with_pool(&POOL)
+    .with_clock(&board::CLOCK);
 
 #[entry]
 fn main() -> ! {
@@ -87,6 +91,47 @@ fn main() -> ! {
         waited.map(|c| c.result()),
         elapsed >= Duration::from_millis(50)
     );
+
+    // The byte stream as a multishot READ: one shot per receive interrupt's bytes, in pool
+    // blocks, until the line is complete; then cancel (its last completion says Canceled).
+    println!("uart: stream ready");
+    let stream = ctx
+        .acquire()
+        .unwrap()
+        .read_multishot(board::UART0, 1, 16)
+        .prepare()
+        .unwrap();
+    ctx.submit(0).unwrap();
+    let (mut line, mut len, mut shots, mut cancelled) = ([0u8; 64], 0, 0, false);
+    let stream_last = loop {
+        let mut c = ctx.consume();
+        if let Buffer::Pool(p) = c.take_buffer() {
+            shots += 1;
+            for &b in p.iter() {
+                if len < line.len() {
+                    line[len] = b;
+                    len += 1;
+                }
+            }
+            if !cancelled && p.contains(&b'\n') {
+                ctx.cancel(stream.head()).unwrap();
+                cancelled = true;
+            }
+        }
+        if !c.more() {
+            break c.result();
+        }
+    };
+    let text = core::str::from_utf8(&line[..len]).unwrap_or("?").trim_end();
+    println!(
+        "uart: streamed \"{}\" ({} bytes in {} shots), last {:?}",
+        text, len, shots, stream_last
+    );
     println!("uart: done");
-    exit(last == Err(Error::TimedOut) && c.result() == Err(Error::Canceled) && back)
+    exit(
+        last == Err(Error::TimedOut)
+            && c.result() == Err(Error::Canceled)
+            && back
+            && stream_last == Err(Error::Canceled),
+    )
 }

@@ -167,8 +167,10 @@ impl IodevApi for Adc {
             }
         });
         // The cancel flag is set: `shot` posts what was filled, then the final Canceled.
-        if let Some(s) = s {
-            self.post(s);
+        match s {
+            Some(s) if s.pos == 0 => s.token.err(Error::Canceled), // nothing to deliver
+            Some(s) => self.post(s),
+            None => {}
         }
     }
 }

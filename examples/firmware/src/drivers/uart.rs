@@ -1,5 +1,7 @@
-//! PL011 UART as a byte stream: interrupt-driven receive into a ring, READ completes with
-//! whatever arrived (at least one byte, like `read(2)`); WRITE is interrupt-driven too.
+//! PL011 UART as a byte stream: interrupt-driven receive into a ring. A READ completes with
+//! whatever arrived (at least one byte, like `read(2)`); a multishot READ streams into pool
+//! buffers, one shot per receive interrupt's worth of bytes (S2, S11) and takes precedence
+//! over plain reads while it runs. WRITE is interrupt-driven too.
 //!
 //! QEMU: the RX interrupt rises when the FIFO goes from empty to one byte and there is no
 //! receive-timeout interrupt, so the handler always drains the FIFO. TX raises an interrupt
@@ -10,7 +12,7 @@
 use crate::mmio::Mmio;
 use core::cell::RefCell;
 use critical_section::Mutex;
-use rtio::{Error, IodevApi, IodevQueue, OpId, Request, Token};
+use rtio::{Error, IodevApi, IodevQueue, OpId, Request, Shot, Token};
 
 const DR: usize = 0x00;
 const FR: usize = 0x18;
@@ -35,6 +37,13 @@ struct Rx {
     head: usize,
     len: usize,
     reader: Option<Token>,
+    stream: Option<Stream>,
+}
+
+/// A multishot read: its token and the bytes already in its current pool buffer.
+struct Stream {
+    token: Token,
+    pos: usize,
 }
 
 struct Tx {
@@ -68,6 +77,7 @@ impl Uart {
                 head: 0,
                 len: 0,
                 reader: None,
+                stream: None,
             })),
             tx: Mutex::new(RefCell::new(Tx { writer: None })),
         }
@@ -113,12 +123,64 @@ impl Uart {
                 rx.ring[i] = b;
                 rx.len += 1;
             }
+            if rx.stream.is_some() {
+                return None;
+            }
             Self::serve(&mut rx)
         });
         if let Some((t, n)) = done {
             t.ok(n);
             self.next_reader();
         }
+        self.feed_stream();
+    }
+
+    /// Moves ring bytes into the stream's pool buffer and posts them as shots.
+    fn feed_stream(&'static self) {
+        loop {
+            let ready = critical_section::with(|cs| {
+                let mut rx = self.rx.borrow_ref_mut(cs);
+                let rx = &mut *rx;
+                let s = rx.stream.as_mut()?;
+                // No pool block free: the bytes wait in the ring (and the ring may overflow).
+                let buf = s.token.pool_buf().ok()?;
+                while rx.len > 0 && s.pos < buf.len() {
+                    buf[s.pos] = rx.ring[rx.head];
+                    rx.head = (rx.head + 1) % RING;
+                    rx.len -= 1;
+                    s.pos += 1;
+                }
+                if s.pos == 0 {
+                    return None;
+                }
+                rx.stream.take()
+            });
+            // Re-armed: more bytes may be waiting in the ring, go round again.
+            let rearmed = ready.is_some_and(|s| self.post(s));
+            if !rearmed {
+                return;
+            }
+        }
+    }
+
+    /// Posts one shot; returns whether the stream goes on with an empty buffer.
+    fn post(&'static self, s: Stream) -> bool {
+        let (keep, rearmed) = match s.token.shot(s.pos) {
+            Shot::Rearmed(t) => (Some(Stream { token: t, pos: 0 }), true),
+            // The completion side is full: keep the bytes, retry on the next interrupt.
+            Shot::Full(t) => (
+                Some(Stream {
+                    token: t,
+                    pos: s.pos,
+                }),
+                false,
+            ),
+            Shot::Stopped => (None, false),
+        };
+        if let Some(k) = keep {
+            critical_section::with(|cs| self.rx.borrow_ref_mut(cs).stream = Some(k));
+        }
+        rearmed
     }
 
     /// Copies ring bytes into the parked reader's buffer; returns it when served.
@@ -203,7 +265,19 @@ impl Uart {
 impl IodevApi for Uart {
     fn submit(&'static self, token: Token) {
         if token.is_multishot() {
-            return token.err(Error::NotSupported);
+            let busy = critical_section::with(|cs| {
+                let mut rx = self.rx.borrow_ref_mut(cs);
+                if rx.stream.is_some() {
+                    return Some(token);
+                }
+                rx.stream = Some(Stream { token, pos: 0 });
+                None
+            });
+            match busy {
+                Some(t) => t.err(Error::InvalidArgument), // one stream at a time
+                None => self.feed_stream(),
+            }
+            return;
         }
         match token.op() {
             rtio::Op::Read => {
@@ -219,6 +293,22 @@ impl IodevApi for Uart {
 
     fn cancel(&'static self, op: OpId) {
         if self.readers.cancel(op) || self.writers.cancel(op) {
+            return;
+        }
+        // The stream: `shot` sees the cancel, posts what it has, then the final Canceled.
+        let s = critical_section::with(|cs| {
+            let mut rx = self.rx.borrow_ref_mut(cs);
+            match &rx.stream {
+                Some(s) if s.token.id() == op => rx.stream.take(),
+                _ => None,
+            }
+        });
+        if let Some(s) = s {
+            if s.pos == 0 {
+                s.token.err(Error::Canceled); // nothing to deliver: just the final completion
+            } else {
+                self.post(s);
+            }
             return;
         }
         // A parked reader can be aborted (a LINK_TIMEOUT ends up here too).
