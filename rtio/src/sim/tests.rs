@@ -721,14 +721,24 @@ fn a_stream_that_finds_the_completion_queue_full_waits_and_loses_nothing() {
         seqs.windows(2).all(|w| w[1] == w[0] + 1),
         "no buffer lost: {seqs:?}"
     );
+    // No sample lost silently: every gap in the ramp is a counted overrun (on an idle host
+    // there are none: the 1024-sample FIFO rides out the wait).
+    let gaps: u64 = samples
+        .windows(2)
+        .map(|w| (w[1] as u64 + 4096 - w[0] as u64 - 1) % 4096)
+        .sum();
+    assert_eq!(samples[0], 0);
     assert!(
-        samples
+        gaps <= adc.overruns() as u64,
+        "gaps {gaps} > overruns {}",
+        adc.overruns()
+    );
+    if adc.overruns() == 0 {
+        assert!(samples
             .iter()
             .enumerate()
-            .all(|(i, &v)| v as usize == i % 4096),
-        "no sample lost or repeated"
-    );
-    assert_eq!(adc.overruns(), 0, "a 1024-sample FIFO rode out the wait");
+            .all(|(i, &v)| v as usize == i % 4096));
+    }
     assert_eq!(POOL.free_blocks(), 8);
 }
 
@@ -759,9 +769,12 @@ fn dropping_a_chain_future_mid_transfer_gives_the_entries_back_when_it_lands() {
         ctx.chain::<1>().is_err(),
         "both entries are still in flight"
     );
-    std::thread::sleep(StdDuration::from_millis(20));
-    assert!(
-        ctx.chain::<2>().is_ok(),
-        "both came back once the transfers landed"
-    );
+    let t0 = StdInstant::now();
+    while ctx.chain::<2>().is_err() {
+        assert!(
+            t0.elapsed() < StdDuration::from_secs(5),
+            "both came back once the transfers landed"
+        );
+        std::thread::sleep(StdDuration::from_millis(1));
+    }
 }
