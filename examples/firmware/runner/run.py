@@ -296,7 +296,7 @@ def t_i2c_to_sd(wd):
         with open(img, "rb") as f:
             data = f.read()
         lines = []
-        for blk in range(0, 8):
+        for blk in range(0, 9):
             b = data[blk * 512:(blk + 1) * 512]
             text = b.rstrip(b"\0").decode("ascii", "replace").rstrip("\n")
             lines.append(f"card block {blk}: {text if text else '(empty)'}")

@@ -13,7 +13,7 @@
 use core::cell::UnsafeCell;
 use cortex_m_rt::entry;
 use panic_semihosting as _;
-use rtio::{Duration, Error, Rtio, Storage};
+use rtio::{Duration, Error, Priority, Rtio, Storage};
 use rtio_firmware::drivers::sd::BLOCK;
 use rtio_firmware::{board, exit, println};
 
@@ -177,8 +177,8 @@ const fn text_block(t: &[u8]) -> [u8; BLOCK] {
 
 static AFTER_RELEASE: [u8; BLOCK] = text_block(b"written once the OLED's AWAIT released the bus\n");
 
-/// S15 on the shared SSI bus: an AWAIT aimed at the OLED holds the bus, so an SD write
-/// queued behind it waits until the AWAIT is signalled.
+/// S15 on the shared SSI bus: an AWAIT aimed at the OLED holds the bus, so the SD writes
+/// queued behind it wait until the AWAIT is signalled; then the urgent one goes first (S12).
 fn bus_hold(ctx: &rtio::Context) -> bool {
     let held = ctx
         .chain::<2>()
@@ -189,17 +189,21 @@ fn bus_hold(ctx: &rtio::Context) -> bool {
         .userdata(2)
         .prepare()
         .unwrap();
-    ctx.chain::<2>()
-        .unwrap()
-        .tiny_write(board::SD, &6u32.to_be_bytes())
-        .userdata(3)
-        .transaction()
-        .write(board::SD, &AFTER_RELEASE)
-        .userdata(4)
-        .prepare()
-        .unwrap();
+    // Two SD writes queue up behind the held bus, the low-priority one first (S12).
+    for (lba, prio, tag) in [(6u32, Priority::Low, 3), (7, Priority::Urgent, 5)] {
+        ctx.chain::<2>()
+            .unwrap()
+            .tiny_write(board::SD, &lba.to_be_bytes())
+            .priority(prio)
+            .userdata(tag)
+            .transaction()
+            .write(board::SD, &AFTER_RELEASE)
+            .userdata(tag + 1)
+            .prepare()
+            .unwrap();
+    }
     ctx.submit(0).unwrap();
-    // 20 ms later nothing has moved: the SD write waits for the bus.
+    // 20 ms later nothing has moved: the SD writes wait for the bus.
     let t0 = CTX.now().unwrap();
     while CTX.now().unwrap() - t0 < Duration::from_millis(20) {}
     let early = ctx.has_completion();
@@ -208,16 +212,24 @@ fn bus_hold(ctx: &rtio::Context) -> bool {
         early
     );
     CTX.signal(held.head()).unwrap();
-    let mut res = [Ok(0); 4];
-    for _ in 0..4 {
+    let mut res = [Ok(0); 6];
+    let mut order = [0usize; 6];
+    for o in order.iter_mut() {
         let c = ctx.consume();
+        *o = c.userdata();
         if let Some(r) = res.get_mut(c.userdata().wrapping_sub(1)) {
             *r = c.result();
         }
     }
     println!(
-        "sd: after the signal: await {:?}, oled {:?}, sd {:?} {:?}",
-        res[0], res[1], res[2], res[3]
+        "sd: after the signal: await {:?}, oled {:?}, sd {:?} {:?} and {:?} {:?}",
+        res[0], res[1], res[2], res[3], res[4], res[5]
     );
-    !early && res == [Ok(0), Ok(1), Ok(4), Ok(BLOCK)]
+    let pos = |tag| order.iter().position(|&u| u == tag);
+    let urgent_first = pos(6) < pos(4);
+    println!(
+        "sd: the urgent write went before the low one: {}",
+        urgent_first
+    );
+    !early && urgent_first && res == [Ok(0), Ok(1), Ok(4), Ok(BLOCK), Ok(4), Ok(BLOCK)]
 }
