@@ -11,7 +11,9 @@ use crate::pipeline::{self, Options};
 pub struct Generated {
     /// The module tree, as Rust source (items only, no inner attributes: `include!`-able).
     pub code: String,
-    /// Every file read (input, includes, binding files and directories): track each one.
+    /// Every file read (input, `/include/`s, `/incbin/`s, binding files), plus each bindings
+    /// directory that was listed: track each one (a proc-macro can `include_bytes!` the
+    /// files; directories only matter to cargo's `rerun-if-changed`).
     pub files_read: Vec<PathBuf>,
 }
 
