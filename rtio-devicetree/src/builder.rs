@@ -126,7 +126,12 @@ impl Builder {
             println!("cargo::rerun-if-changed={}", f.display());
         }
         let checked = match result {
-            Ok(c) => c,
+            Ok(c) => {
+                for l in c.cargo_warning_lines() {
+                    println!("{l}");
+                }
+                c
+            }
             Err(d) => {
                 report(&d);
                 return Err(d);

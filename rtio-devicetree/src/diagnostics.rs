@@ -56,6 +56,8 @@ pub enum Code {
     Binding,
     /// A TOML devicetree that cannot be read as a tree.
     Toml,
+    /// (Warning) unit address and `reg` disagree.
+    UnitAddress,
 }
 
 impl Code {
@@ -83,6 +85,7 @@ impl Code {
             Code::WrongBus => "DT0305",
             Code::Binding => "DT0306",
             Code::Toml => "DT0401",
+            Code::UnitAddress => "DT0501",
         }
     }
 }
@@ -254,6 +257,14 @@ impl Diagnostics {
             .iter()
             .filter(|d| d.severity == Severity::Error)
             .count();
+        let w = self.list.len() - n;
+        if n == 0 && w > 0 {
+            let _ = writeln!(
+                out,
+                "\nwarning: devicetree has {w} warning{}",
+                if w == 1 { "" } else { "s" }
+            );
+        }
         if n > 0 {
             let _ = writeln!(
                 out,

@@ -32,6 +32,27 @@ pub struct Checked {
     pub files_read: Vec<PathBuf>,
     /// The bindings the tree was checked against.
     pub bindings: Bindings,
+    /// Warnings (the input was accepted); render with [`Checked::render_warnings`].
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Checked {
+    /// The warnings rendered like errors, or an empty string.
+    pub fn render_warnings(&self) -> String {
+        self.warnings
+            .iter()
+            .map(|d| d.render(&self.sources))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// One `cargo::warning=` line per warning, for build.rs.
+    pub fn cargo_warning_lines(&self) -> Vec<String> {
+        self.warnings
+            .iter()
+            .map(|d| format!("cargo::warning={}", d.short(&self.sources)))
+            .collect()
+    }
 }
 
 fn fail(list: Vec<Diagnostic>, sources: SourceMap, files_read: Vec<PathBuf>) -> Diagnostics {
@@ -124,10 +145,15 @@ fn check(
             return Err(fail(diags, sources, files_read));
         }
     }
+    let mut warnings = Vec::new();
+    if !opts.dtc_only {
+        passes::run_warning_checks(&tree, &mut warnings);
+    }
     Ok(Checked {
         tree,
         sources,
         files_read,
         bindings,
+        warnings,
     })
 }

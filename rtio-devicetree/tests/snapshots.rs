@@ -66,6 +66,29 @@ fn every_error_kind_renders_with_location_underline_and_hint() {
 }
 
 #[test]
+fn unit_address_mismatches_are_warnings_not_errors() {
+    let src = "/dts-v1/;\n/ {\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n\tuart@4000c000 {\n\t\treg = <0x4000d000 0x1000>;\n\t};\n\tmemory {\n\t\treg = <0 0x1000>;\n\t};\n\tclock@1 {\n\t};\n};\n";
+    let checked = load_str("app.dts", src, &Options::default()).expect("warnings only");
+    assert_eq!(checked.warnings.len(), 3);
+    assert_eq!(checked.cargo_warning_lines().len(), 3);
+    assert!(
+        checked.cargo_warning_lines()[0].starts_with("cargo::warning=app.dts:5:2: warning[DT0501]")
+    );
+    compare(
+        "diagnostics/warning-unit-address.txt",
+        &checked.render_warnings(),
+    );
+    let dtc_only = Options {
+        dtc_only: true,
+        ..Options::default()
+    };
+    assert!(load_str("app.dts", src, &dtc_only)
+        .expect("accepted")
+        .warnings
+        .is_empty());
+}
+
+#[test]
 fn binding_file_errors_render_against_the_binding_file() {
     // cargo runs tests in the package root, so the relative path renders as written
     let opts = Options {

@@ -44,6 +44,9 @@ fn main() -> ExitCode {
     opts.dtc_only = dtc_only && !rust;
     match pipeline::load_file(&file, &opts) {
         Ok(checked) => {
+            if !checked.warnings.is_empty() {
+                eprintln!("{}", checked.render_warnings());
+            }
             let so = std::io::BufWriter::new(std::io::stdout().lock());
             let mut sink = rtio_devicetree::builder::IoSink::new(so);
             let r = if rust {

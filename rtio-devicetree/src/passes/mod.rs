@@ -23,6 +23,7 @@ pub mod references_resolve;
 pub mod reg_matches_cells;
 pub mod spi_chip_selects_in_range;
 pub mod status_valid;
+pub mod unit_addresses_match_reg;
 pub mod unreferenced_omitted;
 
 /// Everything a pass may look at.
@@ -63,6 +64,11 @@ pub fn run_semantic_checks(tree: &Tree, ctx: &Ctx<'_>, diags: &mut Vec<Diagnosti
     i2c_addresses_in_range::run(tree, ctx, diags);
     spi_chip_selects_in_range::run(tree, ctx, diags);
     diags.len() == before
+}
+
+/// Runs the checks that only warn (the input is still accepted).
+pub fn run_warning_checks(tree: &Tree, warnings: &mut Vec<Diagnostic>) {
+    unit_addresses_match_reg::run(tree, warnings);
 }
 
 /// Label -> first live node carrying it (pre-order), like dtc's `get_node_by_label`.
