@@ -32,16 +32,22 @@ pub fn run(tree: &Tree, warnings: &mut Vec<Diagnostic>) {
         let reg = n.prop("reg");
         let ranges = n.prop("ranges").filter(|p| !p.value.is_empty());
         let unit = n.unit_address();
-        let path = tree.path(id);
+        let path = || tree.path(id);
         match (reg.or(ranges), unit.is_empty()) {
             (Some(_), true) => warnings.push(warn(
-                format!("node `{path}` has a reg or ranges property, but no unit name"),
+                format!(
+                    "node `{}` has a reg or ranges property, but no unit name",
+                    path()
+                ),
                 n.name_span,
                 "no `@unit-address`",
                 "name the node `name@<first reg address in hex>`",
             )),
             (None, false) => warnings.push(warn(
-                format!("node `{path}` has a unit name, but no reg or ranges property"),
+                format!(
+                    "node `{}` has a unit name, but no reg or ranges property",
+                    path()
+                ),
                 n.name_span,
                 "unit address without `reg`",
                 "add `reg`, or drop the `@unit-address`",
@@ -55,7 +61,8 @@ pub fn run(tree: &Tree, warnings: &mut Vec<Diagnostic>) {
                 if a != u && !unit.contains(',') {
                     warnings.push(
                         warn(
-                            format!("unit address of `{path}` is {unit} but its first reg address is 0x{a:x}"),
+                            format!("unit address of `{}` is {unit} but its first reg address is 0x{a:x}",
+                                path()),
                             n.name_span,
                             "unit address",
                             &format!("rename the node to `{}@{a:x}` or fix `reg`", n.base_name()),
