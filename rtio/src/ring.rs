@@ -324,11 +324,12 @@ mod loom_tests {
         });
     }
 
-    /// Two producers push three completions through a ring of two cells, each push under a
-    /// credit taken from `Reservations` (the multishot path: producers take their own), while
-    /// the consumer pops and gives the credits back: indices wrap around, cells are recycled,
-    /// and no producer ever writes a cell the consumer has not handed back (loom checks the
-    /// cell accesses), nothing is lost or duplicated, each producer's order is kept.
+    /// Credits recycle cells across wraparound (ring of two cells, the runtime's acquire
+    /// path): the owner takes a credit for each of two entries, hands one to an interrupt and
+    /// completes the other in place; it consumes a completion, gives the credit back, takes it
+    /// for a third entry and completes that in place too, while the interrupt may not have
+    /// pushed yet. Whichever pushes third writes the cell the owner consumed first: loom
+    /// checks that write is ordered after the owner's read, and that nothing is lost.
     #[test]
     fn loom_credits_recycle_cells_across_wraparound() {
         model(|| {
@@ -337,40 +338,37 @@ mod loom_tests {
                 [CqeCell::new(), CqeCell::new()],
                 Reservations::new(),
             ));
-            let mut hs = Vec::new();
-            for p in 0..2u16 {
+            assert!(state.2.take(1, 2) && state.2.take(1, 2));
+            assert!(!state.2.take(1, 2), "two cells, two credits");
+            let isr = {
                 let s = state.clone();
-                hs.push(loom::thread::spawn(move || {
-                    // Producer 0 pushes twice, producer 1 once: three pushes wrap two cells.
-                    for k in 0..2 - p as i32 {
-                        while !s.2.take(1, 2) {
-                            loom::thread::yield_now();
-                        }
-                        // SAFETY: we hold a credit; 2 cells, at most 2 credits.
-                        unsafe { s.0.push(&s.1, raw(p, p as i32 * 100 + k)) };
-                    }
-                }));
-            }
-            let mut seen: [Vec<i32>; 2] = [Vec::new(), Vec::new()];
-            let mut n = 0;
-            while n < 3 {
-                // SAFETY: single consumer.
+                // SAFETY: the entry it completes holds a credit taken by the owner.
+                loom::thread::spawn(move || unsafe { s.0.push(&s.1, raw(1, 100)) })
+            };
+            // SAFETY (all pushes and pops below): the owner completes entries it holds a
+            // credit for, and is the single consumer.
+            unsafe { state.0.push(&state.1, raw(0, 0)) };
+            let mut seen = Vec::new();
+            let pop = |seen: &mut Vec<i32>| loop {
                 match unsafe { state.0.pop(&state.1) } {
                     Some(r) => {
                         assert_eq!(r.result / 100, r.slot as i32, "torn completion");
-                        seen[r.slot as usize].push(r.result % 100);
+                        seen.push(r.result);
                         state.2.give(1);
-                        n += 1;
+                        return;
                     }
                     None => loom::thread::yield_now(),
                 }
-            }
-            for h in hs {
-                h.join().unwrap();
-            }
-            assert_eq!(seen, [std::vec![0, 1], std::vec![0]]);
+            };
+            pop(&mut seen);
+            assert!(state.2.take(1, 2));
+            unsafe { state.0.push(&state.1, raw(0, 1)) };
+            pop(&mut seen);
+            pop(&mut seen);
+            isr.join().unwrap();
+            seen.sort();
+            assert_eq!(seen, [0, 1, 100]);
             assert_eq!(state.2.get(), 0);
-            // SAFETY: single consumer.
             assert!(unsafe { state.0.pop(&state.1) }.is_none());
         });
     }
@@ -378,7 +376,7 @@ mod loom_tests {
     /// Complete-from-interrupt against consume, with the runtime's slot protocol around the
     /// ring (context.rs, executor.rs): the owner reserves and writes an entry, publishes it
     /// INFLIGHT (AcqRel CAS, as `start`); an "interrupt" that sees INFLIGHT (Acquire) reads
-    /// the entry, writes its buffer, marks it DONE (AcqRel CAS, as `post`) and pushes the
+    /// the entry, writes its buffer, marks it DONE (AcqRel `fetch_add`, as `post`) and pushes the
     /// completion; the owner pops, reads userdata and buffer, frees the slot with a new
     /// generation (Release, as `free_slot`), gives the credit back, and reuses the slot at
     /// once for the next entry. Two interrupts, two slots, a ring of two cells, and a reuse
@@ -433,11 +431,7 @@ mod loom_tests {
                     // SAFETY (model): the token holder owns the entry while INFLIGHT.
                     let ud = s.userdata.with(|p| unsafe { *p });
                     s.buf.with_mut(|p| unsafe { *p = ud as u8 });
-                    s.state
-                        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |st| {
-                            Some(st & !7 | DONE)
-                        })
-                        .unwrap();
+                    s.state.fetch_add(DONE - INFLIGHT, Ordering::AcqRel);
                     // SAFETY: the entry holds a credit taken at acquire.
                     unsafe { c.ring.push(&c.cells, raw(i, 0)) };
                 }));
