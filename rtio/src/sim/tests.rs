@@ -11,6 +11,18 @@ fn buf<const N: usize>() -> &'static mut [u8; N] {
     Box::leak(Box::new([0u8; N]))
 }
 
+/// Waits until the device has started `n` transfers (the bus thread took them).
+fn wait_started(f: &Faults, n: u64) {
+    let t0 = StdInstant::now();
+    while f.transfers() < n {
+        assert!(
+            t0.elapsed() < StdDuration::from_secs(5),
+            "the bus never started transfer {n}"
+        );
+        std::thread::sleep(StdDuration::from_micros(200));
+    }
+}
+
 fn seen(ctx: &crate::Context, n: usize) -> Vec<(usize, Result<usize, Error>)> {
     (0..n)
         .map(|_| {
@@ -132,14 +144,14 @@ fn the_bus_serves_higher_priority_first() {
     let tmp = bus.attach_i2c(0x48, Tmp105::new(0.0));
     // A long transfer occupies the bus while the others queue behind it.
     tmp.faults()
-        .next(Fault::Stall(crate::Duration::from_millis(20)));
+        .next(Fault::Stall(crate::Duration::from_millis(200)));
     ctx.acquire()
         .unwrap()
         .tiny_write(tmp.dev(), &[0])
         .userdata(0)
         .submit()
         .unwrap();
-    std::thread::sleep(StdDuration::from_millis(2));
+    wait_started(tmp.faults(), 1);
     for (ud, p) in [
         (1, Priority::Low),
         (2, Priority::Normal),
@@ -282,9 +294,14 @@ fn display_window_and_png() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn stream_overrun_fault_drops_the_fifo_and_counts_it() {
     let adc = Adc::ramp().device("t-adc", 20_000, 64, 32);
-    std::thread::sleep(StdDuration::from_millis(50));
-    let before = adc.overruns();
-    assert!(before > 0, "nobody reads: the FIFO filled and dropped");
+    let t0 = StdInstant::now();
+    while adc.overruns() == 0 {
+        assert!(
+            t0.elapsed() < StdDuration::from_secs(5),
+            "nobody reads: the FIFO must overflow"
+        );
+        std::thread::sleep(StdDuration::from_millis(1));
+    }
     let (_, fifo, _) = adc.snapshot();
     assert_eq!(fifo, 64);
     adc.faults().next(Fault::Overrun);
@@ -597,9 +614,9 @@ fn independent_chains_complete_in_hardware_order_chains_in_their_own_order() {
     static S: Storage<8, 8> = Storage::new();
     static R: Rtio = Rtio::new(&S);
     let ctx = R.claim().unwrap();
-    let slow = Bus::i2c("t-order-i2c", 10_000).attach_i2c(0x48, Tmp105::new(1.0));
+    let slow = Bus::i2c("t-order-i2c", 1_000).attach_i2c(0x48, Tmp105::new(1.0));
     let fast = Bus::spi("t-order-spi", 20_000_000).attach_spi(0, SdCard::new(1));
-    // A slow I2C chain (about 2 + 3 ms), then a fast SPI write (a few µs), both in flight.
+    // A slow I2C chain (about 20 + 29 ms), then a fast SPI write (a few µs), both in flight.
     ctx.chain::<2>()
         .unwrap()
         .tiny_write(slow.dev(), &[0])
@@ -637,6 +654,7 @@ fn cancelling_a_chain_queued_behind_a_busy_bus_cancels_it_whole() {
         .userdata(1)
         .submit()
         .unwrap();
+    wait_started(tmp.faults(), 1);
     let h = ctx
         .chain::<2>()
         .unwrap()
@@ -646,7 +664,6 @@ fn cancelling_a_chain_queued_behind_a_busy_bus_cancels_it_whole() {
         .userdata(3)
         .submit()
         .unwrap();
-    std::thread::sleep(StdDuration::from_millis(5));
     assert_eq!(
         tmp.bus().queued(),
         1,
@@ -694,8 +711,15 @@ fn a_stream_that_finds_the_completion_queue_full_waits_and_loses_nothing() {
         .unwrap();
     // Nobody consumes: after one shot the completion side is full (the cell the entry
     // reserved holds it), the device keeps its next buffer and the FIFO fills meanwhile.
-    std::thread::sleep(StdDuration::from_millis(30));
-    assert!(adc.stalls() > 0, "shots found the completion side full");
+    let t0 = StdInstant::now();
+    while adc.stalls() == 0 {
+        assert!(
+            t0.elapsed() < StdDuration::from_secs(5),
+            "shots find the completion side full"
+        );
+        std::thread::sleep(StdDuration::from_millis(1));
+    }
+    std::thread::sleep(StdDuration::from_millis(10));
     let mut samples = Vec::new();
     let mut seqs = Vec::new();
     let mut canceled = false;
