@@ -30,7 +30,16 @@ fn main() -> ! {
     board::start_clock(board::SYSCLK_HZ);
     board::init_i2c(board::SYSCLK_HZ);
     let ctx = CTX.claim_with(&rtio::wait::WFE).unwrap();
-    let mut ok = true;
+    // An I2C-only operation: fast mode for the rest of the program.
+    ctx.acquire()
+        .unwrap()
+        .i2c_configure(board::EEPROM, 400_000)
+        .prepare()
+        .unwrap();
+    ctx.submit(1).unwrap();
+    let speed = ctx.consume().result();
+    println!("eeprom: bus set to 400 kHz: {:?}", speed);
+    let mut ok = speed.is_ok();
 
     // 1. Write 12 bytes at 0x0010, then read them back as one transaction.
     let buf = cortex_m::singleton!(: [u8; 12] = [0; 12]).unwrap();

@@ -19,6 +19,7 @@
 use crate::mmio::Mmio;
 use core::cell::RefCell;
 use critical_section::Mutex;
+use portable_atomic::{AtomicU32, Ordering};
 use rtio::{Error, IodevApi, IodevQueue, OpId, Request, Token};
 
 const MSA: usize = 0x00;
@@ -107,6 +108,7 @@ pub struct I2cBus {
     regs: Mmio,
     devices: &'static [&'static I2cDevice],
     state: Mutex<RefCell<State>>,
+    sysclk_hz: AtomicU32,
 }
 
 impl core::fmt::Debug for I2cBus {
@@ -128,6 +130,7 @@ impl I2cBus {
         I2cBus {
             regs,
             devices,
+            sysclk_hz: AtomicU32::new(0),
             state: Mutex::new(RefCell::new(State {
                 active: None,
                 next_dev: 0,
@@ -140,8 +143,8 @@ impl I2cBus {
         let r = self.regs;
         // MFE: master enable (QEMU ignores MCS writes without it).
         r.write(MCR, 0x10);
-        // TPR = SYSCLK / (2 * 10 * SCL) - 1 (QEMU stores it only).
-        r.write(MTPR, (sysclk_hz / (20 * bus_hz)).saturating_sub(1));
+        self.sysclk_hz.store(sysclk_hz, Ordering::Relaxed);
+        self.set_speed(bus_hz);
         r.write(MICR, 1);
         r.write(MIMR, 1); // QEMU: MIMR reads 1 after any write; mask in the NVIC instead
     }
@@ -189,6 +192,13 @@ impl I2cBus {
         }
         r.write(MICR, 1);
         Ok(())
+    }
+
+    /// SCL = SYSCLK / (20 * (TPR + 1)) (QEMU stores TPR only).
+    fn set_speed(&self, bus_hz: u32) {
+        let sysclk = self.sysclk_hz.load(Ordering::Relaxed);
+        let tpr = (sysclk / (20 * bus_hz.max(1))).saturating_sub(1);
+        self.regs.write(MTPR, tpr.min(0x7F));
     }
 
     /// The controller interrupt.
@@ -290,7 +300,11 @@ impl I2cBus {
             let (is_read, len, byte) = match a.token.member(a.member) {
                 Some(Request::Write(d)) => (false, d.len(), d.get(a.pos).copied().unwrap_or(0)),
                 Some(Request::Read(b)) => (true, b.len(), 0),
-                Some(Request::Nop | Request::I2cConfigure { .. }) => (false, 0, 0),
+                Some(Request::I2cConfigure { hz }) => {
+                    self.set_speed(hz); // between transfers: the bus is idle here
+                    (false, 0, 0)
+                }
+                Some(Request::Nop) => (false, 0, 0),
                 _ => return Step::Done(Err(Error::NotSupported)),
             };
             if len == 0 {
