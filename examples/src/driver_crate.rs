@@ -63,7 +63,12 @@ pub fn run(temps: &[f32]) -> Result<Report, Error> {
     let transfers = bus.transfers();
 
     // The blocking driver: page write, ACK polling through the write cycle, read back.
-    let eeprom = bus.attach_i2c(0x50, At24c::new(4096, 32));
+    // A generous write cycle (the AT24C32's is 10 ms at most) keeps it visible to the driver
+    // even when the host scheduler is slow.
+    let eeprom = bus.attach_i2c(
+        0x50,
+        At24c::new(4096, 32).with_write_cycle(rtio::Duration::from_millis(50)),
+    );
     let mut mem = Eeprom24x::new_24x32(
         I2cHandle::new(&ctx, eeprom.dev(), 0x50),
         eeprom24x::SlaveAddr::default(),
