@@ -316,13 +316,13 @@ impl StreamDevice {
         self.set_rate(0);
     }
     /// Frames currently in the FIFO.
-    pub fn fifo_len(&self) -> usize {
-        self.lock().fifo.len() / self.frame_size
+    pub fn fifo_len(&'static self) -> usize {
+        self.caught_up().fifo.len() / self.frame_size
     }
     /// A consistent snapshot: (frames produced, frames in the FIFO, frames dropped). Every
     /// frame produced was either delivered, is still in the FIFO, or was dropped.
     pub fn snapshot(&'static self) -> (u64, usize, u32) {
-        let inner = self.lock();
+        let inner = self.caught_up();
         (
             inner.produced,
             inner.fifo.len() / self.frame_size,
@@ -330,8 +330,8 @@ impl StreamDevice {
         )
     }
     /// Frames produced since start (including dropped ones).
-    pub fn produced(&self) -> u64 {
-        self.lock().produced
+    pub fn produced(&'static self) -> u64 {
+        self.caught_up().produced
     }
     /// Multishot buffers delivered.
     pub fn shots(&self) -> u64 {
@@ -363,6 +363,15 @@ impl StreamDevice {
         inner.last_arrival = t;
         drop(inner);
         self.cv.notify_all();
+    }
+
+    /// The state, with every frame due by now sampled (what the hardware would hold now,
+    /// even if the device thread has not run lately).
+    fn caught_up(&'static self) -> MutexGuard<'static, Inner> {
+        let mut inner = self.lock();
+        let cfg = self.config();
+        self.sample(&mut inner, &cfg, StdInstant::now());
+        inner
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
