@@ -6,13 +6,16 @@
 //! lines, I2C addresses, chip selects and the typed iodev kinds), and [`board`] binds the
 //! drivers below to those kinds.
 //!
-//! | iodev | driver | completes from |
-//! |---|---|---|
-//! | TMP105, AT24C EEPROM | [`drivers::i2c`] (Stellaris I2C master) | IRQ 8, or at once on an address NACK |
-//! | SSD0323 OLED, SD card | [`drivers::ssi`] (PL022) + [`drivers::sd`], [`drivers::oled`] | IRQ 7 |
-//! | UART0 byte stream | [`drivers::uart`] (PL011) | IRQ 5 |
-//! | ADC sequencer 0 stream | [`drivers::adc`] (timer-triggered, multishot) | IRQ 14 |
-//! | clock and alarm | [`drivers::gptm`] (Timer 0, periodic tick) | IRQ 19 |
+//! | iodev | driver | operations | completes from |
+//! |---|---|---|---|
+//! | TMP105, AT24C EEPROM | [`drivers::i2c`] (Stellaris I2C master) | READ, WRITE, TINY_WRITE, transactions, I2C_CONFIGURE | IRQ 8, or at once on an address NACK |
+//! | SSD0323 OLED, SD card | [`drivers::ssi`] (PL022) + [`drivers::oled`], [`drivers::sd`] | OLED: WRITE, [commands, data]; SD: SPI_CONFIGURE (init), [block number, WRITE/READ 512]; AWAIT holds the bus | IRQ 7 |
+//! | UART0 | [`drivers::uart`] (PL011) | READ (what arrived), multishot READ (stream), WRITE | IRQ 5 |
+//! | ADC sequencer 0 | [`drivers::adc`] (timer-triggered) | multishot READ into pool blocks | IRQ 14 |
+//! | clock and alarm | [`drivers::gptm`] (Timer 0, 1 ms tick) | DELAY, LINK_TIMEOUT, deadlines | IRQ 19 |
+//!
+//! Each program in `src/bin/` is run and checked by `runner/run.py` (`bash
+//! scripts/qemu-test.sh` from the repository root).
 #![no_std]
 #![deny(missing_docs)]
 

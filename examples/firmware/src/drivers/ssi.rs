@@ -34,10 +34,10 @@ const FIFO: u8 = 8;
 /// What a job wants next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Next {
-    /// Send this byte; `keep` = pass the byte that comes back to [`Job::rx`].
+    /// Send this byte; `keep` = pass the byte that comes back to the job (`sd::Job::rx`).
     Send(u8, bool),
     /// Send bytes `from..to` of transaction member `member` (a WRITE), ignoring what comes
-    /// back; the bus reports how many went out with [`Job::sent`]. This is the step a DMA
+    /// back; the bus reports how many went out (`sent`). This is the step a DMA
     /// channel would take over on silicon.
     Bulk {
         /// Transaction member holding the data.
