@@ -13,5 +13,7 @@ fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     // Diagnostics are printed by the builder (file:line:col, the source line, a hint) and
     // the build fails with `cargo::error=` lines.
-    let _ = rtio_devicetree::Builder::new("boards/lm3s6965evb.dts").generate();
+    let _ = rtio_devicetree::Builder::new("boards/lm3s6965evb.dts")
+        .bindings_dir("boards/bindings")
+        .generate();
 }

@@ -259,7 +259,7 @@ def size_table():
     return rows
 
 
-PROGRAMS = ["minimal", "tmp105", "eeprom", "i2c_to_sd", "oled", "uart_echo", "adc_stream", "bench"]
+PROGRAMS = ["minimal", "tmp105", "eeprom", "i2c_to_sd", "oled", "uart_echo", "adc_stream", "gamepad", "bench"]
 
 
 # ---- the tests ---------------------------------------------------------------------------------
@@ -417,6 +417,18 @@ def t_minimal(wd):
     return Qemu("minimal", [], workdir=wd)
 
 
+def t_gamepad(wd):
+    q = Qemu("gamepad", [], qmp=True, workdir=wd)
+    q.expect("gamepad: ready")
+    # QEMU reads the keys as pressed until their first release, so the first sendkey of a
+    # key gives only its release edge.
+    for key, last in (("up", "Up released"), ("up", "Up released"),
+                      ("ctrl", "Select released"), ("ctrl", "Select released")):
+        q.hmp(f"sendkey {key}")
+        q.expect(last)
+    return q
+
+
 TESTS = {
     "board_dts": t_board_dts,
     "minimal": t_minimal,
@@ -426,6 +438,7 @@ TESTS = {
     "oled": t_oled,
     "uart_echo": t_uart_echo,
     "adc_stream": t_adc_stream,
+    "gamepad": t_gamepad,
     "bench": t_bench,
     "silicon_build": t_silicon_build,
 }

@@ -4,7 +4,7 @@
 //! Every address, IRQ line, bus address and iodev kind below comes from
 //! `boards/lm3s6965evb.dts` through the generated [`crate::dt`] module.
 
-use crate::drivers::{adc, gptm, i2c, ssi, uart};
+use crate::drivers::{adc, gamepad, gptm, i2c, ssi, uart};
 use crate::dt::labels;
 use crate::mmio::Mmio;
 use core::cell::Cell;
@@ -253,4 +253,20 @@ pub fn start_adc_trigger(sysclk_hz: u32, rate_hz: u32) {
 /// The overrun count of the ADC stream (samples the driver had to drop).
 pub fn adc_overruns() -> u32 {
     ADC0_IODEV.overruns()
+}
+
+// ---- the gamepad (GPIO E and F) -----------------------------------------------------------
+
+static KEYS_DRV: gamepad::Gamepad =
+    gamepad::Gamepad::new(regs!(labels::gpioe), regs!(labels::gpiof), &KEYS_IODEV);
+static KEYS_IODEV: Iodev = Iodev::new(&KEYS_DRV);
+/// The navigation switch as a stream of key events (see [`crate::drivers::gamepad`]).
+pub const KEYS: Dev<labels::keys::Kind> = Dev::new(&KEYS_IODEV);
+
+/// Starts the gamepad's edge interrupts. (The PL061 nodes have no binding, so the
+/// generator types their one-cell `interrupts` as a plain `u32`.)
+pub fn init_keys() {
+    KEYS_DRV.init();
+    bind(labels::gpioe::INTERRUPTS, || KEYS_DRV.on_interrupt());
+    bind(labels::gpiof::INTERRUPTS, || KEYS_DRV.on_interrupt());
 }

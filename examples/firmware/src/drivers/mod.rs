@@ -6,6 +6,7 @@
 //! completion dispatches may submit to the same driver again).
 
 pub mod adc;
+pub mod gamepad;
 pub mod gptm;
 pub mod i2c;
 pub mod oled;
