@@ -171,6 +171,7 @@ impl Case {
 
 /// What a case needs besides its loop: the context (with its outstanding load in place), or
 /// the baseline's queues.
+#[allow(clippy::large_enum_variant)] // one per case, never moved in the loop
 enum Fixture {
     Rtio(rtio::Context),
     Heapless(Box<HeaplessPair>),
