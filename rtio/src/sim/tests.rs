@@ -802,3 +802,96 @@ fn dropping_a_chain_future_mid_transfer_gives_the_entries_back_when_it_lands() {
         std::thread::sleep(StdDuration::from_millis(1));
     }
 }
+
+/// An I2C target that records the bus events it sees.
+#[derive(Default)]
+struct Recorder(Vec<std::string::String>);
+impl I2cTarget for Recorder {
+    fn start(&mut self, read: bool) -> Result<(), Error> {
+        self.0.push(if read { "Sr".into() } else { "Sw".into() });
+        Ok(())
+    }
+    fn write(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.0.push(std::format!("W{}", data.len()));
+        Ok(())
+    }
+    fn read(&mut self, buf: &mut [u8]) -> Result<(), Error> {
+        self.0.push(std::format!("R{}", buf.len()));
+        Ok(())
+    }
+    fn stop(&mut self) {
+        self.0.push("P".into());
+    }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn i2c_transactions_follow_the_embedded_hal_framing() {
+    static S: Storage<4, 4> = Storage::new();
+    static R: Rtio = Rtio::new(&S);
+    let ctx = R.claim().unwrap();
+    let rec = Bus::i2c("t-framing", 1_000_000).attach_i2c(0x30, Recorder::default());
+    let d = rec.dev();
+    // One transaction: write, write (no new START), read (repeated START), one STOP.
+    ctx.chain::<3>()
+        .unwrap()
+        .tiny_write(d, &[1])
+        .transaction()
+        .tiny_write(d, &[2, 3])
+        .transaction()
+        .read(d, buf::<4>())
+        .wait()
+        .unwrap();
+    // A plain chain: each entry its own START ... STOP.
+    ctx.chain::<2>()
+        .unwrap()
+        .tiny_write(d, &[1])
+        .read(d, buf::<1>())
+        .wait()
+        .unwrap();
+    let events = rec.with(|r| r.0.join(" "));
+    assert_eq!(events, "Sw W1 W2 Sr R4 P Sw W1 P Sr R1 P");
+}
+
+/// A SPI target that records chip-select and transfer events.
+#[derive(Default)]
+struct CsRecorder(Vec<std::string::String>);
+impl SpiTarget for CsRecorder {
+    fn select(&mut self) {
+        self.0.push("CS".into());
+    }
+    fn transfer(&mut self, tx: &[u8], rx: &mut [u8]) -> Result<(), Error> {
+        self.0.push(std::format!("T{}/{}", tx.len(), rx.len()));
+        Ok(())
+    }
+    fn deselect(&mut self) {
+        self.0.push("/CS".into());
+    }
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn spi_transactions_hold_chip_select() {
+    static S: Storage<4, 4> = Storage::new();
+    static R: Rtio = Rtio::new(&S);
+    let ctx = R.claim().unwrap();
+    let rec = Bus::spi("t-cs", 8_000_000).attach_spi(3, CsRecorder::default());
+    let d = rec.dev();
+    ctx.chain::<3>()
+        .unwrap()
+        .tiny_write(d, &[0x9F])
+        .transaction()
+        .read(d, buf::<3>())
+        .transaction()
+        .transceive(d, &[1, 2], buf::<2>())
+        .wait()
+        .unwrap();
+    ctx.chain::<2>()
+        .unwrap()
+        .tiny_write(d, &[0x9F])
+        .read(d, buf::<3>())
+        .wait()
+        .unwrap();
+    let events = rec.with(|r| r.0.join(" "));
+    assert_eq!(events, "CS T1/0 T0/3 T2/2 /CS CS T1/0 /CS CS T0/3 /CS");
+}
