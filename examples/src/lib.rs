@@ -6,14 +6,17 @@
 //! | # | example | what it shows |
 //! |---|---|---|
 //! | 1 | `register_read` | write a register address, then read it: one chain, blocking |
-//! | 2 | `device_to_device` | I2C sensor -> SPI block device in one chain while the main loop counts |
+//! | 2 | `device_to_device` | I2C sensor -> SPI block device, never blocking, while the main loop counts |
 //! | 3 | `streaming` | multishot IMU stream into pool buffers, header, lazy SI decode, FIR |
 //! | 4 | `display` | 320x240 RGB565 frames over 40 MHz SPI in the background vs blocking |
 //! | 5 | `adc` | ADC stream at a chosen rate, achieved rate and overruns |
-//! | 6 | `uart` | UART reads with LINK_TIMEOUT and cancellation |
+//! | 6 | `uart` | UART reads with LINK_TIMEOUT and cancellation, a byte stream, embedded-io |
 //! | 7 | `three_ways` | one register read: blocking, polling and `async` |
 //! | 8 | `faults` | NACK mid-chain, hung device + LINK_TIMEOUT, stream cancel; buffers back |
-//! | + | `driver_crate` | the `tmp1x2` driver crate, unchanged, over a simulated sensor |
+//! | + | `driver_crate` | `tmp1x2` (async) and `eeprom24x` (blocking) driver crates, unchanged |
+//!
+//! The board (bus speeds, addresses, chip selects, display geometry, device kinds) comes
+//! from `boards/host.dts` through [`board`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
