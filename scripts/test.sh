@@ -31,7 +31,7 @@ step test cargo test --workspace --all-features --no-fail-fast
 step no-std-thumbv7m cargo build -p rtio --target thumbv7m-none-eabi
 step no-std-thumbv6m cargo build -p rtio --target thumbv6m-none-eabi
 step docs cargo doc --workspace --no-deps --all-features
-step loom env RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
+step loom env RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom \
   cargo test -p rtio --release --lib loom
 if [ -f scripts/miri.sh ]; then step miri bash scripts/miri.sh; fi
 if [ -f scripts/qemu-test.sh ]; then step qemu bash scripts/qemu-test.sh; fi
