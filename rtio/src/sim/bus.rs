@@ -38,6 +38,30 @@ pub(crate) trait BusClient: Sync {
     fn execute(&'static self, token: &mut Token, fault: Option<Fault>) -> Result<usize, Error>;
     /// The device's fault script.
     fn faults(&self) -> &Faults;
+    /// The device's bus identity: I2C address or SPI chip select.
+    fn bus_id(&self) -> u8;
+}
+
+/// One transfer as the bus saw it: what [`Bus::trace`] records, for tests that assert the
+/// exact order of events on a bus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transfer {
+    /// The device: its I2C address or SPI chip select.
+    pub device: u8,
+    /// Entries in the transfer (1, or the members of a transaction).
+    pub entries: usize,
+    /// Bytes the transfer moved (the larger side of a full-duplex transfer).
+    pub bytes: usize,
+    /// Priority of the (head) entry.
+    pub priority: crate::Priority,
+    /// The scripted fault it got, if any.
+    pub fault: Option<Fault>,
+    /// Its result (the head entry's).
+    pub result: Result<usize, Error>,
+    /// When it started, µs since the bus was created.
+    pub start_us: u64,
+    /// When it ended (completed, failed or was aborted), µs since the bus was created.
+    pub end_us: u64,
 }
 
 struct Pending {
@@ -74,6 +98,8 @@ pub struct Bus {
     cv: Condvar,
     transfers: portable_atomic::AtomicU64,
     busy_ns: portable_atomic::AtomicU64,
+    created: StdInstant,
+    trace: Mutex<Option<Vec<Transfer>>>,
 }
 
 impl core::fmt::Debug for Bus {
@@ -106,6 +132,8 @@ impl Bus {
             cv: Condvar::new(),
             transfers: portable_atomic::AtomicU64::new(0),
             busy_ns: portable_atomic::AtomicU64::new(0),
+            created: StdInstant::now(),
+            trace: Mutex::new(None),
         }));
         std::thread::Builder::new()
             .name(std::format!("sim-{name}"))
@@ -158,6 +186,38 @@ impl Bus {
     /// Total simulated time the bus was busy.
     pub fn busy_time(&self) -> crate::Duration {
         crate::Duration::from_micros(self.busy_ns.load(portable_atomic::Ordering::Relaxed) / 1000)
+    }
+
+    /// Starts recording every transfer (clearing what was recorded); see [`Bus::trace`].
+    ///
+    /// ```
+    /// use rtio::sim::{Bus, Tmp105};
+    /// use rtio::{Rtio, Storage};
+    /// static STORAGE: Storage<2, 2> = Storage::new();
+    /// static RTIO: Rtio = Rtio::new(&STORAGE);
+    /// let bus = Bus::i2c("trace-doc", 400_000);
+    /// let tmp = bus.attach_i2c(0x48, Tmp105::new(0.0));
+    /// bus.record();
+    /// let ctx = RTIO.claim().unwrap();
+    /// ctx.chain::<2>()?.tiny_write(tmp.dev(), &[0]).transaction()
+    ///     .read(tmp.dev(), Box::leak(Box::new([0u8; 2]))).wait()?;
+    /// let t = bus.trace();
+    /// assert_eq!(t.len(), 1, "a transaction is one transfer");
+    /// assert_eq!((t[0].device, t[0].entries, t[0].bytes, t[0].result), (0x48, 2, 3, Ok(1)));
+    /// # Ok::<(), rtio::Error>(())
+    /// ```
+    pub fn record(&self) {
+        *self.trace.lock().unwrap_or_else(|e| e.into_inner()) = Some(Vec::new());
+    }
+
+    /// The transfers recorded since [`Bus::record`], in the order they started (which is
+    /// the order they ended: the bus does one at a time).
+    pub fn trace(&self) -> Vec<Transfer> {
+        self.trace
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or_default()
     }
 
     /// Operations queued on the bus, not yet started.
@@ -256,6 +316,7 @@ impl Bus {
                 continue;
             };
             let fault = client.faults().take();
+            let (entries, bytes) = shape(&mut token);
             let mut d = self.duration(&mut token);
             if let Some(Fault::Stall(s)) = fault {
                 d += StdDuration::from_micros(s.as_micros());
@@ -277,6 +338,24 @@ impl Bus {
             self.busy_ns
                 .fetch_add(d.as_nanos() as u64, portable_atomic::Ordering::Relaxed);
             let res = if aborted { Err(Error::Canceled) } else { res };
+            if let Some(trace) = self
+                .trace
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .as_mut()
+            {
+                let us = |t: StdInstant| (t - self.created).as_micros() as u64;
+                trace.push(Transfer {
+                    device: client.bus_id(),
+                    entries,
+                    bytes,
+                    priority: token.priority(),
+                    fault,
+                    result: res,
+                    start_us: us(start),
+                    end_us: us(StdInstant::now()),
+                });
+            }
             {
                 let mut st = self.lock();
                 st.current = None;
@@ -334,6 +413,21 @@ std::thread_local! {
 /// The end of the transfer the calling device model is executing, if called from a bus.
 pub(crate) fn transfer_end() -> Option<StdInstant> {
     TRANSFER_END.with(|t| t.get())
+}
+
+/// Entries and bytes of a transfer.
+fn shape(token: &mut Token) -> (usize, usize) {
+    let n = token.transaction_len();
+    let bytes = (0..n)
+        .map(|i| match token.member(i) {
+            Some(Request::Read(b)) => b.len(),
+            Some(Request::ReadPool { preferred, .. }) => preferred,
+            Some(Request::Write(b)) => b.len(),
+            Some(Request::Transceive { tx, rx }) => tx.len().max(rx.len()),
+            _ => 0,
+        })
+        .sum();
+    (n, bytes)
 }
 
 /// Applies a data fault to bytes read.

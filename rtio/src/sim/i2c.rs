@@ -157,6 +157,9 @@ impl<T: I2cTarget> BusClient for I2cDevice<T> {
     fn faults(&self) -> &Faults {
         &self.faults
     }
+    fn bus_id(&self) -> u8 {
+        self.address
+    }
 
     fn execute(&'static self, token: &mut Token, fault: Option<Fault>) -> Result<usize, Error> {
         let mut t = self.target.lock().unwrap_or_else(|e| e.into_inner());

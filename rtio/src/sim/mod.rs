@@ -46,7 +46,7 @@ mod stream;
 #[cfg(test)]
 mod tests;
 
-pub use bus::{Bus, Protocol};
+pub use bus::{Bus, Protocol, Transfer};
 pub use fault::{Fault, Faults};
 pub use i2c::{At24c, I2cDevice, I2cTarget, Tmp105};
 pub use spi::{cmd, sd, Display, SdCard, SpiDevice, SpiTarget};

@@ -138,6 +138,9 @@ impl<T: SpiTarget> BusClient for SpiDevice<T> {
     fn faults(&self) -> &Faults {
         &self.faults
     }
+    fn bus_id(&self) -> u8 {
+        self.cs
+    }
 
     fn execute(&'static self, token: &mut Token, fault: Option<Fault>) -> Result<usize, Error> {
         let mut t = self.target.lock().unwrap_or_else(|e| e.into_inner());

@@ -142,6 +142,7 @@ fn the_bus_serves_higher_priority_first() {
     let ctx = R.claim().unwrap();
     let bus = Bus::i2c("t-prio", 100_000);
     let tmp = bus.attach_i2c(0x48, Tmp105::new(0.0));
+    bus.record();
     // A long transfer occupies the bus while the others queue behind it.
     tmp.faults()
         .next(Fault::Stall(crate::Duration::from_millis(200)));
@@ -168,6 +169,18 @@ fn the_bus_serves_higher_priority_first() {
     }
     let order: Vec<usize> = seen(&ctx, 5).into_iter().map(|(u, _)| u).collect();
     assert_eq!(order, vec![0, 3, 2, 4, 1]);
+    // The bus's own record agrees: the stalled transfer, then by priority, FIFO among equals.
+    let prios: Vec<Priority> = bus.trace().iter().map(|t| t.priority).collect();
+    assert_eq!(
+        prios,
+        vec![
+            Priority::Normal,
+            Priority::Urgent,
+            Priority::Normal,
+            Priority::Normal,
+            Priority::Low
+        ]
+    );
 }
 
 #[test]
@@ -329,6 +342,8 @@ fn stress_several_threads_contexts_complete_every_submission_exactly_once() {
     const PER_THREAD: usize = 300;
     let i2c = Bus::i2c("t-stress-i2c", 3_400_000);
     let spi = Bus::spi("t-stress-spi", 50_000_000);
+    i2c.record();
+    spi.record();
     let tmp = i2c.attach_i2c(0x48, Tmp105::new(1.0));
     let ee = i2c.attach_i2c(0x50, At24c::new(1024, 16));
     let card = spi.attach_spi(0, SdCard::new(4));
@@ -383,6 +398,28 @@ fn stress_several_threads_contexts_complete_every_submission_exactly_once() {
             "every read completed exactly once"
         );
     }
+    // Each bus did one transfer at a time, each transaction as one transfer.
+    for bus in [i2c, spi] {
+        let trace = bus.trace();
+        assert!(
+            trace.windows(2).all(|w| w[1].start_us >= w[0].end_us),
+            "no overlap"
+        );
+        assert!(trace.iter().all(|t| t.result.is_ok()));
+    }
+    // 1200 chains, a third of each kind: the sensor's plain chains are two transfers each,
+    // the EEPROM's and the card's transactions one each.
+    let count = |bus: &Bus, dev: u8| bus.trace().iter().filter(|t| t.device == dev).count();
+    assert_eq!(count(i2c, 0x48), 800);
+    assert_eq!(count(i2c, 0x50), 400);
+    assert_eq!(count(spi, 0), 400);
+    let whole = |bus: &Bus, dev: u8, bytes: usize| {
+        bus.trace()
+            .iter()
+            .filter(|t| t.device == dev)
+            .all(|t| t.entries == 2 && t.bytes == bytes)
+    };
+    assert!(whole(i2c, 0x50, 2 + 4) && whole(spi, 0, 5 + 16));
 }
 
 #[test]
