@@ -8,6 +8,7 @@ fn main() -> Result<(), rtio::Error> {
     for s in &r.nack_chain {
         println!("  {s:?}");
     }
+    println!("  the bus saw (device, bytes, result): {:?}", r.nack_bus);
     println!(
         "hung device + LINK_TIMEOUT (resolved after {:?}):",
         r.hang_resolved_after

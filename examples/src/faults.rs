@@ -34,6 +34,9 @@ pub type Seen = (usize, Result<usize, Error>, Back, bool);
 pub struct Report {
     /// The NACK-in-the-middle chain.
     pub nack_chain: Vec<Seen>,
+    /// What the I2C bus saw of it: (device, bytes, result) per transfer. The cancelled
+    /// third entry never reached the bus.
+    pub nack_bus: Vec<(u8, usize, Result<usize, Error>)>,
     /// The hung read bounded by LINK_TIMEOUT.
     pub hang: Vec<Seen>,
     /// How long the hang took to resolve.
@@ -77,6 +80,7 @@ pub fn run() -> Result<Report, Error> {
     let eeprom = i2c.attach_i2c(0x50, At24c::new(4096, 32));
 
     // 1. NACK on the second transfer of the chain.
+    i2c.record();
     tmp.faults().at(tmp.faults().transfers() + 1, Fault::Nack);
     ctx.chain::<3>()?
         .tiny_write(tmp.dev(), &[0x00])
@@ -87,6 +91,11 @@ pub fn run() -> Result<Report, Error> {
         .userdata(3)
         .submit()?;
     let nack_chain = (0..3).map(|_| seen(ctx.consume())).collect();
+    let nack_bus = i2c
+        .trace()
+        .iter()
+        .map(|t| (t.device, t.bytes, t.result))
+        .collect();
 
     // 2. The EEPROM never answers; LINK_TIMEOUT recovers.
     eeprom.faults().next(Fault::Hang);
@@ -130,6 +139,7 @@ pub fn run() -> Result<Report, Error> {
     let full_sq_acquired = ctx.chain::<SQ>().is_ok(); // dropped unprepared: returned (S10)
     Ok(Report {
         nack_chain,
+        nack_bus,
         hang,
         hang_resolved_after,
         after_hang,

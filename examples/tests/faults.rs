@@ -14,6 +14,11 @@ fn faults_give_exact_completions_and_every_buffer_back() {
         ]
     );
     assert_eq!(
+        r.nack_bus,
+        vec![(0x48, 1, Ok(1)), (0x48, 2, Err(Error::Nack))],
+        "the cancelled entry never reached the bus"
+    );
+    assert_eq!(
         r.hang,
         vec![
             (4, Err(Error::TimedOut), Back::Mut(4), false),
