@@ -464,8 +464,8 @@ pub(crate) fn shot(t: RawToken, n: usize) -> Shot {
     let r = t.rtio;
     let slot = t.slot();
     if slot.state.load(Ordering::Acquire) & CANCEL != 0 {
-        // Post the data we have as a shot if there is room, then the final Canceled.
-        if r.reserve(1) {
+        // Post the data we have (if any) as a shot if there is room, then the final Canceled.
+        if n > 0 && r.reserve(1) {
             post_shot(r, t.idx, n);
         } else {
             drop_pool(r, t.idx);
@@ -547,12 +547,9 @@ pub(crate) fn await_signal(t: RawToken, resume: ResumeFn) -> Option<RawToken> {
     }
     let old = t.slot().state.fetch_or(ARMED, Ordering::AcqRel);
     if old & (SIGNALED | CANCEL) != 0 {
-        // The signal (or a cancel) came first: the driver completes it now.
+        // The signal (or a cancel) came first: the driver completes it now with
+        // `finish_await`, which reports `Canceled` for a cancel.
         let _ = take_resume(t.rtio, t.idx);
-        if old & SIGNALED == 0 {
-            complete(t, Err(Error::Canceled));
-            return None;
-        }
         Some(t)
     } else {
         None

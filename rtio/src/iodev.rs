@@ -287,7 +287,9 @@ impl Token {
     pub fn err(self, e: Error) {
         self.complete(Err(e))
     }
-    /// Multishot: posts one shot of `n` bytes from the pool buffer (S2) and re-arms.
+    /// Multishot: posts one shot of `n` bytes from the pool buffer (S2) and re-arms. After a
+    /// cancel, a shot with data is still posted, then the final `Canceled` completion; with
+    /// `n = 0` only the final completion is posted.
     pub fn shot(self, n: usize) -> Shot {
         let raw = self.into_raw();
         executor::shot(raw, n)
@@ -298,9 +300,9 @@ impl Token {
             dev.record_overrun(n);
         }
     }
-    /// AWAIT aimed at an iodev (S15): if the signal already came, gives the token back to
-    /// complete at once; otherwise parks it, and `resume` is called with it when the signal
-    /// (or a cancel) arrives; `resume` then calls [`Token::finish_await`] and lets the driver
+    /// AWAIT aimed at an iodev (S15): if the signal (or a cancel) already came, gives the
+    /// token back to complete at once with [`Token::finish_await`]; `None` means it is parked,
+    /// and `resume` is called with it when the signal (or a cancel) arrives; `resume` then calls [`Token::finish_await`] and lets the driver
     /// go on with its next operation. Until then the driver must not start other work: it
     /// holds the device (and its bus).
     pub fn await_signal(self, resume: ResumeFn) -> Option<Token> {

@@ -968,3 +968,59 @@ fn s13_many_interrupt_contexts_complete_while_the_owner_consumes() {
     assert_eq!(ctx.rtio().reserved(), 0);
     let _all = ctx.chain::<16>().unwrap();
 }
+
+#[test]
+fn s7_cancelled_multishot_with_no_pending_data_posts_only_the_final_completion() {
+    static SRC: Stream = Stream::new();
+    static DEV: Iodev = Iodev::new(&SRC);
+    let ctx = ctx!(1, 4, pool(4, 8));
+    let h = ctx
+        .acquire()
+        .unwrap()
+        .read_multishot(dev(&DEV), 8, 8)
+        .submit()
+        .unwrap();
+    ctx.cancel(h.head()).unwrap();
+    let t = SRC.q.pop().unwrap();
+    assert!(matches!(t.shot(0), rtio::Shot::Stopped));
+    let cs = drain(&ctx);
+    assert_eq!(cs.len(), 1);
+    assert_eq!(
+        (cs[0].more(), cs[0].result()),
+        (false, Err(Error::Canceled))
+    );
+    assert_eq!(ctx.rtio().pool().unwrap().free_blocks(), 4);
+}
+
+#[test]
+fn s15_await_cancelled_before_it_is_reached_completes_canceled_and_frees_the_device() {
+    static SER: Serial = Serial::new();
+    static DEV: Iodev = Iodev::new(&SER);
+    static HELD: Held = Held::new(false);
+    static BLOCK: Iodev = Iodev::new(&HELD);
+    let ctx = ctx!(4, 4);
+    // The await waits behind a held read in its chain and is cancelled there: it completes
+    // Canceled at once, never holds the serial device, and the device stays usable.
+    let h = ctx
+        .chain::<2>()
+        .unwrap()
+        .read(dev(&BLOCK), sbuf!(1))
+        .userdata(1)
+        .hardlink()
+        .await_on(dev(&DEV))
+        .userdata(2)
+        .submit()
+        .unwrap();
+    ctx.cancel(h.get(1).unwrap()).unwrap();
+    HELD.finish_next(0);
+    ctx.acquire()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .userdata(3)
+        .submit()
+        .unwrap();
+    assert_eq!(
+        results(&drain(&ctx)),
+        [(2, Err(Error::Canceled)), (1, Ok(1)), (3, Ok(1))]
+    );
+}
