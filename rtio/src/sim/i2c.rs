@@ -242,8 +242,10 @@ impl<T: I2cTarget> BusClient for I2cDevice<T> {
 ///
 /// Registers, selected by the pointer register (the first byte written):
 /// `0` temperature (read-only, 12-bit left-justified two's complement, 0.0625 °C/LSB),
-/// `1` configuration (8-bit), `2` T_LOW and `3` T_HIGH (16-bit). A read without a new
-/// pointer reads the last register pointed to, as on the real part.
+/// `1` configuration (8-bit; bits 6:5 select 9- to 12-bit resolution, and the model starts
+/// at 12 bits, `0x60`, where the real part powers up at 9), `2` T_LOW and `3` T_HIGH
+/// (16-bit). A read without a new pointer reads the last register pointed to, as on the
+/// real part.
 ///
 /// ```
 /// use rtio::sim::{I2cTarget, Tmp105};
@@ -270,7 +272,7 @@ impl Tmp105 {
         let mut t = Tmp105 {
             temp_raw: 0,
             pointer: 0,
-            config: 0,
+            config: 0x60,
             t_low: 0x4B00,
             t_high: 0x5000,
             reads: 0,
@@ -334,7 +336,12 @@ impl I2cTarget for Tmp105 {
     fn read(&mut self, buf: &mut [u8]) -> Result<(), Error> {
         self.reads += 1;
         let reg: [u8; 2] = match self.pointer {
-            0 => self.temp_raw.to_be_bytes(),
+            0 => {
+                // Resolution R1:R0 = 9..12 bits: the low bits read as zero.
+                let bits = 9 + ((self.config >> 5) & 3) as u32;
+                let mask = !((1i16 << (4 + 12 - bits)) - 1);
+                (self.temp_raw & mask).to_be_bytes()
+            }
             1 => [self.config, self.config],
             2 => self.t_low.to_be_bytes(),
             _ => self.t_high.to_be_bytes(),

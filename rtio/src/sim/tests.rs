@@ -932,3 +932,21 @@ fn spi_transactions_hold_chip_select() {
     let events = rec.with(|r| r.0.join(" "));
     assert_eq!(events, "CS T1/0 T0/3 T2/2 /CS CS T1/0 /CS CS T0/3 /CS");
 }
+
+#[test]
+fn tmp105_resolution_follows_the_config_register() {
+    let mut t = Tmp105::new(19.3125); // 0x135 in 1/16 °C
+    let read = |t: &mut Tmp105| {
+        let mut b = [0u8; 2];
+        t.write(&[0x00]).unwrap();
+        t.read(&mut b).unwrap();
+        Tmp105::decode(b)
+    };
+    assert_eq!(read(&mut t), 19.3125, "12 bits: 0.0625 °C");
+    t.write(&[0x01, 0x00]).unwrap();
+    assert_eq!(read(&mut t), 19.0, "9 bits: 0.5 °C");
+    t.write(&[0x01, 0x20]).unwrap();
+    assert_eq!(read(&mut t), 19.25, "10 bits: 0.25 °C");
+    t.write(&[0x01, 0x40]).unwrap();
+    assert_eq!(read(&mut t), 19.25, "11 bits: 0.125 °C");
+}
