@@ -734,6 +734,10 @@ impl Context {
                 .wrapping_sub(start) as usize
                 >= n
         };
+        // Entries that completed in place while dispatching: no timers to run, no wait.
+        if done() {
+            return Ok(());
+        }
         self.block_until(done, deadline)
     }
 
