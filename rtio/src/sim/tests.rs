@@ -950,3 +950,35 @@ fn tmp105_resolution_follows_the_config_register() {
     t.write(&[0x01, 0x40]).unwrap();
     assert_eq!(read(&mut t), 19.25, "11 bits: 0.125 °C");
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn a_hung_fifo_device_is_recovered_by_link_timeout() {
+    static S: Storage<4, 4> = Storage::new();
+    static R: Rtio = Rtio::new(&S);
+    let ctx = R.claim().unwrap();
+    let uart = Uart::device("t-uart-hang", 1_000_000, 64);
+    uart.faults().next(Fault::Hang);
+    uart.inject(b"hi"); // the data is there, but the device does not answer
+    let [r, lt] = ctx
+        .chain::<2>()
+        .unwrap()
+        .read(uart.dev(), buf::<2>())
+        .link_timeout(crate::Duration::from_millis(10))
+        .wait()
+        .unwrap();
+    assert_eq!(
+        (r.result(), lt.result()),
+        (Err(Error::TimedOut), Err(Error::TimedOut))
+    );
+    assert!(matches!(r.buffer(), Buffer::Mut(_)), "buffer back");
+    // The cancel hook ended the hang: the next read gets the bytes.
+    let [mut r] = ctx
+        .acquire()
+        .unwrap()
+        .read(uart.dev(), buf::<2>())
+        .wait()
+        .unwrap();
+    assert_eq!(r.result(), Ok(2));
+    assert!(matches!(r.take_buffer(), Buffer::Mut(b) if b == b"hi"));
+}
