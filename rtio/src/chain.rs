@@ -203,12 +203,7 @@ impl<'c, const N: usize> Chain<'c, N> {
     /// READ into a `'static` buffer, handed back in the completion (S3).
     pub fn read<K: caps::Read>(self, dev: Dev<K>, buf: &'static mut [u8]) -> Self {
         let p = Payload {
-            buf: BufPayload {
-                ptr: buf.as_mut_ptr(),
-                len: buf.len(),
-                pool_min: 0,
-                pool_range: 0,
-            },
+            buf: BufPayload::new(buf.as_mut_ptr(), buf.len()),
         };
         self.push(Op::Read, Some(dev.iodev()), Flags::empty(), p)
     }
@@ -250,12 +245,7 @@ impl<'c, const N: usize> Chain<'c, N> {
     /// WRITE a `'static` buffer, handed back in the completion (S3).
     pub fn write<K: caps::Write>(self, dev: Dev<K>, buf: &'static [u8]) -> Self {
         let p = Payload {
-            buf: BufPayload {
-                ptr: buf.as_ptr() as *mut u8,
-                len: buf.len(),
-                pool_min: 0,
-                pool_range: 0,
-            },
+            buf: BufPayload::new(buf.as_ptr() as *mut u8, buf.len()),
         };
         self.push(Op::Write, Some(dev.iodev()), Flags::empty(), p)
     }

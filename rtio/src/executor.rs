@@ -446,15 +446,8 @@ fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
 
 /// A KEPT entry whose future went away: free its pool buffer and return the slot.
 fn free_orphan(r: &'static Rtio, idx: u16) {
-    // SAFETY: DONE and orphaned: no one else references the entry.
-    let s = unsafe { &mut *sqe(r, idx) };
-    if let (Some(p), Some(b)) = (r.pool, s.buf_mut()) {
-        let range = BlockRange::unpack(b.pool_range);
-        if !range.is_none() {
-            p.free(range);
-            b.pool_range = 0;
-        }
-    }
+    // DONE and orphaned: no one else references the entry.
+    drop_pool(r, idx);
     r.unreserve(1);
     r.push_returned(idx);
 }
@@ -480,8 +473,9 @@ pub(crate) fn shot(t: RawToken, n: usize) -> Shot {
     Shot::Rearmed(Token::from_raw(t))
 }
 
+/// Frees the pool blocks an entry holds, if any.
 fn drop_pool(r: &'static Rtio, idx: u16) {
-    // SAFETY: the token holder owns the entry.
+    // SAFETY: callers own the entry (its token holder, or the completer of an orphan).
     let s = unsafe { &mut *sqe(r, idx) };
     if let (Some(p), Some(b)) = (r.pool, s.buf_mut()) {
         let range = BlockRange::unpack(b.pool_range);

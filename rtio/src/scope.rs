@@ -135,12 +135,7 @@ impl<'s, 'env> Scope<'s, 'env> {
         buf: &'env mut [u8],
     ) -> Result<ScopedOp<'s>, Error> {
         let p = Payload {
-            buf: BufPayload {
-                ptr: buf.as_mut_ptr(),
-                len: buf.len(),
-                pool_min: 0,
-                pool_range: 0,
-            },
+            buf: BufPayload::new(buf.as_mut_ptr(), buf.len()),
         };
         self.start(&[(Op::Read, dev.iodev(), p)])
     }
@@ -155,12 +150,7 @@ impl<'s, 'env> Scope<'s, 'env> {
         buf: &'env [u8],
     ) -> Result<ScopedOp<'s>, Error> {
         let p = Payload {
-            buf: BufPayload {
-                ptr: buf.as_ptr() as *mut u8,
-                len: buf.len(),
-                pool_min: 0,
-                pool_range: 0,
-            },
+            buf: BufPayload::new(buf.as_ptr() as *mut u8, buf.len()),
         };
         self.start(&[(Op::Write, dev.iodev(), p)])
     }
@@ -177,20 +167,10 @@ impl<'s, 'env> Scope<'s, 'env> {
         buf: &'env mut [u8],
     ) -> Result<ScopedOp<'s>, Error> {
         let w = Payload {
-            buf: BufPayload {
-                ptr: reg.as_ptr() as *mut u8,
-                len: reg.len(),
-                pool_min: 0,
-                pool_range: 0,
-            },
+            buf: BufPayload::new(reg.as_ptr() as *mut u8, reg.len()),
         };
         let r = Payload {
-            buf: BufPayload {
-                ptr: buf.as_mut_ptr(),
-                len: buf.len(),
-                pool_min: 0,
-                pool_range: 0,
-            },
+            buf: BufPayload::new(buf.as_mut_ptr(), buf.len()),
         };
         self.start(&[(Op::Write, dev.iodev(), w), (Op::Read, dev.iodev(), r)])
     }

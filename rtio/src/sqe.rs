@@ -124,6 +124,18 @@ pub(crate) struct BufPayload {
     pub pool_range: u32,
 }
 
+impl BufPayload {
+    /// A caller buffer (not a pool read).
+    pub(crate) fn new(ptr: *mut u8, len: usize) -> Self {
+        BufPayload {
+            ptr,
+            len,
+            pool_min: 0,
+            pool_range: 0,
+        }
+    }
+}
+
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub(crate) struct TxRxPayload {
