@@ -273,6 +273,8 @@ enum Step {
         pick: usize,
     },
     Consume,
+    /// `drop_all`: prepared, unsubmitted entries go back without completions (S10).
+    DropAll,
 }
 
 fn kind() -> impl Strategy<Value = Kind> {
@@ -336,6 +338,7 @@ fn step() -> impl Strategy<Value = Step> {
             .prop_map(|(pick, fail, thread)| Step::Complete { pick, fail, thread }),
         1 => any::<usize>().prop_map(|pick| Step::Cancel { pick }),
         3 => Just(Step::Consume),
+        1 => Just(Step::DropAll),
     ]
 }
 
@@ -451,6 +454,25 @@ impl Model {
             buf,
         });
         self.posted += 1;
+    }
+
+    /// `drop_all`: every pending chain's entries from the head on, while still prepared, go
+    /// back without completions (a tail cancelled before submit already completed). Returns
+    /// how many read buffers went with them (S10: they are simply no longer referenced).
+    fn drop_all(&mut self) -> usize {
+        let mut lost = 0;
+        for c in std::mem::take(&mut self.pending) {
+            for id in self.chains[c].clone() {
+                if self.e[id].st != St::Prepared {
+                    break;
+                }
+                self.e[id].st = St::Freed;
+                self.live -= 1;
+                self.reserved -= 1;
+                lost += matches!(self.e[id].buf, ExpBuf::Mut(..)) as usize;
+            }
+        }
+        lost
     }
 
     fn submit(&mut self) {
@@ -692,6 +714,8 @@ struct Run {
     /// Cancelling these is left out: NO_RESPONSE entries (their slot returns lazily, so
     /// their handle turns stale at a time the model does not track).
     no_cancel: Vec<bool>,
+    /// Read buffers that went with entries dropped by `drop_all`.
+    lost_bufs: usize,
 }
 
 impl Run {
@@ -702,6 +726,7 @@ impl Run {
             m,
             handles: Vec::new(),
             no_cancel: Vec::new(),
+            lost_bufs: 0,
         }
     }
 
@@ -781,6 +806,10 @@ impl Run {
             }
             Step::Consume => {
                 self.consume_one()?;
+            }
+            Step::DropAll => {
+                self.lost_bufs += self.m.drop_all();
+                self.rig.ctx.drop_all();
             }
         }
         prop_assert_eq!(self.rig.held(), self.m.held.len(), "held tokens");
@@ -952,7 +981,11 @@ impl Run {
             POOL_BLOCKS,
             "S11: pool blocks left"
         );
-        prop_assert_eq!(self.rig.rbufs.len(), READ_BUFS, "S3: read buffers left");
+        prop_assert_eq!(
+            self.rig.rbufs.len() + self.lost_bufs,
+            READ_BUFS,
+            "S3: read buffers left"
+        );
         // Every slot is free again: the context hands out all of them, then no more.
         let ctx = &self.rig.ctx;
         let mut all = Vec::new();
