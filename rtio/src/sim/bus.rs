@@ -10,7 +10,8 @@
 //! A transfer occupies the bus for the time its bytes take at the bus clock (I2C: 9 bits a
 //! byte plus START/address/STOP; SPI: 8 bits a byte plus a chip-select setup time), so a
 //! caller that does not block really gets its CPU back. A whole transaction is one bus
-//! transfer (S5): one START and one STOP on I2C, chip select held on SPI. A transfer that is
+//! transfer (S5): one START and one STOP on I2C, chip select held on SPI. An AWAIT aimed at a
+//! device holds its whole bus until it is signalled or cancelled (S15). A transfer that is
 //! cancelled while on the bus completes `Canceled`; as on hardware, bytes it already moved
 //! stay moved.
 
@@ -43,7 +44,8 @@ pub(crate) trait BusClient: Sync {
 }
 
 /// One transfer as the bus saw it: what [`Bus::trace`] records, for tests that assert the
-/// exact order of events on a bus.
+/// exact order of events on a bus. An AWAIT that held the bus (S15) appears as a transfer of
+/// 0 bytes spanning the hold.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transfer {
     /// The device: its I2C address or SPI chip select.
@@ -74,6 +76,26 @@ struct State {
     /// Set by a cancel hook for the transfer in progress.
     abort: Option<OpId>,
     current: Option<OpId>,
+    /// An AWAIT holding the bus until it is signalled (S15).
+    held_by: Option<OpId>,
+}
+
+/// Buses held by a parked AWAIT, so that its resume function finds the bus to release.
+static HELD: Mutex<Vec<(OpId, &'static Bus)>> = Mutex::new(Vec::new());
+
+/// Resumes a parked AWAIT (signalled or cancelled): completes it and releases its bus.
+fn resume_await(t: Token) {
+    let id = t.id();
+    let bus = {
+        let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
+        let pos = held.iter().position(|(op, _)| *op == id);
+        pos.map(|p| held.swap_remove(p).1)
+    };
+    t.finish_await();
+    if let Some(bus) = bus {
+        bus.lock().held_by = None;
+        bus.cv.notify_all();
+    }
 }
 
 /// A simulated bus: its clock, its queue and its interrupt thread.
@@ -128,6 +150,7 @@ impl Bus {
                 owners: Vec::new(),
                 abort: None,
                 current: None,
+                held_by: None,
             }),
             cv: Condvar::new(),
             transfers: portable_atomic::AtomicU64::new(0),
@@ -315,6 +338,10 @@ impl Bus {
                 token.err(Error::Bus);
                 continue;
             };
+            if token.op() == crate::Op::Await {
+                self.hold(token, client);
+                continue;
+            }
             let fault = client.faults().take();
             let (entries, bytes) = shape(&mut token);
             let mut d = self.duration(&mut token);
@@ -364,6 +391,50 @@ impl Bus {
             self.transfers
                 .fetch_add(1, portable_atomic::Ordering::Relaxed);
             token.complete(res);
+        }
+    }
+
+    /// AWAIT aimed at a device on this bus (S15): the bus serves nothing else until the
+    /// AWAIT is signalled (or cancelled).
+    fn hold(&'static self, token: Token, client: &'static dyn BusClient) {
+        let id = token.id();
+        let priority = token.priority();
+        let start = StdInstant::now();
+        self.lock().held_by = Some(id);
+        HELD.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((id, self));
+        if let Some(t) = token.await_signal(resume_await) {
+            // The signal came first.
+            HELD.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .retain(|(op, _)| *op != id);
+            self.lock().held_by = None;
+            t.finish_await();
+        }
+        let mut st = self.lock();
+        while st.held_by == Some(id) {
+            st = self.cv.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
+        st.current = None;
+        drop(st);
+        if let Some(trace) = self
+            .trace
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            let us = |t: StdInstant| (t - self.created).as_micros() as u64;
+            trace.push(Transfer {
+                device: client.bus_id(),
+                entries: 1,
+                bytes: 0,
+                priority,
+                fault: None,
+                result: Ok(0),
+                start_us: us(start),
+                end_us: us(StdInstant::now()),
+            });
         }
     }
 

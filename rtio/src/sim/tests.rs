@@ -982,3 +982,56 @@ fn a_hung_fifo_device_is_recovered_by_link_timeout() {
     assert_eq!(r.result(), Ok(2));
     assert!(matches!(r.take_buffer(), Buffer::Mut(b) if b == b"hi"));
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn await_on_a_device_holds_its_bus_until_signalled_or_cancelled() {
+    static S: Storage<4, 4> = Storage::new();
+    static R: Rtio = Rtio::new(&S);
+    let ctx = R.claim().unwrap();
+    let bus = Bus::i2c("t-await", 1_000_000);
+    let tmp = bus.attach_i2c(0x48, Tmp105::new(1.0));
+    let ee = bus.attach_i2c(0x50, At24c::new(256, 8));
+    bus.record();
+    for cancel in [false, true] {
+        let h = ctx
+            .acquire()
+            .unwrap()
+            .await_on(tmp.dev())
+            .userdata(1)
+            .submit()
+            .unwrap();
+        // Another device on the same bus waits behind the held bus.
+        ctx.acquire()
+            .unwrap()
+            .tiny_write(ee.dev(), &[0, 0])
+            .userdata(2)
+            .submit()
+            .unwrap();
+        std::thread::sleep(StdDuration::from_millis(20));
+        assert!(!ctx.has_completion(), "the bus is held by the AWAIT");
+        if cancel {
+            ctx.cancel(h.head()).unwrap();
+        } else {
+            R.signal(h.head()).unwrap();
+        }
+        let got = seen(&ctx, 2);
+        let first = if cancel { Err(Error::Canceled) } else { Ok(0) };
+        assert_eq!(got, vec![(1, first), (2, Ok(2))]);
+    }
+    let t = bus.trace();
+    let shape: Vec<(u8, usize)> = t.iter().map(|t| (t.device, t.bytes)).collect();
+    assert_eq!(shape, vec![(0x48, 0), (0x50, 2), (0x48, 0), (0x50, 2)]);
+    assert!(t[0].end_us - t[0].start_us >= 15_000, "held about 20 ms");
+    // A signal that comes first lets the AWAIT complete as soon as the bus reaches it.
+    let h = ctx
+        .acquire()
+        .unwrap()
+        .await_on(tmp.dev())
+        .userdata(3)
+        .prepare()
+        .unwrap();
+    R.signal(h.head()).unwrap();
+    ctx.submit(1).unwrap();
+    assert_eq!(seen(&ctx, 1), vec![(3, Ok(0))]);
+}
