@@ -287,7 +287,7 @@ fn kind() -> impl Strategy<Value = Kind> {
         3 => (0..2usize).prop_map(Kind::Write),
         2 => (0..2usize, 1..=24usize, 0..=24usize)
             .prop_map(|(dev, min, p)| Kind::PoolRead { dev, min, pref: min + p }),
-        1 => (0..2usize).prop_map(Kind::Multishot),
+        2 => (0..2usize).prop_map(Kind::Multishot),
     ]
 }
 
@@ -336,7 +336,7 @@ fn step() -> impl Strategy<Value = Step> {
         2 => Just(Step::Submit),
         4 => (any::<usize>(), prop::bool::weighted(0.25), prop::bool::weighted(0.15))
             .prop_map(|(pick, fail, thread)| Step::Complete { pick, fail, thread }),
-        1 => any::<usize>().prop_map(|pick| Step::Cancel { pick }),
+        2 => any::<usize>().prop_map(|pick| Step::Cancel { pick }),
         3 => Just(Step::Consume),
         1 => Just(Step::DropAll),
     ]
