@@ -341,3 +341,37 @@ fn blocking_adapter_serves_several_contexts_each_op_exactly_once() {
     assert_eq!(log.len(), 3 * N);
     assert!(log.iter().all(|l| l == "4a: W[00] R2"));
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn blocking_adapter_fills_pool_reads_inside_a_transaction() {
+    static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    static DRV: I2cIodev<ModelBus> = I2cIodev::new(0x4B);
+    static IODEV: Iodev = Iodev::new(&DRV);
+    static PS: PoolStorage<4, 16> = PoolStorage::new();
+    static POOL: Mempool = Mempool::new(&PS);
+    static S: Storage<4, 4> = Storage::new();
+    static R: Rtio = Rtio::new(&S).with_pool(&POOL);
+    DRV.init(ModelBus {
+        target: Tmp105::new(-0.5),
+        log: &LOG,
+    });
+    DRV.spawn_worker();
+    let ctx = R.claim().unwrap();
+    let dev = Dev::<K>::new(&IODEV);
+    let [w, mut r] = ctx
+        .chain::<2>()
+        .unwrap()
+        .tiny_write(dev, &[0x00])
+        .transaction()
+        .read_pool(dev, 2, 2)
+        .wait()
+        .unwrap();
+    assert_eq!((w.result(), r.result()), (Ok(1), Ok(2)));
+    match r.take_buffer() {
+        crate::Buffer::Pool(p) => assert_eq!(Tmp105::decode([p[0], p[1]]), -0.5),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(*LOG.lock().unwrap(), vec!["4b: W[00] R2"]);
+    assert_eq!(POOL.free_blocks(), 4);
+}
