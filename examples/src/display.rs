@@ -60,6 +60,8 @@ pub struct Report {
     pub display_frames: u64,
     /// The final image as PNG.
     pub png: Vec<u8>,
+    /// The final framebuffer, RGB565 row-major.
+    pub framebuffer: Vec<u16>,
 }
 
 /// Renders frame `n` into `buf` (command byte first): an animated plasma (a few sines per
@@ -204,13 +206,13 @@ pub fn run(frames: u32) -> Result<Report, Error> {
 
     let mut expect = vec![0u8; FRAME_BYTES];
     render(&mut expect, last);
-    let (display_matches, display_frames, png) = lcd.with(|d| {
+    let (display_matches, display_frames, png, framebuffer) = lcd.with(|d| {
         let ok = d
             .framebuffer()
             .iter()
             .zip(expect[1..].chunks(2))
             .all(|(&p, e)| p.to_be_bytes() == [e[0], e[1]]);
-        (ok, d.frames(), d.to_png())
+        (ok, d.frames(), d.to_png(), d.framebuffer().to_vec())
     });
     Ok(Report {
         rtio: rtio_fig,
@@ -219,5 +221,6 @@ pub fn run(frames: u32) -> Result<Report, Error> {
         display_matches,
         display_frames,
         png,
+        framebuffer,
     })
 }
