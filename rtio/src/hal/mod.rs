@@ -23,6 +23,7 @@
 //! let e = rtio::Error::Nack;
 //! assert_eq!(Error::kind(&e), ErrorKind::NoAcknowledge(NoAcknowledgeSource::Unknown));
 //! ```
+#![forbid(unsafe_code)]
 
 mod blocking;
 mod handle;

@@ -36,6 +36,7 @@
 //! assert_eq!(Tmp105::decode(raw), 25.5);
 //! # Ok::<(), rtio::Error>(())
 //! ```
+#![forbid(unsafe_code)]
 
 mod bus;
 mod fault;
