@@ -89,6 +89,7 @@ async fn run<K: caps::Read + caps::Write>(
     macro_rules! by_len {
         ($($n:literal)*) => {
             match entries(pieces) {
+                0 => Ok(()), // an empty transaction has nothing to do
                 $($n => run_n::<$n, K>(ctx, dev, pieces).await,)*
                 _ => Err(Error::InvalidArgument),
             }
