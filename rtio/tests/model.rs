@@ -608,7 +608,8 @@ impl Model {
                     Did::Full(p) => self.e[id].pool_kept = p,
                     _ => {
                         self.held.remove(i);
-                        if room {
+                        // The data it has, if any and if there is room, then the final Canceled.
+                        if room && n > 0 {
                             shot(self);
                         }
                         self.e[id].pool_kept = false;
