@@ -42,7 +42,7 @@ use crate::caps;
 use crate::context::{Context, OpHandle};
 use crate::iodev::{Dev, Iodev};
 use crate::sqe::{
-    BufPayload, CallbackFn, CallbackPayload, ConfigPayload, Flags, Op, Payload, Priority, Sqe,
+    BufPayload, CallbackFn, CallbackPayload, LENT, OWN, TAKEN, ConfigPayload, Flags, Op, Payload, Priority, Sqe,
     TinyPayload, TxRxPayload, TINY_MAX,
 };
 use crate::time::{Duration, Instant};
@@ -248,6 +248,69 @@ impl<'c, const N: usize> Chain<'c, N> {
             buf: BufPayload::new(buf.as_ptr() as *mut u8, buf.len()),
         };
         self.push(Op::Write, Some(dev.iodev()), Flags::empty(), p)
+    }
+
+    /// WRITE the buffer of the READ just before it, once that read completed: device to
+    /// device in one chain, with no copy and no callback.
+    ///
+    /// The read's completion hands no buffer back; this write's completion hands it back as
+    /// [`crate::Buffer::Mut`] on every path (S3): if the read fails, the write completes
+    /// `Canceled` (or runs anyway after [`Chain::hardlink`]) and still returns it. The write
+    /// can only be cancelled through an earlier entry of its chain, since its buffer may still
+    /// be in the read's hands.
+    ///
+    /// ```
+    /// # use rtio::{caps, Dev, Iodev, IodevApi, Request, Rtio, Storage, Token};
+    /// # struct Echo;
+    /// # impl IodevApi for Echo {
+    /// #     fn submit(&'static self, mut t: Token) {
+    /// #         let n = match t.request() { Request::Read(b) => { b.fill(0x42); b.len() }
+    /// #                                     Request::Write(d) => d.len(), _ => 0 };
+    /// #         t.ok(n)
+    /// #     }
+    /// # }
+    /// # static ECHO: Echo = Echo;
+    /// # static IODEV: Iodev = Iodev::new(&ECHO);
+    /// # struct Sensor; struct Card;
+    /// # impl caps::Kind for Sensor { const NAME: &'static str = "sensor"; }
+    /// # impl caps::Read for Sensor {}
+    /// # impl caps::Kind for Card { const NAME: &'static str = "card"; }
+    /// # impl caps::Write for Card {}
+    /// static STORAGE: Storage<2, 2> = Storage::new();
+    /// static RTIO: Rtio = Rtio::new(&STORAGE);
+    /// let ctx = RTIO.claim().unwrap();
+    /// let buf: &'static mut [u8] = Box::leak(Box::new([0u8; 2]));
+    /// let [read, write] = ctx
+    ///     .chain::<2>()?
+    ///     .read(Dev::<Sensor>::new(&IODEV), buf)
+    ///     .write_previous(Dev::<Card>::new(&IODEV))
+    ///     .wait()?;
+    /// assert!(matches!(read.buffer(), rtio::Buffer::None));
+    /// assert_eq!(write.buffer().data(), Some(&[0x42, 0x42][..]));
+    /// # Ok::<(), rtio::Error>(())
+    /// ```
+    pub fn write_previous<K: caps::Write>(mut self, dev: Dev<K>) -> Self {
+        if self.err.is_some() {
+            return self;
+        }
+        if self.len == 0 || self.link != Link::Chained {
+            return self.fail(Error::InvalidChain);
+        }
+        let i = self.len - 1;
+        let prev = self.sqe(i);
+        let lendable = prev.op == Op::Read
+            && !prev.flags.contains(Flags::MEMPOOL)
+            && prev.buf().is_some_and(|b| b.pool_min == OWN);
+        if !lendable {
+            return self.fail(Error::InvalidChain);
+        }
+        let Some(b) = prev.buf_mut() else {
+            return self.fail(Error::InvalidChain);
+        };
+        b.pool_min = LENT;
+        let mut taken = BufPayload::new(b.ptr, b.len);
+        taken.pool_min = TAKEN;
+        self.push(Op::Write, Some(dev.iodev()), Flags::empty(), Payload { buf: taken })
     }
 
     /// TINY_WRITE: copies up to [`TINY_MAX`] bytes into the entry itself.

@@ -39,7 +39,7 @@ use crate::iodev::{Iodev, Req};
 use crate::pool::{BlockRange, Mempool, PoolBuf};
 use crate::ring::{CqeCell, Reservations, Ring};
 use crate::stack::ReturnStack;
-use crate::sqe::{Flags, Op, Priority, Sqe, NONE};
+use crate::sqe::{Flags, Op, Priority, Sqe, LENT, NONE, TAKEN};
 use crate::time::{Clock, Duration, Instant};
 use crate::wait::{Notify, Wait};
 use crate::{executor, Error};
@@ -842,9 +842,15 @@ impl Context {
         #[allow(clippy::undocumented_unsafe_blocks)]
         unsafe {
             match s.op {
+                Op::Read if s.buf().is_some_and(|b| b.pool_min == LENT) => Buffer::None,
                 Op::Read => s.buf().map_or(Buffer::None, |b| {
                     Buffer::Mut(core::slice::from_raw_parts_mut(b.ptr, b.len))
                 }),
+                Op::Write if s.buf().is_some_and(|b| b.pool_min == TAKEN) => {
+                    s.buf().map_or(Buffer::None, |b| {
+                        Buffer::Mut(core::slice::from_raw_parts_mut(b.ptr, b.len))
+                    })
+                }
                 Op::Write => s.buf().map_or(Buffer::None, |b| {
                     Buffer::Ref(core::slice::from_raw_parts(b.ptr, b.len))
                 }),
@@ -916,6 +922,13 @@ impl Context {
         // SAFETY: flags are written before prepare and only read afterwards; we read the
         // field alone, without a reference to an entry a driver may hold.
         let flags = unsafe { addr_of!((*slot.sqe_ptr()).flags).read() };
+        // SAFETY: as above; the payload of a caller buffer is not written after prepare.
+        let taken = unsafe { (*slot.sqe_ptr()).buf() }.is_some_and(|b| b.pool_min == TAKEN)
+            && unsafe { addr_of!((*slot.sqe_ptr()).op).read() } == Op::Write;
+        if taken {
+            // Its buffer may still be in the previous READ's hands: cancel the chain earlier.
+            return Err(Error::InvalidArgument);
+        }
         if flags.contains(Flags::MEMBER) {
             // S5: a transaction is one operation; its head's handle cancels it.
             return Err(Error::InvalidArgument);

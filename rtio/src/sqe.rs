@@ -119,10 +119,20 @@ pub type ResumeFn = fn(crate::Token);
 pub(crate) struct BufPayload {
     pub ptr: *mut u8,
     pub len: usize,
-    /// For pool reads: the minimum and preferred sizes, then the allocated range.
+    /// For pool reads: the minimum size (`len` is the preferred one). For caller buffers:
+    /// who hands the buffer back ([`OWN`], [`LENT`], [`TAKEN`]).
     pub pool_min: u32,
+    /// For pool reads: the allocated block range.
     pub pool_range: u32,
 }
+
+/// The entry hands its own buffer back.
+pub(crate) const OWN: u32 = 0;
+/// A READ whose buffer goes on to the next entry (a `write_previous`): its completion hands
+/// nothing back.
+pub(crate) const LENT: u32 = 1;
+/// A WRITE of the previous READ's buffer: its completion hands that buffer back, mutable.
+pub(crate) const TAKEN: u32 = 2;
 
 impl BufPayload {
     /// A caller buffer (not a pool read).

@@ -1024,3 +1024,92 @@ fn s15_await_cancelled_before_it_is_reached_completes_canceled_and_frees_the_dev
         [(2, Err(Error::Canceled)), (1, Ok(1)), (3, Ok(1))]
     );
 }
+
+// ---- write_previous: device to device in one chain (S3, S4) -------------------------------
+
+#[test]
+fn s3_write_previous_hands_the_read_buffer_to_the_write_and_back_once() {
+    static SENSOR: Inplace = Inplace::new(0x19);
+    static CARD: Inplace = Inplace::new(0);
+    static DS: Iodev = Iodev::new(&SENSOR);
+    static DC: Iodev = Iodev::new(&CARD);
+    let ctx = ctx!(4, 4);
+    let buf = sbuf!(2);
+    let p = buf.as_ptr();
+    ctx.chain::<2>()
+        .unwrap()
+        .read(dev(&DS), buf)
+        .userdata(1)
+        .write_previous(dev(&DC))
+        .userdata(2)
+        .submit()
+        .unwrap();
+    let cs = drain(&ctx);
+    assert_eq!(results(&cs), [(1, Ok(2)), (2, Ok(2))]);
+    assert!(
+        matches!(cs[0].buffer(), Buffer::None),
+        "the read lent its buffer on"
+    );
+    match cs[1].buffer() {
+        Buffer::Mut(b) => assert_eq!((b.as_ptr(), &b[..]), (p, &[0x19, 0x19][..])),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(CARD.events(), [Event::Write(vec![0x19, 0x19])]);
+}
+
+#[test]
+fn s3_write_previous_returns_the_buffer_when_the_read_fails() {
+    static HELD: Held = Held::new(false);
+    static CARD: Inplace = Inplace::new(0);
+    static DS: Iodev = Iodev::new(&HELD);
+    static DC: Iodev = Iodev::new(&CARD);
+    let ctx = ctx!(4, 4);
+    let h = ctx
+        .chain::<2>()
+        .unwrap()
+        .read(dev(&DS), sbuf!(2))
+        .write_previous(dev(&DC))
+        .submit()
+        .unwrap();
+    assert_eq!(
+        ctx.cancel(h.get(1).unwrap()),
+        Err(Error::InvalidArgument),
+        "its buffer is in the read"
+    );
+    HELD.fail_next(Error::Nack);
+    let cs = drain(&ctx);
+    assert_eq!(cs[1].result(), Err(Error::Canceled));
+    assert!(
+        matches!(cs[1].buffer(), Buffer::Mut(_)),
+        "the buffer still came back"
+    );
+    assert!(CARD.events().is_empty());
+}
+
+#[test]
+fn s3_write_previous_needs_a_read_with_a_caller_buffer_right_before() {
+    static DRV: Inplace = Inplace::new(0);
+    static DEV: Iodev = Iodev::new(&DRV);
+    let ctx = ctx!(4, 4, pool(4, 8));
+    let after_write = ctx
+        .chain::<2>()
+        .unwrap()
+        .write(dev(&DEV), b"x")
+        .write_previous(dev(&DEV))
+        .prepare();
+    let after_pool = ctx
+        .chain::<2>()
+        .unwrap()
+        .read_pool(dev(&DEV), 1, 8)
+        .write_previous(dev(&DEV))
+        .prepare();
+    let first = ctx.acquire().unwrap().write_previous(dev(&DEV)).prepare();
+    for r in [
+        after_write.map(|_| ()),
+        after_pool.map(|_| ()),
+        first.map(|_| ()),
+    ] {
+        assert_eq!(r, Err(Error::InvalidChain));
+    }
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
