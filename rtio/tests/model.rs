@@ -14,7 +14,13 @@
 //! * S6: completions of a chain or transaction arrive in order.
 //! * S9: acquire fails with `QueueFull` exactly when the model has no free slot or
 //!   completion reservation; no completion is ever dropped.
+//! * S7 and S10 along the way: cancel in every state (prepared, queued, in flight, done,
+//!   stale; a transaction member's handle is refused), `drop_all`, dropped builders, and
+//!   `submit(n)` seeing exactly the completions that dispatch posted in place (S1).
 //! * At the end every slot, reservation, pool block and buffer is back.
+//!
+//! Programs run on an 8x8 context and on a small 3x5 one where S9's limits are hit often.
+//! `PROPTEST_CASES` sets the number of cases (256 by default; 3 under Miri).
 //!
 //! A second, concurrent property completes tokens from another thread while the owner keeps
 //! acquiring and consuming, and checks the same rules without relying on global order.
