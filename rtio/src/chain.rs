@@ -42,7 +42,7 @@ use crate::caps;
 use crate::context::{Context, OpHandle};
 use crate::iodev::{Dev, Iodev};
 use crate::sqe::{
-    BufPayload, CallbackFn, CallbackPayload, LENT, OWN, TAKEN, ConfigPayload, Flags, Op, Payload, Priority, Sqe,
+    BufPayload, CallbackFn, CallbackPayload, LENT, NO_CANCEL, OWN, TAKEN, ConfigPayload, Flags, Op, Payload, Priority, Sqe,
     TinyPayload, TxRxPayload, TINY_MAX,
 };
 use crate::time::{Duration, Instant};
@@ -250,14 +250,15 @@ impl<'c, const N: usize> Chain<'c, N> {
         self.push(Op::Write, Some(dev.iodev()), Flags::empty(), p)
     }
 
-    /// WRITE the buffer of the READ just before it, once that read completed: device to
-    /// device in one chain, with no copy and no callback.
+    /// WRITE the buffer of the nearest earlier READ of this chain, once that read completed:
+    /// device to device in one chain, with no copy and no callback. Entries may sit between
+    /// them (for example the command header of this write's bus transaction).
     ///
     /// The read's completion hands no buffer back; this write's completion hands it back as
     /// [`crate::Buffer::Mut`] on every path (S3): if the read fails, the write completes
-    /// `Canceled` (or runs anyway after [`Chain::hardlink`]) and still returns it. The write
-    /// can only be cancelled through an earlier entry of its chain, since its buffer may still
-    /// be in the read's hands.
+    /// `Canceled` (or runs anyway after [`Chain::hardlink`]) and still returns it. The write,
+    /// and the entries between it and the read, can only be cancelled through the read or an
+    /// earlier entry, since the buffer may still be in the read's hands.
     ///
     /// ```
     /// # use rtio::{caps, Dev, Iodev, IodevApi, Request, Rtio, Storage, Token};
@@ -293,14 +294,16 @@ impl<'c, const N: usize> Chain<'c, N> {
         if self.err.is_some() {
             return self;
         }
-        if self.len == 0 || self.link != Link::Chained {
+        // The nearest earlier READ; it must not share a transaction with what follows it.
+        let Some(r) = (0..self.len).rev().find(|&i| self.sqe(i).op == Op::Read) else {
             return self.fail(Error::InvalidChain);
-        }
-        let i = self.len - 1;
-        let prev = self.sqe(i);
-        let lendable = prev.op == Op::Read
-            && !prev.flags.contains(Flags::MEMPOOL)
-            && prev.buf().is_some_and(|b| b.pool_min == OWN);
+        };
+        let chained_next = r + 1 < self.len || self.link == Link::Chained;
+        let prev = self.sqe(r);
+        let lendable = !prev.flags.contains(Flags::MEMPOOL)
+            && !prev.flags.contains(Flags::TRANSACTION)
+            && prev.buf().is_some_and(|b| b.pool_min == OWN)
+            && chained_next;
         if !lendable {
             return self.fail(Error::InvalidChain);
         }
@@ -310,7 +313,17 @@ impl<'c, const N: usize> Chain<'c, N> {
         b.pool_min = LENT;
         let mut taken = BufPayload::new(b.ptr, b.len);
         taken.pool_min = TAKEN;
-        self.push(Op::Write, Some(dev.iodev()), Flags::empty(), Payload { buf: taken })
+        // Entries between the read and this write, and the write, are cancelled only
+        // through the read or earlier.
+        for i in r + 1..self.len {
+            self.sqe(i).prio |= NO_CANCEL;
+        }
+        let mut s = self.push(Op::Write, Some(dev.iodev()), Flags::empty(), Payload { buf: taken });
+        if s.err.is_none() {
+            let i = s.len - 1;
+            s.sqe(i).prio |= NO_CANCEL;
+        }
+        s
     }
 
     /// TINY_WRITE: copies up to [`TINY_MAX`] bytes into the entry itself.
@@ -475,7 +488,7 @@ impl<'c, const N: usize> Chain<'c, N> {
     /// Sets the priority of the last entry added (S12).
     pub fn priority(mut self, p: Priority) -> Self {
         if let Some(s) = self.last() {
-            s.prio = p;
+            s.set_priority(p);
         }
         self
     }

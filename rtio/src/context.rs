@@ -371,7 +371,7 @@ impl RawToken {
     }
     pub(crate) fn priority(&self) -> Priority {
         // SAFETY: as in `op`.
-        unsafe { (*self.sqe()).prio }
+        unsafe { (*self.sqe()).priority() }
     }
     pub(crate) fn flags(&self) -> Flags {
         // SAFETY: as in `op`.
@@ -588,7 +588,7 @@ impl Context {
                 slot.state.store(gen | PREPARED, Ordering::Relaxed);
                 // The builder writes op, iodev, flags and payload; reset the rest.
                 let s = &mut *slot.sqe.get();
-                s.prio = Priority::Normal;
+                s.prio = Priority::Normal as u8;
                 s.carry = 0;
                 s.userdata = 0;
                 s.next = NONE;
@@ -922,11 +922,10 @@ impl Context {
         // SAFETY: flags are written before prepare and only read afterwards; we read the
         // field alone, without a reference to an entry a driver may hold.
         let flags = unsafe { addr_of!((*slot.sqe_ptr()).flags).read() };
-        // SAFETY: as above; the payload of a caller buffer is not written after prepare.
-        let taken = unsafe { (*slot.sqe_ptr()).buf() }.is_some_and(|b| b.pool_min == TAKEN)
-            && unsafe { addr_of!((*slot.sqe_ptr()).op).read() } == Op::Write;
-        if taken {
-            // Its buffer may still be in the previous READ's hands: cancel the chain earlier.
+        // SAFETY: as above; the priority byte is not written after prepare.
+        if unsafe { addr_of!((*slot.sqe_ptr()).prio).read() } & crate::sqe::NO_CANCEL != 0 {
+            // Between a READ that lent its buffer and the WRITE that took it: the buffer may
+            // still be in the read's hands, so cancel through the read or earlier.
             return Err(Error::InvalidArgument);
         }
         if flags.contains(Flags::MEMBER) {

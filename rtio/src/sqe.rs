@@ -126,6 +126,11 @@ pub(crate) struct BufPayload {
     pub pool_range: u32,
 }
 
+/// In `Sqe::prio`: the entry sits between a READ that lent its buffer and the WRITE that took
+/// it (or is that write): cancelling it alone could hand the buffer back while the read still
+/// fills it, so it is cancelled only through an earlier entry.
+pub(crate) const NO_CANCEL: u8 = 0x80;
+
 /// The entry hands its own buffer back.
 pub(crate) const OWN: u32 = 0;
 /// A READ whose buffer goes on to the next entry (a `write_previous`): its completion hands
@@ -220,7 +225,8 @@ pub(crate) const NONE: u16 = u16::MAX;
 pub struct Sqe {
     pub(crate) op: Op,
     pub(crate) flags: Flags,
-    pub(crate) prio: Priority,
+    /// Priority in bits 0-1; [`NO_CANCEL`] in bit 7.
+    pub(crate) prio: u8,
     /// Code of the first error earlier in the chain (0: none), for CALLBACK (S4).
     pub(crate) carry: u8,
     pub(crate) iodev: Option<&'static Iodev>,
@@ -236,7 +242,7 @@ impl core::fmt::Debug for Sqe {
         f.debug_struct("Sqe")
             .field("op", &self.op)
             .field("flags", &self.flags)
-            .field("prio", &self.prio)
+            .field("prio", &self.priority())
             .field("userdata", &self.userdata)
             .finish_non_exhaustive()
     }
@@ -246,7 +252,7 @@ impl Sqe {
     pub(crate) const EMPTY: Sqe = Sqe {
         op: Op::Nop,
         flags: Flags(0),
-        prio: Priority::Normal,
+        prio: Priority::Normal as u8,
         carry: 0,
         iodev: None,
         userdata: 0,
@@ -265,7 +271,15 @@ impl Sqe {
     }
     /// The priority.
     pub fn priority(&self) -> Priority {
-        self.prio
+        match self.prio & 3 {
+            0 => Priority::Low,
+            1 => Priority::Normal,
+            2 => Priority::High,
+            _ => Priority::Urgent,
+        }
+    }
+    pub(crate) fn set_priority(&mut self, p: Priority) {
+        self.prio = (self.prio & !3) | p as u8;
     }
     /// The caller's userdata.
     pub fn userdata(&self) -> usize {

@@ -1113,3 +1113,43 @@ fn s3_write_previous_needs_a_read_with_a_caller_buffer_right_before() {
     }
     assert_eq!(ctx.rtio().reserved(), 0);
 }
+
+#[test]
+fn s5_write_previous_as_the_data_phase_of_a_transaction() {
+    // Device to device in one chain: pointer write, sensor read, then one bus transaction on
+    // the card whose header comes first and whose data is the read's buffer.
+    static SENSOR: Held = Held::new(false);
+    static CARD: Inplace = Inplace::new(0);
+    static DS: Iodev = Iodev::new(&SENSOR);
+    static DC: Iodev = Iodev::new(&CARD);
+    let ctx = ctx!(8, 8);
+    let h = ctx
+        .chain::<4>()
+        .unwrap()
+        .tiny_write(dev(&DS), &[0x00])
+        .read(dev(&DS), sbuf!(2))
+        .tiny_write(dev(&DC), &[0x58, 0, 0, 0, 7])
+        .transaction()
+        .write_previous(dev(&DC))
+        .submit()
+        .unwrap();
+    SENSOR.finish_next(0);
+    assert_eq!(
+        ctx.cancel(h.get(2).unwrap()),
+        Err(Error::InvalidArgument),
+        "between the lending read and the write: cancelled only through the read"
+    );
+    SENSOR.finish_next(0x19);
+    assert_eq!(
+        CARD.events(),
+        [
+            Event::Transaction(2),
+            Event::Write(vec![0x58, 0, 0, 0, 7]),
+            Event::Write(vec![0x19, 0x19])
+        ]
+    );
+    let cs = drain(&ctx);
+    assert_eq!(cs.len(), 4);
+    assert!(matches!(cs[1].buffer(), Buffer::None));
+    assert!(matches!(cs[3].buffer(), Buffer::Mut(b) if b[..] == [0x19, 0x19]));
+}
