@@ -79,7 +79,10 @@ pub fn run(celsius: f32) -> Result<Report, Error> {
             c.result()?;
         }
     }
-    assert_eq!(returned, 1, "the read's buffer comes back exactly once, with the write");
+    assert_eq!(
+        returned, 1,
+        "the read's buffer comes back exactly once, with the write"
+    );
     let elapsed = t0.elapsed();
     let mut block_head = [0u8; 4];
     card_dev.with(|c| block_head.copy_from_slice(&c.block(BLOCK as usize)[..4]));
