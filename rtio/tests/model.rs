@@ -1238,6 +1238,138 @@ fn run_concurrent(chains: &[Vec<(Kind, Link)>]) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// The owner cancels entries (at random, stale ones included) while a second thread completes
+/// tokens: whichever wins, each entry gets exactly one terminal completion (S2, S7), each
+/// chain's completions come in order (S6; an entry cancelled before dispatch may complete
+/// ahead of its predecessor), after a failure or cancel the soft-linked rest of the chain is
+/// `Canceled` (S4), buffers and slots all come back (S3, S9).
+fn run_cancel_race(chains: &[Vec<(Kind, Link)>], cancels: &[usize]) -> Result<(), TestCaseError> {
+    let mut rig = Rig::new::<4, 4>();
+    let mut specs = Vec::new();
+    let mut first = 0;
+    for entries in chains {
+        let s = make_spec(entries, first, &mut rig.rbufs, true);
+        first += s.len();
+        specs.push(s);
+    }
+    let links: Vec<Vec<(usize, Link)>> = specs
+        .iter()
+        .map(|s| s.iter().map(|e| (e.ud, e.l)).collect())
+        .collect();
+    let total = first;
+    let done = AtomicBool::new(false);
+    let tokens = rig.tokens;
+    let mut got: Vec<(usize, Result<usize, Error>, bool)> = Vec::new();
+    let mut returned = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let take = |c: Completion, got: &mut Vec<_>, returned: &mut Vec<_>| {
+        let mut c = c;
+        let (e, b) = observed(&mut c);
+        if let Buffer::Mut(b) = b {
+            returned.push(b);
+        }
+        got.push((e.ud, e.res, e.more));
+    };
+    std::thread::scope(|sc| -> Result<(), TestCaseError> {
+        sc.spawn(|| loop {
+            let t = tokens.lock().unwrap().pop();
+            match t {
+                Some(t) => drive_by_len(t),
+                None if done.load(Ordering::Acquire) => break,
+                None => std::thread::yield_now(),
+            }
+        });
+        let ctx = &rig.ctx;
+        let devs = rig.devs;
+        let mut handles = Vec::new();
+        for (i, spec) in specs.iter_mut().enumerate() {
+            let hs = loop {
+                let r = match spec.len() {
+                    1 => build_on::<1>(ctx, &devs, spec, true).map(|h| h.unwrap().to_vec()),
+                    2 => build_on::<2>(ctx, &devs, spec, true).map(|h| h.unwrap().to_vec()),
+                    3 => build_on::<3>(ctx, &devs, spec, true).map(|h| h.unwrap().to_vec()),
+                    _ => build_on::<4>(ctx, &devs, spec, true).map(|h| h.unwrap().to_vec()),
+                };
+                match r {
+                    Ok(h) => break h,
+                    Err(e) => {
+                        prop_assert_eq!(e, Error::QueueFull);
+                        match ctx.try_consume() {
+                            Some(c) => take(c, &mut got, &mut returned),
+                            None => std::thread::yield_now(),
+                        }
+                        prop_assert!(std::time::Instant::now() < deadline, "stuck acquiring");
+                    }
+                }
+            };
+            handles.extend(hs);
+            ctx.submit(0).unwrap();
+            // Race a cancel against the completer: any earlier entry, maybe long gone.
+            let h = handles[cancels[i % cancels.len()] % handles.len()];
+            let r = ctx.cancel(h);
+            prop_assert!(
+                matches!(r, Ok(()) | Err(Error::Stale) | Err(Error::InvalidArgument)),
+                "cancel returned {:?}",
+                r
+            );
+        }
+        while got.iter().filter(|g| !g.2).count() < total {
+            match ctx.try_consume() {
+                Some(c) => take(c, &mut got, &mut returned),
+                None => std::thread::yield_now(),
+            }
+            if std::time::Instant::now() > deadline {
+                done.store(true, Ordering::Release);
+                prop_assert!(false, "S2: {} of {} terminal completions", got.len(), total);
+            }
+        }
+        done.store(true, Ordering::Release);
+        Ok(())
+    })?;
+    prop_assert!(rig.ctx.try_consume().is_none(), "S2: a completion too many");
+    // S2: exactly one terminal completion per entry.
+    let mut seen = vec![0; total];
+    for g in &got {
+        seen[g.0] += 1;
+    }
+    prop_assert!(
+        seen.iter().all(|&n| n == 1),
+        "S2: completions per entry {:?}",
+        seen
+    );
+    // S6 and S4, chain by chain.
+    let pos: std::collections::HashMap<usize, usize> =
+        got.iter().enumerate().map(|(i, g)| (g.0, i)).collect();
+    let res: std::collections::HashMap<usize, Result<usize, Error>> =
+        got.iter().map(|g| (g.0, g.1)).collect();
+    for chain in &links {
+        for w in chain.windows(2) {
+            let ((a, link), (b, _)) = (w[0], w[1]);
+            // An entry cancelled before dispatch completes at once (S7), possibly before the
+            // predecessor still in flight (semantics.rs pins that); every other completion
+            // keeps chain order.
+            if res[&b] != Err(Error::Canceled) {
+                prop_assert!(pos[&a] < pos[&b], "S6: entry {} completed before {}", b, a);
+            }
+            if res[&a].is_err() && link == Link::Chained {
+                prop_assert_eq!(
+                    res[&b],
+                    Err(Error::Canceled),
+                    "S4: {} ran after {} failed",
+                    b,
+                    a
+                );
+            }
+        }
+    }
+    rig.rbufs.extend(returned);
+    prop_assert_eq!(rig.rbufs.len(), READ_BUFS, "S3: read buffers left");
+    prop_assert_eq!(rig.rtio.reserved(), 0, "S9: reservations left");
+    let all: Vec<_> = (0..4).map(|_| rig.ctx.acquire()).collect();
+    prop_assert!(all.iter().all(Result::is_ok), "slots not all back");
+    Ok(())
+}
+
 fn plain_chain() -> impl Strategy<Value = Vec<(Kind, Link)>> {
     prop::collection::vec((plain_kind(), link()), 1..=4).prop_map(normalize)
 }
@@ -1255,6 +1387,15 @@ proptest! {
         chains in prop::collection::vec(plain_chain(), 1..12)
     ) {
         run_concurrent(&chains)?;
+    }
+
+    /// S2, S4, S6, S7: cancels from the owner race completions from a second thread.
+    #[test]
+    fn s2_s4_s6_s7_cancels_race_completions_from_a_second_thread(
+        chains in prop::collection::vec(plain_chain(), 1..12),
+        cancels in prop::collection::vec(any::<usize>(), 1..8),
+    ) {
+        run_cancel_race(&chains, &cancels)?;
     }
 }
 
