@@ -191,6 +191,11 @@ fn successor(r: &Rtio, idx: u16) -> (u16, Flags, u16) {
 
 /// Arms the LINK_TIMEOUT that follows `idx`, if any.
 fn arm_link_timeout(r: &'static Rtio, idx: u16) {
+    // SAFETY: a field read of the header, immutable while the entry is in flight.
+    let flags = unsafe { core::ptr::addr_of!((*sqe(r, idx)).flags).read() };
+    if !flags.contains(Flags::CHAINED) && !flags.contains(Flags::TRANSACTION) {
+        return;
+    }
     let (lt, _, lt_gen) = successor(r, idx);
     if lt == NONE {
         return;
@@ -234,6 +239,14 @@ fn finish(
     idx: u16,
     mut res: Result<usize, Error>,
 ) -> Option<(u16, u16, Result<usize, Error>)> {
+    // SAFETY: a field read of the header, immutable while the entry is in flight.
+    let flags = unsafe { core::ptr::addr_of!((*sqe(r, idx)).flags).read() };
+    if !flags.contains(Flags::CHAINED) && !flags.contains(Flags::TRANSACTION) {
+        // Unlinked: nothing follows, and no LINK_TIMEOUT bounds it (a bounded entry is
+        // chained to its timeout), so there is no TimedOut to convert.
+        post(r, idx, res);
+        return None;
+    }
     let slot = &r.slot(idx);
     if res == Err(Error::Canceled) && slot.state.load(Ordering::Acquire) & TIMEOUT != 0 {
         res = Err(Error::TimedOut);
