@@ -30,6 +30,9 @@ step clippy cargo clippy --workspace --all-targets --all-features -- -D warnings
 step test cargo test --workspace --all-features --no-fail-fast
 step no-std-thumbv7m cargo build -p rtio --target thumbv7m-none-eabi
 step no-std-thumbv6m cargo build -p rtio --target thumbv6m-none-eabi
+# rtio/size-probe: a thumbv7m binary with no global allocator doing a NOP round trip; it
+# links only if the runtime needs no allocator.
+step links-without-allocator env -C rtio/size-probe cargo build --release --quiet
 step docs cargo doc --workspace --no-deps --all-features
 step loom env RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom \
   cargo test -p rtio --release --lib loom
