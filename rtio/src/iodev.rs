@@ -289,8 +289,13 @@ impl Token {
     }
     /// Multishot: posts one shot of `n` bytes from the pool buffer (S2) and re-arms. After a
     /// cancel, a shot with data is still posted, then the final `Canceled` completion; with
-    /// `n = 0` only the final completion is posted.
+    /// `n = 0` only the final completion is posted. On an entry that is not multishot, a
+    /// shot is its one completion: it completes `Ok(n)` and returns [`Shot::Stopped`].
     pub fn shot(self, n: usize) -> Shot {
+        if !self.is_multishot() {
+            self.ok(n);
+            return Shot::Stopped;
+        }
         let raw = self.into_raw();
         executor::shot(raw, n)
     }

@@ -182,3 +182,20 @@ fn async_future_dropped_early_returns_its_slot_when_done() {
         .acquire()
         .expect("the orphaned entry came back once it completed");
 }
+
+#[test]
+fn a_shot_on_a_single_shot_entry_is_its_one_completion() {
+    static SRC: Stream = Stream::new();
+    static DEV: Iodev = Iodev::new(&SRC);
+    let ctx = ctx!(2, 2, pool(4, 8));
+    ctx.acquire()
+        .unwrap()
+        .read_pool(dev(&DEV), 8, 8)
+        .submit()
+        .unwrap();
+    assert_eq!(SRC.produce(8, 3), "stopped");
+    let cs = drain(&ctx);
+    assert_eq!(cs.len(), 1, "S2: one completion");
+    assert!(!cs[0].more());
+    assert_eq!(cs[0].buffer().data(), Some(&[3u8; 8][..]));
+}
