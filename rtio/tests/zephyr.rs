@@ -426,9 +426,10 @@ fn completion_counter_wrap_around_with_an_odd_ring() {
     static STORAGE: rtio::Storage<3, 3> = rtio::Storage::new();
     static RTIO: rtio::Rtio = rtio::Rtio::new(&STORAGE);
     let ctx = RTIO.claim().unwrap();
-    // Push the indices near the wrap point by running many rounds quickly is too slow;
-    // instead run enough rounds to cycle every cell many times and check order.
-    for round in 0..1000usize {
+    // The index walk across the wrap point itself is unit-tested in ring.rs; here every
+    // cell is cycled many times and the order checked.
+    let rounds = if cfg!(miri) { 20 } else { 1000 };
+    for round in 0..rounds {
         ctx.chain::<3>()
             .unwrap()
             .nop()
