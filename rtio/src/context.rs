@@ -23,6 +23,8 @@
 //! `state` word holds its generation (high 16 bits) and its state and event bits (low 16):
 //!
 //! ```text
+//!                      submit (chain head) ---------------------------+
+//!                      |                                              v
 //!  FREE --acquire--> PREPARED --submit--> QUEUED --predecessor done--> INFLIGHT --> DONE
 //!    ^                  |                    |                                      |
 //!    |                  +----- cancel -------+-----------> DONE (Canceled) ---------+
@@ -31,8 +33,12 @@
 //!
 //! * The owner writes the entry while FREE/PREPARED; from QUEUED on, the executor and the
 //!   token holder own it; once DONE it is the owner's again.
-//! * QUEUED -> INFLIGHT and -> DONE transitions are compare-and-swap on the whole word, so a
-//!   stale successor link (older generation) or a cancelled entry is never started.
+//! * Starting (PREPARED or QUEUED -> INFLIGHT) is a compare-and-swap on the whole word, so a
+//!   stale successor link (older generation) or a cancelled entry is never started. A
+//!   transaction's members go INFLIGHT with their head.
+//! * INFLIGHT -> DONE is one `fetch_add`, keeping the event bits (cancel requested, timed
+//!   out, signalled, armed, orphaned); every posted entry is INFLIGHT, including the ones a
+//!   cancel takes over.
 
 use crate::cqe::{Buffer, Completion, CqeFlags};
 use crate::iodev::{Iodev, Req};
