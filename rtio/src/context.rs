@@ -941,11 +941,11 @@ impl Context {
         match st & STATE_MASK {
             PREPARED => {
                 self.unlink_pending(h.idx);
-                executor::cancel_chain(r, h.idx, h.gen, PREPARED);
+                executor::cancel_chain(r, h.idx, h.gen);
                 Ok(())
             }
             QUEUED => {
-                executor::cancel_chain(r, h.idx, h.gen, QUEUED);
+                executor::cancel_chain(r, h.idx, h.gen);
                 Ok(())
             }
             INFLIGHT => {

@@ -362,7 +362,7 @@ fn cancel_from(r: &'static Rtio, mut idx: u16, mut gen: u16) {
 }
 
 /// Owner: cancels a PREPARED or QUEUED entry and the rest of its chain (S7).
-pub(crate) fn cancel_chain(r: &'static Rtio, idx: u16, gen: u16, _state: u32) {
+pub(crate) fn cancel_chain(r: &'static Rtio, idx: u16, gen: u16) {
     cancel_from(r, idx, gen);
 }
 

@@ -413,7 +413,7 @@ impl IodevQueue {
                 let mut prev: Option<RawToken> = None;
                 let mut cur = level.head;
                 while let Some(c) = cur {
-                    if Token::from_raw(c).into_raw_id() == op {
+                    if OpId::new(c.rtio, c.idx, c.gen()) == op {
                         let next = c.link();
                         match prev {
                             Some(p) => p.set_link(next),
@@ -466,14 +466,6 @@ impl IodevQueue {
     /// Whether no token is queued.
     pub fn is_empty(&self) -> bool {
         critical_section::with(|cs| self.levels.borrow_ref(cs).iter().all(|l| l.head.is_none()))
-    }
-}
-
-impl Token {
-    fn into_raw_id(self) -> OpId {
-        let id = self.id();
-        let _ = self.into_raw();
-        id
     }
 }
 
