@@ -235,12 +235,14 @@ enum Kind {
         pref: usize,
     },
     Multishot(usize),
+    /// WRITE of the nearest earlier READ's buffer, lent to it (`write_previous`).
+    WritePrevious(usize),
 }
 
 impl Kind {
     fn dev(self) -> Option<usize> {
         match self {
-            Kind::Read(d) | Kind::Write(d) | Kind::Multishot(d) => Some(d),
+            Kind::Read(d) | Kind::Write(d) | Kind::Multishot(d) | Kind::WritePrevious(d) => Some(d),
             Kind::PoolRead { dev, .. } => Some(dev),
             _ => None,
         }
@@ -294,6 +296,7 @@ fn kind() -> impl Strategy<Value = Kind> {
         2 => (0..2usize, 1..=24usize, 0..=24usize)
             .prop_map(|(dev, min, p)| Kind::PoolRead { dev, min, pref: min + p }),
         2 => (0..2usize).prop_map(Kind::Multishot),
+        2 => (0..2usize).prop_map(Kind::WritePrevious),
     ]
 }
 
@@ -391,6 +394,8 @@ struct MEntry {
     pool_kept: bool,
     /// A transaction member after the head: cancelled only through the head (S5).
     member: bool,
+    /// Between a READ that lent its buffer and the WRITE that took it: cancel refused.
+    no_cancel: bool,
 }
 
 #[derive(Debug, Default)]
@@ -632,6 +637,7 @@ impl Model {
     fn cancel(&mut self, id: usize) -> Result<(), Error> {
         match self.e[id].st {
             St::Freed => Err(Error::Stale),
+            _ if self.e[id].no_cancel => Err(Error::InvalidArgument),
             _ if self.e[id].member => Err(Error::InvalidArgument),
             St::Done => Ok(()),
             St::Prepared => {
@@ -674,6 +680,7 @@ impl Model {
                 cancel: false,
                 pool_kept: false,
                 member: prev == Link::Transaction,
+                no_cancel: s.no_cancel,
             });
             prev = s.l;
         }
@@ -896,7 +903,47 @@ fn make_spec(
             }
             _ => ExpBuf::None,
         };
-        spec.push(Spec { k, l, b, ud, exp });
+        spec.push(Spec {
+            k,
+            l,
+            b,
+            ud,
+            exp,
+            no_cancel: false,
+        });
+    }
+    // write_previous borrows the nearest earlier READ's buffer: that read must be a plain
+    // READ (not a pool read), not lent already, not linked to its successor by a
+    // transaction nor a transaction member itself; otherwise the entry is a plain WRITE.
+    let mut lent = vec![false; spec.len()];
+    for i in 0..spec.len() {
+        let Kind::WritePrevious(d) = spec[i].k else {
+            continue;
+        };
+        let r = (0..i)
+            .rev()
+            .find(|&j| matches!(spec[j].k, Kind::Read(_) | Kind::PoolRead { .. }));
+        let ok = r.filter(|&j| {
+            matches!(spec[j].k, Kind::Read(_))
+                && spec[j].l != Link::Transaction
+                && !lent[j]
+                && (j == 0 || spec[j - 1].l != Link::Transaction)
+        });
+        match ok {
+            Some(j) => {
+                lent[j] = true;
+                spec[i].exp = spec[j].exp;
+                spec[j].exp = ExpBuf::None;
+                for e in &mut spec[j + 1..=i] {
+                    e.no_cancel = true;
+                }
+            }
+            None => {
+                spec[i].k = Kind::Write(d);
+                let (a, len) = addr(write_buf(spec[i].ud));
+                spec[i].exp = ExpBuf::Ref(a, len);
+            }
+        }
     }
     spec
 }
@@ -908,6 +955,8 @@ struct Spec {
     b: Option<&'static mut [u8]>,
     ud: usize,
     exp: ExpBuf,
+    /// Cancel is refused (between a lending READ and its WRITE).
+    no_cancel: bool,
 }
 
 fn build<const N: usize>(
@@ -936,6 +985,7 @@ fn build_on<const N: usize>(
             Kind::Write(d) => c.write(devs[d], write_buf(*ud)),
             Kind::PoolRead { dev, min, pref } => c.read_pool(devs[dev], min, pref),
             Kind::Multishot(d) => c.read_multishot(devs[d], 1, 8),
+            Kind::WritePrevious(d) => c.write_previous(devs[d]),
         };
         c = c.userdata(*ud);
         c = match s.l {
