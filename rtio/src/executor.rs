@@ -14,9 +14,10 @@ use crate::error::{decode, encode};
 use crate::iodev::{Shot, Token};
 use crate::pool::BlockRange;
 use crate::ring::Raw;
-use crate::sqe::{Flags, Op, ResumeFn, Sqe, NONE};
+use crate::sqe::{BufPayload, Flags, Op, ResumeFn, Sqe, NONE};
 use crate::time::Instant;
 use crate::Error;
+use core::ptr::{addr_of, addr_of_mut};
 use portable_atomic::Ordering;
 
 fn sqe(r: &Rtio, idx: u16) -> *mut Sqe {
@@ -409,12 +410,30 @@ fn request_cancel(r: &'static Rtio, idx: u16, gen: u16, extra: u32) {
     }
 }
 
+/// The flags of entry `idx`, read alone: the owner may read header fields at any time
+/// (`Context::cancel`), so completer-side code takes no `&mut` to a whole entry.
+fn header_flags(r: &Rtio, idx: u16) -> Flags {
+    // SAFETY: flags are written before prepare and only read afterwards.
+    unsafe { addr_of!((*sqe(r, idx)).flags).read() }
+}
+
+/// The buffer payload of entry `idx`, if it has one (READ, WRITE), without a reference to the
+/// whole entry (see [`header_flags`]).
+///
+/// # Safety
+/// The caller owns the entry's payload (token holder, executor or poster) for `'a`.
+unsafe fn buf_payload<'a>(r: &Rtio, idx: u16) -> Option<&'a mut BufPayload> {
+    let p = sqe(r, idx);
+    // SAFETY: the op is written before prepare and only read afterwards.
+    let op = unsafe { addr_of!((*p).op).read() };
+    // SAFETY: `buf` is the active member for READ and WRITE; the payload is the caller's.
+    matches!(op, Op::Read | Op::Write).then(|| unsafe { &mut *addr_of_mut!((*p).payload.buf) })
+}
+
 /// Posts the terminal completion of one entry and marks it DONE.
 fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
     let slot = &r.slot(idx);
-    // SAFETY: header read; the entry is ours until posted.
-    let s = unsafe { &mut *sqe(r, idx) };
-    let flags = s.flags;
+    let flags = header_flags(r, idx);
     if flags.contains(Flags::KEPT) {
         // The pool range (if any) stays in the entry for the future or scope.
         slot.set_result(encode(res));
@@ -489,8 +508,7 @@ pub(crate) fn shot(t: RawToken, n: usize) -> Shot {
 /// Frees the pool blocks an entry holds, if any.
 fn drop_pool(r: &'static Rtio, idx: u16) {
     // SAFETY: callers own the entry (its token holder, or the completer of an orphan).
-    let s = unsafe { &mut *sqe(r, idx) };
-    if let (Some(p), Some(b)) = (r.pool, s.buf_mut()) {
+    if let (Some(p), Some(b)) = (r.pool, unsafe { buf_payload(r, idx) }) {
         let range = BlockRange::unpack(b.pool_range);
         if !range.is_none() {
             p.free(range);
@@ -502,13 +520,12 @@ fn drop_pool(r: &'static Rtio, idx: u16) {
 /// Takes the pool range out of an entry for its completion: trimmed to the blocks that hold
 /// the result's bytes (freed entirely on error). Returns the first block.
 fn take_pool(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Option<u8> {
-    // SAFETY: the poster owns the entry's payload until the completion is published.
-    let s = unsafe { &mut *sqe(r, idx) };
-    if !s.flags.contains(Flags::MEMPOOL) {
+    if !header_flags(r, idx).contains(Flags::MEMPOOL) {
         return None;
     }
     let pool = r.pool?;
-    let b = s.buf_mut()?;
+    // SAFETY: the poster owns the entry's payload until the completion is published.
+    let b = unsafe { buf_payload(r, idx) }?;
     let range = BlockRange::unpack(b.pool_range);
     b.pool_range = 0;
     if range.is_none() {
