@@ -42,7 +42,7 @@ use crate::caps;
 use crate::context::{Context, OpHandle};
 use crate::iodev::{Dev, Iodev};
 use crate::sqe::{
-    BufPayload, CallbackFn, CallbackPayload, LENT, NO_CANCEL, OWN, TAKEN, ConfigPayload, Flags, Op, Payload, Priority, Sqe,
+    BufPayload, CallbackFn, CallbackPayload, LENT, LT_NEXT, NO_CANCEL, OWN, TAKEN, ConfigPayload, Flags, Op, Payload, Priority, Sqe,
     TinyPayload, TxRxPayload, TINY_MAX,
 };
 use crate::time::{Duration, Instant};
@@ -404,6 +404,7 @@ impl<'c, const N: usize> Chain<'c, N> {
         if s.err.is_none() {
             let i = s.len - 1;
             s.sqe(i).set_time(Op::LinkTimeout, d);
+            s.sqe(i - 1).prio |= LT_NEXT;
         }
         s
     }

@@ -14,7 +14,7 @@ use crate::error::{decode, encode};
 use crate::iodev::{Shot, Token};
 use crate::pool::BlockRange;
 use crate::ring::Raw;
-use crate::sqe::{BufPayload, Flags, Op, ResumeFn, Sqe, NONE};
+use crate::sqe::{BufPayload, Flags, Op, ResumeFn, Sqe, LT_NEXT, NONE};
 use crate::time::Instant;
 use crate::Error;
 use core::ptr::{addr_of, addr_of_mut};
@@ -173,6 +173,28 @@ fn execute(
 
 /// The entry after the transaction that starts at `idx`, with the link flags of its last
 /// member.
+/// Whether a LINK_TIMEOUT follows the transaction that starts at `idx` (the LT_NEXT bit of its
+/// last member, which the caller owns: the successor's own header is not read).
+fn lt_follows(r: &Rtio, idx: u16) -> bool {
+    let mut cur = idx;
+    loop {
+        // SAFETY: header fields of in-flight entries are immutable; read alone.
+        let (flags, next, prio) = unsafe {
+            let p = sqe(r, cur);
+            (
+                addr_of!((*p).flags).read(),
+                addr_of!((*p).next).read(),
+                addr_of!((*p).prio).read(),
+            )
+        };
+        if flags.contains(Flags::TRANSACTION) && next != NONE {
+            cur = next;
+            continue;
+        }
+        return prio & LT_NEXT != 0;
+    }
+}
+
 fn successor(r: &Rtio, idx: u16) -> (u16, Flags, u16) {
     let mut cur = idx;
     loop {
@@ -197,12 +219,11 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
     if !flags.contains(Flags::CHAINED) && !flags.contains(Flags::TRANSACTION) {
         return;
     }
-    let (lt, _, lt_gen) = successor(r, idx);
-    if lt == NONE {
+    if !lt_follows(r, idx) {
         return;
     }
-    // SAFETY: header read; the LT entry is QUEUED and owned by the chain.
-    if unsafe { (*sqe(r, lt)).op } != Op::LinkTimeout {
+    let (lt, _, lt_gen) = successor(r, idx);
+    if lt == NONE {
         return;
     }
     let Some(clock) = r.clock else { return };
@@ -259,6 +280,7 @@ fn finish(
     // Transaction members, in order (S5).
     let mut cur = idx;
     let mut first = true;
+    let mut lt_next = false;
     loop {
         // SAFETY: header read before posting.
         let s = unsafe { &*sqe(r, cur) };
@@ -267,6 +289,10 @@ fn finish(
         } else {
             NONE
         };
+        if next == NONE {
+            // Read before posting the last member: it may then be consumed and reused.
+            lt_next = s.prio & LT_NEXT != 0;
+        }
         // A transaction that succeeded reports each member's own length; on failure the
         // first member carries the error and the rest are cancelled (S5).
         let in_txn = !first || next != NONE;
@@ -289,29 +315,26 @@ fn finish(
     };
     // LINK_TIMEOUT right after: it reports whether it fired, and is skipped over.
     let mut flags = link_flags;
-    if succ != NONE {
-        // SAFETY: header read.
-        let is_lt = unsafe { (*sqe(r, succ)).op } == Op::LinkTimeout;
-        if is_lt {
-            let lt = succ;
+    if succ != NONE && lt_next {
+        let lt = succ;
+        let lt_slot = &r.slot(lt);
+        let st = lt_slot.state.load(Ordering::Acquire);
+        if (st >> 16) as u16 == succ_gen && st & STATE_MASK == INFLIGHT {
+            // Ours (armed for this chain): its header may be read now.
             let (after, lt_flags, after_gen) = successor(r, lt);
-            let lt_slot = &r.slot(lt);
-            let st = lt_slot.state.load(Ordering::Acquire);
-            if (st >> 16) as u16 == succ_gen && st & STATE_MASK == INFLIGHT {
-                remove_timer(r, lt);
-                post(
-                    r,
-                    lt,
-                    if res == Err(Error::TimedOut) {
-                        Err(Error::TimedOut)
-                    } else {
-                        Ok(0)
-                    },
-                );
-                succ = after;
-                succ_gen = after_gen;
-                flags = lt_flags;
-            }
+            remove_timer(r, lt);
+            post(
+                r,
+                lt,
+                if res == Err(Error::TimedOut) {
+                    Err(Error::TimedOut)
+                } else {
+                    Ok(0)
+                },
+            );
+            succ = after;
+            succ_gen = after_gen;
+            flags = lt_flags;
         }
     }
     if succ == NONE {

@@ -131,6 +131,11 @@ pub(crate) struct BufPayload {
 /// fills it, so it is cancelled only through an earlier entry.
 pub(crate) const NO_CANCEL: u8 = 0x80;
 
+/// In `Sqe::prio`: the next entry of the chain is a LINK_TIMEOUT bounding this one. The
+/// executor reads this bit of the entry it owns instead of the successor's header, which a
+/// cancel may already have completed and the owner recycled (a data race under Miri).
+pub(crate) const LT_NEXT: u8 = 0x40;
+
 /// The entry hands its own buffer back.
 pub(crate) const OWN: u32 = 0;
 /// A READ whose buffer goes on to the next entry (a `write_previous`): its completion hands
