@@ -481,12 +481,17 @@ impl RawToken {
     /// The pool buffer of entry `idx`: the head or a member of this token's transaction.
     pub(crate) fn pool_buf_at(&mut self, idx: u16) -> Result<&mut [u8], Error> {
         let pool = self.rtio.pool.ok_or(Error::NoPool)?;
+        let p = self.rtio.slot(idx).sqe_ptr();
         // SAFETY: the token holder owns the entry (head or transaction member) exclusively.
-        let s = unsafe { &mut *self.rtio.slot(idx).sqe_ptr() };
-        if !s.flags.contains(Flags::MEMPOOL) {
-            return Err(Error::NoPool);
-        }
-        let b = s.buf_mut().ok_or(Error::NoPool)?;
+        // Field access only, no `&mut` to the whole entry: the owner may read its header at
+        // any time (`Context::cancel`). `buf` is the active member of a pool READ.
+        let b = unsafe {
+            let (flags, op) = (addr_of!((*p).flags).read(), addr_of!((*p).op).read());
+            if !flags.contains(Flags::MEMPOOL) || op != Op::Read {
+                return Err(Error::NoPool);
+            }
+            &mut *core::ptr::addr_of_mut!((*p).payload.buf)
+        };
         let mut range = BlockRange::unpack(b.pool_range);
         if range.is_none() {
             range = pool

@@ -118,9 +118,10 @@ fn execute(
         unsafe { (*p).carry = crate::error::to_carry(e) };
     }
     arm_link_timeout(r, idx);
-    // SAFETY: as above. Made after `arm_link_timeout`, which reads chain headers through
-    // their own pointers (a `&mut` held across it would be invalidated: Stacked Borrows).
-    let s = unsafe { &mut *p };
+    // SAFETY: as above. Shared, not `&mut`: the owner may read this entry's header at any
+    // time (`Context::cancel`), and a `&mut` to the whole entry would race with that (Miri).
+    // Made after `arm_link_timeout`, which reads chain headers through their own pointers.
+    let s = unsafe { &*p };
     match s.op {
         Op::Nop => finish(r, idx, Ok(0)),
         Op::Callback => {
@@ -136,7 +137,9 @@ fn execute(
             let Some(clock) = r.clock else {
                 return finish(r, idx, Err(Error::NoClock));
             };
-            let t = s.time_mut()?;
+            // SAFETY: `time` is the active member for DELAY; the executor owns the payload,
+            // and `s` is not used again.
+            let t = unsafe { &mut *addr_of_mut!((*p).payload.time) };
             if !t.absolute {
                 t.at = (clock.now() + crate::time::Duration::from_micros(t.at)).as_micros();
                 t.absolute = true;
@@ -237,13 +240,13 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
     if ok.is_err() {
         return;
     }
-    // SAFETY: we just made the LT entry INFLIGHT; the executor owns it.
-    let s = unsafe { &mut *sqe(r, lt) };
-    if let Some(t) = s.time_mut() {
-        t.at = (clock.now() + crate::time::Duration::from_micros(t.at)).as_micros();
-        t.absolute = true;
-        t.target = idx;
-    }
+    // SAFETY: we just made the LT entry INFLIGHT, so the executor owns its payload; `time` is
+    // the active member for LINK_TIMEOUT (LT_NEXT is set only before one). No `&mut` to the
+    // whole entry: the owner may read its header (`Context::cancel`).
+    let t = unsafe { &mut *addr_of_mut!((*sqe(r, lt)).payload.time) };
+    t.at = (clock.now() + crate::time::Duration::from_micros(t.at)).as_micros();
+    t.absolute = true;
+    t.target = idx;
     insert_timer(r, lt);
 }
 
@@ -587,10 +590,13 @@ fn post_shot(r: &'static Rtio, idx: u16, n: usize) {
 
 /// AWAIT reached by its iodev (S15).
 pub(crate) fn await_signal(t: RawToken, resume: ResumeFn) -> Option<RawToken> {
-    // SAFETY: the token holder owns the payload.
-    let s = unsafe { &mut *sqe(t.rtio, t.idx) };
-    if let Some(a) = s.await_mut() {
-        a.resume = Some(resume);
+    let p = sqe(t.rtio, t.idx);
+    // SAFETY: the token holder owns the payload; `await_` is the active member for AWAIT (a
+    // driver reaches here only with an AWAIT token). Field access only (see `header_flags`).
+    unsafe {
+        if addr_of!((*p).op).read() == Op::Await {
+            (*addr_of_mut!((*p).payload.await_)).resume = Some(resume);
+        }
     }
     let old = t.slot().state.fetch_or(ARMED, Ordering::AcqRel);
     if old & (SIGNALED | CANCEL) != 0 {
@@ -604,9 +610,15 @@ pub(crate) fn await_signal(t: RawToken, resume: ResumeFn) -> Option<RawToken> {
 }
 
 fn take_resume(r: &Rtio, idx: u16) -> Option<ResumeFn> {
-    // SAFETY: whoever wins the ARMED/SIGNALED race owns the parked token's payload.
-    let s = unsafe { &mut *sqe(r, idx) };
-    s.await_mut().and_then(|a| a.resume.take())
+    let p = sqe(r, idx);
+    // SAFETY: whoever wins the ARMED/SIGNALED race owns the parked token's payload; `await_`
+    // is the active member for AWAIT. Field access only (see `header_flags`).
+    unsafe {
+        if addr_of!((*p).op).read() != Op::Await {
+            return None;
+        }
+        (*addr_of_mut!((*p).payload.await_)).resume.take()
+    }
 }
 
 /// Signals an AWAIT entry (S15).

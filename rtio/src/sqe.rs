@@ -340,24 +340,6 @@ impl Sqe {
         }
     }
 
-    pub(crate) fn time_mut(&mut self) -> Option<&mut TimePayload> {
-        if matches!(self.op, Op::Delay | Op::LinkTimeout) {
-            // SAFETY: `time` is the active member for DELAY and LINK_TIMEOUT.
-            Some(unsafe { &mut self.payload.time })
-        } else {
-            None
-        }
-    }
-
-    pub(crate) fn await_mut(&mut self) -> Option<&mut AwaitPayload> {
-        if self.op == Op::Await {
-            // SAFETY: `await_` is the active member for AWAIT.
-            Some(unsafe { &mut self.payload.await_ })
-        } else {
-            None
-        }
-    }
-
     pub(crate) fn config(&self) -> Option<ConfigPayload> {
         // SAFETY: `config` is the active member for the configure ops.
         matches!(self.op, Op::I2cConfigure | Op::SpiConfigure)
