@@ -291,6 +291,8 @@ impl Rtio {
     /// Signals an AWAIT entry (S15). Safe from interrupts and other threads. A signal that
     /// comes first makes the AWAIT complete as soon as it is reached.
     ///
+    /// A signal to a live entry that is not an AWAIT has no effect.
+    ///
     /// # Errors
     /// [`Error::Stale`] if the handle no longer names a live entry.
     pub fn signal(&'static self, h: OpHandle) -> Result<(), Error> {
@@ -916,7 +918,9 @@ impl Context {
     }
 
     /// Cancels an entry (S7). Not yet dispatched: it and the rest of its chain complete with
-    /// `Canceled` now. In flight: the iodev's cancel hook may abort it; a multishot entry
+    /// `Canceled` now, which can be before a predecessor still in flight completes (chain
+    /// order, S6, holds among the entries that run; Zephyr instead posts the cancelled
+    /// entries when the executor reaches them). In flight: the iodev's cancel hook may abort it; a multishot entry
     /// stops re-arming. Already complete: nothing happens.
     ///
     /// # Errors

@@ -632,11 +632,9 @@ pub(crate) fn signal(r: &'static Rtio, h: OpHandle) -> Result<(), Error> {
                 .then_some(s | SIGNALED)
         })
         .map_err(|_| Error::Stale)?;
-    // SAFETY: header read.
-    let s = unsafe { &*sqe(r, h.idx) };
-    if s.op != Op::Await {
-        return Err(Error::InvalidArgument);
-    }
+    // Only AWAIT entries are ever ARMED, so the state word alone says whether this signal
+    // completes one; the entry's header is not read (after the update above it may already
+    // be completed, consumed and reused). A signal to any other live entry has no effect.
     if old & ARMED != 0 && old & SIGNALED == 0 && old & CANCEL == 0 {
         let t = RawToken {
             rtio: r,

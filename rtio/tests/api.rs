@@ -199,3 +199,20 @@ fn a_shot_on_a_single_shot_entry_is_its_one_completion() {
     assert!(!cs[0].more());
     assert_eq!(cs[0].buffer().data(), Some(&[3u8; 8][..]));
 }
+
+#[test]
+fn a_signal_to_an_entry_that_is_not_an_await_has_no_effect() {
+    static H: Held = Held::new(false);
+    static DEV: Iodev = Iodev::new(&H);
+    let ctx = ctx!(2, 2);
+    let h = ctx
+        .acquire()
+        .unwrap()
+        .read(dev(&DEV), sbuf!(1))
+        .submit()
+        .unwrap();
+    ctx.rtio().signal(h.head()).unwrap();
+    assert!(ctx.try_consume().is_none());
+    H.finish_next(0);
+    assert_eq!(ctx.consume().result(), Ok(1));
+}
