@@ -24,6 +24,7 @@
 //!
 //! let ctx = RTIO.claim().unwrap();
 //! // Write the register pointer, then read two bytes: one chain, acquired as a whole.
+//! // SAFETY: the only reference ever taken to RX; it moves into the chain.
 //! let rx: &'static mut [u8; 2] = unsafe { &mut *core::ptr::addr_of_mut!(RX) };
 //! ctx.chain::<2>()
 //!     .unwrap()
