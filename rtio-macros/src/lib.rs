@@ -234,6 +234,7 @@ pub fn rtio_iodev(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | 24 | a modifier given twice | syntax | [`duplicate-modifier`](../ui-tests/tests/ui/fail/duplicate-modifier.rs) |
 /// | 25 | unknown `=> finish` | syntax | [`unknown-finish`](../ui-tests/tests/ui/fail/unknown-finish.rs) |
 /// | 26 | `CONTEXT` not declared with `#[rtio_define]` (rustc: "declared as a static, not a type") | name resolution | [`context-not-declared`](../ui-tests/tests/ui/fail/context-not-declared.rs) |
+/// | 27 | `write_previous` with no earlier caller-buffer `read` to take the buffer of | syntax | [`write-previous-without-read`](../ui-tests/tests/ui/fail/write-previous-without-read.rs) |
 ///
 /// Every syntax-level mistake is reported in one run
 /// ([`many-errors-one-run`](../ui-tests/tests/ui/fail/many-errors-one-run.rs)).

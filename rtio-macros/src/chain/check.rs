@@ -329,6 +329,34 @@ fn position_rules(flat: &[Flat], i: usize, awaited: bool, e: &mut Errors) {
             "submit it on its own: `chain!(ctx: CONTEXT, [ read_multishot(iodev, min, preferred) ])`",
         );
     }
+    if kind == OpKind::WritePrevious {
+        // Mirrors `rtio::Chain::write_previous`: the nearest earlier entry that is a READ,
+        // with a caller buffer, not followed by a member of its own transaction.
+        let read = flat[..i].iter().rposition(|p| {
+            matches!(
+                p.kind,
+                Some(OpKind::Read | OpKind::ReadPool | OpKind::ReadMultishot)
+            )
+        });
+        let why = match read.map(|r| (r, &flat[r])) {
+            None => Some((
+                "`write_previous` writes the buffer of an earlier `read`, but no `read` comes before it",
+                "put a `read(iodev, buffer)` earlier in the same chain",
+            )),
+            Some((_, p)) if p.kind != Some(OpKind::Read) || p.op.mods.iter().any(|m| m.name == "multishot") => Some((
+                "`write_previous` takes the caller buffer of the nearest earlier `read`, but that read uses pool buffers",
+                "read into a `'static` buffer with `read(iodev, buffer)`",
+            )),
+            Some((_, p)) if matches!(p.group, Some((_, j, len)) if j + 1 < len) => Some((
+                "the `read` whose buffer `write_previous` takes is followed by a member of its own transaction",
+                "make the read the last member of its `transaction[..]`, or take it out",
+            )),
+            _ => None,
+        };
+        if let Some((msg, help)) = why {
+            e.rule(f.op.name.span(), "write-previous-without-read", msg, help);
+        }
+    }
     if kind == OpKind::LinkTimeout {
         let why = if let Some((_, _, _)) = f.group {
             Some((
@@ -444,6 +472,23 @@ mod tests {
                     s.split('`').nth(1).unwrap().to_string()
                 })
                 .collect(),
+        }
+    }
+
+    #[test]
+    fn write_previous_needs_a_caller_buffer_read_before_it() {
+        assert!(rules("chain [ read(TEMP, rx), write_previous(CARD) ]").is_empty());
+        assert!(rules(
+            "chain [ tiny_write(TEMP, [0]), read(TEMP, rx), transaction[ tiny_write(CARD, [1]), write_previous(CARD) ] ]"
+        )
+        .is_empty());
+        for src in [
+            "chain [ write_previous(CARD) ]",
+            "chain [ tiny_write(TEMP, [0]), write_previous(CARD) ]",
+            "chain [ read_pool(TEMP, 2, 2), write_previous(CARD) ]",
+            "chain [ transaction[ read(TEMP, rx), tiny_write(TEMP, [0]) ], write_previous(CARD) ]",
+        ] {
+            assert_eq!(rules(src), ["write-previous-without-read"], "{src}");
         }
     }
 

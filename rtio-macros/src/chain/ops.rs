@@ -15,6 +15,8 @@ pub enum OpKind {
     Write,
     /// `tiny_write(iodev, [bytes])`.
     TinyWrite,
+    /// `write_previous(iodev)`: writes the buffer of the nearest earlier `read`.
+    WritePrevious,
     /// `transceive(iodev, tx, rx)`.
     Transceive,
     /// `callback(f, arg)`.
@@ -53,6 +55,7 @@ pub const OPS: &[(&str, OpKind, &[&str])] = &[
     ),
     ("write", OpKind::Write, &["iodev", "buffer"]),
     ("tiny_write", OpKind::TinyWrite, &["iodev", "data"]),
+    ("write_previous", OpKind::WritePrevious, &["iodev"]),
     ("transceive", OpKind::Transceive, &["iodev", "tx", "rx"]),
     ("callback", OpKind::Callback, &["f", "arg"]),
     ("delay", OpKind::Delay, &["duration"]),
