@@ -117,8 +117,8 @@ impl Slot {
     }
     /// Stores a KEPT entry's result (the completer, before publishing DONE).
     pub(crate) fn set_result(&self, v: i32) {
-        // SAFETY: the completer owns the entry until it publishes DONE; the link word is not
-        // in use (the entry left its iodev queue when its token was taken).
+        // The entry left its iodev queue when its token was taken, so the link word is free.
+        // SAFETY: the completer owns the entry until it publishes DONE.
         unsafe { *self.link.get() = Link { result: v } }
     }
     /// A KEPT entry's result (the owner, after observing DONE with Acquire).
@@ -277,9 +277,10 @@ impl Rtio {
     #[inline(always)]
     pub(crate) fn slot(&self, idx: u16) -> &Slot {
         debug_assert!((idx as usize) < self.slots.len(), "slot index out of range");
-        // SAFETY: every index reaching here comes from this context's own allocator (fresh
-        // indices below `len`, the free list, ring tags and chain links written from them);
-        // indices from user handles go through `slots.get` first.
+        // Every index reaching here comes from this context's own allocator (fresh indices
+        // below `len`, the free list, ring tags and chain links written from them); indices
+        // from user handles go through `slots.get` first.
+        // SAFETY: `idx < self.slots.len()` by the allocator invariant above.
         unsafe { self.slots.get_unchecked(idx as usize) }
     }
 
@@ -341,8 +342,8 @@ impl Rtio {
     pub(crate) fn push_returned(&self, idx: u16) {
         let slot = self.slot(idx);
         let set_next = |next: u16| {
-            // SAFETY: the slot is DONE and ours until the push publishes it to the owner
-            // (`stack::EMPTY` is `NONE`).
+            // (`stack::EMPTY` is `NONE`.)
+            // SAFETY: the slot is DONE and ours until the push publishes it to the owner.
             unsafe { *slot.onext.get() = next }
         };
         // SAFETY: as above; `set_next` writes only this slot's link.

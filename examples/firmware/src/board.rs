@@ -45,8 +45,8 @@ unsafe impl cortex_m::interrupt::InterruptNumber for Irq {
 pub fn bind(irq: u32, handler: fn()) {
     let i = irq as usize % LINES;
     critical_section::with(|cs| HANDLERS[i].borrow(cs).set(Some(handler)));
-    // SAFETY: the firmware's critical sections use PRIMASK, not NVIC masks, so unmasking a
-    // line cannot break one.
+    // The firmware's critical sections use PRIMASK, not NVIC masks.
+    // SAFETY: so unmasking a line cannot break a critical section.
     unsafe { cortex_m::peripheral::NVIC::unmask(Irq(i as u16)) };
 }
 

@@ -36,9 +36,9 @@ static RECORD: Shared<BLOCK> = Shared(UnsafeCell::new([0; BLOCK]));
 /// CALLBACK entry: formats reading `arg` from TEMP into RECORD.
 fn format_record(prev: Result<usize, Error>, arg: usize) -> Result<usize, Error> {
     prev?;
-    // SAFETY: the chain is [pointer write, read TEMP, this callback, lba, write RECORD]. The
-    // read completed before this callback started and the write starts after it returns
-    // (S4), so nothing else touches either buffer now.
+    // The chain is [pointer write, read TEMP, this callback, lba, write RECORD]: the read
+    // completed before this callback started and the write starts after it returns (S4).
+    // SAFETY: by that order nothing else touches either buffer now.
     let (t, rec) = unsafe { (&*TEMP.0.get(), &mut *RECORD.0.get()) };
     let tenk = i16::from_be_bytes(*t) as i32 * 10_000 / 256;
     let mut w = Writer { buf: rec, pos: 0 };
@@ -102,9 +102,9 @@ fn main() -> ! {
     let mut ok = ctx.consume().result().is_ok();
     let mut counted_total = 0u32;
     for i in 0..RECORDS {
-        // SAFETY: no chain is in flight (the previous one was consumed completely), so these
-        // are the only references; they move into the chain's entries.
+        // No chain is in flight (the previous one was consumed completely).
         let (t, rec): (&'static mut [u8], &'static [u8]) =
+            // SAFETY: so these are the only references; they move into the chain's entries.
             unsafe { (&mut *TEMP.0.get(), &*RECORD.0.get()) };
         ctx.chain::<6>()
             .unwrap()
