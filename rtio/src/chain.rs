@@ -43,8 +43,8 @@ use crate::caps;
 use crate::context::{Context, OpHandle};
 use crate::iodev::{Dev, Iodev};
 use crate::sqe::{
-    BufPayload, CallbackFn, CallbackPayload, LENT, LT_NEXT, NO_CANCEL, OWN, TAKEN, ConfigPayload, Flags, Op, Payload, Priority, Sqe,
-    TinyPayload, TxRxPayload, TINY_MAX,
+    BufPayload, CallbackFn, CallbackPayload, ConfigPayload, Flags, Op, Payload, Priority, Sqe,
+    TinyPayload, TxRxPayload, LENT, LT_NEXT, NO_CANCEL, OWN, TAKEN, TINY_MAX,
 };
 use crate::time::{Duration, Instant};
 use crate::Error;
@@ -319,7 +319,12 @@ impl<'c, const N: usize> Chain<'c, N> {
         for i in r + 1..self.len {
             self.sqe(i).prio |= NO_CANCEL;
         }
-        let mut s = self.push(Op::Write, Some(dev.iodev()), Flags::empty(), Payload { buf: taken });
+        let mut s = self.push(
+            Op::Write,
+            Some(dev.iodev()),
+            Flags::empty(),
+            Payload { buf: taken },
+        );
         if s.err.is_none() {
             let i = s.len - 1;
             s.sqe(i).prio |= NO_CANCEL;
@@ -610,9 +615,7 @@ impl<const N: usize> Drop for Chain<'_, N> {
             // S10: an unprepared chain returns its entries.
             for &i in &self.idx {
                 debug_assert_eq!(
-                    self.ctx.rtio.slot(i)
-                        .state
-                        .load(Ordering::Relaxed)
+                    self.ctx.rtio.slot(i).state.load(Ordering::Relaxed)
                         & crate::context::STATE_MASK,
                     crate::context::PREPARED
                 );

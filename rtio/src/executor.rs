@@ -34,7 +34,8 @@ pub(crate) fn submit_chain(r: &'static Rtio, head: u16) {
         // consumed and its slot reused by another chain, which this walk must not touch.
         let (mut cur, mut want) = (hs.next, hs.next_gen);
         while cur != NONE {
-            let ok = r.slot(cur)
+            let ok = r
+                .slot(cur)
                 .state
                 .fetch_update(Ordering::AcqRel, Ordering::Acquire, |st| {
                     ((st >> 16) as u16 == want && st & STATE_MASK == PREPARED)
@@ -46,11 +47,12 @@ pub(crate) fn submit_chain(r: &'static Rtio, head: u16) {
             }
             // SAFETY: as above.
             let s = unsafe { &*sqe(r, cur) };
-            (cur, want) = if s.flags.contains(Flags::CHAINED) || s.flags.contains(Flags::TRANSACTION) {
-                (s.next, s.next_gen)
-            } else {
-                (NONE, 0)
-            };
+            (cur, want) =
+                if s.flags.contains(Flags::CHAINED) || s.flags.contains(Flags::TRANSACTION) {
+                    (s.next, s.next_gen)
+                } else {
+                    (NONE, 0)
+                };
         }
     }
     let gen = r.slot(head).gen();
@@ -63,10 +65,12 @@ pub(crate) fn submit_chain(r: &'static Rtio, head: u16) {
 /// its members along (they are dispatched with it). `false` if it was cancelled or the link
 /// is stale.
 fn try_start(r: &'static Rtio, idx: u16, gen: u16, from: u32) -> bool {
-    let started = r.slot(idx)
+    let started = r
+        .slot(idx)
         .state
         .fetch_update(Ordering::AcqRel, Ordering::Acquire, |st| {
-            ((st >> 16) as u16 == gen && st & STATE_MASK == from).then_some(st & !STATE_MASK | INFLIGHT)
+            ((st >> 16) as u16 == gen && st & STATE_MASK == from)
+                .then_some(st & !STATE_MASK | INFLIGHT)
         })
         .is_ok();
     if started {
@@ -76,9 +80,12 @@ fn try_start(r: &'static Rtio, idx: u16, gen: u16, from: u32) -> bool {
             // Members cannot be cancelled on their own (Context::cancel refuses them), so
             // they are QUEUED here.
             let m = s.next;
-            let _ = r.slot(m).state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |st| {
-                (st & STATE_MASK == QUEUED).then_some(st & !STATE_MASK | INFLIGHT)
-            });
+            let _ = r
+                .slot(m)
+                .state
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |st| {
+                    (st & STATE_MASK == QUEUED).then_some(st & !STATE_MASK | INFLIGHT)
+                });
             // SAFETY: as above.
             s = unsafe { &*sqe(r, m) };
         }
@@ -153,9 +160,7 @@ fn execute(
             finish(r, idx, Ok(0))
         }
         Op::Await if s.iodev.is_none() => {
-            let old = r.slot(idx)
-                .state
-                .fetch_or(ARMED, Ordering::AcqRel);
+            let old = r.slot(idx).state.fetch_or(ARMED, Ordering::AcqRel);
             if old & CANCEL != 0 {
                 finish(r, idx, Err(Error::Canceled))
             } else if old & SIGNALED != 0 {
@@ -746,9 +751,7 @@ pub(crate) fn process_timers(r: &'static Rtio) {
         if s.op == Op::LinkTimeout {
             // SAFETY: payload read; we just took the timer.
             let target = unsafe { s.payload.time.target };
-            r.slot(idx)
-                .state
-                .fetch_or(FIRED, Ordering::AcqRel);
+            r.slot(idx).state.fetch_or(FIRED, Ordering::AcqRel);
             let tgen = r.slot(target).gen();
             request_cancel(r, target, tgen, TIMEOUT);
         } else {

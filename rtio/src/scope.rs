@@ -197,11 +197,7 @@ impl<'s, 'env> Scope<'s, 'env> {
     }
 
     fn is_done(&self, i: u16) -> bool {
-        self.ctx.rtio.slot(i)
-            .state
-            .load(Ordering::Acquire)
-            & STATE_MASK
-            == DONE
+        self.ctx.rtio.slot(i).state.load(Ordering::Acquire) & STATE_MASK == DONE
     }
 
     /// Blocks until `op` completed and returns its result (the first error of its chain).
