@@ -42,13 +42,13 @@
 use crate::caps;
 use crate::context::{Context, OpHandle};
 use crate::iodev::{Dev, Iodev};
+use crate::slot::{Gen, Phase};
 use crate::sqe::{
     BufPayload, CallbackFn, CallbackPayload, ConfigPayload, Flags, Op, Payload, Priority, Sqe,
     TinyPayload, TxRxPayload, LENT, LT_NEXT, NO_CANCEL, OWN, TAKEN, TINY_MAX,
 };
 use crate::time::{Duration, Instant};
 use crate::Error;
-use portable_atomic::Ordering;
 
 /// How the entry being added links to the one before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +68,7 @@ enum Link {
 pub struct Chain<'c, const N: usize> {
     ctx: &'c Context,
     idx: [u16; N],
-    gens: [u16; N],
+    gens: [Gen; N],
     len: usize,
     link: Link,
     err: Option<Error>,
@@ -115,10 +115,7 @@ impl Context {
         const { assert!(N > 0, "rule: an empty chain is not allowed") };
         let mut idx = [0u16; N];
         self.alloc_slots(&mut idx)?;
-        let mut gens = [0u16; N];
-        for (g, &i) in gens.iter_mut().zip(idx.iter()) {
-            *g = self.rtio.slot(i).gen();
-        }
+        let gens = idx.map(|i| self.rtio.slot(i).full_gen());
         Ok(Chain {
             ctx: self,
             idx,
@@ -173,7 +170,7 @@ impl<'c, const N: usize> Chain<'c, N> {
                 // S5: all members target the head's iodev.
                 return self.fail(Error::InvalidChain);
             }
-            let (next, next_gen) = (self.idx[i], self.gens[i]);
+            let (next, next_gen) = (self.idx[i], self.gens[i].tag);
             let prev = self.sqe(i - 1);
             prev.flags.insert(match link {
                 Link::Chained => Flags::CHAINED,
@@ -567,13 +564,7 @@ impl<'c, const N: usize> Chain<'c, N> {
     /// added or the links are malformed; every slot is returned.
     pub fn prepare(mut self) -> Result<ChainHandle<N>, Error> {
         self.validate()?;
-        let mut handles = [OpHandle { idx: 0, gen: 0 }; N];
-        for (i, h) in handles.iter_mut().enumerate() {
-            *h = OpHandle {
-                idx: self.idx[i],
-                gen: self.gens[i],
-            };
-        }
+        let handles = core::array::from_fn(|i| OpHandle::new(self.idx[i], self.gens[i]));
         self.prepared = true;
         self.ctx.push_pending(self.idx[0]);
         Ok(ChainHandle { handles })
@@ -592,7 +583,7 @@ impl<'c, const N: usize> Chain<'c, N> {
 
     /// Marks every entry KEPT (results stay in the slots for a future or scope), prepares
     /// and dispatches. Used by [`crate::future`] and [`crate::scope`].
-    pub(crate) fn dispatch_kept(mut self) -> Result<([u16; N], [u16; N]), Error> {
+    pub(crate) fn dispatch_kept(mut self) -> Result<([u16; N], [Gen; N]), Error> {
         self.validate()?;
         for i in 0..N {
             self.sqe(i).flags.insert(Flags::KEPT);
@@ -614,11 +605,7 @@ impl<const N: usize> Drop for Chain<'_, N> {
         if !self.prepared {
             // S10: an unprepared chain returns its entries.
             for &i in &self.idx {
-                debug_assert_eq!(
-                    self.ctx.rtio.slot(i).state.load(Ordering::Relaxed)
-                        & crate::context::STATE_MASK,
-                    crate::context::PREPARED
-                );
+                debug_assert_eq!(self.ctx.rtio.slot(i).state.load().phase(), Phase::Prepared);
             }
             self.ctx.release_unprepared(&self.idx);
         }

@@ -19,31 +19,15 @@
 //!
 //! # Slots
 //!
-//! Each entry lives in a slot from acquire until its terminal completion is consumed. A slot's
-//! `state` word holds its generation (high 16 bits) and its state and event bits (low 16):
-//!
-//! ```text
-//!                      submit (chain head) ---------------------------+
-//!                      |                                              v
-//!  FREE --acquire--> PREPARED --submit--> QUEUED --predecessor done--> INFLIGHT --> DONE
-//!    ^                  |                    |                                      |
-//!    |                  +----- cancel -------+-----------> DONE (Canceled) ---------+
-//!    +------------------------ consume (generation + 1) ----------------------------+
-//! ```
-//!
-//! * The owner writes the entry while FREE/PREPARED; from QUEUED on, the executor and the
-//!   token holder own it; once DONE it is the owner's again.
-//! * Starting (PREPARED or QUEUED -> INFLIGHT) is a compare-and-swap on the whole word, so a
-//!   stale successor link (older generation) or a cancelled entry is never started. A
-//!   transaction's members go INFLIGHT with their head.
-//! * INFLIGHT -> DONE is one `fetch_add`, keeping the event bits (cancel requested, timed
-//!   out, signalled, armed, orphaned); every posted entry is INFLIGHT, including the ones a
-//!   cancel takes over.
+//! Each entry lives in a [`Slot`] from acquire until its terminal completion is consumed; the
+//! slot's life (phases, event bits, generations) is the state machine of `slot.rs`, and only
+//! its methods change the state word.
 
 use crate::cqe::{Buffer, Completion, CqeFlags};
 use crate::iodev::{Iodev, Req};
 use crate::pool::{BlockRange, Mempool, PoolBuf};
 use crate::ring::{CqeCell, Reservations, Ring};
+use crate::slot::{Gen, Phase, SlotState};
 use crate::sqe::{Flags, Op, Priority, Sqe, LENT, NONE, TAKEN};
 use crate::stack::ReturnStack;
 use crate::time::{Clock, Duration, Instant};
@@ -55,31 +39,12 @@ use core::ptr::addr_of;
 use critical_section::Mutex;
 use portable_atomic::{AtomicBool, AtomicU32, Ordering};
 
-pub(crate) const FREE: u32 = 0;
-pub(crate) const PREPARED: u32 = 1;
-pub(crate) const QUEUED: u32 = 2;
-pub(crate) const INFLIGHT: u32 = 3;
-pub(crate) const DONE: u32 = 4;
-pub(crate) const STATE_MASK: u32 = 0x7;
-/// Cancellation requested.
-pub(crate) const CANCEL: u32 = 0x08;
-/// A LINK_TIMEOUT fired for this entry: Canceled becomes TimedOut.
-pub(crate) const TIMEOUT: u32 = 0x10;
-/// AWAIT: the signal arrived.
-pub(crate) const SIGNALED: u32 = 0x20;
-/// AWAIT: the executor or the iodev reached it.
-pub(crate) const ARMED: u32 = 0x40;
-/// LINK_TIMEOUT: fired.
-pub(crate) const FIRED: u32 = 0x80;
-/// KEPT entries: the waiting future or scope went away; the completer frees the slot.
-pub(crate) const ORPHAN: u32 = 0x100;
-
 /// One entry slot.
 #[derive(Debug)]
 pub struct Slot {
     pub(crate) sqe: UnsafeCell<Sqe>,
-    /// Generation << 16 | event bits | state.
-    pub(crate) state: AtomicU32,
+    /// Phase, event bits and generation (the state machine of `slot.rs`).
+    pub(crate) state: SlotState,
     /// Owner lists (free, pending, scope) and the returned stack.
     pub(crate) onext: UnsafeCell<u16>,
     /// Iodev queue link while queued (owned by whoever holds the token); the result of a
@@ -105,15 +70,20 @@ impl Slot {
     #[allow(clippy::declare_interior_mutable_const)]
     const EMPTY: Slot = Slot {
         sqe: UnsafeCell::new(Sqe::EMPTY),
-        state: AtomicU32::new(FREE),
+        state: SlotState::new(),
         onext: UnsafeCell::new(NONE),
         link: UnsafeCell::new(Link { next: None }),
     };
     pub(crate) fn sqe_ptr(&self) -> *mut Sqe {
         self.sqe.get()
     }
+    /// The generation tag of the current use.
     pub(crate) fn gen(&self) -> u16 {
-        (self.state.load(Ordering::Acquire) >> 16) as u16
+        self.state.load().tag()
+    }
+    /// The full generation of the current use (S7).
+    pub(crate) fn full_gen(&self) -> Gen {
+        self.state.gen()
     }
     /// Stores a KEPT entry's result (the completer, before publishing DONE).
     pub(crate) fn set_result(&self, v: i32) {
@@ -216,6 +186,24 @@ impl core::fmt::Debug for Rtio {
 pub struct OpHandle {
     pub(crate) idx: u16,
     pub(crate) gen: u16,
+    /// How often the slot's 16-bit generation tag had wrapped (S7: 48 bits in all).
+    pub(crate) epoch: u32,
+}
+
+impl OpHandle {
+    pub(crate) fn new(idx: u16, g: Gen) -> Self {
+        OpHandle {
+            idx,
+            gen: g.tag,
+            epoch: g.epoch,
+        }
+    }
+    pub(crate) fn gen(self) -> Gen {
+        Gen {
+            tag: self.gen,
+            epoch: self.epoch,
+        }
+    }
 }
 
 impl Rtio {
@@ -391,7 +379,7 @@ impl RawToken {
         unsafe { (*self.sqe()).iodev }
     }
     pub(crate) fn cancel_requested(&self) -> bool {
-        self.slot().state.load(Ordering::Acquire) & CANCEL != 0
+        self.slot().state.load().cancel_requested()
     }
     pub(crate) fn link(&self) -> Option<RawToken> {
         // SAFETY: the link is read only by the queue that holds the token, under its lock,
@@ -598,8 +586,7 @@ impl Context {
                     fresh
                 };
                 let slot = &r.slot(idx);
-                let gen = slot.state.load(Ordering::Relaxed) & !0xFFFF;
-                slot.state.store(gen | PREPARED, Ordering::Relaxed);
+                slot.state.acquire();
                 // The builder writes op, iodev, flags and payload; reset the rest.
                 let s = &mut *slot.sqe.get();
                 s.prio = Priority::Normal as u8;
@@ -636,8 +623,7 @@ impl Context {
     pub(crate) unsafe fn free_slot(&self, idx: u16) {
         let r = self.rtio;
         let slot = &r.slot(idx);
-        let gen = (slot.state.load(Ordering::Relaxed) >> 16).wrapping_add(1) & 0xFFFF;
-        slot.state.store(gen << 16 | FREE, Ordering::Release);
+        slot.state.recycle();
         // SAFETY: owner-only list (precondition).
         unsafe {
             *slot.onext.get() = *r.free_head.get();
@@ -931,8 +917,8 @@ impl Context {
     pub fn cancel(&self, h: OpHandle) -> Result<(), Error> {
         let r = self.rtio;
         let slot = r.slots.get(h.idx as usize).ok_or(Error::Stale)?;
-        let st = slot.state.load(Ordering::Acquire);
-        if (st >> 16) as u16 != h.gen || st & STATE_MASK == FREE {
+        let st = slot.state.current(h.gen()).ok_or(Error::Stale)?;
+        if st.phase() == Phase::Free {
             return Err(Error::Stale);
         }
         // SAFETY: flags are written before prepare and only read afterwards; we read the
@@ -948,17 +934,17 @@ impl Context {
             // S5: a transaction is one operation; its head's handle cancels it.
             return Err(Error::InvalidArgument);
         }
-        match st & STATE_MASK {
-            PREPARED => {
+        match st.phase() {
+            Phase::Prepared => {
                 self.unlink_pending(h.idx);
                 executor::cancel_chain(r, h.idx, h.gen);
                 Ok(())
             }
-            QUEUED => {
+            Phase::Queued => {
                 executor::cancel_chain(r, h.idx, h.gen);
                 Ok(())
             }
-            INFLIGHT => {
+            Phase::Inflight => {
                 executor::cancel_inflight(r, h.idx, h.gen);
                 Ok(())
             }
@@ -982,19 +968,19 @@ impl Context {
             let next_head = unsafe { *r.slot(cur).onext.get() };
             let mut m = cur;
             let mut n = 0;
-            let mut want: Option<u32> = None;
+            let mut want: Option<u16> = None;
             while m != NONE {
-                let st = r.slot(m).state.load(Ordering::Acquire);
+                let st = r.slot(m).state.load();
                 // A successor cancelled before submit ended the chain; its slot may since
                 // belong to another chain (stale generation).
-                if want.is_some_and(|g| g != st >> 16) || st & STATE_MASK != PREPARED {
+                if want.is_some_and(|g| g != st.tag()) || st.phase() != Phase::Prepared {
                     break;
                 }
                 // SAFETY: prepared entries are the owner's.
                 let s = unsafe { &*r.slot(m).sqe_ptr() };
                 let (next, next_gen) =
                     if s.flags.contains(Flags::CHAINED) || s.flags.contains(Flags::TRANSACTION) {
-                        (s.next, Some(s.next_gen as u32))
+                        (s.next, Some(s.next_gen))
                     } else {
                         (NONE, None)
                     };

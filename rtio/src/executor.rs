@@ -5,15 +5,13 @@
 //! are bounded by the number of slots.
 
 use crate::context::OpHandle;
-use crate::context::{
-    RawToken, Rtio, ARMED, CANCEL, DONE, FIRED, INFLIGHT, ORPHAN, PREPARED, QUEUED, SIGNALED,
-    STATE_MASK, TIMEOUT,
-};
+use crate::context::{RawToken, Rtio};
 use crate::cqe::CqeFlags;
 use crate::error::{decode, encode};
 use crate::iodev::{Shot, Token};
 use crate::pool::BlockRange;
 use crate::ring::Raw;
+use crate::slot::Phase;
 use crate::sqe::{BufPayload, Flags, Op, ResumeFn, Sqe, LT_NEXT, NONE};
 use crate::time::Instant;
 use crate::Error;
@@ -34,14 +32,7 @@ pub(crate) fn submit_chain(r: &'static Rtio, head: u16) {
         // consumed and its slot reused by another chain, which this walk must not touch.
         let (mut cur, mut want) = (hs.next, hs.next_gen);
         while cur != NONE {
-            let ok = r
-                .slot(cur)
-                .state
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |st| {
-                    ((st >> 16) as u16 == want && st & STATE_MASK == PREPARED)
-                        .then_some(st & !STATE_MASK | QUEUED)
-                })
-                .is_ok();
+            let ok = r.slot(cur).state.queue(want);
             if !ok {
                 break; // cancelled before submit, with the rest of its chain
             }
@@ -56,7 +47,7 @@ pub(crate) fn submit_chain(r: &'static Rtio, head: u16) {
         }
     }
     let gen = r.slot(head).gen();
-    if try_start(r, head, gen, PREPARED) {
+    if try_start(r, head, gen, Phase::Prepared) {
         run(r, head, Ok(0));
     }
 }
@@ -64,15 +55,8 @@ pub(crate) fn submit_chain(r: &'static Rtio, head: u16) {
 /// Moves entry `idx` (generation `gen`) from `from` to INFLIGHT; a transaction head takes
 /// its members along (they are dispatched with it). `false` if it was cancelled or the link
 /// is stale.
-fn try_start(r: &'static Rtio, idx: u16, gen: u16, from: u32) -> bool {
-    let started = r
-        .slot(idx)
-        .state
-        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |st| {
-            ((st >> 16) as u16 == gen && st & STATE_MASK == from)
-                .then_some(st & !STATE_MASK | INFLIGHT)
-        })
-        .is_ok();
+fn try_start(r: &'static Rtio, idx: u16, gen: u16, from: Phase) -> bool {
+    let started = r.slot(idx).state.start(gen, from);
     if started {
         // SAFETY: header read of an entry we just started.
         let mut s = unsafe { &*sqe(r, idx) };
@@ -80,12 +64,8 @@ fn try_start(r: &'static Rtio, idx: u16, gen: u16, from: u32) -> bool {
             // Members cannot be cancelled on their own (Context::cancel refuses them), so
             // they are QUEUED here.
             let m = s.next;
-            let _ = r
-                .slot(m)
-                .state
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |st| {
-                    (st & STATE_MASK == QUEUED).then_some(st & !STATE_MASK | INFLIGHT)
-                });
+            let started = r.slot(m).state.start(r.slot(m).gen(), Phase::Queued);
+            debug_assert!(started, "a transaction member was not queued");
             // SAFETY: as above.
             s = unsafe { &*sqe(r, m) };
         }
@@ -96,7 +76,7 @@ fn try_start(r: &'static Rtio, idx: u16, gen: u16, from: u32) -> bool {
 /// Starts entry `idx` if it is still QUEUED, then keeps starting successors that complete
 /// in place.
 fn start(r: &'static Rtio, idx: u16, gen: u16, carry: Result<usize, Error>) {
-    if try_start(r, idx, gen, QUEUED) {
+    if try_start(r, idx, gen, Phase::Queued) {
         run(r, idx, carry);
     }
 }
@@ -105,7 +85,7 @@ fn start(r: &'static Rtio, idx: u16, gen: u16, carry: Result<usize, Error>) {
 fn run(r: &'static Rtio, idx: u16, carry: Result<usize, Error>) {
     let mut next = execute(r, idx, carry);
     while let Some((i, g, carry)) = next.take() {
-        if !try_start(r, i, g, QUEUED) {
+        if !try_start(r, i, g, Phase::Queued) {
             return; // cancelled, or a stale link
         }
         next = execute(r, i, carry);
@@ -160,10 +140,10 @@ fn execute(
             finish(r, idx, Ok(0))
         }
         Op::Await if s.iodev.is_none() => {
-            let old = r.slot(idx).state.fetch_or(ARMED, Ordering::AcqRel);
-            if old & CANCEL != 0 {
+            let old = r.slot(idx).state.arm();
+            if old.cancel_requested() {
                 finish(r, idx, Err(Error::Canceled))
-            } else if old & SIGNALED != 0 {
+            } else if old.signaled() {
                 finish(r, idx, Ok(0))
             } else {
                 None
@@ -236,13 +216,7 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
     }
     let Some(clock) = r.clock else { return };
     let slot = &r.slot(lt);
-    let ok = slot
-        .state
-        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-            ((s >> 16) as u16 == lt_gen && s & STATE_MASK == QUEUED)
-                .then_some(s & !STATE_MASK | INFLIGHT)
-        });
-    if ok.is_err() {
+    if !slot.state.start(lt_gen, Phase::Queued) {
         return;
     }
     // SAFETY: we just made the LT entry INFLIGHT, so the executor owns its payload; `time` is
@@ -252,6 +226,8 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
     t.at = (clock.now() + crate::time::Duration::from_micros(t.at)).as_micros();
     t.absolute = true;
     t.target = idx;
+    // S8: the timer bounds this use of the target, never a later user of its slot.
+    t.target_gen = r.slot(idx).gen();
     insert_timer(r, lt);
 }
 
@@ -278,7 +254,7 @@ fn finish(
         return None;
     }
     let slot = &r.slot(idx);
-    if res == Err(Error::Canceled) && slot.state.load(Ordering::Acquire) & TIMEOUT != 0 {
+    if res == Err(Error::Canceled) && slot.state.load().timed_out() {
         res = Err(Error::TimedOut);
     }
     // Read everything we need before posting: a posted entry may be consumed and reused.
@@ -326,8 +302,8 @@ fn finish(
     if succ != NONE && lt_next {
         let lt = succ;
         let lt_slot = &r.slot(lt);
-        let st = lt_slot.state.load(Ordering::Acquire);
-        if (st >> 16) as u16 == succ_gen && st & STATE_MASK == INFLIGHT {
+        let st = lt_slot.state.load();
+        if st.tag() == succ_gen && st.phase() == Phase::Inflight {
             // Ours (armed for this chain): its header may be read now.
             let (after, lt_flags, after_gen) = successor(r, lt);
             remove_timer(r, lt);
@@ -369,14 +345,8 @@ fn member_len(s: &Sqe) -> usize {
 fn cancel_from(r: &'static Rtio, mut idx: u16, mut gen: u16) {
     while idx != NONE {
         let slot = &r.slot(idx);
-        let taken = slot
-            .state
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-                let st = s & STATE_MASK;
-                ((s >> 16) as u16 == gen && (st == QUEUED || st == PREPARED))
-                    .then_some(s & !STATE_MASK | INFLIGHT)
-            });
-        if taken.is_err() {
+        let taken = slot.state.take(gen);
+        if !taken {
             return; // someone else (a cancel) already finished the rest
         }
         // SAFETY: header read; we own the entry now.
@@ -400,19 +370,16 @@ pub(crate) fn cancel_chain(r: &'static Rtio, idx: u16, gen: u16) {
 
 /// Owner: asks an INFLIGHT entry to stop (S7).
 pub(crate) fn cancel_inflight(r: &'static Rtio, idx: u16, gen: u16) {
-    request_cancel(r, idx, gen, 0);
+    request_cancel(r, idx, gen, false);
 }
 
 /// Sets CANCEL (and `extra` bits) on an INFLIGHT entry and aborts what the executor owns
 /// itself (timers, awaits); iodev entries go to the driver's hook.
-fn request_cancel(r: &'static Rtio, idx: u16, gen: u16, extra: u32) {
+fn request_cancel(r: &'static Rtio, idx: u16, gen: u16, timeout: bool) {
     let slot = &r.slot(idx);
-    let old = slot
-        .state
-        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-            ((s >> 16) as u16 == gen && s & STATE_MASK == INFLIGHT).then_some(s | CANCEL | extra)
-        });
-    let Ok(old) = old else { return };
+    let Some(old) = slot.state.request_cancel(gen, timeout) else {
+        return;
+    };
     // SAFETY: header read.
     let s = unsafe { &*sqe(r, idx) };
     match (s.op, s.iodev) {
@@ -422,13 +389,13 @@ fn request_cancel(r: &'static Rtio, idx: u16, gen: u16, extra: u32) {
             }
         }
         (Op::Await, None) => {
-            if old & ARMED != 0 && old & SIGNALED == 0 && old & CANCEL == 0 {
+            if old.armed() && !old.signaled() && !old.cancel_requested() {
                 complete(RawToken { rtio: r, idx }, Err(Error::Canceled));
             }
         }
         (Op::LinkTimeout, _) => {}
         (_, Some(dev)) => {
-            if s.op == Op::Await && old & ARMED != 0 && old & SIGNALED == 0 {
+            if s.op == Op::Await && old.armed() && !old.signaled() {
                 // Parked in the driver (S15): the cancel takes the token back.
                 if let Some(resume) = take_resume(r, idx) {
                     resume(Token::from_raw(RawToken { rtio: r, idx }));
@@ -468,9 +435,8 @@ fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
     if flags.contains(Flags::KEPT) {
         // The pool range (if any) stays in the entry for the future or scope.
         slot.set_result(encode(res));
-        // INFLIGHT -> DONE, publishing the result (SeqCst: see `Notify`).
-        let old = slot.state.fetch_add(DONE - INFLIGHT, Ordering::SeqCst);
-        if old & ORPHAN != 0 {
+        let old = slot.state.finish();
+        if old.orphaned() {
             free_orphan(r, idx);
         }
         r.notify.notify();
@@ -478,7 +444,7 @@ fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
     }
     // Every posted entry is INFLIGHT (started, a started transaction's member, or taken by
     // a cancel), so DONE is one addition away and the event bits stay.
-    slot.state.fetch_add(DONE - INFLIGHT, Ordering::AcqRel);
+    slot.state.finish();
     if flags.contains(Flags::NO_RESPONSE) {
         drop_pool(r, idx);
         r.unreserve(1);
@@ -519,7 +485,7 @@ fn free_orphan(r: &'static Rtio, idx: u16) {
 pub(crate) fn shot(t: RawToken, n: usize) -> Shot {
     let r = t.rtio;
     let slot = t.slot();
-    if slot.state.load(Ordering::Acquire) & CANCEL != 0 {
+    if slot.state.load().cancel_requested() {
         // Post the data we have (if any) as a shot if there is room, then the final Canceled.
         if n > 0 && r.reserve(1) {
             post_shot(r, t.idx, n);
@@ -603,8 +569,8 @@ pub(crate) fn await_signal(t: RawToken, resume: ResumeFn) -> Option<RawToken> {
             (*addr_of_mut!((*p).payload.await_)).resume = Some(resume);
         }
     }
-    let old = t.slot().state.fetch_or(ARMED, Ordering::AcqRel);
-    if old & (SIGNALED | CANCEL) != 0 {
+    let old = t.slot().state.arm();
+    if old.signaled() || old.cancel_requested() {
         // The signal (or a cancel) came first: the driver completes it now with
         // `finish_await`, which reports `Canceled` for a cancel.
         let _ = take_resume(t.rtio, t.idx);
@@ -629,18 +595,14 @@ fn take_resume(r: &Rtio, idx: u16) -> Option<ResumeFn> {
 /// Signals an AWAIT entry (S15).
 pub(crate) fn signal(r: &'static Rtio, h: OpHandle) -> Result<(), Error> {
     let slot = r.slots.get(h.idx as usize).ok_or(Error::Stale)?;
-    let old = slot
-        .state
-        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-            let st = s & STATE_MASK;
-            ((s >> 16) as u16 == h.gen && st != DONE && st != crate::context::FREE)
-                .then_some(s | SIGNALED)
-        })
-        .map_err(|_| Error::Stale)?;
+    // S7: the full generation (tag and epoch) must name the live use; the tag is then
+    // compared again, atomically, by the transition.
+    slot.state.current(h.gen()).ok_or(Error::Stale)?;
+    let old = slot.state.signal(h.gen).ok_or(Error::Stale)?;
     // Only AWAIT entries are ever ARMED, so the state word alone says whether this signal
     // completes one; the entry's header is not read (after the update above it may already
     // be completed, consumed and reused). A signal to any other live entry has no effect.
-    if old & ARMED != 0 && old & SIGNALED == 0 && old & CANCEL == 0 {
+    if old.armed() && !old.signaled() && !old.cancel_requested() {
         let t = RawToken {
             rtio: r,
             idx: h.idx,
@@ -750,10 +712,11 @@ pub(crate) fn process_timers(r: &'static Rtio) {
         let s = unsafe { &*sqe(r, idx) };
         if s.op == Op::LinkTimeout {
             // SAFETY: payload read; we just took the timer.
-            let target = unsafe { s.payload.time.target };
-            r.slot(idx).state.fetch_or(FIRED, Ordering::AcqRel);
-            let tgen = r.slot(target).gen();
-            request_cancel(r, target, tgen, TIMEOUT);
+            let (target, target_gen) =
+                unsafe { (s.payload.time.target, s.payload.time.target_gen) };
+            // S8: cancels the use it was armed for; a later user of the slot has another
+            // generation and is left alone.
+            request_cancel(r, target, target_gen, true);
         } else {
             complete(RawToken { rtio: r, idx }, Ok(0));
         }

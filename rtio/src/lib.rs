@@ -59,6 +59,7 @@ extern crate std;
 
 // The lock-free structures: built under loom too.
 mod ring;
+mod slot;
 mod stack;
 mod sync;
 

@@ -32,14 +32,14 @@
 //! ```
 
 use crate::caps;
-use crate::context::{Context, DONE, STATE_MASK};
+use crate::context::Context;
 use crate::executor::kept_result;
 use crate::iodev::Dev;
+use crate::slot::Phase;
 use crate::sqe::{BufPayload, Flags, Op, Payload, Sqe, TxRxPayload, NONE};
 use crate::Error;
 use core::cell::Cell;
 use core::marker::PhantomData;
-use portable_atomic::Ordering;
 
 /// A scope in which operations may borrow buffers for `'env`.
 pub struct Scope<'s, 'env> {
@@ -197,7 +197,7 @@ impl<'s, 'env> Scope<'s, 'env> {
     }
 
     fn is_done(&self, i: u16) -> bool {
-        self.ctx.rtio.slot(i).state.load(Ordering::Acquire) & STATE_MASK == DONE
+        self.ctx.rtio.slot(i).state.load().phase() == Phase::Done
     }
 
     /// Blocks until `op` completed and returns its result (the first error of its chain).
