@@ -105,7 +105,7 @@ pub fn run(rate_hz: u32, duration: Duration, hold: Duration) -> Result<Report, E
     };
     let mut canceled = false;
     loop {
-        let mut c = ctx.consume();
+        let mut c = ctx.consume()?;
         if let Buffer::Pool(buf) = c.take_buffer() {
             if let Some(hdr) = Header::read(&buf) {
                 rep.buffers += 1;

@@ -173,7 +173,7 @@ pub fn run(buffers: usize, still: bool) -> Result<Report, Error> {
     let mut last_t = None;
     let mut canceled = false;
     loop {
-        let mut c = ctx.consume();
+        let mut c = ctx.consume()?;
         rep.max_blocks_in_use = rep
             .max_blocks_in_use
             .max(POOL.blocks() - POOL.free_blocks());

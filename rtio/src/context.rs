@@ -154,6 +154,9 @@ pub struct Rtio {
     pub(crate) notify: Notify,
     /// Head of the deadline-ordered timer list.
     pub(crate) timers: Mutex<Cell<u16>>,
+    /// Whether any timer is armed: written inside the timer critical section, read without
+    /// it so that polling with no timer armed costs one load (S8).
+    pub(crate) timers_armed: AtomicBool,
     /// Slots returned by producers (NO_RESPONSE, orphans): index + 1 of a stack top.
     pub(crate) returned: ReturnStack,
     // Owner-only (reached through `Context`, which is unique and !Sync):
@@ -163,6 +166,15 @@ pub struct Rtio {
     fresh: UnsafeCell<u16>,
     pend_head: UnsafeCell<u16>,
     pend_tail: UnsafeCell<u16>,
+    /// Entries whose results stay in their slots (futures, scopes) and are still tracked by
+    /// their waiter: they never reach the ring (S16 accounting).
+    kept: UnsafeCell<u32>,
+    /// Multishot entries prepared and whose terminal completion is not consumed: while one
+    /// lives, any number of completions can still come (S16).
+    multishots: UnsafeCell<u32>,
+    /// Entries in flight that return their own slots through the returned stack
+    /// (NO_RESPONSE, orphaned kept entries): what a wait for a free entry waits for (S16).
+    returning: UnsafeCell<u32>,
 }
 
 // SAFETY: the shared fields are atomics, a critical-section mutex and a waker slot. Owner-only
@@ -207,28 +219,31 @@ impl OpHandle {
 }
 
 impl Rtio {
-    /// A context over `storage`, without pool; with the `std` feature it uses the host clock.
+    /// A context over `storage`, without pool and without clock (add them with
+    /// [`Rtio::with_pool`] and [`Rtio::with_clock`]).
     pub const fn new<const SQ: usize, const CQ: usize>(storage: &'static Storage<SQ, CQ>) -> Self {
         Rtio {
             slots: &storage.slots,
             cells: &storage.cells,
             ring: Ring::new(),
             pool: None,
-            #[cfg(feature = "std")]
-            clock: Some(&crate::time::STD_CLOCK),
-            #[cfg(not(feature = "std"))]
+            // A feature flag never changes what a context does: the clock is always explicit.
             clock: None,
             claimed: AtomicBool::new(false),
             reserved: Reservations::new(),
             completed: AtomicU32::new(0),
             notify: Notify::new(),
             timers: Mutex::new(Cell::new(NONE)),
+            timers_armed: AtomicBool::new(false),
             returned: ReturnStack::new(),
             free_head: UnsafeCell::new(NONE),
             free_count: UnsafeCell::new(SQ as u16),
             fresh: UnsafeCell::new(0),
             pend_head: UnsafeCell::new(NONE),
             pend_tail: UnsafeCell::new(NONE),
+            kept: UnsafeCell::new(0),
+            multishots: UnsafeCell::new(0),
+            returning: UnsafeCell::new(0),
         }
     }
 
@@ -491,7 +506,10 @@ impl RawToken {
             b.pool_range = range.pack();
         }
         // SAFETY: the range was allocated for this entry and only the token reaches it.
-        Ok(unsafe { pool.bytes_mut(range) })
+        let bytes = unsafe { pool.bytes_mut(range) };
+        // The requested length, not the whole run of blocks (a 1-byte read shifts 1 byte).
+        let len = b.len.min(bytes.len());
+        Ok(&mut bytes[..len])
     }
 }
 
@@ -612,6 +630,7 @@ impl Context {
             let next = unsafe { *self.rtio.slot(cur).onext.get() };
             // SAFETY: owner only (precondition).
             unsafe { self.free_slot(cur) };
+            self.track_returning(0, 1);
             cur = next;
         }
     }
@@ -632,13 +651,33 @@ impl Context {
         }
     }
 
-    /// Releases slots acquired but never prepared (builder dropped or failed) (S10).
-    pub(crate) fn release_unprepared(&self, idx: &[u16]) {
-        for &i in idx {
-            // SAFETY: the builder owned these slots; nothing else references them.
-            unsafe { self.free_slot(i) };
+    /// An entry that was never dispatched (`prepared`: it was prepared, not just built) goes
+    /// away: if it holds a caller buffer, it
+    /// completes with `err` carrying the buffer (S3) and `true` is returned (its reservation
+    /// is used by that completion); otherwise its slot is freed and `false` returned (the
+    /// caller gives its reservation back).
+    pub(crate) fn give_back_unsubmitted(&self, idx: u16, err: Error, prepared: bool) -> bool {
+        let slot = self.rtio.slot(idx);
+        // SAFETY: a never-dispatched entry is the owner's.
+        let (holds, silent) = unsafe {
+            let s = &*slot.sqe_ptr();
+            (
+                s.holds_caller_buffer(),
+                s.flags.contains(Flags::NO_RESPONSE),
+            )
+        };
+        if silent && prepared {
+            // Counted as returning by itself when it was prepared; it never will.
+            self.track_returning(0, 1);
         }
-        self.rtio.unreserve(idx.len() as u32);
+        if holds && slot.state.take(slot.gen()) {
+            executor::post_unsubmitted(self.rtio, idx, err);
+            true
+        } else {
+            // SAFETY: owner; never dispatched.
+            unsafe { self.free_slot(idx) };
+            false
+        }
     }
 
     /// Appends a prepared chain head to the pending list.
@@ -727,6 +766,20 @@ impl Context {
         if n == 0 {
             return Ok(());
         }
+        // S16: refuse to wait for completions that can never come. What may still reach the
+        // ring is read before what has (a completion landing in between only makes this
+        // more lenient).
+        let can_come = self.can_still_post();
+        let posted = self
+            .rtio
+            .completed
+            .load(Ordering::Acquire)
+            .wrapping_sub(start) as usize;
+        if let Some(can_come) = can_come {
+            if n > posted + can_come {
+                return Err(Error::WouldHang);
+            }
+        }
         let done = || {
             self.rtio
                 .completed
@@ -739,6 +792,89 @@ impl Context {
             return Ok(());
         }
         self.block_until(done, deadline)
+    }
+
+    /// How many completions may still be posted to the ring (entries in flight that report
+    /// to it); `None` while a multishot lives (any number may come). An upper bound: a
+    /// NO_RESPONSE entry in flight counts although it posts nothing.
+    fn can_still_post(&self) -> Option<usize> {
+        let r = self.rtio;
+        // SAFETY: owner-only counters; the owner is the ring's single consumer.
+        let (kept, multishots, occupancy) = unsafe {
+            (
+                *r.kept.get(),
+                *r.multishots.get(),
+                r.ring.occupancy(r.cells),
+            )
+        };
+        if multishots > 0 {
+            return None;
+        }
+        let reserved = r.reserved.get();
+        Some(reserved.saturating_sub(kept).saturating_sub(occupancy) as usize)
+    }
+
+    /// Owner bookkeeping for S16: `n` entries now keep their results in their slots (+) or
+    /// are no longer tracked by a waiter (-).
+    pub(crate) fn track_kept(&self, added: u32, removed: u32) {
+        // SAFETY: owner-only counter.
+        unsafe {
+            let k = &mut *self.rtio.kept.get();
+            *k = (*k + added).saturating_sub(removed);
+        }
+    }
+
+    /// Owner bookkeeping for S16: entries that will return their own slots were dispatched
+    /// or orphaned (+), or came back (-).
+    pub(crate) fn track_returning(&self, added: u32, removed: u32) {
+        // SAFETY: owner-only counter.
+        unsafe {
+            let k = &mut *self.rtio.returning.get();
+            *k = (*k + added).saturating_sub(removed);
+        }
+    }
+
+    /// Acquires `N` entries as a whole, waiting with the context's wait strategy while they
+    /// are in use by operations that return them by themselves (NO_RESPONSE entries,
+    /// abandoned futures): no spinning on [`Error::QueueFull`] (S16).
+    ///
+    /// # Errors
+    /// [`Error::WouldHang`] at once when no entry could come back while the owner waits (the
+    /// entries are held by completions not yet consumed, by builders, or by waiting
+    /// futures), or when `N` exceeds the context's size.
+    pub fn chain_wait<const N: usize>(&self) -> Result<crate::Chain<'_, N>, Error> {
+        let r = self.rtio;
+        if N > r.slots.len() || N > r.cells.len() {
+            return Err(Error::WouldHang);
+        }
+        loop {
+            match self.chain::<N>() {
+                Err(Error::QueueFull) => {}
+                other => return other,
+            }
+            // SAFETY: owner-only counter.
+            if unsafe { *r.returning.get() } == 0 {
+                return Err(Error::WouldHang);
+            }
+            self.block_until(|| !r.returned.is_empty(), None)?;
+        }
+    }
+
+    /// [`Context::chain_wait`] for one entry.
+    ///
+    /// # Errors
+    /// As [`Context::chain_wait`].
+    pub fn acquire_wait(&self) -> Result<crate::Chain<'_, 1>, Error> {
+        self.chain_wait::<1>()
+    }
+
+    /// Owner bookkeeping for S16: a multishot entry was prepared (+) or ended (-).
+    pub(crate) fn track_multishot(&self, added: bool) {
+        // SAFETY: owner-only counter.
+        unsafe {
+            let m = &mut *self.rtio.multishots.get();
+            *m = if added { *m + 1 } else { m.saturating_sub(1) };
+        }
     }
 
     /// Blocks with the context's wait strategy until `cond` holds or `deadline` passes,
@@ -777,6 +913,8 @@ impl Context {
     /// its buffer comes with it (S3).
     pub fn try_consume(&self) -> Option<Completion> {
         let r = self.rtio;
+        // S8: polling alone advances timers (a clock without alarms calls nothing else).
+        executor::poll_timers(r);
         // SAFETY: the owner is the ring's single consumer.
         let raw = unsafe { r.ring.pop(r.cells) }?;
         let slot = r.slot(raw.slot);
@@ -793,6 +931,10 @@ impl Context {
         let buffer = if flags.contains(CqeFlags::MORE) {
             self.pool_buffer(ring_pool, len)
         } else {
+            // SAFETY: flags are written before prepare and only read afterwards.
+            if unsafe { addr_of!((*sqe).flags).read() }.contains(Flags::MULTISHOT) {
+                self.track_multishot(false);
+            }
             // SAFETY: terminal completion: the entry is DONE and the owner's again.
             let b = unsafe { self.take_buffer(raw.slot, ring_pool, result) };
             // SAFETY: owner; nothing references the slot any more.
@@ -864,20 +1006,30 @@ impl Context {
     }
 
     /// Blocks until a completion is ready and takes it (S14).
-    pub fn consume(&self) -> Completion {
-        loop {
-            let mut got = None;
-            let _ = self.block_until(
-                || {
-                    got = self.try_consume();
-                    got.is_some()
-                },
-                None,
-            );
-            if let Some(c) = got {
-                return c;
-            }
+    ///
+    /// # Errors
+    /// [`Error::WouldHang`] at once when nothing is outstanding that could ever post one
+    /// (S16); errors of the wait strategy.
+    pub fn consume(&self) -> Result<Completion, Error> {
+        self.consume_until(None)
+    }
+
+    fn consume_until(&self, deadline: Option<Instant>) -> Result<Completion, Error> {
+        if let Some(c) = self.try_consume() {
+            return Ok(c);
         }
+        if self.can_still_post() == Some(0) && !self.has_completion() {
+            return Err(Error::WouldHang);
+        }
+        let mut got = None;
+        self.block_until(
+            || {
+                got = self.try_consume();
+                got.is_some()
+            },
+            deadline,
+        )?;
+        got.ok_or(Error::TimedOut)
     }
 
     /// Like [`Context::consume`], but gives up after `timeout`.
@@ -886,20 +1038,12 @@ impl Context {
     /// [`Error::TimedOut`]; [`Error::NoClock`] without a clock.
     pub fn consume_timeout(&self, timeout: Duration) -> Result<Completion, Error> {
         let clock = self.rtio.clock.ok_or(Error::NoClock)?;
-        let deadline = clock.now() + timeout;
-        let mut got = None;
-        self.block_until(
-            || {
-                got = self.try_consume();
-                got.is_some()
-            },
-            Some(deadline),
-        )?;
-        got.ok_or(Error::TimedOut)
+        self.consume_until(Some(clock.now() + timeout))
     }
 
     /// Whether a completion is ready.
     pub fn has_completion(&self) -> bool {
+        executor::poll_timers(self.rtio);
         // SAFETY: the owner is the single consumer.
         unsafe { self.rtio.ring.ready(self.rtio.cells) }
     }
@@ -915,6 +1059,17 @@ impl Context {
     /// [`Error::InvalidArgument`] for a transaction member after the head: a transaction is
     /// cancelled through its head (S5); nothing is touched.
     pub fn cancel(&self, h: OpHandle) -> Result<(), Error> {
+        self.cancel_op(h, false).map(|_| ())
+    }
+
+    /// For [`crate::ChainHandle::cancel`]: cancels `h` if it has not completed and can be
+    /// cancelled on its own (`Ok(true)`); `Ok(false)` for a live entry that completed, or
+    /// that only an earlier entry can cancel.
+    pub(crate) fn cancel_if_pending(&self, h: OpHandle) -> Result<bool, Error> {
+        self.cancel_op(h, true)
+    }
+
+    fn cancel_op(&self, h: OpHandle, skip_refused: bool) -> Result<bool, Error> {
         let r = self.rtio;
         let slot = r.slots.get(h.idx as usize).ok_or(Error::Stale)?;
         let st = slot.state.current(h.gen()).ok_or(Error::Stale)?;
@@ -928,32 +1083,41 @@ impl Context {
         if unsafe { addr_of!((*slot.sqe_ptr()).prio).read() } & crate::sqe::NO_CANCEL != 0 {
             // Between a READ that lent its buffer and the WRITE that took it: the buffer may
             // still be in the read's hands, so cancel through the read or earlier.
-            return Err(Error::InvalidArgument);
+            return if skip_refused {
+                Ok(false)
+            } else {
+                Err(Error::InvalidArgument)
+            };
         }
         if flags.contains(Flags::MEMBER) {
             // S5: a transaction is one operation; its head's handle cancels it.
-            return Err(Error::InvalidArgument);
+            return if skip_refused {
+                Ok(false)
+            } else {
+                Err(Error::InvalidArgument)
+            };
         }
         match st.phase() {
             Phase::Prepared => {
                 self.unlink_pending(h.idx);
                 executor::cancel_chain(r, h.idx, h.gen);
-                Ok(())
+                Ok(true)
             }
             Phase::Queued => {
                 executor::cancel_chain(r, h.idx, h.gen);
-                Ok(())
+                Ok(true)
             }
             Phase::Inflight => {
                 executor::cancel_inflight(r, h.idx, h.gen);
-                Ok(())
+                Ok(true)
             }
-            _ => Ok(()),
+            _ => Ok(false),
         }
     }
 
-    /// Drops every prepared but unsubmitted entry without completions (their slots and
-    /// reservations come back; 'static buffers they held are simply no longer referenced).
+    /// Removes every prepared but unsubmitted entry. An entry that holds a caller buffer
+    /// (READ, WRITE, TRANSCEIVE) completes with [`Error::Canceled`] so that its buffer comes
+    /// back (S3); the others are released without a completion.
     pub fn drop_all(&self) {
         let r = self.rtio;
         // SAFETY: owner-only list.
@@ -984,9 +1148,12 @@ impl Context {
                     } else {
                         (NONE, None)
                     };
-                // SAFETY: owner; never dispatched.
-                unsafe { self.free_slot(m) };
-                n += 1;
+                if s.flags.contains(Flags::MULTISHOT) {
+                    self.track_multishot(false);
+                }
+                if !self.give_back_unsubmitted(m, Error::Canceled, true) {
+                    n += 1;
+                }
                 (m, want) = (next, next_gen);
             }
             r.unreserve(n);

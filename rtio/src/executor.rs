@@ -110,7 +110,7 @@ fn execute(
     // Made after `arm_link_timeout`, which reads chain headers through their own pointers.
     let s = unsafe { &*p };
     match s.op {
-        Op::Nop => finish(r, idx, Ok(0)),
+        Op::Nop if s.iodev.is_none() => finish(r, idx, Ok(0)),
         Op::Callback => {
             let cb = s.callback()?;
             let prev = match crate::error::from_carry(s.carry) {
@@ -233,6 +233,7 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
 
 /// Completes a token's entry and runs what follows.
 pub(crate) fn complete(t: RawToken, res: Result<usize, Error>) {
+    let res = bounded(t.rtio, t.idx, res);
     if let Some((i, g, c)) = finish(t.rtio, t.idx, res) {
         start(t.rtio, i, g, c);
     }
@@ -428,12 +429,62 @@ unsafe fn buf_payload<'a>(r: &Rtio, idx: u16) -> Option<&'a mut BufPayload> {
     matches!(op, Op::Read | Op::Write).then(|| unsafe { &mut *addr_of_mut!((*p).payload.buf) })
 }
 
+/// How many bytes entry `idx` can have moved: its buffer's length (for a pool read, the
+/// part of its blocks it was handed), or `None` when the result is not a length. A
+/// transaction reports its members' own lengths, so its head is not bounded here.
+fn capacity(r: &Rtio, idx: u16) -> Option<usize> {
+    let flags = header_flags(r, idx);
+    if flags.contains(Flags::TRANSACTION) {
+        return None;
+    }
+    let p = sqe(r, idx);
+    // SAFETY: the op is written before prepare and only read afterwards; the payload member
+    // read matches the op, and its holder (the completer calling us) owns it.
+    unsafe {
+        match addr_of!((*p).op).read() {
+            Op::Read if flags.contains(Flags::MEMPOOL) => {
+                let b = addr_of!((*p).payload.buf).read();
+                let range = BlockRange::unpack(b.pool_range);
+                Some(
+                    r.pool
+                        .map_or(0, |pool| b.len.min(range.count() * pool.block_size())),
+                )
+            }
+            Op::Read | Op::Write => Some(addr_of!((*p).payload.buf.len).read()),
+            Op::TinyWrite => Some(addr_of!((*p).payload.tiny.len).read() as usize),
+            Op::Transceive => {
+                let t = addr_of!((*p).payload.txrx).read();
+                Some(t.tx_len.max(t.rx_len))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// S3, S11: a driver's length is bounded by the buffer it was given; a larger one is refused
+/// with [`Error::BadLength`] instead of being trusted (a pool buffer built from it would span
+/// blocks another operation owns).
+fn bounded(r: &Rtio, idx: u16, res: Result<usize, Error>) -> Result<usize, Error> {
+    match (res, capacity(r, idx)) {
+        (Ok(n), Some(cap)) if n > cap => Err(Error::BadLength),
+        _ => res,
+    }
+}
+
+/// Owner: completes an entry that was never dispatched (taken with `SlotState::take`) with
+/// `err`, alone: its buffer comes back in the completion (S3).
+pub(crate) fn post_unsubmitted(r: &'static Rtio, idx: u16, err: Error) {
+    post(r, idx, Err(err));
+}
+
 /// Posts the terminal completion of one entry and marks it DONE.
 fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
     let slot = &r.slot(idx);
     let flags = header_flags(r, idx);
     if flags.contains(Flags::KEPT) {
-        // The pool range (if any) stays in the entry for the future or scope.
+        // The pool range (if any) stays in the entry for the future or scope, trimmed as
+        // for the ring (S11: the same blocks whichever way it is waited for).
+        keep_pool(r, idx, res);
         slot.set_result(encode(res));
         let old = slot.state.finish();
         if old.orphaned() {
@@ -449,6 +500,8 @@ fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
         drop_pool(r, idx);
         r.unreserve(1);
         r.push_returned(idx);
+        // A wait for a free entry (`Context::chain_wait`) may be waiting for this one.
+        r.notify.notify();
         return;
     }
     let pool_start = take_pool(r, idx, res);
@@ -485,11 +538,23 @@ fn free_orphan(r: &'static Rtio, idx: u16) {
 pub(crate) fn shot(t: RawToken, n: usize) -> Shot {
     let r = t.rtio;
     let slot = t.slot();
+    if n > capacity(r, t.idx).unwrap_or(0) {
+        // S11: a shot cannot be longer than the blocks it was handed.
+        drop_pool(r, t.idx);
+        complete(t, Err(Error::BadLength));
+        return Shot::Stopped;
+    }
     if slot.state.load().cancel_requested() {
         // Post the data we have (if any) as a shot if there is room, then the final Canceled.
         if n > 0 && r.reserve(1) {
             post_shot(r, t.idx, n);
         } else {
+            if n > 0 {
+                // S9: no cell for the last shot; it is counted, not lost silently.
+                if let Some(dev) = t.iodev() {
+                    dev.record_overrun(1);
+                }
+            }
             drop_pool(r, t.idx);
         }
         complete(t, Err(Error::Canceled));
@@ -535,6 +600,30 @@ fn take_pool(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Option<u8
             None
         }
     }
+}
+
+/// A kept pool read's blocks, trimmed to the result's bytes (freed on error), stay in the
+/// entry for its future or scope.
+fn keep_pool(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
+    if !header_flags(r, idx).contains(Flags::MEMPOOL) {
+        return;
+    }
+    let Some(pool) = r.pool else { return };
+    // SAFETY: the poster owns the entry's payload until the completion is published.
+    let Some(b) = (unsafe { buf_payload(r, idx) }) else {
+        return;
+    };
+    let range = BlockRange::unpack(b.pool_range);
+    if range.is_none() {
+        return;
+    }
+    b.pool_range = match res {
+        Ok(n) => pool.trim(range, n).pack(),
+        Err(_) => {
+            pool.free(range);
+            0
+        }
+    };
 }
 
 fn post_shot(r: &'static Rtio, idx: u16, n: usize) {
@@ -642,6 +731,7 @@ fn insert_timer(r: &'static Rtio, idx: u16) {
         }
         // SAFETY: under the timer critical section.
         unsafe { *timer_next(r, idx) = cur };
+        r.timers_armed.store(true, Ordering::Release);
         if prev == NONE {
             head.set(idx);
             true
@@ -670,6 +760,7 @@ fn remove_timer(r: &'static Rtio, idx: u16) -> bool {
             if cur == idx {
                 if prev == NONE {
                     head.set(next);
+                    r.timers_armed.store(next != NONE, Ordering::Release);
                 } else {
                     // SAFETY: as above.
                     unsafe { *timer_next(r, prev) = next };
@@ -691,6 +782,14 @@ pub(crate) fn next_deadline(r: &Rtio) -> Option<Instant> {
     })
 }
 
+/// Fires due timers if any is armed: one load when none is (the polling calls).
+#[inline]
+pub(crate) fn poll_timers(r: &'static Rtio) {
+    if r.clock.is_some() && r.timers_armed.load(Ordering::Acquire) {
+        process_timers(r);
+    }
+}
+
 /// Fires every due timer.
 pub(crate) fn process_timers(r: &'static Rtio) {
     let Some(clock) = r.clock else { return };
@@ -701,21 +800,34 @@ pub(crate) fn process_timers(r: &'static Rtio) {
             let h = head.get();
             if h != NONE && deadline_of(r, h) <= now {
                 // SAFETY: under the timer critical section.
-                head.set(unsafe { *timer_next(r, h) });
-                Some(h)
+                let next = unsafe { *timer_next(r, h) };
+                head.set(next);
+                r.timers_armed.store(next != NONE, Ordering::Release);
+                // Read while the timer is still ours: once it is off the list, the
+                // LINK_TIMEOUT's target may complete, post the LINK_TIMEOUT and the owner
+                // reuse its slot.
+                let p = sqe(r, h);
+                // SAFETY: a timer entry is in flight and its payload is `time`; the critical
+                // section excludes `remove_timer`, the only other reader.
+                Some(unsafe {
+                    (
+                        h,
+                        addr_of!((*p).op).read(),
+                        addr_of!((*p).payload.time.target).read(),
+                        addr_of!((*p).payload.time.target_gen).read(),
+                    )
+                })
             } else {
                 None
             }
         });
-        let Some(idx) = due else { break };
-        // SAFETY: header read; the timer entry is INFLIGHT and owned by the executor.
-        let s = unsafe { &*sqe(r, idx) };
-        if s.op == Op::LinkTimeout {
-            // SAFETY: payload read; we just took the timer.
-            let (target, target_gen) =
-                unsafe { (s.payload.time.target, s.payload.time.target_gen) };
+        let Some((idx, op, target, target_gen)) = due else {
+            break;
+        };
+        if op == Op::LinkTimeout {
             // S8: cancels the use it was armed for; a later user of the slot has another
-            // generation and is left alone.
+            // generation and is left alone. The LINK_TIMEOUT itself is posted by its target's
+            // completion.
             request_cancel(r, target, target_gen, true);
         } else {
             complete(RawToken { rtio: r, idx }, Ok(0));

@@ -112,6 +112,7 @@ impl<const N: usize> ChainFuture<'_, N> {
         let ctx = self.ctx;
         let out = self.idx.map(|i| take_kept(ctx, i));
         ctx.rtio.unreserve(N as u32);
+        ctx.track_kept(0, N as u32);
         out
     }
 }
@@ -161,9 +162,15 @@ impl<const N: usize> Drop for ChainFuture<'_, N> {
             return;
         }
         let r = self.ctx.rtio;
+        // The waiter goes away: none of these is tracked any more (S16).
+        self.ctx.track_kept(0, N as u32);
         for &i in &self.idx {
             let slot = &r.slot(i);
             let orphaned = slot.state.orphan();
+            if orphaned {
+                // Its completer returns the slot (S16: a wait for a free entry counts it).
+                self.ctx.track_returning(1, 0);
+            }
             if !orphaned {
                 // Already done: take it (dropping its buffers) and free the slot now.
                 drop(take_kept(self.ctx, i));

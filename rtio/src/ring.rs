@@ -203,6 +203,29 @@ impl Ring {
         })
     }
 
+    /// Cells claimed by producers and not yet consumed: published completions plus the ones
+    /// being written (consumer only; a lower bound is never needed, so a racing claim that
+    /// is counted early is fine).
+    ///
+    /// # Safety
+    /// As for [`Ring::pop`].
+    pub(crate) unsafe fn occupancy(&self, cells: &[CqeCell]) -> u32 {
+        // SAFETY: consumer-only read of `head`.
+        let head = self.head.with(|p| unsafe { *p });
+        let tail = self.tail.load(Ordering::Acquire);
+        let len = cells.len();
+        if len.is_power_of_two() {
+            tail.wrapping_sub(head)
+        } else {
+            let wrap = (u32::MAX / len as u32) * len as u32;
+            if tail >= head {
+                tail - head
+            } else {
+                wrap - head + tail
+            }
+        }
+    }
+
     /// Whether a completion is ready at the head (consumer only).
     ///
     /// # Safety

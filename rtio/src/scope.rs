@@ -117,6 +117,7 @@ impl<'s, 'env> Scope<'s, 'env> {
             unsafe { *ctx.rtio.slot(i).onext.get() = self.head.get() };
             self.head.set(i);
         }
+        ctx.track_kept(idx.len() as u32, 0);
         crate::executor::submit_chain(ctx.rtio, idx[0]);
         Ok(ScopedOp {
             idx: idx[0],
@@ -241,6 +242,7 @@ impl<'s, 'env> Scope<'s, 'env> {
         // SAFETY: the entry is DONE and its borrowed buffers are not reconstructed; owner.
         unsafe { self.ctx.free_slot(i) };
         r.unreserve(1);
+        self.ctx.track_kept(0, 1);
     }
 
     fn finish_all(&self) {

@@ -399,7 +399,7 @@ fn run_i2c<B: I2c>(
 /// let rx: &'static mut [u8; 2] = Box::leak(Box::new([0; 2]));
 /// ctx.acquire()?.read(Dev::<K>::new(&CHIP_IODEV), rx).submit()?;
 /// while !CHIP.step() {} // no_std style: the main loop runs the driver
-/// assert_eq!(ctx.consume().buffer().data(), Some(&[0xA5, 0xA5][..]));
+/// assert_eq!(ctx.consume().unwrap().buffer().data(), Some(&[0xA5, 0xA5][..]));
 /// # Ok::<(), rtio::Error>(())
 /// ```
 pub struct SpiIodev<D> {

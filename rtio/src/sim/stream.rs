@@ -904,14 +904,14 @@ impl Imu {
     /// let imu = Imu::still().device("imu-doc", 1600, 64, 8);
     /// let ctx = RTIO.claim().unwrap();
     /// let h = ctx.acquire()?.read_multishot(imu.dev(), Header::SIZE + 12, 256).submit()?;
-    /// let mut c = ctx.consume(); // one watermark interrupt: 8 frames or more
+    /// let mut c = ctx.consume().unwrap(); // one watermark interrupt: 8 frames or more
     /// assert!(c.more());
     /// if let Buffer::Pool(buf) = c.take_buffer() {
     ///     let hdr = Header::read(&buf).unwrap();
     ///     assert!(hdr.frames >= 8 && hdr.frame_size == 12);
     /// }
     /// ctx.cancel(h.head())?;
-    /// while ctx.consume().more() {} // the last completion says Canceled
+    /// while ctx.consume().unwrap().more() {} // the last completion says Canceled
     /// imu.stop();
     /// assert_eq!(POOL.free_blocks(), 4);
     /// # Ok::<(), rtio::Error>(())
@@ -1065,9 +1065,9 @@ impl Uart {
     ///
     /// ```
     /// use rtio::sim::Uart;
-    /// use rtio::{Duration, Error, Rtio, Storage};
+    /// use rtio::{time::STD_CLOCK, Duration, Error, Rtio, Storage};
     /// static STORAGE: Storage<4, 4> = Storage::new();
-    /// static RTIO: Rtio = Rtio::new(&STORAGE);
+    /// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&STD_CLOCK);
     /// let uart = Uart::device("uart-read-doc", 115_200, 32);
     /// let ctx = RTIO.claim().unwrap();
     /// let rx: &'static mut [u8; 4] = Box::leak(Box::new([0; 4]));

@@ -26,7 +26,7 @@ fn wait_started(f: &Faults, n: u64) {
 fn seen(ctx: &crate::Context, n: usize) -> Vec<(usize, Result<usize, Error>)> {
     (0..n)
         .map(|_| {
-            let c = ctx.consume();
+            let c = ctx.consume().unwrap();
             (c.userdata(), c.result())
         })
         .collect()
@@ -77,7 +77,7 @@ fn i2c_transfer_takes_bus_time_and_does_not_block_the_submitter() {
         !ctx.has_completion(),
         "submit returned before the transfer ended"
     );
-    let c = ctx.consume();
+    let c = ctx.consume().unwrap();
     let total = t0.elapsed();
     assert_eq!(c.result(), Ok(2));
     assert!(
@@ -490,9 +490,9 @@ fn stress_hangs_and_link_timeouts_across_threads_complete_once_each() {
     static S0: Storage<8, 8> = Storage::new();
     static S1: Storage<8, 8> = Storage::new();
     static S2: Storage<8, 8> = Storage::new();
-    static R0: Rtio = Rtio::new(&S0);
-    static R1: Rtio = Rtio::new(&S1);
-    static R2: Rtio = Rtio::new(&S2);
+    static R0: Rtio = Rtio::new(&S0).with_clock(&crate::time::STD_CLOCK);
+    static R1: Rtio = Rtio::new(&S1).with_clock(&crate::time::STD_CLOCK);
+    static R2: Rtio = Rtio::new(&S2).with_clock(&crate::time::STD_CLOCK);
     const PER_THREAD: usize = 60;
     let bus = Bus::i2c("t-stress-hang", 1_000_000);
     let tmp = bus.attach_i2c(0x48, Tmp105::new(5.0));
@@ -517,7 +517,7 @@ fn stress_hangs_and_link_timeouts_across_threads_complete_once_each() {
                         .submit()
                         .unwrap();
                     for _ in 0..2 {
-                        let mut c = ctx.consume();
+                        let mut c = ctx.consume().unwrap();
                         if c.userdata() < 1000 {
                             seen[c.userdata()] += 1;
                             match c.result() {
@@ -709,7 +709,7 @@ fn cancelling_a_chain_queued_behind_a_busy_bus_cancels_it_whole() {
     ctx.cancel(h.head()).unwrap();
     let mut got = Vec::new();
     for _ in 0..3 {
-        let c = ctx.consume();
+        let c = ctx.consume().unwrap();
         got.push((
             c.userdata(),
             c.result(),
@@ -761,7 +761,7 @@ fn a_stream_that_finds_the_completion_queue_full_waits_and_loses_nothing() {
     let mut seqs = Vec::new();
     let mut canceled = false;
     loop {
-        let mut c = ctx.consume();
+        let mut c = ctx.consume().unwrap();
         if let Buffer::Pool(p) = c.take_buffer() {
             let hdr = Header::read(&p).unwrap();
             seqs.push(hdr.seq);
@@ -955,7 +955,7 @@ fn tmp105_resolution_follows_the_config_register() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn a_hung_fifo_device_is_recovered_by_link_timeout() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&crate::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let uart = Uart::device("t-uart-hang", 1_000_000, 64);
     uart.faults().next(Fault::Hang);
