@@ -574,6 +574,7 @@ impl Context {
     }
 
     /// Takes `n` free slots and `n` completion reservations, all or nothing (S9, S10).
+    #[inline]
     pub(crate) fn alloc_slots(&self, out: &mut [u16]) -> Result<(), Error> {
         let n = out.len();
         let r = self.rtio;
@@ -639,6 +640,7 @@ impl Context {
     ///
     /// # Safety
     /// Owner only; the slot is not referenced by anyone else.
+    #[inline]
     pub(crate) unsafe fn free_slot(&self, idx: u16) {
         let r = self.rtio;
         let slot = &r.slot(idx);
@@ -681,6 +683,7 @@ impl Context {
     }
 
     /// Appends a prepared chain head to the pending list.
+    #[inline]
     pub(crate) fn push_pending(&self, head: u16) {
         let r = self.rtio;
         // SAFETY: owner-only fields.
@@ -723,6 +726,7 @@ impl Context {
     }
 
     /// Dispatches every prepared entry (the heads of prepared chains).
+    #[inline]
     pub(crate) fn dispatch_pending(&self) {
         let r = self.rtio;
         // SAFETY: owner-only fields; the list is detached before dispatching, so completions
@@ -746,8 +750,23 @@ impl Context {
     ///
     /// # Errors
     /// Only from the wait strategy; see [`Context::submit_timeout`] for a bounded wait.
+    #[inline]
     pub fn submit(&self, n: usize) -> Result<(), Error> {
-        self.submit_until(n, None)
+        let start = self.rtio.completed.load(Ordering::Acquire);
+        self.dispatch_pending();
+        // Entries that completed in place while dispatching: no timers to run, no wait.
+        if n == 0 || self.posted_since(start) >= n {
+            return Ok(());
+        }
+        self.wait_posted(start, n, None)
+    }
+
+    #[inline]
+    fn posted_since(&self, start: u32) -> usize {
+        self.rtio
+            .completed
+            .load(Ordering::Acquire)
+            .wrapping_sub(start) as usize
     }
 
     /// S1 with a deadline: like [`Context::submit`], but gives up after `timeout` with
@@ -763,35 +782,24 @@ impl Context {
     fn submit_until(&self, n: usize, deadline: Option<Instant>) -> Result<(), Error> {
         let start = self.rtio.completed.load(Ordering::Acquire);
         self.dispatch_pending();
-        if n == 0 {
+        if n == 0 || self.posted_since(start) >= n {
             return Ok(());
         }
-        // S16: refuse to wait for completions that can never come. What may still reach the
-        // ring is read before what has (a completion landing in between only makes this
-        // more lenient).
-        let can_come = self.can_still_post();
-        let posted = self
-            .rtio
-            .completed
-            .load(Ordering::Acquire)
-            .wrapping_sub(start) as usize;
-        if let Some(can_come) = can_come {
-            if n > posted + can_come {
+        self.wait_posted(start, n, deadline)
+    }
+
+    /// Waits until `n` completions were posted since `start` (S1), refusing at once a wait
+    /// that could never end (S16).
+    #[cold]
+    fn wait_posted(&self, start: u32, n: usize, deadline: Option<Instant>) -> Result<(), Error> {
+        // What may still reach the ring is read before what has (a completion landing in
+        // between only makes this more lenient).
+        if let Some(can_come) = self.can_still_post() {
+            if n > self.posted_since(start) + can_come {
                 return Err(Error::WouldHang);
             }
         }
-        let done = || {
-            self.rtio
-                .completed
-                .load(Ordering::Acquire)
-                .wrapping_sub(start) as usize
-                >= n
-        };
-        // Entries that completed in place while dispatching: no timers to run, no wait.
-        if done() {
-            return Ok(());
-        }
-        self.block_until(done, deadline)
+        self.block_until(|| self.posted_since(start) >= n, deadline)
     }
 
     /// How many completions may still be posted to the ring (entries in flight that report
@@ -911,6 +919,7 @@ impl Context {
 
     /// Takes the next completion, if one is ready (S14, polling). Its queue slot is released;
     /// its buffer comes with it (S3).
+    #[inline]
     pub fn try_consume(&self) -> Option<Completion> {
         let r = self.rtio;
         // S8: polling alone advances timers (a clock without alarms calls nothing else).
@@ -964,6 +973,7 @@ impl Context {
     ///
     /// # Safety
     /// Owner only; the entry is DONE (terminal) and not referenced elsewhere.
+    #[inline]
     pub(crate) unsafe fn take_buffer(
         &self,
         idx: u16,

@@ -24,10 +24,24 @@ fn sqe(r: &Rtio, idx: u16) -> *mut Sqe {
 
 /// Owner side of submit: makes a prepared chain's successors QUEUED, then starts its head
 /// straight from PREPARED (one transition fewer on the common single-entry path).
+#[inline]
 pub(crate) fn submit_chain(r: &'static Rtio, head: u16) {
     // SAFETY: prepared entries are the owner's (we are the owner here).
     let hs = unsafe { &*sqe(r, head) };
-    if hs.flags.contains(Flags::CHAINED) || hs.flags.contains(Flags::TRANSACTION) {
+    let linked = hs.flags.contains(Flags::CHAINED) || hs.flags.contains(Flags::TRANSACTION);
+    if !linked {
+        // The common case: one entry, nothing to queue, nothing follows it.
+        let slot = r.slot(head);
+        if slot.state.start(slot.gen(), Phase::Prepared) {
+            if hs.op == Op::Nop && hs.iodev.is_none() {
+                post(r, head, Ok(0));
+            } else {
+                run(r, head, Ok(0));
+            }
+        }
+        return;
+    }
+    {
         // The generation each link names: a successor cancelled before submit may have been
         // consumed and its slot reused by another chain, which this walk must not touch.
         let (mut cur, mut want) = (hs.next, hs.next_gen);
@@ -478,6 +492,7 @@ pub(crate) fn post_unsubmitted(r: &'static Rtio, idx: u16, err: Error) {
 }
 
 /// Posts the terminal completion of one entry and marks it DONE.
+#[inline]
 fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
     let slot = &r.slot(idx);
     let flags = header_flags(r, idx);
@@ -581,10 +596,15 @@ fn drop_pool(r: &'static Rtio, idx: u16) {
 
 /// Takes the pool range out of an entry for its completion: trimmed to the blocks that hold
 /// the result's bytes (freed entirely on error). Returns the first block.
+#[inline]
 fn take_pool(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Option<u8> {
     if !header_flags(r, idx).contains(Flags::MEMPOOL) {
         return None;
     }
+    take_pool_slow(r, idx, res)
+}
+
+fn take_pool_slow(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Option<u8> {
     let pool = r.pool?;
     // SAFETY: the poster owns the entry's payload until the completion is published.
     let b = unsafe { buf_payload(r, idx) }?;

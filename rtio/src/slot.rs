@@ -112,6 +112,7 @@ pub(crate) enum Event {
 
 impl State {
     /// The phase.
+    #[inline]
     pub(crate) fn phase(self) -> Phase {
         match self.0 & PHASE_MASK {
             FREE => Phase::Free,
@@ -122,35 +123,43 @@ impl State {
         }
     }
     /// The 16-bit generation tag.
+    #[inline]
     pub(crate) fn tag(self) -> u16 {
         (self.0 >> GEN_SHIFT) as u16
     }
     /// Whether a cancel was requested.
+    #[inline]
     pub(crate) fn cancel_requested(self) -> bool {
         self.0 & CANCEL != 0
     }
     /// Whether the entry's LINK_TIMEOUT fired.
+    #[inline]
     pub(crate) fn timed_out(self) -> bool {
         self.0 & TIMEOUT != 0
     }
     /// Whether an AWAIT was signalled.
+    #[inline]
     pub(crate) fn signaled(self) -> bool {
         self.0 & SIGNALED != 0
     }
     /// Whether an AWAIT was reached.
+    #[inline]
     pub(crate) fn armed(self) -> bool {
         self.0 & ARMED != 0
     }
     /// Whether a kept entry's waiter went away.
+    #[inline]
     pub(crate) fn orphaned(self) -> bool {
         self.0 & ORPHAN != 0
     }
+    #[inline]
     fn with_phase(self, p: u32) -> State {
         State(self.0 & !PHASE_MASK | p)
     }
 
     /// The state after `ev`, or `None` when the event is refused in this state. This is the
     /// reference: every [`SlotState`] method does exactly this, atomically.
+    #[inline(always)]
     pub(crate) fn next(self, ev: Event) -> Option<State> {
         let phase = self.phase();
         let tag_is = |t: u16| self.tag() == t;
@@ -227,6 +236,7 @@ impl SlotState {
     /// The full generation of the current use. Exact for the owner (it alone recycles);
     /// another context reading it while the owner recycles sees either use, and then
     /// compares the tag again in its compare-and-swap.
+    #[inline]
     pub(crate) fn gen(&self) -> Gen {
         let s = self.load();
         Gen {
@@ -236,6 +246,7 @@ impl SlotState {
     }
 
     /// Whether `g` names the current use, and the state if so.
+    #[inline]
     pub(crate) fn current(&self, g: Gen) -> Option<State> {
         let s = self.load();
         (s.tag() == g.tag && self.epoch.load(Ordering::Acquire) == g.epoch).then_some(s)
@@ -244,7 +255,7 @@ impl SlotState {
     /// Applies `ev` with a compare-and-swap loop; the previous state, or `None` if refused.
     /// AcqRel: the winner acquires what the previous writer published (the owner's entry,
     /// a completer's result) and releases its own writes to whoever acts next.
-    #[inline]
+    #[inline(always)]
     fn apply(&self, ev: Event) -> Option<State> {
         self.word
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
@@ -256,6 +267,7 @@ impl SlotState {
 
     /// Owner: FREE -> PREPARED, clearing the event bits. Relaxed: the slot is the owner's
     /// and nobody else looks at it until `queue` or `start` publishes it.
+    #[inline]
     pub(crate) fn acquire(&self) -> Gen {
         let s = State(self.word.load(Ordering::Relaxed));
         debug_assert_eq!(s.phase(), Phase::Free, "acquire of a slot in use");
@@ -270,35 +282,41 @@ impl SlotState {
     /// Owner at submit: PREPARED -> QUEUED if `tag` is current (a successor cancelled
     /// before submit is not). Release: publishes the prepared entry to its predecessor's
     /// completer, which starts it.
+    #[inline]
     pub(crate) fn queue(&self, tag: u16) -> bool {
         self.apply(Event::Queue { tag }).is_some()
     }
 
     /// Executor: PREPARED (a chain head, at submit) or QUEUED (a successor) -> INFLIGHT if
     /// `tag` is current. The winner owns the entry; a stale link or a cancelled entry loses.
+    #[inline]
     pub(crate) fn start(&self, tag: u16, from: Phase) -> bool {
         self.apply(Event::Start { tag, from }).is_some()
     }
 
     /// Canceller: PREPARED or QUEUED -> INFLIGHT, taking an entry that was not dispatched so
     /// as to post its `Canceled`.
+    #[inline]
     pub(crate) fn take(&self, tag: u16) -> bool {
         self.apply(Event::Take { tag }).is_some()
     }
 
     /// Sets CANCEL (and TIMEOUT) on an entry in flight whose tag is `tag`; the previous state
     /// if it was.
+    #[inline]
     pub(crate) fn request_cancel(&self, tag: u16, timeout: bool) -> Option<State> {
         self.apply(Event::RequestCancel { tag, timeout })
     }
 
     /// Sets SIGNALED on a live entry whose tag is `tag`; the previous state if it was.
+    #[inline]
     pub(crate) fn signal(&self, tag: u16) -> Option<State> {
         self.apply(Event::Signal { tag })
     }
 
     /// Executor or iodev, holding an AWAIT in flight: sets ARMED; the previous state. The
     /// side (arm or signal/cancel) that sees the other's bit completes the entry.
+    #[inline]
     pub(crate) fn arm(&self) -> State {
         let old = State(self.word.fetch_or(ARMED, Ordering::AcqRel));
         debug_assert_eq!(
@@ -313,6 +331,7 @@ impl SlotState {
     /// (every finished entry is INFLIGHT). SeqCst: a kept entry's waiter is woken by
     /// `Notify`, whose lost-wake-up argument needs this store in the single total order;
     /// Release (in it) publishes the result and buffers to the owner's Acquire `load`.
+    #[inline]
     pub(crate) fn finish(&self) -> State {
         let old = State(self.word.fetch_add(DONE - INFLIGHT, Ordering::SeqCst));
         debug_assert_eq!(
@@ -325,6 +344,7 @@ impl SlotState {
 
     /// Owner: marks a kept entry whose waiter went away; `false` if it is DONE already (the
     /// owner then frees it itself).
+    #[inline]
     pub(crate) fn orphan(&self) -> bool {
         self.apply(Event::Orphan).is_some()
     }
@@ -332,6 +352,7 @@ impl SlotState {
     /// Owner: DONE or PREPARED -> FREE with the next generation (the epoch counts tag
     /// wraps). Release: the next user of the slot (through `start`'s Acquire) sees the
     /// owner's last reads finished before it writes.
+    #[inline]
     pub(crate) fn recycle(&self) {
         let s = State(self.word.load(Ordering::Relaxed));
         debug_assert!(
