@@ -58,6 +58,14 @@ pub enum Code {
     Toml,
     /// (Warning) unit address and `reg` disagree.
     UnitAddress,
+    /// A `compatible` no binding knows (a warning, or an error where the node is used).
+    UnknownCompatible,
+    /// A check that needs the parent's binding, which is unknown (a warning, or an error
+    /// where the node is used).
+    UnknownBus,
+    /// A node the caller uses ([`crate::Options::used`]) that is missing, disabled or whose
+    /// `reg` cannot be decoded.
+    UsedNode,
 }
 
 impl Code {
@@ -86,6 +94,9 @@ impl Code {
             Code::Binding => "DT0306",
             Code::Toml => "DT0401",
             Code::UnitAddress => "DT0501",
+            Code::UnknownCompatible => "DT0307",
+            Code::UnknownBus => "DT0308",
+            Code::UsedNode => "DT0309",
         }
     }
 }
@@ -126,6 +137,22 @@ impl Diagnostic {
             primary: None,
             secondary: Vec::new(),
             help: None,
+        }
+    }
+
+    /// A new warning with no location yet.
+    pub fn warning(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    /// A new diagnostic of the given severity.
+    pub fn new(severity: Severity, code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity,
+            ..Diagnostic::error(code, message)
         }
     }
 

@@ -106,10 +106,12 @@ pub mod codegen;
 pub mod diagnostics;
 pub mod lexer;
 pub mod model;
+pub mod nearest;
 pub mod parser;
 pub mod passes;
 pub mod pipeline;
 pub mod source;
+pub mod syntax;
 pub mod toml_front;
 
 pub use builder::{generate_from_file, generate_from_str, generate_with, Builder, Generated};

@@ -23,6 +23,7 @@ pub fn parse(
     file: FileId,
     include_dirs: Vec<PathBuf>,
 ) -> Option<Tree> {
+    let before = diags.len();
     let lexer = Lexer::new(sources, diags, files_read, file, include_dirs);
     let mut p = Parser {
         lx: lexer,
@@ -42,8 +43,13 @@ pub fn parse(
     p.bump();
     let ok = p.sourcefile().is_some();
     let Parser {
-        mut errors, tree, ..
+        mut errors,
+        tree,
+        lx,
+        ..
     } = p;
+    let open_strings = lx.open_strings;
+    drop_cascade_of_open_string(&open_strings, sources, diags, before, &mut errors);
     // after recovery the same token can be reported twice: keep the first report
     errors.dedup_by(|b, a| match (&a.primary, &b.primary) {
         (Some((sa, _)), Some((sb, _))) => sa.file == sb.file && sa.start == sb.start,
@@ -52,6 +58,55 @@ pub fn parse(
     let had_errors = !errors.is_empty();
     diags.extend(errors);
     (ok && !had_errors).then_some(tree)
+}
+
+/// A string left open runs on to the next string's opening quote (dtc allows strings that
+/// span lines), and parsing fails somewhere after it. If the first failure comes after such a
+/// string, it is reported once, at its opening quote, instead of what it caused.
+fn drop_cascade_of_open_string(
+    open_strings: &[(Span, Span)],
+    sources: &SourceMap,
+    diags: &mut Vec<Diagnostic>,
+    before: usize,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let at = |d: &Diagnostic| d.primary.as_ref().map(|(s, _)| *s);
+    let caused = |open: &Span, d: &Diagnostic| {
+        at(d).is_some_and(|s| s.file == open.file && s.start >= open.start)
+    };
+    let found = || diags[before..].iter().chain(errors.iter());
+    // the first open string that an error follows, with no error before it
+    let culprit = open_strings.iter().find(|(open, _)| {
+        found().any(|d| caused(open, d))
+            && !found().any(|d| at(d).is_some_and(|s| s.file == open.file && s.start < open.start))
+    });
+    let Some((open, close)) = culprit else {
+        return;
+    };
+    let mut i = before;
+    while i < diags.len() {
+        if caused(open, &diags[i]) {
+            diags.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    errors.retain(|d| !caused(open, d));
+    let line = sources.locate(*open).map(|l| l.line).unwrap_or(0);
+    let d = Diagnostic::error(Code::Lexical, "unterminated string")
+        .at(
+            Span::new(open.file, open.start as usize, open.start as usize + 1),
+            "this string is not closed on its line",
+        )
+        .also(
+            *close,
+            "so it runs on to here: this quote closes it instead",
+        )
+        .help(format!(
+            "add the closing `\"` on line {line}; dtc lets a string span lines, so the errors \
+             after this one were caused by it"
+        ));
+    diags.insert(before, d);
 }
 
 fn sources_braces(p: &Parser<'_>) -> usize {

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::bindings::Bindings;
-use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, Severity};
 use crate::model::Tree;
 use crate::passes::{self, Ctx};
 use crate::source::SourceMap;
@@ -19,6 +19,15 @@ pub struct Options {
     pub binding_files: Vec<PathBuf>,
     /// Only run dtc's checks (what `rtio-dt` needs for canonical output), not bindings.
     pub dtc_only: bool,
+    /// Nodes the caller uses: the nodes behind generated bindings and chains, named by
+    /// label (`temp`), full path or alias. For these, every check that needs a binding is
+    /// an error: an unknown `compatible` (with the nearest known one), a parent bus
+    /// controller without a binding, a `reg` the generator cannot decode; a name that
+    /// matches no node, or a disabled node, is an error too. Elsewhere those checks warn.
+    pub used: Vec<String>,
+    /// Every warning is an error: dtc's warning-level checks (`reg` shape, unit addresses)
+    /// and the checks that could not be made for want of a binding.
+    pub strict: bool,
 }
 
 /// A parsed and checked devicetree.
@@ -137,18 +146,25 @@ fn check(
         if !diags.is_empty() {
             return Err(fail(diags, sources, files_read));
         }
+        let used = passes::used_nodes_bound::run(&tree, &opts.used, &mut diags);
         let ctx = Ctx {
             sources: &sources,
             bindings: &bindings,
+            used: &used,
+            strict: opts.strict,
         };
-        if !passes::run_semantic_checks(&tree, &ctx, &mut diags) {
+        passes::run_semantic_checks(&tree, &ctx, &mut diags);
+        passes::run_warning_checks(&tree, &mut diags);
+        if opts.strict {
+            for d in &mut diags {
+                d.severity = Severity::Error;
+            }
+        }
+        if diags.iter().any(|d| d.severity == Severity::Error) {
             return Err(fail(diags, sources, files_read));
         }
     }
-    let mut warnings = Vec::new();
-    if !opts.dtc_only {
-        passes::run_warning_checks(&tree, &mut warnings);
-    }
+    let warnings = diags;
     Ok(Checked {
         tree,
         sources,

@@ -383,6 +383,7 @@ pub fn parse(file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Tr
     };
     let before = diags.len();
     let mut tree = Tree::new(Span::new(file, 0, 0));
+    tree.syntax = crate::syntax::Syntax::Toml;
     let root = tree.root;
     let mut f = Front {
         file,
