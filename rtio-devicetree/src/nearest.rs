@@ -39,10 +39,28 @@ pub fn nearest<'a>(
         .min_by(|a, b| a.1.cmp(&b.1).then(a.0.cmp(b.0)))
 }
 
-/// Whether `d` edits make `name` a likely typo of a known name rather than another name:
-/// at most 2 edits, and at most a third of the name.
-pub fn is_typo(name: &str, d: usize) -> bool {
-    d > 0 && d <= 2 && d * 3 <= name.len()
+/// Whether `name` looks like a typo of `known` rather than another name: one edit (a swap
+/// of two neighbours counts as one), except a digit replaced, added or dropped, which in a
+/// part number names another part (`atmel,24c04` and `ti,tmp1075` are real parts, not a
+/// mistyped `atmel,24c02` or `ti,tmp105`; `ti,tmp150` is a mistyped `ti,tmp105`).
+pub fn is_typo(name: &str, known: &str) -> bool {
+    if name == known || name.len() < 4 || distance(name, known) != 1 {
+        return false;
+    }
+    let (a, b) = (name.as_bytes(), known.as_bytes());
+    if a.len() == b.len() {
+        let diff: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
+        if let [i] = diff.as_slice() {
+            return !(a[*i].is_ascii_digit() && b[*i].is_ascii_digit());
+        }
+        return true;
+    }
+    // one byte added or dropped: which one
+    let (long, short) = if a.len() > b.len() { (a, b) } else { (b, a) };
+    let at = (0..short.len())
+        .find(|&i| long[i] != short[i])
+        .unwrap_or(short.len());
+    !long[at].is_ascii_digit()
 }
 
 #[cfg(test)]
@@ -69,8 +87,21 @@ mod tests {
         let known = ["ti,tmp105", "atmel,24c02", "arm,pl011"];
         assert_eq!(nearest("ti,tmp150", known), Some(("ti,tmp105", 1)));
         assert_eq!(nearest("arm,pl010", known), Some(("arm,pl011", 1)));
-        assert!(is_typo("ti,tmp150", 1));
-        assert!(!is_typo("ab", 1));
-        assert!(!is_typo("vendor,other-part", 5));
+        for (name, known, typo) in [
+            ("ti,tmp150", "ti,tmp105", true),
+            ("ti,tmp15", "ti,tmp105", false),
+            ("ti,tmp1075", "ti,tmp105", false),
+            ("ti,tm105", "ti,tmp105", true),
+            ("ti,tmp105x", "ti,tmp105", true),
+            ("ti,tpm105", "ti,tmp105", true),
+            ("tl,tmp105", "ti,tmp105", true),
+            ("atmel,24c04", "atmel,24c02", false),
+            ("atmel,24c64", "atmel,24c02", false),
+            ("ti,tmp105", "ti,tmp105", false),
+            ("ab", "ba", false),
+            ("vendor,other-part", "ti,tmp105", false),
+        ] {
+            assert_eq!(is_typo(name, known), typo, "{name} / {known}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! After this pass the user has been told about every enabled node whose `compatible` no
 //! binding knows, when it looks like a typo of a known one (`"ti,tmp150"` for
-//! `"ti,tmp105"`): a warning naming the nearest known compatible. For a node the caller
+//! `"ti,tmp105"`, see [`crate::nearest::is_typo`]): a warning naming the nearest known
+//! compatible. For a node the caller
 //! uses ([`Ctx::is_used`]) any unknown compatible is an error, with the nearest name.
 //!
 //! An unknown compatible far from every known one is other hardware (a real board has many
@@ -39,7 +40,7 @@ pub fn run(tree: &Tree, ctx: &Ctx<'_>, diags: &mut Vec<Diagnostic>) {
             .iter()
             .filter_map(|c| nearest(c, ctx.bindings.compatibles()).map(|(k, d)| (*c, k, d)))
             .min_by_key(|x| x.2);
-        let typo = best.filter(|(c, _, d)| is_typo(c, *d));
+        let typo = best.filter(|(c, k, _)| is_typo(c, k));
         if !used && typo.is_none() {
             continue;
         }
