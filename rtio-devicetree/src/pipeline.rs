@@ -55,12 +55,27 @@ impl Checked {
             .join("\n")
     }
 
-    /// One `cargo::warning=` line per warning, for build.rs.
+    /// One short `cargo::warning=file:line:col: warning[CODE]: message` line per warning.
     pub fn cargo_warning_lines(&self) -> Vec<String> {
         self.warnings
             .iter()
             .map(|d| format!("cargo::warning={}", d.short(&self.sources)))
             .collect()
+    }
+
+    /// Every rendered line of every warning (location, source line, underline, hint) as
+    /// `cargo::warning=LINE`, for build.rs: cargo shows these without `-vv`.
+    pub fn cargo_rendered_warning_lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, d) in self.warnings.iter().enumerate() {
+            if i > 0 {
+                out.push("cargo::warning=".to_string());
+            }
+            for line in d.render(&self.sources).lines() {
+                out.push(format!("cargo::warning={line}"));
+            }
+        }
+        out
     }
 }
 
@@ -126,10 +141,11 @@ fn check(
             opts.include_dirs.clone(),
         )
     };
+    let has_errors = |d: &[Diagnostic]| d.iter().any(|x| x.severity == Severity::Error);
     let Some(mut tree) = tree else {
         return Err(fail(diags, sources, files_read));
     };
-    if !diags.is_empty() {
+    if has_errors(&diags) {
         return Err(fail(diags, sources, files_read));
     }
     if !passes::run_dtc_checks(&mut tree, &mut diags) {
@@ -143,7 +159,7 @@ fn check(
         for f in &opts.binding_files {
             bindings.load_file(f, &mut sources, &mut files_read, &mut diags);
         }
-        if !diags.is_empty() {
+        if has_errors(&diags) {
             return Err(fail(diags, sources, files_read));
         }
         let used = passes::used_nodes_bound::run(&tree, &opts.used, &mut diags);
@@ -160,7 +176,9 @@ fn check(
                 d.severity = Severity::Error;
             }
         }
-        if diags.iter().any(|d| d.severity == Severity::Error) {
+        if has_errors(&diags) {
+            // the errors only: warnings are shown once the tree is accepted
+            diags.retain(|d| d.severity == Severity::Error);
             return Err(fail(diags, sources, files_read));
         }
     }
