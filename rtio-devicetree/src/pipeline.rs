@@ -79,7 +79,9 @@ impl Checked {
     }
 }
 
-fn fail(list: Vec<Diagnostic>, sources: SourceMap, files_read: Vec<PathBuf>) -> Diagnostics {
+/// The errors of a rejected input (its warnings are shown once it is accepted).
+fn fail(mut list: Vec<Diagnostic>, sources: SourceMap, files_read: Vec<PathBuf>) -> Diagnostics {
+    list.retain(|d| d.severity == Severity::Error);
     Diagnostics {
         list,
         sources,
@@ -177,8 +179,6 @@ fn check(
             }
         }
         if has_errors(&diags) {
-            // the errors only: warnings are shown once the tree is accepted
-            diags.retain(|d| d.severity == Severity::Error);
             return Err(fail(diags, sources, files_read));
         }
     }
