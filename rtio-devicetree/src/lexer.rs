@@ -447,7 +447,7 @@ impl<'a> Lexer<'a> {
         } else if msg.contains("comment") {
             "close it with `*/`"
         } else if msg.contains("string") {
-            "close it with `\"` on the same line as any `\\` escape"
+            "close it with `\"`: nothing closes it before the end of the file (and a `\\` at the end of a line does not continue it)"
         } else {
             "cpp line markers look like `# 12 \"file.dts\"`"
         };

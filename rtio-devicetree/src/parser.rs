@@ -60,9 +60,11 @@ pub fn parse(
     (ok && !had_errors).then_some(tree)
 }
 
-/// A string left open runs on to the next string's opening quote (dtc allows strings that
-/// span lines), and parsing fails somewhere after it. If the first failure comes after such a
-/// string, it is reported once, at its opening quote, instead of what it caused.
+/// One mistake, one message: a syntax error on the token the lexer already reported (the
+/// quote of a string that never closes) is dropped; and a string left open runs on to the
+/// next string's opening quote (dtc allows strings that span lines), so parsing fails
+/// somewhere after it: if the first failure comes after such a string, it is reported
+/// once, at its opening quote, instead of what it caused.
 fn drop_cascade_of_open_string(
     open_strings: &[(Span, Span)],
     sources: &SourceMap,
@@ -71,6 +73,14 @@ fn drop_cascade_of_open_string(
     errors: &mut Vec<Diagnostic>,
 ) {
     let at = |d: &Diagnostic| d.primary.as_ref().map(|(s, _)| *s);
+    let lexed: Vec<Span> = diags[before..]
+        .iter()
+        .filter(|d| d.code == Code::Lexical)
+        .filter_map(at)
+        .collect();
+    errors.retain(|d| {
+        !at(d).is_some_and(|s| lexed.iter().any(|l| l.file == s.file && l.start == s.start))
+    });
     let caused = |open: &Span, d: &Diagnostic| {
         at(d).is_some_and(|s| s.file == open.file && s.start >= open.start)
     };
@@ -1185,5 +1195,54 @@ mod tests {
             "/dts-v1/;\n/ { a: n { p = <1>; q; }; };\n&a { p = <2>; r; };\n/ { n { s; }; };\n";
         let out = dts(src).expect("valid");
         assert_eq!(body(&out), "a: n { p = <0x02>; q; r; s; };");
+    }
+
+    /// (line, col, message) of every diagnostic for `src`.
+    fn located(src: &str) -> Vec<(u32, u32, String)> {
+        let opts = Options {
+            dtc_only: true,
+            ..Options::default()
+        };
+        let d = load_str("t.dts", src, &opts).expect_err("rejected");
+        d.list
+            .iter()
+            .map(|x| {
+                let loc = x
+                    .primary
+                    .as_ref()
+                    .and_then(|(s, _)| d.sources.locate(*s))
+                    .expect("located");
+                (loc.line, loc.col, x.message.clone())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_open_string_is_one_error_at_its_opening_quote() {
+        let unterminated = "unterminated string".to_string();
+        // closed by the next string's opening quote, many lines below
+        let src = "/dts-v1/;\n/ {\n\tmodel = \"acme;\n\ta = <1>;\n\tb = <2>;\n\tc { };\n\tcompatible = \"acme,board\";\n\tuart {\n\t\tstatus = \"okay\";\n\t};\n};\n";
+        assert_eq!(located(src), [(3, 10, unterminated.clone())]);
+        // never closed before the end of the file
+        let src = "/dts-v1/;\n/ {\n\tp = \"never closed;\n};\n";
+        assert_eq!(located(src), [(3, 6, unterminated.clone())]);
+        // an error before the open string is reported as it is
+        let src = "/dts-v1/;\n/ {\n\tx = <1>\n\tmodel = \"acme;\n\tc = \"d\";\n};\n";
+        let got = located(src);
+        assert!(
+            got.contains(&(4, 2, "expected `,` or `;`, found `model`".to_string())),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_string_meant_to_span_lines_is_not_blamed_for_a_later_error() {
+        // dtc accepts strings with raw newlines; one without DTS-looking text is not the cause
+        let ok = "/dts-v1/;\n/ {\n\tdescription = \"two\nlines\";\n};\n";
+        assert!(dts(ok).is_ok());
+        let src = "/dts-v1/;\n/ {\n\tdescription = \"two\nlines\";\n\tx = <1>\n\ty = <2>;\n};\n";
+        let got = located(src);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got, [(6, 2, "expected `,` or `;`, found `y`".to_string())]);
     }
 }
