@@ -80,7 +80,7 @@
 //! one), a bus controller without a binding, a `reg` the generator cannot decode, a name
 //! that matches no node and a disabled node are errors ([`passes::Ctx::level`] decides).
 //! A caller holding a [`pipeline::Checked`] can resolve a name with
-//! [`passes::used_nodes_bound::resolve`]. [`Options::strict`] (`--strict`) makes every
+//! [`pipeline::Checked::node`]. [`Options::strict`] (`--strict`) makes every
 //! warning an error.
 //!
 //! Relative paths are relative to the process's working directory (the package root in

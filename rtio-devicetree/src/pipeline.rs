@@ -46,6 +46,13 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// The node a user-facing name denotes (a label such as `temp` or `&temp`, a full path,
+    /// or an alias), as [`Options::used`] resolves it: for the code generator and the macros
+    /// to find the node behind a handle they generate.
+    pub fn node(&self, name: &str) -> Option<crate::model::NodeId> {
+        passes::used_nodes_bound::resolve(&self.tree, name)
+    }
+
     /// The warnings rendered like errors, or an empty string.
     pub fn render_warnings(&self) -> String {
         self.warnings

@@ -35,7 +35,7 @@ const CASES: &[(&str, &[&str], &str, &[&str])] = &[
 
 #[test]
 fn real_board_classes_are_accepted_with_warnings() {
-    for (file, warnings, _, _) in CASES {
+    for (file, warnings, node, _) in CASES {
         let path = crate_dir().join("tests/dts").join(file);
         let c = load_file(&path, &Options::default())
             .unwrap_or_else(|e| panic!("{file} rejected:\n{}", e.render()));
@@ -46,6 +46,7 @@ fn real_board_classes_are_accepted_with_warnings() {
             .map(|d| d.code.as_str())
             .collect();
         assert_eq!(codes, *warnings, "{file}:\n{}", c.render_warnings());
+        assert!(c.node(node).is_some(), "{file}: no node `{node}`");
         assert!(c.warnings.iter().all(|d| d.severity == Severity::Warning));
         // and the Rust generated for it has no REG for what cannot be decoded
         let code = rtio_devicetree::codegen::generate(&c);
