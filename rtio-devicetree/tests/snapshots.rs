@@ -204,6 +204,32 @@ fn cargo_error_lines_are_one_per_error() {
 }
 
 #[test]
+fn cargo_rendered_lines_carry_every_rendered_line() {
+    let src = CASES
+        .iter()
+        .find(|c| c.0 == "spi-chip-select")
+        .expect("case")
+        .2;
+    let err = load_str("app.dts", src, &Options::default()).expect_err("errors");
+    let lines = err.cargo_rendered_lines();
+    let rendered = err.render();
+    // every line of the rendering (location, source, underline, second location, hint),
+    // in order, on cargo's error channel; the closing count without its `error: ` prefix
+    let want: Vec<String> = rendered
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| format!("cargo::error={}", l.strip_prefix("error: ").unwrap_or(l)))
+        .collect();
+    assert_eq!(lines, want);
+    assert!(
+        lines.iter().any(|l| l.contains("::: app.dts:")),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l.contains("= help:")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("^^^")), "{lines:?}");
+}
+
+#[test]
 fn generated_rust_for_the_lm3s6965evb_board() {
     let path = crate_dir().join("tests/dts/lm3s6965evb.dts");
     let src = std::fs::read_to_string(&path).expect("board");
