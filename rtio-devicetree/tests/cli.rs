@@ -86,6 +86,35 @@ fn double_dash_takes_a_file_named_like_an_option() {
     assert_eq!(text(&out.stdout), "/dts-v1/;\n\n/ {\n};\n");
 }
 
+#[test]
+fn dash_reads_stdin_and_line_markers_still_name_the_file() {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rtio-dt"))
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"# 1 \"boards/app.dts\"\n/dts-v1/;\n/ {\n\tp = <&nope>;\n};\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("--> boards/app.dts:3:7"), "{err}");
+    let ok = Command::new(env!("CARGO_BIN_EXE_rtio-dt"))
+        .arg("-")
+        .stdin(std::fs::File::open(crate_dir().join("tests/dts/board.dts")).expect("board"))
+        .output()
+        .expect("run");
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(text(&ok.stdout).starts_with("/dts-v1/;"));
+}
+
 const TYPO: &str = "/dts-v1/;
 / {
 	i2c {

@@ -16,7 +16,8 @@ prints) or as the Rust that rtio-devicetree generates.
 Usage: rtio-dt [OPTIONS] FILE
 
 FILE is devicetree source (`.dts`, after the C preprocessor if it uses #include), or the same
-tree in TOML (`.toml`). Diagnostics go to stderr; the output goes to stdout.
+tree in TOML (`.toml`); `-` reads DTS from stdin. Diagnostics go to stderr; the output goes
+to stdout.
 
 Options:
       --rust             print the generated Rust module tree instead of DTS
@@ -36,7 +37,7 @@ Exit status: 0 accepted (warnings may be printed), 1 rejected (errors printed),
 
 Examples:
   rtio-dt board.dts > board.canonical.dts
-  cpp -nostdinc -I include -undef -x assembler-with-cpp board.dts | rtio-dt /dev/stdin
+  cpp -nostdinc -I include -undef -x assembler-with-cpp board.dts | rtio-dt -
   rtio-dt --rust -b boards/bindings --use temp boards/app.dts
 ";
 
@@ -95,7 +96,17 @@ fn main() -> ExitCode {
         return usage("`--dtc-only` cannot be combined with `--rust`, `--strict` or `--use`");
     }
     opts.dtc_only = dtc_only;
-    match pipeline::load_file(&file, &opts) {
+    let loaded = if file.as_os_str() == "-" {
+        let mut text = Vec::new();
+        if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut text) {
+            eprintln!("rtio-dt: cannot read stdin: {e}");
+            return ExitCode::from(1);
+        }
+        pipeline::load_str("<stdin>", &String::from_utf8_lossy(&text), &opts)
+    } else {
+        pipeline::load_file(&file, &opts)
+    };
+    match loaded {
         Ok(checked) => {
             if !checked.warnings.is_empty() {
                 eprintln!("{}", checked.render_warnings());
