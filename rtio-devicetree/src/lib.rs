@@ -53,7 +53,8 @@
 //! ```
 //!
 //! The `rtio-dt` binary checks a file and prints it as canonical DTS (`rtio-dt board.dts`,
-//! the same bytes as `dtc -I dts -O dts board.dts`) or as Rust (`rtio-dt --rust board.dts`).
+//! the same bytes as `dtc -I dts -O dts board.dts`) or as Rust (`rtio-dt --rust board.dts`);
+//! `rtio-dt --help` lists its options (`--dtc-only`, `--strict`, `--use NODE`, `-` for stdin).
 //!
 //! ## Entry points
 //!

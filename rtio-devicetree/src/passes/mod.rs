@@ -2,7 +2,10 @@
 //!
 //! The first group mirrors dtc's error checks (and its reference fixups), in dtc's order:
 //! after it, the tree prints exactly as dtc prints it. The second group checks what the code
-//! generator relies on: `reg` shapes, `status`, bindings, buses, addresses.
+//! generator relies on: `reg` shapes, `status`, compatibles, bindings, buses, addresses. A
+//! tree that contradicts a known binding is an error there; a check that dtc only warns
+//! about, or that cannot be made for want of a binding, is a warning, and an error for a
+//! node the caller uses or in strict mode ([`Ctx::level`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -187,4 +190,36 @@ pub fn reg_entries(tree: &Tree, id: NodeId) -> Option<Vec<(u64, u64)>> {
             .map(|ch| (fold(&ch[..ac as usize]), fold(&ch[ac as usize..])))
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_case_table() {
+        let tree = Tree::default();
+        let sources = SourceMap::new();
+        let bindings = Bindings::builtin();
+        let node = tree.root;
+        let other = NodeId(1);
+        let used_set: HashSet<NodeId> = [node].into_iter().collect();
+        for (strict, used, id, want) in [
+            (false, false, node, Severity::Warning),
+            (false, true, node, Severity::Error),
+            (false, true, other, Severity::Warning),
+            (true, false, node, Severity::Error),
+            (true, true, other, Severity::Error),
+        ] {
+            let empty = HashSet::new();
+            let ctx = Ctx {
+                sources: &sources,
+                bindings: &bindings,
+                used: if used { &used_set } else { &empty },
+                strict,
+            };
+            assert_eq!(ctx.level(id), want, "strict {strict}, used {used}, {id:?}");
+            assert_eq!(ctx.is_used(id), used && id == node);
+        }
+    }
 }
