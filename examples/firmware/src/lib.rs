@@ -27,7 +27,10 @@ pub mod dt {
 
 pub mod board;
 pub mod drivers;
+pub mod latency;
+pub mod mask;
 pub mod mmio;
+pub mod report;
 pub mod systick;
 
 pub use cortex_m_semihosting::hprintln as println;
@@ -51,6 +54,7 @@ macro_rules! handlers {
     () => {
         #[cortex_m_rt::exception]
         unsafe fn DefaultHandler(irqn: i16) {
+            $crate::latency::enter(irqn);
             $crate::board::dispatch(irqn);
         }
         #[cortex_m_rt::exception]

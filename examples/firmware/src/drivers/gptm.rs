@@ -8,6 +8,7 @@
 //! QEMU: the period is exactly TAILR clocks; silicon counts TAILR+1 (see [`load_value`]).
 #![forbid(unsafe_code)]
 
+use crate::mask;
 use crate::mmio::Mmio;
 use core::cell::Cell;
 use critical_section::Mutex;
@@ -86,7 +87,7 @@ impl GptmClock {
         self.regs.write(ICR, TATO);
         let t = self.ticks.fetch_add(1, Ordering::AcqRel) + 1;
         let now = Instant::from_micros(t as u64 * self.period_us as u64);
-        let due = critical_section::with(|cs| {
+        let due = mask::driver(|cs| {
             let a = self.alarm.borrow(cs);
             match a.get() {
                 Some((at, rtio)) if at <= now => {
@@ -108,7 +109,7 @@ impl Clock for GptmClock {
     }
 
     fn set_alarm(&self, at: Instant, rtio: &'static Rtio) {
-        critical_section::with(|cs| self.alarm.borrow(cs).set(Some((at, rtio))));
+        mask::driver(|cs| self.alarm.borrow(cs).set(Some((at, rtio))));
     }
 }
 
