@@ -161,10 +161,7 @@ pub static CLOCK: gptm::GptmClock = gptm::GptmClock::new(regs!(labels::timer0), 
 /// Starts [`CLOCK`] at `sysclk_hz`.
 pub fn start_clock(sysclk_hz: u32) {
     CLOCK.start(sysclk_hz);
-    bind(labels::timer0::INTERRUPTS[0], || {
-        CLOCK.on_interrupt();
-        UART0_DRV.on_tick(); // a UART stream waiting for a pool block retries
-    });
+    bind(labels::timer0::INTERRUPTS[0], || CLOCK.on_interrupt());
 }
 
 // ---- I2C0: TMP105 and AT24C EEPROM --------------------------------------------------------
@@ -205,6 +202,8 @@ pub const UART0: Dev<labels::uart0::Kind> = Dev::new(&UART0_IODEV);
 pub fn init_uart(sysclk_hz: u32) {
     UART0_DRV.init(sysclk_hz, labels::uart0::CURRENT_SPEED);
     bind(labels::uart0::INTERRUPTS[0], || UART0_DRV.on_interrupt());
+    // A UART stream waiting for a pool block retries on the clock's tick.
+    CLOCK.set_tick_hook(|| UART0_DRV.on_tick());
 }
 
 /// What UART0 does with input when its receive ring is full (default: hold the sender).

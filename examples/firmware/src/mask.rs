@@ -10,8 +10,11 @@
 //! something only while SysTick runs (the bench program starts it; elsewhere every span
 //! reads 0) and under `-icount`, where one tick is a fixed number of instructions.
 //!
-//! The monitor costs a few instructions per section (one SysTick read on each side and the
-//! bookkeeping); they are included in the spans.
+//! The timing is compiled in only with the cargo feature `mask-monitor` (the runner builds
+//! the bench program a second time with it): it costs instructions in every section, which
+//! would distort the other figures. Without the feature the sections only mask and unmask,
+//! and [`take_max`] returns zeros. With it, the monitor's own instructions inside a section
+//! (the bookkeeping between the two SysTick reads) are included in its span.
 
 use core::ptr::read_volatile;
 use critical_section::{CriticalSection, RawRestoreState};
@@ -36,13 +39,18 @@ pub fn ticks(start: u32, end: u32) -> u32 {
     start.wrapping_sub(end) & 0x00FF_FFFF
 }
 
+/// Whether this build measures masked sections (cargo feature `mask-monitor`).
+pub const MONITOR: bool = cfg!(feature = "mask-monitor");
+
 /// Start times of the open sections. Touched only with interrupts masked (single core), so
 /// Relaxed loads and stores (plain LDR/STR) are enough.
+#[allow(dead_code)] // without the monitor
 struct Spans {
     depth: AtomicUsize,
     start: [AtomicU32; DEPTH],
 }
 
+#[allow(dead_code)]
 static SPANS: Spans = Spans {
     depth: AtomicUsize::new(0),
     start: [const { AtomicU32::new(0) }; DEPTH],
@@ -51,6 +59,7 @@ static RUNTIME_MAX: AtomicU32 = AtomicU32::new(0);
 static DRIVER_MAX: AtomicU32 = AtomicU32::new(0);
 
 #[inline(always)]
+#[cfg(feature = "mask-monitor")]
 fn open() {
     let d = SPANS.depth.load(Ordering::Relaxed);
     if let Some(s) = SPANS.start.get(d) {
@@ -60,6 +69,15 @@ fn open() {
 }
 
 #[inline(always)]
+#[cfg(not(feature = "mask-monitor"))]
+fn open() {}
+
+#[inline(always)]
+#[cfg(not(feature = "mask-monitor"))]
+fn close(_max: &AtomicU32) {}
+
+#[inline(always)]
+#[cfg(feature = "mask-monitor")]
 fn close(max: &AtomicU32) {
     let d = SPANS.depth.load(Ordering::Relaxed).wrapping_sub(1);
     SPANS.depth.store(d, Ordering::Relaxed);

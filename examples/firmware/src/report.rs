@@ -49,6 +49,11 @@ pub fn chain(what: &str, names: &[&str], results: &[Result<usize, Error>]) -> bo
     }
 }
 
+/// Like [`chain`], but prints only a failure; returns whether every entry succeeded.
+pub fn failure(what: &str, names: &[&str], results: &[Result<usize, Error>]) -> bool {
+    first_failure(results).is_none() || chain(what, names, results)
+}
+
 /// A short explanation of device error codes the drivers return.
 fn hint(e: Error) -> &'static str {
     match e {
@@ -101,3 +106,38 @@ pub fn fnv1a(mut h: u32, data: &[u8]) -> u32 {
 
 /// FNV-1a's offset basis.
 pub const FNV_START: u32 = 0x811C_9DC5;
+
+/// A short formatted text on the stack (no allocator): labels for [`chain`].
+pub struct Text {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Text {
+    /// `args` formatted, cut at 64 bytes.
+    pub fn new(args: core::fmt::Arguments) -> Text {
+        let mut t = Text {
+            buf: [0; 64],
+            len: 0,
+        };
+        let _ = core::fmt::write(&mut t, args);
+        t
+    }
+}
+
+impl core::fmt::Write for Text {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let n = s.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
+        self.len += n;
+        Ok(())
+    }
+}
+
+impl core::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // A cut in the middle of a character shows as "?" (the texts here are ASCII).
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("?")
+    }
+}

@@ -42,6 +42,8 @@ pub struct GptmClock {
     period_us: u32,
     ticks: AtomicU32,
     alarm: Mutex<Cell<Option<(Instant, &'static Rtio)>>>,
+    /// Called on every tick (a driver that polls: see [`GptmClock::set_tick_hook`]).
+    hook: Mutex<Cell<Option<fn()>>>,
 }
 
 impl core::fmt::Debug for GptmClock {
@@ -61,7 +63,13 @@ impl GptmClock {
             period_us,
             ticks: AtomicU32::new(0),
             alarm: Mutex::new(Cell::new(None)),
+            hook: Mutex::new(Cell::new(None)),
         }
+    }
+
+    /// Calls `f` from the timer interrupt on every tick, after the alarm check.
+    pub fn set_tick_hook(&self, f: fn()) {
+        mask::driver(|cs| self.hook.borrow(cs).set(Some(f)));
     }
 
     /// Starts the periodic tick; `sysclk_hz` is the timer's input clock.
@@ -99,6 +107,9 @@ impl GptmClock {
         });
         if let Some(rtio) = due {
             rtio.on_alarm();
+        }
+        if let Some(f) = mask::driver(|cs| self.hook.borrow(cs).get()) {
+            f();
         }
     }
 }
