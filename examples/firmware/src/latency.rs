@@ -1,19 +1,17 @@
 //! Interrupt latency, measured: SysTick ticks from the entry of an interrupt handler to the
 //! moment the completion it produced is posted.
 //!
-//! [`enter`] stamps every external interrupt (the `handlers!` macro calls it first thing).
-//! [`PROBE`] is an [`rtio::wait::Wait`] strategy that spins like [`rtio::wait::SPIN`] but
-//! registers a waker with the context: the runtime wakes it right after it publishes a
+//! [`enter`] stamps every external interrupt (the `handlers!` macro calls it first thing,
+//! a few instructions after the hardware's entry). [`measure`] registers a waker with the
+//! context before the operation starts: the runtime wakes it right after it publishes a
 //! completion, and the waker, when it runs in an interrupt, records the ticks since that
-//! interrupt's entry. So a context claimed with [`PROBE`], blocked in `consume`, measures
-//! "interrupt entry to completion posted" for the operation it waits for. Meaningful only
-//! while SysTick runs, under `-icount`.
+//! interrupt's entry: "interrupt entry to completion posted". Meaningful only while SysTick
+//! runs, under `-icount`.
 
 use crate::mask::{systick_now, ticks};
-use core::task::{RawWaker, RawWakerVTable, Waker};
+use core::future::Future;
+use core::task::{Context as TaskCx, Poll, RawWaker, RawWakerVTable, Waker};
 use portable_atomic::{AtomicI32, AtomicU32, Ordering};
-use rtio::wait::{Notify, Wait};
-use rtio::{Clock, Instant};
 
 static ENTRY: AtomicU32 = AtomicU32::new(0);
 static ENTRY_IRQ: AtomicI32 = AtomicI32::new(-1);
@@ -50,20 +48,37 @@ static VTABLE: RawWakerVTable = RawWakerVTable::new(
     |_| {},
 );
 
-/// Spins, and records the latency of each completion posted from an interrupt.
-#[derive(Debug, Clone, Copy)]
-pub struct Probe;
+/// A waker that records the latency of the completion that wakes it (see the module docs).
+pub fn waker() -> Waker {
+    // SAFETY: the vtable functions ignore the data pointer and are thread-safe.
+    unsafe { Waker::from_raw(RawWaker::new(core::ptr::null(), &VTABLE)) }
+}
 
-/// The probe strategy.
-pub static PROBE: Probe = Probe;
-
-impl Wait for Probe {
-    fn register(&self, notify: &Notify) {
-        // SAFETY: the vtable functions ignore the data pointer and are thread-safe.
-        let w = unsafe { Waker::from_raw(RawWaker::new(core::ptr::null(), &VTABLE)) };
-        notify.register(&w);
+/// Registers the probe's waker with `ctx` (by polling `ctx.next()` once), runs `start` (which
+/// submits the operation, or waits for the input that completes it), then spins until the
+/// next completion and returns it with its latency: (interrupt line, SysTick ticks from that
+/// interrupt's entry to the completion posted). `None` when the completion was not posted
+/// from an interrupt. Nothing else may be in flight on `ctx`.
+pub fn measure(
+    ctx: &rtio::Context,
+    start: impl FnOnce(),
+) -> (rtio::Completion, Option<(i32, u32)>) {
+    let _ = take();
+    let w = waker();
+    let mut cx = TaskCx::from_waker(&w);
+    let mut next = core::pin::pin!(ctx.next());
+    if let Poll::Ready(c) = next.as_mut().poll(&mut cx) {
+        return (c, None); // a completion was already waiting: nothing to measure
     }
-    fn block(&self, _until: Option<Instant>, _clock: Option<&'static dyn Clock>) {
+    start();
+    // Spin on the ring alone: polling would also run due timers from thread mode, and the
+    // DELAY must be completed by its interrupt to be measured.
+    while !ctx.has_completion() {
         core::hint::spin_loop();
+    }
+    let lat = take();
+    match next.as_mut().poll(&mut cx) {
+        Poll::Ready(c) => (c, lat),
+        Poll::Pending => (ctx.consume(), lat),
     }
 }

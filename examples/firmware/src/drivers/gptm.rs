@@ -36,6 +36,9 @@ pub const fn load_value(clocks: u32) -> u32 {
     }
 }
 
+/// A function called on every tick.
+type TickHook = Mutex<Cell<Option<fn()>>>;
+
 /// A 32-bit periodic timer keeping time for an rtio context.
 pub struct GptmClock {
     regs: Mmio,
@@ -43,7 +46,7 @@ pub struct GptmClock {
     ticks: AtomicU32,
     alarm: Mutex<Cell<Option<(Instant, &'static Rtio)>>>,
     /// Called on every tick (a driver that polls: see [`GptmClock::set_tick_hook`]).
-    hook: Mutex<Cell<Option<fn()>>>,
+    hook: TickHook,
 }
 
 impl core::fmt::Debug for GptmClock {
