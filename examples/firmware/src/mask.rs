@@ -1,7 +1,9 @@
 //! Interrupt masking, measured: the firmware's critical-section implementation, and the
 //! drivers' own critical sections, each timing how long interrupts stay masked.
 //!
-//! The runtime (and `cortex_m::singleton!`) masks through the `critical-section` crate; this
+//! The runtime masks through the `critical-section` crate (so does `cortex_m::singleton!`,
+//! whose sections therefore count as the runtime's: the bench program calls it before it
+//! measures); this
 //! module is that crate's implementation for the board (single core, PRIMASK). Drivers mask
 //! through [`driver`] instead, so that the two are measured apart: [`take_max`] returns the
 //! longest span of each since the last call. A span is timed from SysTick's current value

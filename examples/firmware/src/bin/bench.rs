@@ -117,6 +117,14 @@ fn main() -> ! {
     board::init_i2c(sysclk);
     board::init_ssi(sysclk);
     let ctx = CTX.claim_with(&rtio::wait::SPIN).unwrap();
+    // Buffers first: `singleton!` masks interrupts while it initializes them, which is
+    // neither the runtime's nor a driver's masking.
+    let mut rx: Option<&'static mut [u8]> =
+        cortex_m::singleton!(: [u8; 2] = [0; 2]).map(|b| &mut b[..]);
+    let mut block: Option<&'static mut [u8]> =
+        cortex_m::singleton!(: [u8; BLOCK] = [0; BLOCK]).map(|b| &mut b[..]);
+    let mut go: Option<&'static mut [u8]> =
+        cortex_m::singleton!(: [u8; 1] = [0]).map(|b| &mut b[..]);
     let c = Counter::start(cp.SYST);
     let mut ok = true;
 
@@ -151,8 +159,6 @@ fn main() -> ! {
     );
     masked("NOP round trips");
 
-    let mut rx: Option<&'static mut [u8]> =
-        cortex_m::singleton!(: [u8; 2] = [0; 2]).map(|b| &mut b[..]);
     let chained = measure(&c, baseline, || {
         ctx.chain::<2>()
             .unwrap()
@@ -251,8 +257,6 @@ fn main() -> ! {
         &trials,
     );
 
-    let mut block: Option<&'static mut [u8]> =
-        cortex_m::singleton!(: [u8; BLOCK] = [0; BLOCK]).map(|b| &mut b[..]);
     for t in trials.iter_mut() {
         ctx.chain::<2>()
             .unwrap()
@@ -355,8 +359,6 @@ fn main() -> ! {
 
     // Input from the runner: one UART byte per trial, then one key edge per trial. Each
     // prompt is printed once the probe is registered, so the input cannot come first.
-    let mut go: Option<&'static mut [u8]> =
-        cortex_m::singleton!(: [u8; 1] = [0]).map(|b| &mut b[..]);
     for t in trials.iter_mut() {
         ctx.acquire()
             .unwrap()
