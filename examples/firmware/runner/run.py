@@ -824,9 +824,11 @@ def t_board_dts(wd):
         return Done(["dtc: not found (apt-get install device-tree-compiler)"], rc=1)
     r = subprocess.run([dtc, "-I", "dts", "-O", "dtb", "-o", os.path.join(wd, "board.dtb"),
                         dts], capture_output=True, text=True)
-    lines = ["dtc: accepted, no warnings" if r.returncode == 0 and not r.stderr.strip()
-             else f"dtc: exit status {r.returncode}: {r.stderr.strip()}"]
-    return Done(lines)
+    if r.returncode == 0 and not r.stderr.strip():
+        return Done(["dtc: accepted, no warnings"])
+    msgs = r.stderr.strip().splitlines()
+    return Done([f"dtc: exit status {r.returncode}, {len(msgs)} lines on stderr"]
+                + [f"dtc: {m}" for m in msgs[:5]])
 
 
 def t_silicon_build(wd):
