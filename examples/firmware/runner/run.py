@@ -278,6 +278,11 @@ def fnv1a(data, h=0x811C9DC5):
     return h
 
 
+def shown(data):
+    """Bytes as text, non-printable ones as `.`."""
+    return "".join(chr(b) if 32 <= b < 127 else "." for b in data)
+
+
 def yes(b):
     return "true" if b else "false"
 
@@ -446,7 +451,7 @@ def t_eeprom(wd):
         lines = []
         for at, data in EEPROM_WRITES.items():
             got = after[at:at + len(data)]
-            lines.append(f"eeprom image: at {at:#06x}: {got.decode('ascii', 'replace')!r}")
+            lines.append(f"eeprom image: at {at:#06x}: {shown(got)!r}")
         diff = [i for i in range(max(len(after), len(want)))
                 if i >= len(after) or i >= len(want) or after[i] != want[i]]
         lines.append(f"eeprom image: {len(after)} bytes, {len(diff)} differ from the expected "
@@ -499,8 +504,10 @@ def sd_test(wd, args=(), sensor=True, records_at=1, records=4, bus_hold=True):
         lines = []
         for blk in sorted(want):
             got = after[blk * 512:(blk + 1) * 512]
-            text = got.rstrip(b"\0").decode("ascii", "replace").rstrip("\n")
-            ok = "exact" if got == want[blk] else "NOT the expected 512 bytes"
+            text = shown(got.split(b"\n")[0][:48])
+            first = next((i for i, (a, b) in enumerate(zip(got, want[blk])) if a != b), None)
+            ok = ("exact" if got == want[blk] else
+                  f"NOT the expected 512 bytes (first difference at byte {first})")
             lines.append(f"card block {blk}: {text!r}: {ok}")
         changed = [blk for blk in range(SD_SIZE // 512) if blk not in want
                    and after[blk * 512:(blk + 1) * 512] != before[blk * 512:(blk + 1) * 512]]
