@@ -949,8 +949,8 @@ def run_test(name, fn):
             print(f"  --- {live.name}: {' '.join(live.args)}")
             if getattr(live, "seed", None) is not None:
                 print(f"  --- random fill seed {live.seed} (RTIO_SEED={live.seed} repeats it)")
-            print("  --- output (last 40 lines) ---")
-            for l in live.out[-40:]:
+            print("  --- output (last 40 lines; echoed bytes cut) ---")
+            for l in output_lines(live)[-40:]:
                 print("  | " + l[:200])
             err = live.err.decode("utf-8", "replace").strip()
             if err:
