@@ -401,6 +401,55 @@ fn main() -> ! {
         &trials,
     );
     masked("latency trials (I2C, SSI, GPTM, UART, ADC, GPIO)");
+
+    // S18: the runtime's masked sections do not grow with the number of armed timers: a
+    // 1 ms DELAY with k = 0..=3 longer DELAYs armed (cancelled after each round).
+    let mut spans = [0u32; 4];
+    for (k, span) in spans.iter_mut().enumerate() {
+        let mut armed = [None; 3];
+        for h in armed.iter_mut().take(k) {
+            *h = ctx
+                .acquire()
+                .unwrap()
+                .delay(Duration::from_millis(50))
+                .prepare()
+                .ok();
+        }
+        ctx.submit(0).unwrap();
+        let _ = mask::take_max();
+        ctx.acquire()
+            .unwrap()
+            .delay(Duration::from_millis(1))
+            .prepare()
+            .unwrap();
+        ctx.submit(1).unwrap();
+        let r = ctx.consume().result();
+        *span = mask::take_max().0;
+        ok &= report::failure("bench: delay", &["delay"], &[r]);
+        for h in armed.iter().flatten() {
+            ok &= ctx.cancel(h.head()).is_ok();
+        }
+        for _ in armed.iter().flatten() {
+            ok &= ctx.consume().result() == Err(rtio::Error::Canceled);
+        }
+        if mask::MONITOR {
+            println!(
+                "| longest masked section, runtime, 1 ms DELAY with {} other DELAYs armed | {} |",
+                k,
+                *span * INSNS_PER_TICK
+            );
+        }
+    }
+    if mask::MONITOR {
+        // One SysTick tick of slack: the figures have a resolution of 5 instructions.
+        let (lo, hi) = (spans.iter().min(), spans.iter().max());
+        let flat = matches!((lo, hi), (Some(lo), Some(hi)) if hi - lo <= 1);
+        println!(
+            "bench: runtime masking flat from 0 to 3 armed timers (S18): {}",
+            flat
+        );
+        ok &= flat;
+    }
     println!("bench: all operations succeeded: {}", ok);
     exit(ok)
 }
