@@ -694,7 +694,13 @@ def t_adc_stream(wd):
         q.qmp_cmd("stop")
         t1 = q.icount()
         q.send(b"s")
-        q.qmp_cmd("cont")
+        try:
+            q.qmp_cmd("cont")
+        except (OSError, ValueError):
+            # After the last stream the program exits at once: QEMU may close the QMP socket
+            # before its reply to `cont`. Anything else is an error.
+            if phase != "stalled" or q.wait(timeout=10) is None:
+                raise
         m = q.expect(rf"adc: {phase}: (\d+) received \+ (\d+) dropped")
         total = int(m[1]) + int(m[2])
         triggers = (t1 - t0) * ADC_HZ // 1_000_000_000
