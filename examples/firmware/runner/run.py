@@ -912,7 +912,7 @@ def output_lines(q):
     placeholder line (the runner checks those bytes itself)."""
     cut = getattr(q, "cut", None)
     if cut is None:
-        return list(q.out)
+        return [l for l in q.out if l != ""] if q.out and q.out[-1] == "" else list(q.out)
     start, end, n = cut
     raw = bytes(q.raw)
     text = raw[:start] + f"<{n} echoed bytes>\n".encode() + raw[end:]
