@@ -86,6 +86,16 @@ struct Rx {
     held: bool,
     reader: Option<Token>,
     stream: Option<Stream>,
+    /// The stream's token is out of `stream` while one of its shots is posted: it still
+    /// runs, so plain readers keep waiting and a second stream is refused.
+    posting: bool,
+}
+
+impl Rx {
+    /// Whether a multishot stream runs (it takes the bytes; plain reads wait).
+    fn streaming(&self) -> bool {
+        self.stream.is_some() || self.posting
+    }
 }
 
 /// A multishot read: its token and the bytes already in its current pool buffer.
@@ -134,6 +144,7 @@ impl Uart {
                 held: false,
                 reader: None,
                 stream: None,
+                posting: false,
             })),
             tx: Mutex::new(RefCell::new(Tx { writer: None })),
             seen: AtomicU32::new(0),
@@ -203,7 +214,7 @@ impl Uart {
             let (done, more) = mask::driver(|cs| {
                 let mut rx = self.rx.borrow_ref_mut(cs);
                 let more = self.fill(&mut rx);
-                let done = if rx.stream.is_some() {
+                let done = if rx.streaming() {
                     None
                 } else {
                     self.serve(&mut rx)
@@ -311,6 +322,7 @@ impl Uart {
                     rx.stream = Some(s);
                     return None;
                 }
+                rx.posting = true;
                 Some(s)
             });
             // Re-armed: more bytes may be waiting in the ring, go round again.
@@ -338,8 +350,21 @@ impl Uart {
             }
             Shot::Stopped => (None, false),
         };
-        if let Some(k) = keep {
-            mask::driver(|cs| self.rx.borrow_ref_mut(cs).stream = Some(k));
+        let stopped = keep.is_none();
+        let done = mask::driver(|cs| {
+            let mut rx = self.rx.borrow_ref_mut(cs);
+            rx.stream = keep;
+            rx.posting = false;
+            // The stream ended: a plain reader parked behind it gets the ring now.
+            if stopped {
+                self.serve(&mut rx)
+            } else {
+                None
+            }
+        });
+        if let Some((t, n)) = done {
+            t.ok(n);
+            self.next_reader();
         }
         rearmed
     }
@@ -373,7 +398,7 @@ impl Uart {
                     return Some((t, Err(Error::NotSupported)));
                 }
                 rx.reader = Some(t);
-                if rx.stream.is_some() {
+                if rx.streaming() {
                     return None; // the stream takes the bytes while it runs
                 }
                 self.serve(&mut rx).map(|(t, n)| (t, Ok(n)))
@@ -429,7 +454,7 @@ impl IodevApi for Uart {
         if token.is_multishot() {
             let busy = mask::driver(|cs| {
                 let mut rx = self.rx.borrow_ref_mut(cs);
-                if rx.stream.is_some() {
+                if rx.streaming() {
                     return Some(token);
                 }
                 rx.stream = Some(Stream { token, pos: 0 });
@@ -461,13 +486,18 @@ impl IodevApi for Uart {
         let s = mask::driver(|cs| {
             let mut rx = self.rx.borrow_ref_mut(cs);
             match &rx.stream {
-                Some(s) if s.token.id() == op => rx.stream.take(),
+                Some(s) if s.token.id() == op => {
+                    rx.posting = true;
+                    rx.stream.take()
+                }
+                // Out for a shot: that shot sees the cancel and ends the stream.
                 _ => None,
             }
         });
         if let Some(s) = s {
             if s.pos == 0 {
                 s.token.err(Error::Canceled); // nothing to deliver: just the final completion
+                mask::driver(|cs| self.rx.borrow_ref_mut(cs).posting = false);
             } else {
                 self.post(s);
             }
