@@ -9,8 +9,8 @@
 //! what the FIFO still holds, so that drops after the last streamed sample show up too.
 
 use crate::support::claim;
-use rtio::sim::{Adc, Header};
 use rtio::{Buffer, Error, Mempool, PoolStorage, Rtio, Storage};
+use rtio_sim::{Adc, Header};
 use std::time::{Duration, Instant};
 
 /// What one run observed.

@@ -8,8 +8,8 @@
 
 use crate::board::labels::{i2c0, sd as card_node, temp};
 use crate::support::{claim, static_buf};
-use rtio::sim::{sd, Bus, SdCard, Tmp105};
 use rtio::{Buffer, Error, Rtio, Storage};
+use rtio_sim::{sd, Bus, SdCard, Tmp105};
 use std::time::{Duration, Instant};
 
 /// What the example observed.

@@ -15,8 +15,8 @@
 
 use crate::board::labels::lcd;
 use crate::support::{claim, thread_cpu};
-use rtio::sim::{cmd, Bus, Display};
 use rtio::{Error, Rtio, Storage};
+use rtio_sim::{cmd, Bus, Display};
 use std::time::{Duration, Instant};
 
 /// Display width (from the devicetree).

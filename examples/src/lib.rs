@@ -1,4 +1,4 @@
-//! Host examples for rtio, on simulated peripherals ([`rtio::sim`]).
+//! Host examples for rtio, on simulated peripherals ([`rtio_sim`]).
 //!
 //! Each example is a function here that returns what it observed, so that
 //! `examples/examples/NAME.rs` prints it and `examples/tests/NAME.rs` asserts it:

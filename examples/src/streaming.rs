@@ -8,8 +8,8 @@
 //! completion says `Canceled` and carries no MORE flag (S7).
 
 use crate::support::claim;
-use rtio::sim::{Header, Imu};
 use rtio::{Buffer, Error, Mempool, PoolStorage, Rtio, Storage};
+use rtio_sim::{Header, Imu};
 
 /// Standard gravity, m/s².
 pub const G: f32 = 9.806_65;

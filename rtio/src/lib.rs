@@ -75,13 +75,9 @@ runtime! {
     mod error;
     mod executor;
     pub mod future;
-    #[cfg(feature = "embedded-hal")]
-    pub mod hal;
     mod iodev;
     pub mod pool;
     pub mod scope;
-    #[cfg(feature = "std")]
-    pub mod sim;
     mod sqe;
     pub mod time;
     pub mod wait;

@@ -1,7 +1,7 @@
 //! Simulation tests: timing, transactions, priorities, every fault kind, and a stress run.
 
-use super::*;
-use crate::{Buffer, Error, Mempool, PoolStorage, Priority, Rtio, Storage};
+use rtio::{Buffer, Error, Mempool, PoolStorage, Priority, Rtio, Storage};
+use rtio_sim::*;
 use std::boxed::Box;
 use std::time::{Duration as StdDuration, Instant as StdInstant};
 use std::vec;
@@ -23,7 +23,7 @@ fn wait_started(f: &Faults, n: u64) {
     }
 }
 
-fn seen(ctx: &crate::Context, n: usize) -> Vec<(usize, Result<usize, Error>)> {
+fn seen(ctx: &rtio::Context, n: usize) -> Vec<(usize, Result<usize, Error>)> {
     (0..n)
         .map(|_| {
             let c = ctx.consume();
@@ -97,7 +97,7 @@ fn eeprom_page_write_wraps_and_nacks_during_the_write_cycle() {
     let bus = Bus::i2c("t-eeprom", 1_000_000);
     let ee = bus.attach_i2c(
         0x50,
-        At24c::new(256, 8).with_write_cycle(crate::Duration::from_millis(100)),
+        At24c::new(256, 8).with_write_cycle(rtio::Duration::from_millis(100)),
     );
     // Address 0x0006 in an 8-byte page: bytes 1..=4 land at 6, 7, then wrap to 0, 1.
     let [c] = ctx
@@ -145,7 +145,7 @@ fn the_bus_serves_higher_priority_first() {
     bus.record();
     // A long transfer occupies the bus while the others queue behind it.
     tmp.faults()
-        .next(Fault::Stall(crate::Duration::from_millis(200)));
+        .next(Fault::Stall(rtio::Duration::from_millis(200)));
     ctx.acquire()
         .unwrap()
         .tiny_write(tmp.dev(), &[0])
@@ -190,7 +190,7 @@ fn every_fault_kind_gives_its_completion() {
     static R: Rtio = Rtio::new(&S);
     let ctx = R.claim().unwrap();
     let tmp = Bus::i2c("t-faults", 1_000_000).attach_i2c(0x48, Tmp105::new(25.5));
-    let read = |ctx: &crate::Context| {
+    let read = |ctx: &rtio::Context| {
         let [w, mut r] = ctx
             .chain::<2>()
             .unwrap()
@@ -217,7 +217,7 @@ fn every_fault_kind_gives_its_completion() {
     tmp.faults().next(Fault::Corrupt(0xFF));
     assert_eq!(read(&ctx), (Ok(1), Ok(2), [!0x19, !0x80]));
     tmp.faults()
-        .next(Fault::Stall(crate::Duration::from_millis(10)));
+        .next(Fault::Stall(rtio::Duration::from_millis(10)));
     let t0 = StdInstant::now();
     assert_eq!(read(&ctx), (Ok(1), Ok(2), [0x19, 0x80]));
     assert!(t0.elapsed() >= StdDuration::from_millis(10));
@@ -512,7 +512,7 @@ fn stress_hangs_and_link_timeouts_across_threads_complete_once_each() {
                         .unwrap()
                         .read(tmp.dev(), buf::<2>())
                         .userdata(i)
-                        .link_timeout(crate::Duration::from_millis(3))
+                        .link_timeout(rtio::Duration::from_millis(3))
                         .userdata(1000 + i)
                         .submit()
                         .unwrap();
@@ -684,7 +684,7 @@ fn cancelling_a_chain_queued_behind_a_busy_bus_cancels_it_whole() {
     let ctx = R.claim().unwrap();
     let tmp = Bus::i2c("t-cancel-queued", 400_000).attach_i2c(0x48, Tmp105::new(1.0));
     tmp.faults()
-        .next(Fault::Stall(crate::Duration::from_millis(100)));
+        .next(Fault::Stall(rtio::Duration::from_millis(100)));
     ctx.acquire()
         .unwrap()
         .tiny_write(tmp.dev(), &[0])
@@ -819,7 +819,7 @@ fn dropping_a_chain_future_mid_transfer_gives_the_entries_back_when_it_lands() {
         .run()
         .unwrap();
     let mut fut = Box::pin(fut);
-    let waker = crate::wait::sev_waker();
+    let waker = rtio::wait::sev_waker();
     let mut cx = core::task::Context::from_waker(&waker);
     assert!(
         fut.as_mut().poll(&mut cx).is_pending(),
@@ -964,7 +964,7 @@ fn a_hung_fifo_device_is_recovered_by_link_timeout() {
         .chain::<2>()
         .unwrap()
         .read(uart.dev(), buf::<2>())
-        .link_timeout(crate::Duration::from_millis(10))
+        .link_timeout(rtio::Duration::from_millis(10))
         .wait()
         .unwrap();
     assert_eq!(

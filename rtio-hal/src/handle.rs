@@ -1,10 +1,11 @@
 //! Iodevs as embedded-hal(-async) I2C and SPI devices, so driver crates run over rtio.
 
-use crate::caps;
-use crate::cqe::{Buffer, Completion};
-use crate::iodev::Dev;
-use crate::sqe::TINY_MAX;
-use crate::{Context, Error};
+use rtio::caps;
+use rtio::Context;
+use rtio::Dev;
+use rtio::Error;
+use rtio::TINY_MAX;
+use rtio::{Buffer, Completion};
 
 /// Most entries one embedded-hal transaction may become: each write is split into
 /// [`TINY_MAX`]-byte pieces (copied into the entries, no buffer to keep alive), each read is
@@ -117,17 +118,17 @@ fn no_pieces<'a>() -> [Piece<'a>; MAX_ENTRIES] {
 
 /// An iodev as an embedded-hal I2C bus for one target address: implements
 /// `embedded_hal_async::i2c::I2c` (and the blocking `embedded_hal::i2c::I2c`, which parks
-/// the thread until the completion on `std`, and spins with [`crate::block_on`] otherwise).
+/// the thread until the completion on `std`, and spins with [`rtio::block_on`] otherwise).
 ///
 /// A `transaction` becomes one rtio transaction (S5): writes are copied into TINY_WRITE
-/// entries, reads go through pool buffers, so the context needs a [`crate::Mempool`]. At most
+/// entries, reads go through pool buffers, so the context needs a [`rtio::Mempool`]. At most
 /// [`MAX_ENTRIES`] entries: each write counts one per started 15 bytes, each read one.
 /// Another address than the handle's gets `NoAcknowledge`.
 ///
 /// ```
 /// use embedded_hal_async::i2c::I2c;
-/// use rtio::hal::I2cHandle;
-/// use rtio::sim::{Bus, Tmp105};
+/// use rtio_hal::I2cHandle;
+/// use rtio_sim::{Bus, Tmp105};
 /// use rtio::{Mempool, PoolStorage, Rtio, Storage};
 ///
 /// static POOL_STORAGE: PoolStorage<4, 32> = PoolStorage::new();
@@ -180,7 +181,7 @@ impl<'c, K: caps::Read + caps::Write> I2cHandle<'c, K> {
 }
 
 impl<K: caps::Kind> embedded_hal::i2c::ErrorType for I2cHandle<'_, K> {
-    type Error = Error;
+    type Error = crate::Error;
 }
 
 impl<K: caps::Read + caps::Write> embedded_hal_async::i2c::I2c for I2cHandle<'_, K> {
@@ -188,8 +189,10 @@ impl<K: caps::Read + caps::Write> embedded_hal_async::i2c::I2c for I2cHandle<'_,
         &mut self,
         address: u8,
         operations: &mut [embedded_hal::i2c::Operation<'_>],
-    ) -> Result<(), Error> {
-        self.i2c_transaction(address, operations).await
+    ) -> Result<(), crate::Error> {
+        self.i2c_transaction(address, operations)
+            .await
+            .map_err(crate::Error::from)
     }
 }
 
@@ -198,8 +201,8 @@ impl<K: caps::Read + caps::Write> embedded_hal::i2c::I2c for I2cHandle<'_, K> {
         &mut self,
         address: u8,
         operations: &mut [embedded_hal::i2c::Operation<'_>],
-    ) -> Result<(), Error> {
-        super::block(self.i2c_transaction(address, operations))
+    ) -> Result<(), crate::Error> {
+        crate::block(self.i2c_transaction(address, operations)).map_err(crate::Error::from)
     }
 }
 
@@ -213,8 +216,8 @@ impl<K: caps::Read + caps::Write> embedded_hal::i2c::I2c for I2cHandle<'_, K> {
 ///
 /// ```
 /// use embedded_hal::spi::{Operation, SpiDevice};
-/// use rtio::hal::SpiHandle;
-/// use rtio::sim::{sd, Bus, SdCard};
+/// use rtio_hal::SpiHandle;
+/// use rtio_sim::{sd, Bus, SdCard};
 /// use rtio::{Mempool, PoolStorage, Rtio, Storage};
 /// static POOL_STORAGE: PoolStorage<8, 64> = PoolStorage::new();
 /// static POOL: Mempool = Mempool::new(&POOL_STORAGE);
@@ -260,15 +263,17 @@ impl<'c, K: caps::Read + caps::Write> SpiHandle<'c, K> {
 }
 
 impl<K: caps::Kind> embedded_hal::spi::ErrorType for SpiHandle<'_, K> {
-    type Error = Error;
+    type Error = crate::Error;
 }
 
 impl<K: caps::Read + caps::Write> embedded_hal_async::spi::SpiDevice for SpiHandle<'_, K> {
     async fn transaction(
         &mut self,
         operations: &mut [embedded_hal::spi::Operation<'_, u8>],
-    ) -> Result<(), Error> {
-        self.spi_transaction(operations).await
+    ) -> Result<(), crate::Error> {
+        self.spi_transaction(operations)
+            .await
+            .map_err(crate::Error::from)
     }
 }
 
@@ -276,7 +281,7 @@ impl<K: caps::Read + caps::Write> embedded_hal::spi::SpiDevice for SpiHandle<'_,
     fn transaction(
         &mut self,
         operations: &mut [embedded_hal::spi::Operation<'_, u8>],
-    ) -> Result<(), Error> {
-        super::block(self.spi_transaction(operations))
+    ) -> Result<(), crate::Error> {
+        crate::block(self.spi_transaction(operations)).map_err(crate::Error::from)
     }
 }

@@ -1,4 +1,4 @@
-//! Adapters between iodevs and the embedded-hal family (feature `embedded-hal`).
+//! # rtio-hal: embedded-hal and embedded-io adapters for rtio
 //!
 //! Both directions:
 //!
@@ -6,7 +6,7 @@
 //!   `embedded_hal::i2c::I2c` bus and a target address, [`SpiIodev`] any blocking
 //!   `embedded_hal::spi::SpiDevice`. Operations run off the caller's path: from
 //!   [`I2cIodev::step`] (poll-driven, `no_std`: call it from the main loop or a low-priority
-//!   interrupt) or from a worker thread ([`I2cIodev::spawn_worker`], `std`). A transaction of
+//!   interrupt) or from a worker thread (`I2cIodev::spawn_worker`, feature `std`). A transaction of
 //!   several entries becomes one `transaction` call with the matching operations, so the
 //!   embedded-hal contract holds: one START and one STOP on I2C (repeated START only where
 //!   the direction changes), chip select held on SPI;
@@ -15,15 +15,22 @@
 //!   the blocking traits too), so existing driver crates run over rtio unchanged;
 //!   [`Serial`] makes a UART iodev an `embedded_io` / `embedded_io_async` byte stream.
 //!
-//! [`crate::Error`] implements the embedded-hal and embedded-io error traits, so errors keep
-//! their meaning across the boundary (NACK stays `NoAcknowledge`, `Overrun` stays `Overrun`).
+//! [`Error`] wraps an [`rtio::Error`] and implements the embedded-hal and embedded-io error
+//! traits, so errors keep their meaning across the boundary (NACK stays `NoAcknowledge`,
+//! `Overrun` stays `Overrun`).
 //!
 //! ```
-//! use embedded_hal::i2c::{Error, ErrorKind, NoAcknowledgeSource};
-//! let e = rtio::Error::Nack;
-//! assert_eq!(Error::kind(&e), ErrorKind::NoAcknowledge(NoAcknowledgeSource::Unknown));
+//! use embedded_hal::i2c::{Error as _, ErrorKind, NoAcknowledgeSource};
+//! let e = rtio_hal::Error::from(rtio::Error::Nack);
+//! assert_eq!(e.kind(), ErrorKind::NoAcknowledge(NoAcknowledgeSource::Unknown));
+//! assert_eq!(e.rtio(), rtio::Error::Nack);
 //! ```
+#![no_std]
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+#[cfg(feature = "std")]
+extern crate std;
 
 mod blocking;
 mod handle;
@@ -33,43 +40,9 @@ pub use blocking::{I2cIodev, SpiIodev};
 pub use handle::{I2cHandle, SpiHandle, MAX_ENTRIES};
 pub use serial::Serial;
 
-use crate::Error;
+mod error;
 
-impl embedded_hal::i2c::Error for Error {
-    fn kind(&self) -> embedded_hal::i2c::ErrorKind {
-        use embedded_hal::i2c::{ErrorKind as K, NoAcknowledgeSource};
-        match self {
-            Error::Nack => K::NoAcknowledge(NoAcknowledgeSource::Unknown),
-            Error::Bus => K::Bus,
-            Error::Overrun => K::Overrun,
-            _ => K::Other,
-        }
-    }
-}
-
-impl embedded_hal::spi::Error for Error {
-    fn kind(&self) -> embedded_hal::spi::ErrorKind {
-        use embedded_hal::spi::ErrorKind as K;
-        match self {
-            Error::Overrun => K::Overrun,
-            _ => K::Other,
-        }
-    }
-}
-
-impl embedded_io::Error for Error {
-    fn kind(&self) -> embedded_io::ErrorKind {
-        use embedded_io::ErrorKind as K;
-        match self {
-            Error::TimedOut => K::TimedOut,
-            Error::Canceled => K::Interrupted,
-            Error::NotSupported => K::Unsupported,
-            Error::InvalidArgument => K::InvalidInput,
-            Error::NoMemory | Error::QueueFull => K::OutOfMemory,
-            _ => K::Other,
-        }
-    }
-}
+pub use error::Error;
 
 /// Runs an adapter future to completion for the blocking embedded-hal traits: parks the
 /// thread between completions on `std` (a completion unparks it), spins otherwise.
@@ -99,12 +72,13 @@ pub(crate) fn block<F: core::future::Future>(fut: F) -> F::Output {
         }
     }
     #[cfg(not(feature = "std"))]
-    crate::block_on(fut)
+    rtio::block_on(fut)
 }
 
 /// Maps an embedded-hal I2C error to the rtio error a completion carries.
-pub(crate) fn from_i2c<E: embedded_hal::i2c::Error>(e: E) -> Error {
+pub(crate) fn from_i2c<E: embedded_hal::i2c::Error>(e: E) -> rtio::Error {
     use embedded_hal::i2c::ErrorKind as K;
+    use rtio::Error;
     match e.kind() {
         K::NoAcknowledge(_) => Error::Nack,
         K::Bus | K::ArbitrationLoss => Error::Bus,
@@ -114,14 +88,12 @@ pub(crate) fn from_i2c<E: embedded_hal::i2c::Error>(e: E) -> Error {
 }
 
 /// Maps an embedded-hal SPI error to the rtio error a completion carries.
-pub(crate) fn from_spi<E: embedded_hal::spi::Error>(e: E) -> Error {
+pub(crate) fn from_spi<E: embedded_hal::spi::Error>(e: E) -> rtio::Error {
     use embedded_hal::spi::ErrorKind as K;
+    use rtio::Error;
     match e.kind() {
         K::Overrun => Error::Overrun,
         K::ModeFault | K::ChipSelectFault => Error::Bus,
         _ => Error::Device(0),
     }
 }
-
-#[cfg(all(test, feature = "std"))]
-mod tests;

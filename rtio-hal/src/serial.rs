@@ -1,23 +1,24 @@
 //! A UART iodev as an `embedded_io` / `embedded_io_async` byte stream.
 
-use crate::caps;
-use crate::cqe::Buffer;
-use crate::iodev::Dev;
-use crate::sqe::TINY_MAX;
-use crate::{Context, Error};
+use rtio::caps;
+use rtio::Buffer;
+use rtio::Context;
+use rtio::Dev;
+use rtio::Error;
+use rtio::TINY_MAX;
 
 /// A UART (any iodev that reads and writes bytes) as a byte stream: implements
 /// `embedded_io::{Read, Write}` and `embedded_io_async::{Read, Write}`.
 ///
 /// `read` waits until at least one byte arrived and returns what is there, up to the
 /// buffer's length (one pool read with a minimum of 1 byte, so the context needs a
-/// [`crate::Mempool`]); `write` sends up to 15 bytes per call (one TINY_WRITE) and returns
+/// [`rtio::Mempool`]); `write` sends up to 15 bytes per call (one TINY_WRITE) and returns
 /// how many, as the embedded-io contract allows; `write_all` loops.
 ///
 /// ```
 /// use embedded_io::{Read, Write};
-/// use rtio::hal::Serial;
-/// use rtio::sim::Uart;
+/// use rtio_hal::Serial;
+/// use rtio_sim::Uart;
 /// use rtio::{Mempool, PoolStorage, Rtio, Storage};
 ///
 /// static POOL_STORAGE: PoolStorage<4, 64> = PoolStorage::new();
@@ -79,35 +80,35 @@ impl<'c, K: caps::Read + caps::Write> Serial<'c, K> {
 }
 
 impl<K: caps::Kind> embedded_io::ErrorType for Serial<'_, K> {
-    type Error = Error;
+    type Error = crate::Error;
 }
 
 impl<K: caps::Read + caps::Write> embedded_io::Read for Serial<'_, K> {
-    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        super::block(self.read_some(buf))
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, crate::Error> {
+        crate::block(self.read_some(buf)).map_err(crate::Error::from)
     }
 }
 
 impl<K: caps::Read + caps::Write> embedded_io::Write for Serial<'_, K> {
-    fn write(&mut self, buf: &[u8]) -> Result<usize, Error> {
-        super::block(self.write_some(buf))
+    fn write(&mut self, buf: &[u8]) -> Result<usize, crate::Error> {
+        crate::block(self.write_some(buf)).map_err(crate::Error::from)
     }
-    fn flush(&mut self) -> Result<(), Error> {
+    fn flush(&mut self) -> Result<(), crate::Error> {
         Ok(()) // a write completes when its bytes are on the line
     }
 }
 
 impl<K: caps::Read + caps::Write> embedded_io_async::Read for Serial<'_, K> {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        self.read_some(buf).await
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, crate::Error> {
+        self.read_some(buf).await.map_err(crate::Error::from)
     }
 }
 
 impl<K: caps::Read + caps::Write> embedded_io_async::Write for Serial<'_, K> {
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, Error> {
-        self.write_some(buf).await
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, crate::Error> {
+        self.write_some(buf).await.map_err(crate::Error::from)
     }
-    async fn flush(&mut self) -> Result<(), Error> {
+    async fn flush(&mut self) -> Result<(), crate::Error> {
         Ok(())
     }
 }

@@ -1,12 +1,12 @@
 //! Blocking embedded-hal drivers as iodevs: a queue, and a step that runs one operation.
 
-use crate::iodev::{IodevApi, IodevQueue, OpId, Request, Token};
-use crate::Error;
 use core::cell::RefCell;
 use critical_section::Mutex;
 use embedded_hal::i2c::{I2c, Operation as I2cOp};
 use embedded_hal::spi::{Operation as SpiOp, SpiDevice};
 use portable_atomic::{AtomicBool, Ordering};
+use rtio::Error;
+use rtio::{IodevApi, IodevQueue, OpId, Request, Token};
 
 /// Most entries in one transaction the adapters turn into one embedded-hal `transaction`.
 const MAX_OPS: usize = 8;
@@ -191,7 +191,7 @@ impl<B> Core<B> {
 ///
 /// ```
 /// use embedded_hal::i2c::{ErrorType, I2c, Operation};
-/// use rtio::hal::I2cIodev;
+/// use rtio_hal::I2cIodev;
 /// use rtio::{caps, Dev, Iodev, Rtio, Storage};
 ///
 /// /// Some blocking driver: here a one-register loopback.
@@ -329,8 +329,8 @@ fn run_i2c<B: I2c>(
             t.pool_buf()?;
         }
         return match t.request() {
-            Request::Write(d) => bus.write(addr, d).map(|_| d.len()).map_err(super::from_i2c),
-            Request::Read(b) => bus.read(addr, b).map(|_| b.len()).map_err(super::from_i2c),
+            Request::Write(d) => bus.write(addr, d).map(|_| d.len()).map_err(crate::from_i2c),
+            Request::Read(b) => bus.read(addr, b).map(|_| b.len()).map_err(crate::from_i2c),
             Request::Nop => Ok(0),
             _ => Err(Error::NotSupported),
         };
@@ -358,7 +358,7 @@ fn run_i2c<B: I2c>(
             k += 1;
         }
         bus.transaction(addr, &mut ops[..k])
-            .map_err(super::from_i2c)?;
+            .map_err(crate::from_i2c)?;
     }
     scatter(t, spans, scratch);
     Ok(spans[0].len)
@@ -373,7 +373,7 @@ fn run_i2c<B: I2c>(
 ///
 /// ```
 /// use embedded_hal::spi::{ErrorType, Operation, SpiDevice};
-/// use rtio::hal::SpiIodev;
+/// use rtio_hal::SpiIodev;
 /// use rtio::{caps, Dev, Iodev, Rtio, Storage};
 /// /// A blocking driver for a device that answers 0xA5 to everything.
 /// struct Chip;
@@ -477,12 +477,12 @@ fn run_spi<D: SpiDevice>(dev: &mut D, t: &mut Token, scratch: &mut [u8]) -> Resu
             t.pool_buf()?;
         }
         return match t.request() {
-            Request::Write(d) => dev.write(d).map(|_| d.len()).map_err(super::from_spi),
-            Request::Read(b) => dev.read(b).map(|_| b.len()).map_err(super::from_spi),
+            Request::Write(d) => dev.write(d).map(|_| d.len()).map_err(crate::from_spi),
+            Request::Read(b) => dev.read(b).map(|_| b.len()).map_err(crate::from_spi),
             Request::Transceive { tx, rx } => dev
                 .transfer(rx, tx)
                 .map(|_| tx.len().max(rx.len()))
-                .map_err(super::from_spi),
+                .map_err(crate::from_spi),
             Request::Nop => Ok(0),
             _ => Err(Error::NotSupported),
         };
@@ -507,7 +507,7 @@ fn run_spi<D: SpiDevice>(dev: &mut D, t: &mut Token, scratch: &mut [u8]) -> Resu
             }
             k += 1;
         }
-        dev.transaction(&mut ops[..k]).map_err(super::from_spi)?;
+        dev.transaction(&mut ops[..k]).map_err(crate::from_spi)?;
     }
     scatter(t, spans, scratch);
     Ok(spans[0].len.max(spans[0].tx_len))

@@ -1,5 +1,6 @@
-//! Simulated peripherals (feature `std`): iodevs that behave like hardware, for tests,
-//! examples and users' own host tests.
+//! # rtio-sim: simulated peripherals for rtio
+//!
+//! Iodevs that behave like hardware, for tests, examples and users' own host tests.
 //!
 //! * [`Bus`]: an I2C or SPI bus with its own "interrupt" thread. Each transfer takes the time
 //!   its bytes need at the bus clock and completes from that thread, so a caller that does
@@ -19,7 +20,7 @@
 //! test. The FIFO sensor [`Imu`] also has a register map ([`reg`]).
 //!
 //! ```
-//! use rtio::sim::{Bus, Tmp105};
+//! use rtio_sim::{Bus, Tmp105};
 //! use rtio::{Rtio, Storage};
 //!
 //! static STORAGE: Storage<4, 4> = Storage::new();
@@ -37,23 +38,40 @@
 //! # Ok::<(), rtio::Error>(())
 //! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
+mod adc;
+mod at24c;
 mod bus;
+mod device;
+mod display;
 mod fault;
+mod header;
 mod i2c;
+mod imu;
 mod png;
+mod sd_card;
 mod spi;
 mod stream;
-#[cfg(test)]
-mod tests;
+mod tmp105;
+mod uart;
 
+pub use adc::Adc;
+pub use at24c::At24c;
 pub use bus::{Bus, Protocol, Transfer};
+pub use device::{BusDevice, Wire};
+pub use display::{cmd, Display};
 pub use fault::{Fault, Faults};
-pub use i2c::{At24c, I2cDevice, I2cTarget, Tmp105};
-pub use spi::{cmd, sd, Display, SdCard, SpiDevice, SpiTarget};
-pub use stream::{reg, Adc, Header, Imu, Source, StreamConfig, StreamDevice, Uart};
+pub use header::Header;
+pub use i2c::{I2c, I2cDevice, I2cTarget};
+pub use imu::Imu;
+pub use sd_card::{sd, SdCard};
+pub use spi::{Spi, SpiDevice, SpiTarget};
+pub use stream::{reg, Source, StreamConfig, StreamDevice};
+pub use tmp105::Tmp105;
+pub use uart::Uart;
 
-use crate::caps;
+use rtio::caps;
 
 /// Kind of a simulated I2C device: read, write, I2C operations.
 #[derive(Debug)]
