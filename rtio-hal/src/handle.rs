@@ -224,13 +224,14 @@ impl<K: caps::Read + caps::Write> embedded_hal::i2c::I2c for I2cHandle<'_, K> {
 /// static STORAGE: Storage<8, 8> = Storage::new();
 /// static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
 ///
-/// let card = Bus::spi("spi-hal-doc", 20_000_000).attach_spi(0, SdCard::new(2));
+/// let card = Bus::spi("spi-hal-doc", 20_000_000).attach_spi(0, SdCard::new(1024).ready());
 /// let ctx = RTIO.claim().unwrap();
 /// let mut spi = SpiHandle::new(&ctx, card.dev());
-/// // One chip-select cycle: command header, then the data phase.
-/// spi.transaction(&mut [Operation::Write(&[sd::WRITE_BLOCK, 0, 0, 0, 1]), Operation::Write(b"hi")])?;
-/// assert_eq!(&card.with(|c| c.block(1)[..2].to_vec()), b"hi");
-/// # Ok::<(), rtio::Error>(())
+/// // One chip-select cycle: CMD13, then N_CR and the R2 status.
+/// let mut r2 = [0u8; 3];
+/// spi.transaction(&mut [Operation::Write(&sd::command(sd::CMD13, 0)), Operation::Read(&mut r2)])?;
+/// assert_eq!(r2, [0xFF, 0x00, 0x00]);
+/// # Ok::<(), rtio_hal::Error>(())
 /// ```
 #[derive(Debug)]
 pub struct SpiHandle<'c, K: caps::Kind> {

@@ -4,7 +4,7 @@ use embedded_hal::i2c::Operation as I2cOp;
 use embedded_hal::spi::Operation as SpiOp;
 use rtio::{caps, Dev, Iodev, Mempool, PoolStorage, Rtio, Storage};
 use rtio_hal::*;
-use rtio_sim::{sd, At24c, Bus, I2cTarget, SdCard, SpiTarget, Tmp105};
+use rtio_sim::{sd, At24c, Bus, I2cTarget, SdCard, Tmp105};
 use std::boxed::Box;
 use std::format;
 use std::string::String;
@@ -242,22 +242,20 @@ fn iodev_as_spi_device_reads_a_block_in_one_chip_select() {
     static POOL: Mempool = Mempool::new(&PS);
     static S: Storage<8, 8> = Storage::new();
     static R: Rtio = Rtio::new(&S).with_pool(&POOL);
-    let card = Bus::spi("hal-spi", 20_000_000).attach_spi(0, SdCard::new(4));
-    card.with(|c| {
-        c.select();
-        c.transfer(&[sd::WRITE_BLOCK, 0, 0, 0, 3], &mut []).unwrap();
-        c.transfer(&[7; 512], &mut []).unwrap();
-        c.deselect();
-    });
+    let mut image = vec![0u8; 1024 * 512];
+    image[3 * 512..4 * 512].fill(7);
+    let card = Bus::spi("hal-spi", 20_000_000).attach_spi(0, SdCard::sdhc(image).ready());
     let ctx = R.claim().unwrap();
     let mut spi = SpiHandle::new(&ctx, card.dev());
-    let mut block = [0u8; 512];
+    // CMD17, then N_CR, R1, N_AC, the start token, the block and its CRC.
+    let mut reply = [0u8; 2 + 2 + 1 + 512 + 2];
     spi.transaction(&mut [
-        SpiOp::Write(&[sd::READ_BLOCK, 0, 0, 0, 3]),
-        SpiOp::Read(&mut block),
+        SpiOp::Write(&sd::command(sd::CMD17, 3)),
+        SpiOp::Read(&mut reply),
     ])
     .unwrap();
-    assert!(block.iter().all(|&b| b == 7));
+    assert_eq!(&reply[..5], &[0xFF, 0x00, 0xFF, 0xFF, sd::START_BLOCK]);
+    assert!(reply[5..517].iter().all(|&b| b == 7));
     let mut x = [0u8; 2];
     assert_eq!(
         spi.transaction(&mut [SpiOp::TransferInPlace(&mut x)]),

@@ -7,7 +7,8 @@
 //!   not block really keeps its CPU. A transaction is one bus transfer (S5); the bus serves
 //!   higher priorities first (S12).
 //! * I2C targets ([`I2cTarget`]): [`Tmp105`] temperature sensor, [`At24c`] EEPROM.
-//! * SPI targets ([`SpiTarget`]): [`Display`] with a framebuffer (saved as PNG), [`SdCard`].
+//! * SPI targets ([`SpiTarget`]): [`Display`] with a framebuffer (saved as PNG), [`SdCard`]
+//!   (an SD card in SPI mode, SDSC or SDHC, on bytes or an image file; wire format in [`sd`]).
 //! * FIFO devices ([`StreamDevice`]): [`Imu`], [`Adc`], [`Uart`]: sampling threads with a
 //!   watermark interrupt, multishot pool buffers with a [`Header`], overrun counting.
 //! * [`Faults`]: scripted NACK, bus error, hang, overrun, corruption, stall on every device,
@@ -50,6 +51,7 @@ mod header;
 mod i2c;
 mod imu;
 mod png;
+pub mod sd;
 mod sd_card;
 mod spi;
 mod stream;
@@ -65,7 +67,7 @@ pub use fault::{Fault, Faults};
 pub use header::Header;
 pub use i2c::{I2c, I2cDevice, I2cTarget};
 pub use imu::Imu;
-pub use sd_card::{sd, SdCard};
+pub use sd_card::{CardType, SdCard};
 pub use spi::{Spi, SpiDevice, SpiTarget};
 pub use stream::{reg, Source, StreamConfig, StreamDevice};
 pub use tmp105::Tmp105;

@@ -241,44 +241,49 @@ fn every_fault_kind_gives_its_completion() {
 
 #[test]
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
-fn sd_card_block_access_needs_chip_select_held() {
-    static S: Storage<4, 4> = Storage::new();
+fn sd_card_block_write_and_read_are_one_transaction_each() {
+    static S: Storage<8, 8> = Storage::new();
     static R: Rtio = Rtio::new(&S);
     let ctx = R.claim().unwrap();
-    let card = Bus::spi("t-sd", 25_000_000).attach_spi(1, SdCard::new(8));
+    let card = Bus::spi("t-sd", 25_000_000).attach_spi(1, SdCard::new(1024).ready());
     let data: &'static [u8] = Box::leak(vec![0xA5u8; 512].into_boxed_slice());
-    let [h, d] = ctx
-        .chain::<2>()
+    // CMD24, then N_CR + R1, the start token, the block, its CRC, the data response.
+    let resp = buf::<8>();
+    let [_, _, d, _, r] = ctx
+        .chain::<5>()
         .unwrap()
-        .tiny_write(card.dev(), &[sd::WRITE_BLOCK, 0, 0, 0, 2])
+        .tiny_write(card.dev(), &sd::command(sd::CMD24, 2))
+        .transaction()
+        .tiny_write(card.dev(), &[0xFF, 0xFF, sd::START_BLOCK])
         .transaction()
         .write(card.dev(), data)
-        .wait()
-        .unwrap();
-    assert_eq!((h.result(), d.result()), (Ok(5), Ok(512)));
-    assert!(card.with(|c| c.block(2).iter().all(|&b| b == 0xA5)));
-    // Not a transaction: chip select is released after the header, the card forgets it.
-    let [h, d] = ctx
-        .chain::<2>()
-        .unwrap()
-        .tiny_write(card.dev(), &[sd::READ_BLOCK, 0, 0, 0, 2])
-        .read(card.dev(), buf::<512>())
-        .wait()
-        .unwrap();
-    assert_eq!(
-        (h.result(), d.result()),
-        (Ok(5), Err(Error::InvalidArgument))
-    );
-    let [_, mut d] = ctx
-        .chain::<2>()
-        .unwrap()
-        .tiny_write(card.dev(), &[sd::READ_BLOCK, 0, 0, 0, 2])
         .transaction()
-        .read(card.dev(), buf::<512>())
+        .tiny_write(card.dev(), &sd::crc16(data).to_be_bytes())
+        .transaction()
+        .read(card.dev(), resp)
         .wait()
         .unwrap();
     assert_eq!(d.result(), Ok(512));
-    assert!(matches!(d.take_buffer(), Buffer::Mut(b) if b.iter().all(|&x| x == 0xA5)));
+    assert!(matches!(r.buffer(), Buffer::Mut(b) if b[0] == sd::DATA_ACCEPTED));
+    assert!(card.with(|c| c.block(2).unwrap().iter().all(|&b| b == 0xA5)));
+    // CMD17: R1 after N_CR, N_AC, the start token, the block, its CRC.
+    let [_, mut rd] = ctx
+        .chain::<2>()
+        .unwrap()
+        .tiny_write(card.dev(), &sd::command(sd::CMD17, 2))
+        .transaction()
+        .read(card.dev(), buf::<{ 2 + 2 + 1 + 512 + 2 }>())
+        .wait()
+        .unwrap();
+    assert_eq!(rd.result(), Ok(519));
+    match rd.take_buffer() {
+        Buffer::Mut(b) => {
+            assert_eq!(&b[..5], &[0xFF, 0x00, 0xFF, 0xFF, sd::START_BLOCK]);
+            assert!(b[5..517].iter().all(|&x| x == 0xA5));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(card.with(|c| (c.reads(), c.writes())), (1, 1));
 }
 
 #[test]
@@ -346,7 +351,7 @@ fn stress_several_threads_contexts_complete_every_submission_exactly_once() {
     spi.record();
     let tmp = i2c.attach_i2c(0x48, Tmp105::new(1.0));
     let ee = i2c.attach_i2c(0x50, At24c::new(1024, 16));
-    let card = spi.attach_spi(0, SdCard::new(4));
+    let card = spi.attach_spi(0, SdCard::new(1024).ready());
     let ctxs: [&'static Rtio; 4] = [&R0, &R1, &R2, &R3];
     let threads: Vec<_> = ctxs
         .into_iter()
@@ -370,7 +375,7 @@ fn stress_several_threads_contexts_complete_every_submission_exactly_once() {
                                 .transaction()
                                 .read(ee.dev(), buf::<4>()),
                             _ => ch
-                                .tiny_write(card.dev(), &[sd::READ_BLOCK, 0, 0, 0, 1])
+                                .tiny_write(card.dev(), &sd::command(sd::CMD13, 0))
                                 .transaction()
                                 .read(card.dev(), buf::<16>()),
                         };
@@ -419,7 +424,7 @@ fn stress_several_threads_contexts_complete_every_submission_exactly_once() {
             .filter(|t| t.device == dev)
             .all(|t| t.entries == 2 && t.bytes == bytes)
     };
-    assert!(whole(i2c, 0x50, 2 + 4) && whole(spi, 0, 5 + 16));
+    assert!(whole(i2c, 0x50, 2 + 4) && whole(spi, 0, 6 + 16));
 }
 
 #[test]
@@ -652,7 +657,7 @@ fn independent_chains_complete_in_hardware_order_chains_in_their_own_order() {
     static R: Rtio = Rtio::new(&S);
     let ctx = R.claim().unwrap();
     let slow = Bus::i2c("t-order-i2c", 1_000).attach_i2c(0x48, Tmp105::new(1.0));
-    let fast = Bus::spi("t-order-spi", 20_000_000).attach_spi(0, SdCard::new(1));
+    let fast = Bus::spi("t-order-spi", 20_000_000).attach_spi(0, SdCard::new(1024).ready());
     // A slow I2C chain (about 20 + 29 ms), then a fast SPI write (a few µs), both in flight.
     ctx.chain::<2>()
         .unwrap()
@@ -664,7 +669,7 @@ fn independent_chains_complete_in_hardware_order_chains_in_their_own_order() {
         .unwrap();
     ctx.acquire()
         .unwrap()
-        .tiny_write(fast.dev(), &[sd::READ_BLOCK, 0, 0, 0, 0])
+        .tiny_write(fast.dev(), &sd::command(sd::CMD13, 0))
         .userdata(3)
         .submit()
         .unwrap();
