@@ -33,47 +33,22 @@
 extern crate std;
 
 mod blocking;
-mod handle;
+mod delay;
+mod i2c;
 mod serial;
+mod spi;
+mod transfer;
 
 pub use blocking::{I2cIodev, SpiIodev};
-pub use handle::{I2cHandle, SpiHandle, MAX_ENTRIES};
+pub use delay::Delay;
+pub use i2c::{I2cHandle, MAX_TARGETS};
 pub use serial::Serial;
+pub use spi::SpiHandle;
+pub use transfer::{DEFAULT_TIMEOUT, MAX_ENTRIES};
 
 mod error;
 
 pub use error::Error;
-
-/// Runs an adapter future to completion for the blocking embedded-hal traits: parks the
-/// thread between completions on `std` (a completion unparks it), spins otherwise.
-pub(crate) fn block<F: core::future::Future>(fut: F) -> F::Output {
-    #[cfg(feature = "std")]
-    {
-        use std::sync::Arc;
-        use std::task::{Context as TaskCx, Poll, Wake, Waker};
-        struct Unpark(std::thread::Thread);
-        impl Wake for Unpark {
-            fn wake(self: Arc<Self>) {
-                self.0.unpark();
-            }
-            fn wake_by_ref(self: &Arc<Self>) {
-                self.0.unpark();
-            }
-        }
-        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-        let mut cx = TaskCx::from_waker(&waker);
-        let mut fut = core::pin::pin!(fut);
-        loop {
-            if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
-                return v;
-            }
-            // Timers (LINK_TIMEOUT, DELAY) also advance on the context's alarm thread.
-            std::thread::park_timeout(std::time::Duration::from_millis(10));
-        }
-    }
-    #[cfg(not(feature = "std"))]
-    rtio::block_on(fut)
-}
 
 /// Maps an embedded-hal I2C error to the rtio error a completion carries.
 pub(crate) fn from_i2c<E: embedded_hal::i2c::Error>(e: E) -> rtio::Error {

@@ -12,8 +12,9 @@ use rtio::TINY_MAX;
 ///
 /// `read` waits until at least one byte arrived and returns what is there, up to the
 /// buffer's length (one pool read with a minimum of 1 byte, so the context needs a
-/// [`rtio::Mempool`]); `write` sends up to 15 bytes per call (one TINY_WRITE) and returns
-/// how many, as the embedded-io contract allows; `write_all` loops.
+/// [`rtio::Mempool`]). The blocking `write` sends the whole buffer in one WRITE of the
+/// caller's bytes; the async `write` sends up to 15 bytes (copied into one TINY_WRITE) and
+/// returns how many, as the embedded-io contract allows; `write_all` loops.
 ///
 /// ```
 /// use embedded_io::{Read, Write};
@@ -49,16 +50,12 @@ impl<'c, K: caps::Read + caps::Write> Serial<'c, K> {
         Serial { ctx, dev }
     }
 
-    async fn read_some(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        let [mut c] = self
-            .ctx
-            .acquire()?
-            .read_pool(self.dev, 1, buf.len())
-            .run()?
-            .await;
+    /// A pool read of 1 to `buf.len()` bytes: what has arrived, once something has.
+    fn read_chain(&self, buf: &[u8]) -> Result<rtio::Chain<'c, 1>, Error> {
+        Ok(self.ctx.acquire()?.read_pool(self.dev, 1, buf.len()))
+    }
+
+    fn take(mut c: rtio::Completion, buf: &mut [u8]) -> Result<usize, Error> {
         let n = c.result()?.min(buf.len());
         match c.take_buffer() {
             Buffer::Pool(p) => {
@@ -69,6 +66,36 @@ impl<'c, K: caps::Read + caps::Write> Serial<'c, K> {
         }
     }
 
+    fn read_blocking(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let [c] = self.read_chain(buf)?.wait()?;
+        Self::take(c, buf)
+    }
+
+    async fn read_some(&mut self, buf: &mut [u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let [c] = self.read_chain(buf)?.run()?.await;
+        Self::take(c, buf)
+    }
+
+    /// Blocking: the whole buffer in one WRITE of the caller's bytes (no copy).
+    fn write_blocking(&mut self, buf: &[u8]) -> Result<usize, Error> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let dev = self.dev;
+        self.ctx.scope(|s| {
+            let op = s.write(dev, buf)?;
+            s.wait(op)
+        })
+    }
+
+    /// Async: up to 15 bytes copied into one TINY_WRITE; the caller's buffer is never lent
+    /// to an operation a dropped future could leave behind.
     async fn write_some(&mut self, buf: &[u8]) -> Result<usize, Error> {
         if buf.is_empty() {
             return Ok(0);
@@ -85,13 +112,13 @@ impl<K: caps::Kind> embedded_io::ErrorType for Serial<'_, K> {
 
 impl<K: caps::Read + caps::Write> embedded_io::Read for Serial<'_, K> {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, crate::Error> {
-        crate::block(self.read_some(buf)).map_err(crate::Error::from)
+        self.read_blocking(buf).map_err(crate::Error::from)
     }
 }
 
 impl<K: caps::Read + caps::Write> embedded_io::Write for Serial<'_, K> {
     fn write(&mut self, buf: &[u8]) -> Result<usize, crate::Error> {
-        crate::block(self.write_some(buf)).map_err(crate::Error::from)
+        self.write_blocking(buf).map_err(crate::Error::from)
     }
     fn flush(&mut self) -> Result<(), crate::Error> {
         Ok(()) // a write completes when its bytes are on the line

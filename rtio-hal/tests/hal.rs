@@ -256,9 +256,17 @@ fn iodev_as_spi_device_reads_a_block_in_one_chip_select() {
     .unwrap();
     assert_eq!(&reply[..5], &[0xFF, 0x00, 0xFF, 0xFF, sd::START_BLOCK]);
     assert!(reply[5..517].iter().all(|&b| b == 7));
-    let mut x = [0u8; 2];
+    // Full duplex on the caller's buffer: CMD13 shifted out, what the card sent back in.
+    let mut x = [0xFF; 9];
+    x[..6].copy_from_slice(&sd::command(sd::CMD13, 0));
+    spi.transaction(&mut [SpiOp::TransferInPlace(&mut x)])
+        .unwrap();
+    assert_eq!(&x[6..], &[0xFF, 0x00, 0x00], "N_CR, then R2");
+    // Full duplex inside a transaction of several operations needs buffers the owned form
+    // cannot keep: refused, not faked.
+    let mut y = [0u8; 2];
     assert_eq!(
-        spi.transaction(&mut [SpiOp::TransferInPlace(&mut x)]),
+        spi.transaction(&mut [SpiOp::Write(&[0xFF]), SpiOp::TransferInPlace(&mut y)]),
         Err(rtio_hal::Error::from(rtio::Error::NotSupported))
     );
     assert_eq!(POOL.free_blocks(), 16);
