@@ -49,6 +49,14 @@ impl At24c {
         self.write_cycle = StdDuration::from_micros(d.as_micros());
         self
     }
+    /// Programs `data` from address 0 (as a factory-programmed part).
+    ///
+    /// # Panics
+    /// If `data` is longer than the memory.
+    pub fn with_contents(mut self, data: &[u8]) -> Self {
+        self.mem[..data.len()].copy_from_slice(data);
+        self
+    }
     /// The memory contents.
     pub fn memory(&self) -> &[u8] {
         &self.mem

@@ -691,8 +691,16 @@ impl StreamDevice {
         let hdr = if cfg.header { Header::SIZE } else { 0 };
         let fault = self.faults.take();
         let fs = self.frame_size;
+        // The shot fills at most what the entry asked for, not the whole block run.
+        let most = match t.request() {
+            Request::ReadPool { min, preferred } => preferred.max(min),
+            _ => usize::MAX,
+        };
         let buf = match t.pool_buf() {
-            Ok(b) if b.len() >= hdr + fs => b,
+            Ok(b) if b.len().min(most) >= hdr + fs => {
+                let n = b.len().min(most);
+                &mut b[..n]
+            }
             Ok(_) => {
                 done.push((t, Err(Error::InvalidArgument)));
                 return;
