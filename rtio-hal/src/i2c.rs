@@ -111,8 +111,25 @@ impl<'c, K: caps::Read + caps::Write> I2cHandle<'c, K> {
 
     async fn run(&mut self, address: u8, ops: &mut [Operation<'_>]) -> Result<(), Error> {
         let dev = self.target(address)?;
-        let mut pieces = Pieces::collect(ops.iter_mut().map(piece))?;
-        transfer::owned(self.ctx, dev, &mut pieces, self.timeout).await
+        match ops {
+            [op] if !fits(self.ctx, op) => {
+                // Longer than the owned form carries: on the caller's buffer, complete
+                // before returning.
+                transfer::borrowed(self.ctx, dev, piece(op), |_, _, _| Err(Error::NotSupported))
+            }
+            ops => {
+                let mut pieces = Pieces::collect(ops.iter_mut().map(piece))?;
+                transfer::owned(self.ctx, dev, &mut pieces, self.timeout).await
+            }
+        }
+    }
+}
+
+/// Whether a single operation fits the owned form.
+fn fits(ctx: &Context, op: &Operation<'_>) -> bool {
+    match op {
+        Operation::Write(w) => transfer::write_fits(ctx, w.len()),
+        Operation::Read(r) => transfer::read_fits(ctx, r.len()),
     }
 }
 

@@ -32,18 +32,21 @@
 #[cfg(feature = "std")]
 extern crate std;
 
-mod blocking;
 mod delay;
 mod i2c;
+mod i2c_iodev;
 mod serial;
 mod spi;
+mod spi_iodev;
 mod transfer;
+mod worker;
 
-pub use blocking::{I2cIodev, SpiIodev};
 pub use delay::Delay;
 pub use i2c::{I2cHandle, MAX_TARGETS};
+pub use i2c_iodev::I2cIodev;
 pub use serial::Serial;
 pub use spi::SpiHandle;
+pub use spi_iodev::SpiIodev;
 pub use transfer::{DEFAULT_TIMEOUT, MAX_ENTRIES};
 
 mod error;

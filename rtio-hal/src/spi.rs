@@ -1,6 +1,6 @@
 //! An iodev as an embedded-hal SPI device (blocking and async).
 
-use crate::transfer::{self, Piece, Pieces, DEFAULT_TIMEOUT, MAX_ENTRIES};
+use crate::transfer::{self, Piece, Pieces, DEFAULT_TIMEOUT};
 use embedded_hal::spi::Operation;
 use rtio::{caps, Context, Dev, Duration, Error};
 
@@ -17,7 +17,7 @@ use rtio::{caps, Context, Dev, Duration, Error};
 ///   back in pool buffers (the context needs a [`rtio::Mempool`]; a read larger than its
 ///   largest free run fails [`rtio::Error::NoMemory`]), and a LINK_TIMEOUT
 ///   ([`SpiHandle::with_timeout`], default 1 s) ends a transfer a hung device never
-///   finishes with [`rtio::Error::TimedOut`]. At most [`MAX_ENTRIES`] entries (a write
+///   finishes with [`rtio::Error::TimedOut`]. At most [`crate::MAX_ENTRIES`] entries (a write
 ///   counts one per 15 bytes). Full duplex and `DelayNs` inside a transaction of several
 ///   operations are refused with [`rtio::Error::NotSupported`]; an async call with a single
 ///   operation the owned form cannot carry runs on the caller's buffer and completes
@@ -95,17 +95,25 @@ impl<'c, K: caps::Read + caps::Write + caps::Transceive> SpiHandle<'c, K> {
         match ops {
             [] => Ok(()),
             [Operation::DelayNs(ns)] => transfer::delay(self.ctx, *ns).await,
-            [op @ (Operation::Transfer(..) | Operation::TransferInPlace(_))] => {
+            [op] if !fits(self.ctx, op) => {
+                // Full duplex, or longer than the owned form carries: on the caller's buffer,
+                // complete before returning.
                 transfer::borrowed(self.ctx, self.dev, piece(op), self.transceive())
-            }
-            [Operation::Write(w)] if w.len().div_ceil(rtio::TINY_MAX) >= MAX_ENTRIES => {
-                transfer::borrowed(self.ctx, self.dev, Piece::Write(w), self.transceive())
             }
             ops => {
                 let mut pieces = pieces(ops)?;
                 transfer::owned(self.ctx, self.dev, &mut pieces, self.timeout).await
             }
         }
+    }
+}
+
+/// Whether a single operation fits the owned form.
+fn fits(ctx: &Context, op: &Operation<'_, u8>) -> bool {
+    match op {
+        Operation::Write(w) => transfer::write_fits(ctx, w.len()),
+        Operation::Read(r) => transfer::read_fits(ctx, r.len()),
+        _ => false,
     }
 }
 

@@ -51,6 +51,19 @@ fn entries(pieces: &[Piece<'_>]) -> Result<usize, Error> {
     Ok(n)
 }
 
+/// Whether a single write of `len` bytes fits the owned form (with its LINK_TIMEOUT) on
+/// `ctx`: within [`MAX_ENTRIES`] and the context's entries.
+pub(crate) fn write_fits(ctx: &Context, len: usize) -> bool {
+    len.div_ceil(TINY_MAX).max(1) < MAX_ENTRIES.min(ctx.rtio().sq_len())
+}
+
+/// Whether a single read of `len` bytes fits the owned form on `ctx`: within its pool.
+pub(crate) fn read_fits(ctx: &Context, len: usize) -> bool {
+    ctx.rtio()
+        .pool()
+        .is_some_and(|p| len <= p.blocks() * p.block_size())
+}
+
 /// Builds the owned transaction of exactly `N` entries for `pieces`, the last a LINK_TIMEOUT.
 fn build<'c, const N: usize, K: caps::Read + caps::Write>(
     ctx: &'c Context,
