@@ -7,7 +7,8 @@
 //!   not block really keeps its CPU. A transaction is one bus transfer (S5); the bus serves
 //!   higher priorities first (S12).
 //! * I2C targets ([`I2cTarget`]): [`Tmp105`] temperature sensor, [`At24c`] EEPROM.
-//! * SPI targets ([`SpiTarget`]): [`Display`] with a framebuffer (saved as PNG), [`SdCard`]
+//! * SPI targets ([`SpiTarget`]): [`Ili9341`] (4-wire, with a D/C [`Line`]) and [`Display`]
+//!   with framebuffers (saved as PNG), [`SdCard`]
 //!   (an SD card in SPI mode, SDSC or SDHC, on bytes or an image file; wire format in [`sd`]).
 //! * FIFO devices ([`StreamDevice`]): [`Imu`], [`Adc`], [`Uart`]: sampling threads with a
 //!   watermark interrupt, multishot pool buffers with a [`Header`], overrun counting.
@@ -49,7 +50,9 @@ mod display;
 mod fault;
 mod header;
 mod i2c;
+mod ili9341;
 mod imu;
+mod line;
 mod png;
 pub mod sd;
 mod sd_card;
@@ -66,7 +69,9 @@ pub use display::{cmd, Display};
 pub use fault::{Fault, Faults};
 pub use header::Header;
 pub use i2c::{I2c, I2cDevice, I2cTarget};
+pub use ili9341::{ili, Ili9341};
 pub use imu::Imu;
+pub use line::Line;
 pub use sd_card::{CardType, SdCard};
 pub use spi::{Spi, SpiDevice, SpiTarget};
 pub use stream::{reg, Source, StreamConfig, StreamDevice};
