@@ -6,7 +6,8 @@
 //!   its bytes need at the bus clock and completes from that thread, so a caller that does
 //!   not block really keeps its CPU. A transaction is one bus transfer (S5); the bus serves
 //!   higher priorities first (S12).
-//! * I2C targets ([`I2cTarget`]): [`Tmp105`] temperature sensor, [`At24c`] EEPROM.
+//! * I2C targets ([`I2cTarget`]): [`Tmp105`] temperature sensor, [`At24c`] EEPROM,
+//!   [`Ssd1306`] OLED controller.
 //! * SPI targets ([`SpiTarget`]): [`Ili9341`] (4-wire, with a D/C [`Line`]) and [`Display`]
 //!   with framebuffers (saved as PNG), [`SdCard`]
 //!   (an SD card in SPI mode, SDSC or SDHC, on bytes or an image file; wire format in [`sd`]).
@@ -57,6 +58,7 @@ mod png;
 pub mod sd;
 mod sd_card;
 mod spi;
+mod ssd1306;
 mod stream;
 mod tmp105;
 mod uart;
@@ -74,6 +76,7 @@ pub use imu::Imu;
 pub use line::Line;
 pub use sd_card::{CardType, SdCard};
 pub use spi::{Spi, SpiDevice, SpiTarget};
+pub use ssd1306::Ssd1306;
 pub use stream::{reg, Source, StreamConfig, StreamDevice};
 pub use tmp105::Tmp105;
 pub use uart::Uart;
