@@ -13,6 +13,7 @@
 //! | 6 | `uart` | UART reads with LINK_TIMEOUT and cancellation, a byte stream, embedded-io |
 //! | 7 | `three_ways` | one register read: blocking, polling and `async` |
 //! | 8 | `faults` | NACK mid-chain, hung device + LINK_TIMEOUT, stream cancel; buffers back |
+//! | 10 | `async_hal` | an iodev served by an async HAL on a task: chains, priorities, cancel |
 //! | + | `driver_crate` | `tmp1x2` (async) and `eeprom24x` (blocking) driver crates, unchanged |
 //!
 //! The board (bus speeds, addresses, chip selects, display geometry, device kinds) comes
@@ -21,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod adc;
+pub mod async_hal;
 pub mod board;
 pub mod device_to_device;
 pub mod display;

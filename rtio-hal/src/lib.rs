@@ -32,6 +32,7 @@
 #[cfg(feature = "std")]
 extern crate std;
 
+mod async_iodev;
 mod delay;
 mod i2c;
 mod i2c_iodev;
@@ -41,6 +42,7 @@ mod spi_iodev;
 mod transfer;
 mod worker;
 
+pub use async_iodev::{AsyncI2cIodev, AsyncSpiIodev};
 pub use delay::Delay;
 pub use i2c::{I2cHandle, MAX_TARGETS};
 pub use i2c_iodev::I2cIodev;
