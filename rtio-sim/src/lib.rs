@@ -13,6 +13,8 @@
 //!   (an SD card in SPI mode, SDSC or SDHC, on bytes or an image file; wire format in [`sd`]).
 //! * FIFO devices ([`StreamDevice`]): [`Imu`], [`Adc`], [`Uart`]: sampling threads with a
 //!   watermark interrupt, multishot pool buffers with a [`Header`], overrun counting.
+//! * [`Dac`]: an output with its own sample clock, fed by queued WRITEs (double or triple
+//!   buffering), underruns counted.
 //! * [`Faults`]: scripted NACK, bus error, hang, overrun, corruption, stall on every device,
 //!   for the next transfer, transfer *n*, or every transfer.
 //!
@@ -46,6 +48,7 @@
 mod adc;
 mod at24c;
 mod bus;
+mod dac;
 mod device;
 mod display;
 mod fault;
@@ -66,6 +69,7 @@ mod uart;
 pub use adc::Adc;
 pub use at24c::At24c;
 pub use bus::{Bus, Protocol, Transfer};
+pub use dac::{Dac, DacKind};
 pub use device::{BusDevice, Wire};
 pub use display::{cmd, Display};
 pub use fault::{Fault, Faults};
