@@ -6,8 +6,14 @@ use std::time::{Duration as StdDuration, Instant as StdInstant};
 use std::vec;
 use std::vec::Vec;
 
-/// An AT24C-like EEPROM: 2-byte address pointer, page writes that wrap within a page, and a
+/// An AT24C-like EEPROM: an address pointer, page writes that wrap within a page, and a
 /// write cycle during which the part does not acknowledge its address (ACK polling).
+///
+/// [`At24c::new`] is a 24C32-and-up part (a 2-byte word address); [`At24c::small`] a
+/// 24C01-24C16 part (a 1-byte word address; above 256 bytes the low bits of the device
+/// address select the 256-byte block, so a 24C16 answers at eight addresses: attach it with
+/// [`crate::Bus::attach_i2c_many`]). A current-address read continues from the internal
+/// address counter, whichever block address it is sent to, as on the real parts.
 ///
 /// ```
 /// use rtio_sim::{At24c, I2cTarget};
@@ -25,6 +31,10 @@ pub struct At24c {
     /// Bytes received in this write transaction: address bytes first.
     addr_bytes: usize,
     pending: Vec<(usize, u8)>,
+    /// Word-address bytes: 2 (24C32 and up) or 1 (24C01-24C16).
+    width: usize,
+    /// The 256-byte block the device address of this transfer selects (1-byte parts).
+    block: usize,
     busy_until: Option<StdInstant>,
     write_cycle: StdDuration,
     writes: u64,
@@ -39,9 +49,18 @@ impl At24c {
             pointer: 0,
             addr_bytes: 0,
             pending: Vec::new(),
+            width: 2,
+            block: 0,
             busy_until: None,
             write_cycle: StdDuration::from_millis(5),
             writes: 0,
+        }
+    }
+    /// A 24C01-24C16-style part of `size` bytes (at most 2048) with a 1-byte word address.
+    pub fn small(size: usize, page: usize) -> Self {
+        At24c {
+            width: 1,
+            ..At24c::new(size.min(2048), page)
         }
     }
     /// Sets the write-cycle time (tWR).
@@ -72,6 +91,17 @@ impl At24c {
 }
 
 impl I2cTarget for At24c {
+    fn start_at(&mut self, address: u8, read: bool) -> Result<(), Error> {
+        // A2..A0 of the device address are the word address's high bits on 1-byte parts.
+        let blocks = self.mem.len().div_ceil(256);
+        self.block = if self.width == 1 {
+            (address as usize & 0x07) % blocks.max(1)
+        } else {
+            0
+        };
+        self.start(read)
+    }
+
     fn start(&mut self, _read: bool) -> Result<(), Error> {
         if self.busy() {
             return Err(Error::Nack);
@@ -83,6 +113,10 @@ impl I2cTarget for At24c {
     fn write(&mut self, data: &[u8]) -> Result<(), Error> {
         for &b in data {
             match self.addr_bytes {
+                0 if self.width == 1 => {
+                    self.pointer = (self.block * 256 + b as usize) % self.mem.len();
+                    self.addr_bytes = 2;
+                }
                 0 => {
                     self.pointer = ((b as usize) << 8) % self.mem.len();
                     self.addr_bytes = 1;

@@ -93,6 +93,7 @@ pub trait Wire<T>: Send + Sync + 'static {
     fn execute(
         target: &mut T,
         bus: &Bus,
+        id: u8,
         token: &mut Token,
         fault: Option<Fault>,
     ) -> Result<usize, Error>;
@@ -112,16 +113,17 @@ pub trait Wire<T>: Send + Sync + 'static {
 /// assert_eq!((tmp.address(), tmp.bus().name()), (0x48, "device-doc"));
 /// let _dev = tmp.dev(); // a typed handle for chains
 /// ```
-pub struct BusDevice<T, W> {
+pub struct BusDevice<T: 'static, W> {
     bus: &'static Bus,
     id: u8,
-    target: Mutex<T>,
+    /// The model: shared by the devices of a target that answers at several addresses.
+    target: &'static Mutex<T>,
     faults: Faults,
     iodev: OnceLock<&'static Iodev>,
     _wire: core::marker::PhantomData<fn() -> W>,
 }
 
-impl<T, W> core::fmt::Debug for BusDevice<T, W> {
+impl<T: 'static, W> core::fmt::Debug for BusDevice<T, W> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("BusDevice")
             .field("bus", &self.bus.name())
@@ -147,10 +149,26 @@ impl Bus {
             W::PROTOCOL,
             self.protocol()
         );
+        self.attach_shared(id, Box::leak(Box::new(Mutex::new(target))))
+    }
+
+    /// Attaches the model `target` (already shared) at `id`.
+    pub(crate) fn attach_shared<T: Send + 'static, W: Wire<T>>(
+        &'static self,
+        id: u8,
+        target: &'static Mutex<T>,
+    ) -> &'static BusDevice<T, W> {
+        assert_eq!(
+            self.protocol(),
+            W::PROTOCOL,
+            "a {:?} device attached to a {:?} bus",
+            W::PROTOCOL,
+            self.protocol()
+        );
         let d: &'static BusDevice<T, W> = Box::leak(Box::new(BusDevice {
             bus: self,
             id,
-            target: Mutex::new(target),
+            target,
             faults: Faults::new(),
             iodev: OnceLock::new(),
             _wire: core::marker::PhantomData,
@@ -206,6 +224,6 @@ impl<T: Send + 'static, W: Wire<T>> BusClient for BusDevice<T, W> {
     }
     fn execute(&'static self, token: &mut Token, fault: Option<Fault>) -> Result<usize, Error> {
         let mut t = self.target.lock().unwrap_or_else(|e| e.into_inner());
-        W::execute(&mut t, self.bus, token, fault)
+        W::execute(&mut t, self.bus, self.id, token, fault)
     }
 }

@@ -5,6 +5,7 @@ use crate::device::{walk, BusDevice, Member, Wire};
 use crate::fault::Fault;
 use crate::I2cKind;
 use rtio::{Dev, Error, Token};
+use std::vec::Vec;
 
 /// The model of an I2C target, as the bus sees it.
 ///
@@ -38,6 +39,16 @@ pub trait I2cTarget: Send + 'static {
     fn start(&mut self, read: bool) -> Result<(), Error> {
         let _ = read;
         Ok(())
+    }
+    /// START or repeated START at `address`: what a target that answers at several
+    /// addresses ([`Bus::attach_i2c_many`]) implements; the default calls
+    /// [`I2cTarget::start`].
+    ///
+    /// # Errors
+    /// As [`I2cTarget::start`].
+    fn start_at(&mut self, address: u8, read: bool) -> Result<(), Error> {
+        let _ = address;
+        self.start(read)
     }
     /// Bytes written by the controller.
     ///
@@ -82,6 +93,28 @@ impl Bus {
     }
 }
 
+impl Bus {
+    /// Attaches one I2C target that answers at each of `addresses` (a 24C16-style EEPROM
+    /// whose blocks are addresses, a device with a general-call address): one model, one
+    /// device (and iodev) per address, in the order given. The model learns the address of
+    /// each transfer from [`I2cTarget::start_at`].
+    ///
+    /// # Panics
+    /// If this bus is not an I2C bus.
+    pub fn attach_i2c_many<T: I2cTarget>(
+        &'static self,
+        addresses: &[u8],
+        target: T,
+    ) -> Vec<&'static I2cDevice<T>> {
+        let shared: &'static std::sync::Mutex<T> =
+            std::boxed::Box::leak(std::boxed::Box::new(std::sync::Mutex::new(target)));
+        addresses
+            .iter()
+            .map(|&a| self.attach_shared(a, shared))
+            .collect()
+    }
+}
+
 impl<T: I2cTarget> BusDevice<T, I2c> {
     /// A typed handle for chain builders.
     pub fn dev(&'static self) -> Dev<I2cKind> {
@@ -99,6 +132,7 @@ impl<T: I2cTarget> Wire<T> for I2c {
     fn execute(
         t: &mut T,
         bus: &Bus,
+        address: u8,
         token: &mut Token,
         fault: Option<Fault>,
     ) -> Result<usize, Error> {
@@ -108,7 +142,7 @@ impl<T: I2cTarget> Wire<T> for I2c {
         let mut start = |t: &mut T, read: bool| -> Result<(), Error> {
             if dir != Some(read) {
                 dir = Some(read);
-                t.start(read)?;
+                t.start_at(address, read)?;
             }
             fault_error(fault)
         };

@@ -86,6 +86,7 @@ impl<T: SpiTarget> Wire<T> for Spi {
     fn execute(
         t: &mut T,
         bus: &Bus,
+        _cs: u8,
         token: &mut Token,
         fault: Option<Fault>,
     ) -> Result<usize, Error> {
