@@ -7,14 +7,11 @@
 # Isolation stays on: the std clock then runs on Miri's deterministic virtual time.
 #
 # Skipped, all for wall-clock timing that Miri (some thousand times slower) cannot keep:
-#   sim::          rtio::sim's unit tests and doc examples: simulated bus and sensor timing
-#                  (the simulated devices still run under Miri in the integration tests)
 #   s8_deadlines_ordered_equal_deadlines_keep_submission_order, delays_complete_in_deadline_order:
 #                  5/20/40 ms DELAYs whose order assumes submitting takes under 15 ms
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MIRIFLAGS="${MIRIFLAGS:--Zmiri-ignore-leaks}"
 exec cargo +nightly miri test -p rtio --features std --no-fail-fast "$@" -- \
-  --skip sim:: \
   --skip s8_deadlines_ordered_equal_deadlines_keep_submission_order \
   --skip delays_complete_in_deadline_order

@@ -9,8 +9,8 @@
 //! what the FIFO still holds, so that drops after the last streamed sample show up too.
 
 use crate::support::claim;
-use rtio::sim::{Adc, Header};
 use rtio::{Buffer, Error, Mempool, PoolStorage, Rtio, Storage};
+use rtio_sim::{Adc, Header};
 use std::time::{Duration, Instant};
 
 /// What one run observed.
@@ -64,7 +64,9 @@ pub fn run(rate_hz: u32, duration: Duration, hold: Duration) -> Result<Report, E
     static POOL_STORAGE: PoolStorage<16, 512> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<4, 32> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let ctx = claim(&RTIO)?;
 
     let adc = Adc::ramp().device("adc0", rate_hz, 512, 128);

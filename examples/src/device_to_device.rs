@@ -2,14 +2,18 @@
 //!
 //! One chain, dispatched without waiting and with no callback: write the TMP105 pointer
 //! register, read the temperature (I2C at 100 kHz), then one SPI transaction on the SD card
-//! (WRITE_BLOCK header, then the data phase with chip select held, S5) whose data is the
-//! read's own buffer (`write_previous`). The main loop keeps counting and polls; the buffer
-//! comes back once, in the last completion (S3).
+//! (chip select held, S5): CMD24 for the block, the start token, the data phase whose first
+//! bytes are the read's own buffer (`write_previous`) and the rest of the 512-byte block, the
+//! CRC, and the card's data response token. The main loop keeps counting and polls; the
+//! buffer comes back once, with its write (S3).
 
 use crate::board::labels::{i2c0, sd as card_node, temp};
 use crate::support::{claim, static_buf};
-use rtio::sim::{sd, Bus, SdCard, Tmp105};
 use rtio::{Buffer, Error, Rtio, Storage};
+use rtio_sim::{sd, Bus, SdCard, Tmp105};
+
+/// The rest of the block after the two sensor bytes.
+static PAD: [u8; sd::BLOCK - 2] = [0; sd::BLOCK - 2];
 use std::time::{Duration, Instant};
 
 /// What the example observed.
@@ -19,6 +23,8 @@ pub struct Report {
     pub completions: Vec<(usize, Result<usize, Error>)>,
     /// Loop iterations the main loop ran while I/O was in flight.
     pub loop_count: u64,
+    /// The card's data response token (`0x05`: accepted).
+    pub data_response: u8,
     /// The first bytes of the destination block afterwards.
     pub block_head: [u8; 4],
     /// The temperature those bytes encode.
@@ -36,45 +42,61 @@ pub const BLOCK: u32 = 7;
 /// Any error of the chain.
 pub fn run(celsius: f32) -> Result<Report, Error> {
     static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE);
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     let ctx = claim(&RTIO)?;
 
     // Speeds, address and chip select come from the devicetree (boards/host.dts).
     let i2c = Bus::i2c("i2c0", i2c0::CLOCK_FREQUENCY);
     let spi = Bus::spi("spi0", card_node::SPI_MAX_FREQUENCY);
     let sensor = i2c.attach_i2c(temp::BUS_ADDRESS as u8, Tmp105::new(celsius));
-    let card_dev = spi.attach_spi(card_node::CHIP_SELECT as u8, SdCard::new(16));
+    // An SDHC card, initialised (as a bootloader leaves it): block addresses, CRC off.
+    let card_dev = spi.attach_spi(card_node::CHIP_SELECT as u8, SdCard::new(1024).ready());
     let (tmp, card) = (
         sensor.dev_as::<temp::Kind>(),
         card_dev.dev_as::<card_node::Kind>(),
     );
-    let a = BLOCK.to_be_bytes();
-    let header = [sd::WRITE_BLOCK, a[0], a[1], a[2], a[3]];
+    let response = static_buf::<4>();
 
     let t0 = Instant::now();
-    ctx.chain::<4>()?
+    ctx.chain::<8>()?
         .tiny_write(tmp, &[0x00])
         .userdata(1)
         .read(tmp, static_buf::<2>())
         .userdata(2)
-        .tiny_write(card, &header)
+        // CMD24, then N_CR and R1, a gap byte and the start token.
+        .tiny_write(card, &sd::command(sd::CMD24, BLOCK))
         .userdata(3)
-        .transaction() // chip select stays asserted for the data phase
-        .write_previous(card) // the bytes the read filled, no copy
+        .transaction() // chip select stays asserted to the data response
+        .tiny_write(card, &[0xFF, 0xFF, 0xFF, sd::START_BLOCK])
         .userdata(4)
+        .transaction()
+        .write_previous(card) // the bytes the read filled, no copy
+        .userdata(5)
+        .transaction()
+        .write(card, &PAD)
+        .userdata(6)
+        .transaction()
+        .tiny_write(card, &[0xFF, 0xFF]) // CRC16: not checked, CRC is off
+        .userdata(7)
+        .transaction()
+        .read(card, response) // data response token, then busy
+        .userdata(8)
         .prepare()?;
     ctx.submit(0)?; // dispatch, do not wait
 
     let mut completions = Vec::new();
     let mut loop_count = 0u64;
     let mut returned = 0;
-    while completions.len() < 4 {
+    let mut data_response = 0xFF;
+    while completions.len() < 8 {
         loop_count += 1; // the application's own work
         std::hint::black_box(loop_count);
         while let Some(c) = ctx.try_consume() {
             completions.push((c.userdata(), c.result()));
-            if matches!(c.buffer(), Buffer::Mut(_)) {
-                returned += 1;
+            match c.buffer() {
+                Buffer::Mut(b) if c.userdata() == 8 => data_response = b[0],
+                Buffer::Mut(_) => returned += 1,
+                _ => {}
             }
             c.result()?;
         }
@@ -85,10 +107,14 @@ pub fn run(celsius: f32) -> Result<Report, Error> {
     );
     let elapsed = t0.elapsed();
     let mut block_head = [0u8; 4];
-    card_dev.with(|c| block_head.copy_from_slice(&c.block(BLOCK as usize)[..4]));
+    card_dev.with(|c| {
+        let b = c.block(BLOCK as usize).unwrap_or_default();
+        block_head.copy_from_slice(&b[..4]);
+    });
     Ok(Report {
         completions,
         loop_count,
+        data_response,
         celsius: Tmp105::decode([block_head[0], block_head[1]]),
         block_head,
         elapsed,

@@ -15,8 +15,8 @@
 
 use crate::board::labels::lcd;
 use crate::support::{claim, thread_cpu};
-use rtio::sim::{cmd, Bus, Display};
 use rtio::{Error, Rtio, Storage};
+use rtio_sim::{cmd, Bus, Display};
 use std::time::{Duration, Instant};
 
 /// Display width (from the devicetree).
@@ -119,9 +119,9 @@ fn figures(frames: u32, wall: Duration, io_cpu: Duration, render: Duration) -> F
 /// Any transfer error.
 pub fn run(frames: u32) -> Result<Report, Error> {
     static STORAGE: Storage<4, 4> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE);
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     static STORAGE_SPIN: Storage<4, 4> = Storage::new();
-    static RTIO_SPIN: Rtio = Rtio::new(&STORAGE_SPIN);
+    static RTIO_SPIN: Rtio = Rtio::new(&STORAGE_SPIN).with_clock(&rtio::time::STD_CLOCK);
 
     let spi = Bus::spi("spi0", SPI_HZ);
     let lcd = spi.attach_spi(lcd::CHIP_SELECT as u8, Display::new(WIDTH, HEIGHT));

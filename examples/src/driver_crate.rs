@@ -1,4 +1,4 @@
-//! Real driver crates, unchanged, over rtio: [`rtio::hal::I2cHandle`] turns each
+//! Real driver crates, unchanged, over rtio: [`rtio_hal::I2cHandle`] turns each
 //! embedded-hal I2C transaction into one rtio transaction.
 //!
 //! * `tmp1x2` (TMP102/TMP112, its async API) reads the simulated TMP105-compatible sensor
@@ -9,9 +9,9 @@
 
 use crate::support::{claim, run as block_on};
 use eeprom24x::Eeprom24x;
-use rtio::hal::I2cHandle;
-use rtio::sim::{At24c, Bus, Tmp105};
 use rtio::{Error, Mempool, PoolStorage, Rtio, Storage};
+use rtio_hal::I2cHandle;
+use rtio_sim::{At24c, Bus, Tmp105};
 use tmp1x2::{SlaveAddr, Tmp1x2};
 
 /// What the example observed.
@@ -39,7 +39,9 @@ pub fn run(temps: &[f32]) -> Result<Report, Error> {
     static POOL_STORAGE: PoolStorage<8, 32> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let ctx = claim(&RTIO)?;
     let bus = Bus::i2c("i2c0", 400_000);
     let sensor = bus.attach_i2c(0x48, Tmp105::new(0.0));
@@ -79,7 +81,9 @@ pub fn run(temps: &[f32]) -> Result<Report, Error> {
     let first = loop {
         match mem.read_byte(0x0040) {
             Ok(b) => break b,
-            Err(eeprom24x::Error::I2C(Error::Nack)) if busy_polls < 10_000 => busy_polls += 1,
+            Err(eeprom24x::Error::I2C(e)) if e == Error::Nack && busy_polls < 10_000 => {
+                busy_polls += 1
+            }
             Err(_) => return Err(Error::Bus),
         }
     };

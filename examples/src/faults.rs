@@ -10,8 +10,8 @@
 //! At the end the context acquires its whole submission queue: no entry was lost.
 
 use crate::support::{claim, static_buf};
-use rtio::sim::{At24c, Bus, Fault, Header, Imu, Tmp105};
 use rtio::{Buffer, Duration, Error, Mempool, PoolStorage, Rtio, Storage};
+use rtio_sim::{At24c, Bus, Fault, Header, Imu, Tmp105};
 
 /// The kind of buffer a completion handed back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +73,7 @@ pub fn run() -> Result<Report, Error> {
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<SQ, 16> = Storage::new();
     static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_clock(&rtio::time::STD_CLOCK)
         .with_pool(&POOL)
         .with_clock(&rtio::time::STD_CLOCK);
     let ctx = claim(&RTIO)?;

@@ -1,4 +1,4 @@
-//! Host examples for rtio, on simulated peripherals ([`rtio::sim`]).
+//! Host examples for rtio, on simulated peripherals ([`rtio_sim`]).
 //!
 //! Each example is a function here that returns what it observed, so that
 //! `examples/examples/NAME.rs` prints it and `examples/tests/NAME.rs` asserts it:
@@ -13,6 +13,8 @@
 //! | 6 | `uart` | UART reads with LINK_TIMEOUT and cancellation, a byte stream, embedded-io |
 //! | 7 | `three_ways` | one register read: blocking, polling and `async` |
 //! | 8 | `faults` | NACK mid-chain, hung device + LINK_TIMEOUT, stream cancel; buffers back |
+//! | 10 | `async_hal` | an iodev served by an async HAL on a task: chains, priorities, cancel |
+//! | 11 | `dac` | a sine through a DAC at its own clock, double/triple buffered, underruns |
 //! | + | `driver_crate` | `tmp1x2` (async) and `eeprom24x` (blocking) driver crates, unchanged |
 //!
 //! The board (bus speeds, addresses, chip selects, display geometry, device kinds) comes
@@ -21,7 +23,9 @@
 #![warn(missing_docs)]
 
 pub mod adc;
+pub mod async_hal;
 pub mod board;
+pub mod dac;
 pub mod device_to_device;
 pub mod display;
 pub mod driver_crate;

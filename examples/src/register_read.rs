@@ -7,9 +7,9 @@
 //! written and read and that two entries fit the context.
 
 use crate::support::{claim, static_buf};
-use rtio::sim::{Bus, Tmp105};
 use rtio::{Buffer, Error, Rtio};
 use rtio_macros::{chain, rtio_define, rtio_iodev};
+use rtio_sim::{Bus, Tmp105};
 use std::time::{Duration, Instant};
 
 /// The sensor's kind: what chains may do with it.

@@ -8,8 +8,8 @@
 //! completion says `Canceled` and carries no MORE flag (S7).
 
 use crate::support::claim;
-use rtio::sim::{Header, Imu};
 use rtio::{Buffer, Error, Mempool, PoolStorage, Rtio, Storage};
+use rtio_sim::{Header, Imu};
 
 /// Standard gravity, m/s².
 pub const G: f32 = 9.806_65;
@@ -144,7 +144,9 @@ pub fn run(buffers: usize, still: bool) -> Result<Report, Error> {
     static POOL_STORAGE: PoolStorage<8, 256> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<4, 16> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let ctx = claim(&RTIO)?;
 
     let imu = if still { Imu::still() } else { Imu::new() }.device("imu", RATE_HZ, 256, 16);

@@ -6,8 +6,8 @@
 //!   thread until a completion wakes it ([`crate::support::run`]).
 
 use crate::support::{claim, run as block_on};
-use rtio::sim::{Bus, Tmp105};
 use rtio::{Buffer, Context, Dev, Error, Rtio, Storage};
+use rtio_sim::{Bus, Tmp105};
 
 /// What the example observed.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,7 +31,7 @@ fn raw_of(b: Buffer) -> Result<[u8; 2], Error> {
 ///
 /// # Errors
 /// The chain's error.
-pub fn blocking(ctx: &Context, dev: Dev<rtio::sim::I2cKind>) -> Result<f32, Error> {
+pub fn blocking(ctx: &Context, dev: Dev<rtio_sim::I2cKind>) -> Result<f32, Error> {
     let [w, mut r] = ctx
         .chain::<2>()?
         .tiny_write(dev, &[0x00])
@@ -46,7 +46,7 @@ pub fn blocking(ctx: &Context, dev: Dev<rtio::sim::I2cKind>) -> Result<f32, Erro
 ///
 /// # Errors
 /// The chain's error.
-pub fn polling(ctx: &Context, dev: Dev<rtio::sim::I2cKind>) -> Result<(f32, u64), Error> {
+pub fn polling(ctx: &Context, dev: Dev<rtio_sim::I2cKind>) -> Result<(f32, u64), Error> {
     ctx.chain::<2>()?
         .tiny_write(dev, &[0x00])
         .read(dev, crate::support::static_buf::<2>())
@@ -77,7 +77,7 @@ pub fn polling(ctx: &Context, dev: Dev<rtio::sim::I2cKind>) -> Result<(f32, u64)
 ///
 /// # Errors
 /// The chain's error.
-pub async fn read_async(ctx: &Context, dev: Dev<rtio::sim::I2cKind>) -> Result<f32, Error> {
+pub async fn read_async(ctx: &Context, dev: Dev<rtio_sim::I2cKind>) -> Result<f32, Error> {
     let [w, mut r] = ctx
         .chain::<2>()?
         .tiny_write(dev, &[0x00])
@@ -95,7 +95,7 @@ pub async fn read_async(ctx: &Context, dev: Dev<rtio::sim::I2cKind>) -> Result<f
 /// Any chain's error.
 pub fn run(celsius: f32) -> Result<Report, Error> {
     static STORAGE: Storage<4, 4> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE);
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     let ctx = claim(&RTIO)?;
     let bus = Bus::i2c("i2c0", 400_000);
     let tmp = bus.attach_i2c(0x48, Tmp105::new(celsius));

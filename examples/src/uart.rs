@@ -11,11 +11,11 @@
 //! read receives whatever arrives, whenever it arrives (a sender thread types a line in
 //! bursts), one pool buffer per receive interrupt with the bytes that came since, until the
 //! line is complete and the stream is cancelled. And the same UART as an `embedded-io`
-//! byte stream ([`rtio::hal::Serial`]): `write_all`, then `read_exact` of the reply.
+//! byte stream ([`rtio_hal::Serial`]): `write_all`, then `read_exact` of the reply.
 
 use crate::support::{claim, static_buf};
-use rtio::sim::Uart;
 use rtio::{Buffer, Duration, Error, Mempool, PoolStorage, Rtio, Storage};
+use rtio_sim::Uart;
 use std::time::Instant;
 
 /// One scenario's completions: (userdata, result), and the bytes read if any.
@@ -72,6 +72,7 @@ pub fn run() -> Result<Report, Error> {
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<8, 16> = Storage::new();
     static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_clock(&rtio::time::STD_CLOCK)
         .with_pool(&POOL)
         .with_clock(&rtio::time::STD_CLOCK);
     let ctx = claim(&RTIO)?;
@@ -153,12 +154,12 @@ pub fn run() -> Result<Report, Error> {
     // The same UART as an embedded-io byte stream.
     let (io_sent, io_reply) = {
         use embedded_io::{Read as _, Write as _};
-        let mut serial = rtio::hal::Serial::new(&ctx, uart.dev());
-        serial.write_all(b"AT+GMR\r\n")?;
+        let mut serial = rtio_hal::Serial::new(&ctx, uart.dev());
+        serial.write_all(b"AT+GMR\r\n").map_err(Error::from)?;
         uart.inject(b"OK\r\n");
         let mut reply = [0u8; 4];
         serial.read_exact(&mut reply).map_err(|e| match e {
-            embedded_io::ReadExactError::Other(e) => e,
+            embedded_io::ReadExactError::Other(e) => e.rtio(),
             embedded_io::ReadExactError::UnexpectedEof => Error::InvalidArgument,
         })?;
         (uart.take_written(), reply.to_vec())

@@ -79,16 +79,12 @@ mod error;
 mod executor;
 #[cfg(not(loom))]
 pub mod future;
-#[cfg(all(not(loom), feature = "embedded-hal"))]
-pub mod hal;
 #[cfg(not(loom))]
 mod iodev;
 #[cfg(not(loom))]
 pub mod pool;
 #[cfg(not(loom))]
 pub mod scope;
-#[cfg(all(not(loom), feature = "std"))]
-pub mod sim;
 #[cfg(not(loom))]
 mod sqe;
 #[cfg(not(loom))]

@@ -15,9 +15,9 @@
 //! cancelled while on the bus completes `Canceled`; as on hardware, bytes it already moved
 //! stay moved.
 
-use super::fault::{Fault, Faults};
-use crate::iodev::{Iodev, IodevApi, IodevQueue, OpId, Request, Token};
-use crate::Error;
+use crate::fault::{Fault, Faults};
+use rtio::Error;
+use rtio::{Iodev, IodevApi, IodevQueue, OpId, Request, Token};
 use std::boxed::Box;
 use std::string::String;
 use std::sync::{Condvar, Mutex, MutexGuard};
@@ -55,7 +55,7 @@ pub struct Transfer {
     /// Bytes the transfer moved (the larger side of a full-duplex transfer).
     pub bytes: usize,
     /// Priority of the (head) entry.
-    pub priority: crate::Priority,
+    pub priority: rtio::Priority,
     /// The scripted fault it got, if any.
     pub fault: Option<Fault>,
     /// Its result (the head entry's).
@@ -104,7 +104,7 @@ fn resume_await(t: Token) {
 /// hardware does; create them once per test or example.
 ///
 /// ```
-/// use rtio::sim::{Bus, Tmp105};
+/// use rtio_sim::{Bus, Tmp105};
 /// let i2c = Bus::i2c("i2c0", 400_000);
 /// let tmp = i2c.attach_i2c(0x48, Tmp105::new(21.5));
 /// assert_eq!(tmp.address(), 0x48);
@@ -113,13 +113,13 @@ fn resume_await(t: Token) {
 pub struct Bus {
     name: String,
     protocol: Protocol,
-    hz: portable_atomic::AtomicU32,
-    setup_ns: portable_atomic::AtomicU32,
+    hz: std::sync::atomic::AtomicU32,
+    setup_ns: std::sync::atomic::AtomicU32,
     queue: IodevQueue,
     state: Mutex<State>,
     cv: Condvar,
-    transfers: portable_atomic::AtomicU64,
-    busy_ns: portable_atomic::AtomicU64,
+    transfers: std::sync::atomic::AtomicU64,
+    busy_ns: std::sync::atomic::AtomicU64,
     created: StdInstant,
     trace: Mutex<Option<Vec<Transfer>>>,
 }
@@ -140,8 +140,8 @@ impl Bus {
         let bus: &'static Bus = Box::leak(Box::new(Bus {
             name: name.into(),
             protocol,
-            hz: portable_atomic::AtomicU32::new(hz.max(1)),
-            setup_ns: portable_atomic::AtomicU32::new(match protocol {
+            hz: std::sync::atomic::AtomicU32::new(hz.max(1)),
+            setup_ns: std::sync::atomic::AtomicU32::new(match protocol {
                 Protocol::I2c => 0,
                 Protocol::Spi => 1_000,
             }),
@@ -153,8 +153,8 @@ impl Bus {
                 held_by: None,
             }),
             cv: Condvar::new(),
-            transfers: portable_atomic::AtomicU64::new(0),
-            busy_ns: portable_atomic::AtomicU64::new(0),
+            transfers: std::sync::atomic::AtomicU64::new(0),
+            busy_ns: std::sync::atomic::AtomicU64::new(0),
             created: StdInstant::now(),
             trace: Mutex::new(None),
         }));
@@ -187,37 +187,39 @@ impl Bus {
 
     /// The bus clock in Hz.
     pub fn hz(&self) -> u32 {
-        self.hz.load(portable_atomic::Ordering::Relaxed)
+        self.hz.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Changes the bus clock (also done by I2C/SPI configure entries).
     pub fn set_hz(&self, hz: u32) {
-        self.hz.store(hz.max(1), portable_atomic::Ordering::Relaxed);
+        self.hz
+            .store(hz.max(1), std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Sets the fixed overhead of each transfer (SPI: chip-select setup, default 1 µs).
-    pub fn set_setup_time(&self, d: crate::Duration) {
+    pub fn set_setup_time(&self, d: rtio::Duration) {
         let ns = d.as_micros().saturating_mul(1000).min(u32::MAX as u64) as u32;
-        self.setup_ns.store(ns, portable_atomic::Ordering::Relaxed);
+        self.setup_ns
+            .store(ns, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Transfers completed (or failed) on this bus so far.
     pub fn transfers(&self) -> u64 {
-        self.transfers.load(portable_atomic::Ordering::Relaxed)
+        self.transfers.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Total simulated time the bus was busy.
-    pub fn busy_time(&self) -> crate::Duration {
-        crate::Duration::from_micros(self.busy_ns.load(portable_atomic::Ordering::Relaxed) / 1000)
+    pub fn busy_time(&self) -> rtio::Duration {
+        rtio::Duration::from_micros(self.busy_ns.load(std::sync::atomic::Ordering::Relaxed) / 1000)
     }
 
     /// Starts recording every transfer (clearing what was recorded); see [`Bus::trace`].
     ///
     /// ```
-    /// use rtio::sim::{Bus, Tmp105};
+    /// use rtio_sim::{Bus, Tmp105};
     /// use rtio::{Rtio, Storage};
     /// static STORAGE: Storage<2, 2> = Storage::new();
-    /// static RTIO: Rtio = Rtio::new(&STORAGE);
+    /// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     /// let bus = Bus::i2c("trace-doc", 400_000);
     /// let tmp = bus.attach_i2c(0x48, Tmp105::new(0.0));
     /// bus.record();
@@ -280,7 +282,7 @@ impl Bus {
             bits += 1; // STOP
         }
         let ns = bits * 1_000_000_000 / hz
-            + self.setup_ns.load(portable_atomic::Ordering::Relaxed) as u64;
+            + self.setup_ns.load(std::sync::atomic::Ordering::Relaxed) as u64;
         StdDuration::from_nanos(ns)
     }
 
@@ -338,7 +340,7 @@ impl Bus {
                 token.err(Error::Bus);
                 continue;
             };
-            if token.op() == crate::Op::Await {
+            if token.op() == rtio::Op::Await {
                 self.hold(token, client);
                 continue;
             }
@@ -363,7 +365,7 @@ impl Bus {
             };
             let aborted = self.wait_transfer(&token, start, d, hang);
             self.busy_ns
-                .fetch_add(d.as_nanos() as u64, portable_atomic::Ordering::Relaxed);
+                .fetch_add(d.as_nanos() as u64, std::sync::atomic::Ordering::Relaxed);
             let res = if aborted { Err(Error::Canceled) } else { res };
             if let Some(trace) = self
                 .trace
@@ -389,7 +391,7 @@ impl Bus {
                 st.abort = None;
             }
             self.transfers
-                .fetch_add(1, portable_atomic::Ordering::Relaxed);
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             token.complete(res);
         }
     }

@@ -1,14 +1,20 @@
-//! Simulated peripherals (feature `std`): iodevs that behave like hardware, for tests,
-//! examples and users' own host tests.
+//! # rtio-sim: simulated peripherals for rtio
+//!
+//! Iodevs that behave like hardware, for tests, examples and users' own host tests.
 //!
 //! * [`Bus`]: an I2C or SPI bus with its own "interrupt" thread. Each transfer takes the time
 //!   its bytes need at the bus clock and completes from that thread, so a caller that does
 //!   not block really keeps its CPU. A transaction is one bus transfer (S5); the bus serves
 //!   higher priorities first (S12).
-//! * I2C targets ([`I2cTarget`]): [`Tmp105`] temperature sensor, [`At24c`] EEPROM.
-//! * SPI targets ([`SpiTarget`]): [`Display`] with a framebuffer (saved as PNG), [`SdCard`].
+//! * I2C targets ([`I2cTarget`]): [`Tmp105`] temperature sensor, [`At24c`] EEPROM,
+//!   [`Ssd1306`] OLED controller.
+//! * SPI targets ([`SpiTarget`]): [`Ili9341`] (4-wire, with a D/C [`Line`]) and [`Display`]
+//!   with framebuffers (saved as PNG), [`SdCard`]
+//!   (an SD card in SPI mode, SDSC or SDHC, on bytes or an image file; wire format in [`sd`]).
 //! * FIFO devices ([`StreamDevice`]): [`Imu`], [`Adc`], [`Uart`]: sampling threads with a
 //!   watermark interrupt, multishot pool buffers with a [`Header`], overrun counting.
+//! * [`Dac`]: an output with its own sample clock, fed by queued WRITEs (double or triple
+//!   buffering), underruns counted.
 //! * [`Faults`]: scripted NACK, bus error, hang, overrun, corruption, stall on every device,
 //!   for the next transfer, transfer *n*, or every transfer.
 //!
@@ -19,11 +25,11 @@
 //! test. The FIFO sensor [`Imu`] also has a register map ([`reg`]).
 //!
 //! ```
-//! use rtio::sim::{Bus, Tmp105};
+//! use rtio_sim::{Bus, Tmp105};
 //! use rtio::{Rtio, Storage};
 //!
 //! static STORAGE: Storage<4, 4> = Storage::new();
-//! static RTIO: Rtio = Rtio::new(&STORAGE);
+//! static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
 //!
 //! let i2c = Bus::i2c("i2c0", 400_000);
 //! let tmp = i2c.attach_i2c(0x48, Tmp105::new(25.5));
@@ -37,23 +43,49 @@
 //! # Ok::<(), rtio::Error>(())
 //! ```
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
+mod adc;
+mod at24c;
 mod bus;
+mod dac;
+mod device;
+mod display;
 mod fault;
+mod header;
 mod i2c;
+mod ili9341;
+mod imu;
+mod line;
 mod png;
+pub mod sd;
+mod sd_card;
 mod spi;
+mod ssd1306;
 mod stream;
-#[cfg(test)]
-mod tests;
+mod tmp105;
+mod uart;
 
+pub use adc::Adc;
+pub use at24c::At24c;
 pub use bus::{Bus, Protocol, Transfer};
+pub use dac::{Dac, DacKind};
+pub use device::{BusDevice, Wire};
+pub use display::{cmd, Display};
 pub use fault::{Fault, Faults};
-pub use i2c::{At24c, I2cDevice, I2cTarget, Tmp105};
-pub use spi::{cmd, sd, Display, SdCard, SpiDevice, SpiTarget};
-pub use stream::{reg, Adc, Header, Imu, Source, StreamConfig, StreamDevice, Uart};
+pub use header::Header;
+pub use i2c::{I2c, I2cDevice, I2cTarget};
+pub use ili9341::{ili, Ili9341};
+pub use imu::Imu;
+pub use line::Line;
+pub use sd_card::{CardType, SdCard};
+pub use spi::{Spi, SpiDevice, SpiTarget};
+pub use ssd1306::Ssd1306;
+pub use stream::{reg, Source, StreamConfig, StreamDevice};
+pub use tmp105::Tmp105;
+pub use uart::Uart;
 
-use crate::caps;
+use rtio::caps;
 
 /// Kind of a simulated I2C device: read, write, I2C operations.
 #[derive(Debug)]

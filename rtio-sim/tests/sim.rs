@@ -1,7 +1,7 @@
 //! Simulation tests: timing, transactions, priorities, every fault kind, and a stress run.
 
-use super::*;
-use crate::{Buffer, Error, Mempool, PoolStorage, Priority, Rtio, Storage};
+use rtio::{Buffer, Error, Mempool, PoolStorage, Priority, Rtio, Storage};
+use rtio_sim::*;
 use std::boxed::Box;
 use std::time::{Duration as StdDuration, Instant as StdInstant};
 use std::vec;
@@ -23,7 +23,7 @@ fn wait_started(f: &Faults, n: u64) {
     }
 }
 
-fn seen(ctx: &crate::Context, n: usize) -> Vec<(usize, Result<usize, Error>)> {
+fn seen(ctx: &rtio::Context, n: usize) -> Vec<(usize, Result<usize, Error>)> {
     (0..n)
         .map(|_| {
             let c = ctx.consume().unwrap();
@@ -38,7 +38,9 @@ fn transaction_member_pool_read_gets_a_buffer() {
     static PS: PoolStorage<4, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&PS);
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S).with_pool(&POOL);
+    static R: Rtio = Rtio::new(&S)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let tmp = Bus::i2c("t-pool", 400_000).attach_i2c(0x48, Tmp105::new(25.5));
     let [w, mut r] = ctx
@@ -62,7 +64,7 @@ fn transaction_member_pool_read_gets_a_buffer() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn i2c_transfer_takes_bus_time_and_does_not_block_the_submitter() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     // 1 kHz: writing 2 bytes is 1 START + 9 address + 18 data + 1 STOP = 29 bits = 29 ms.
     let tmp = Bus::i2c("t-time", 1_000).attach_i2c(0x48, Tmp105::new(0.0));
@@ -92,12 +94,12 @@ fn i2c_transfer_takes_bus_time_and_does_not_block_the_submitter() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn eeprom_page_write_wraps_and_nacks_during_the_write_cycle() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let bus = Bus::i2c("t-eeprom", 1_000_000);
     let ee = bus.attach_i2c(
         0x50,
-        At24c::new(256, 8).with_write_cycle(crate::Duration::from_millis(100)),
+        At24c::new(256, 8).with_write_cycle(rtio::Duration::from_millis(100)),
     );
     // Address 0x0006 in an 8-byte page: bytes 1..=4 land at 6, 7, then wrap to 0, 1.
     let [c] = ctx
@@ -138,14 +140,14 @@ fn eeprom_page_write_wraps_and_nacks_during_the_write_cycle() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn the_bus_serves_higher_priority_first() {
     static S: Storage<8, 8> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let bus = Bus::i2c("t-prio", 100_000);
     let tmp = bus.attach_i2c(0x48, Tmp105::new(0.0));
     bus.record();
     // A long transfer occupies the bus while the others queue behind it.
     tmp.faults()
-        .next(Fault::Stall(crate::Duration::from_millis(200)));
+        .next(Fault::Stall(rtio::Duration::from_millis(200)));
     ctx.acquire()
         .unwrap()
         .tiny_write(tmp.dev(), &[0])
@@ -187,10 +189,10 @@ fn the_bus_serves_higher_priority_first() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn every_fault_kind_gives_its_completion() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let tmp = Bus::i2c("t-faults", 1_000_000).attach_i2c(0x48, Tmp105::new(25.5));
-    let read = |ctx: &crate::Context| {
+    let read = |ctx: &rtio::Context| {
         let [w, mut r] = ctx
             .chain::<2>()
             .unwrap()
@@ -217,7 +219,7 @@ fn every_fault_kind_gives_its_completion() {
     tmp.faults().next(Fault::Corrupt(0xFF));
     assert_eq!(read(&ctx), (Ok(1), Ok(2), [!0x19, !0x80]));
     tmp.faults()
-        .next(Fault::Stall(crate::Duration::from_millis(10)));
+        .next(Fault::Stall(rtio::Duration::from_millis(10)));
     let t0 = StdInstant::now();
     assert_eq!(read(&ctx), (Ok(1), Ok(2), [0x19, 0x80]));
     assert!(t0.elapsed() >= StdDuration::from_millis(10));
@@ -241,44 +243,49 @@ fn every_fault_kind_gives_its_completion() {
 
 #[test]
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
-fn sd_card_block_access_needs_chip_select_held() {
-    static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+fn sd_card_block_write_and_read_are_one_transaction_each() {
+    static S: Storage<8, 8> = Storage::new();
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
-    let card = Bus::spi("t-sd", 25_000_000).attach_spi(1, SdCard::new(8));
+    let card = Bus::spi("t-sd", 25_000_000).attach_spi(1, SdCard::new(1024).ready());
     let data: &'static [u8] = Box::leak(vec![0xA5u8; 512].into_boxed_slice());
-    let [h, d] = ctx
-        .chain::<2>()
+    // CMD24, then N_CR + R1, the start token, the block, its CRC, the data response.
+    let resp = buf::<8>();
+    let [_, _, d, _, r] = ctx
+        .chain::<5>()
         .unwrap()
-        .tiny_write(card.dev(), &[sd::WRITE_BLOCK, 0, 0, 0, 2])
+        .tiny_write(card.dev(), &sd::command(sd::CMD24, 2))
+        .transaction()
+        .tiny_write(card.dev(), &[0xFF, 0xFF, sd::START_BLOCK])
         .transaction()
         .write(card.dev(), data)
-        .wait()
-        .unwrap();
-    assert_eq!((h.result(), d.result()), (Ok(5), Ok(512)));
-    assert!(card.with(|c| c.block(2).iter().all(|&b| b == 0xA5)));
-    // Not a transaction: chip select is released after the header, the card forgets it.
-    let [h, d] = ctx
-        .chain::<2>()
-        .unwrap()
-        .tiny_write(card.dev(), &[sd::READ_BLOCK, 0, 0, 0, 2])
-        .read(card.dev(), buf::<512>())
-        .wait()
-        .unwrap();
-    assert_eq!(
-        (h.result(), d.result()),
-        (Ok(5), Err(Error::InvalidArgument))
-    );
-    let [_, mut d] = ctx
-        .chain::<2>()
-        .unwrap()
-        .tiny_write(card.dev(), &[sd::READ_BLOCK, 0, 0, 0, 2])
         .transaction()
-        .read(card.dev(), buf::<512>())
+        .tiny_write(card.dev(), &sd::crc16(data).to_be_bytes())
+        .transaction()
+        .read(card.dev(), resp)
         .wait()
         .unwrap();
     assert_eq!(d.result(), Ok(512));
-    assert!(matches!(d.take_buffer(), Buffer::Mut(b) if b.iter().all(|&x| x == 0xA5)));
+    assert!(matches!(r.buffer(), Buffer::Mut(b) if b[0] == sd::DATA_ACCEPTED));
+    assert!(card.with(|c| c.block(2).unwrap().iter().all(|&b| b == 0xA5)));
+    // CMD17: R1 after N_CR, N_AC, the start token, the block, its CRC.
+    let [_, mut rd] = ctx
+        .chain::<2>()
+        .unwrap()
+        .tiny_write(card.dev(), &sd::command(sd::CMD17, 2))
+        .transaction()
+        .read(card.dev(), buf::<{ 2 + 2 + 1 + 512 + 2 }>())
+        .wait()
+        .unwrap();
+    assert_eq!(rd.result(), Ok(519));
+    match rd.take_buffer() {
+        Buffer::Mut(b) => {
+            assert_eq!(&b[..5], &[0xFF, 0x00, 0xFF, 0xFF, sd::START_BLOCK]);
+            assert!(b[5..517].iter().all(|&x| x == 0xA5));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(card.with(|c| (c.reads(), c.writes())), (1, 1));
 }
 
 #[test]
@@ -335,10 +342,10 @@ fn stress_several_threads_contexts_complete_every_submission_exactly_once() {
     static S1: Storage<8, 8> = Storage::new();
     static S2: Storage<8, 8> = Storage::new();
     static S3: Storage<8, 8> = Storage::new();
-    static R0: Rtio = Rtio::new(&S0);
-    static R1: Rtio = Rtio::new(&S1);
-    static R2: Rtio = Rtio::new(&S2);
-    static R3: Rtio = Rtio::new(&S3);
+    static R0: Rtio = Rtio::new(&S0).with_clock(&rtio::time::STD_CLOCK);
+    static R1: Rtio = Rtio::new(&S1).with_clock(&rtio::time::STD_CLOCK);
+    static R2: Rtio = Rtio::new(&S2).with_clock(&rtio::time::STD_CLOCK);
+    static R3: Rtio = Rtio::new(&S3).with_clock(&rtio::time::STD_CLOCK);
     const PER_THREAD: usize = 300;
     let i2c = Bus::i2c("t-stress-i2c", 3_400_000);
     let spi = Bus::spi("t-stress-spi", 50_000_000);
@@ -346,7 +353,7 @@ fn stress_several_threads_contexts_complete_every_submission_exactly_once() {
     spi.record();
     let tmp = i2c.attach_i2c(0x48, Tmp105::new(1.0));
     let ee = i2c.attach_i2c(0x50, At24c::new(1024, 16));
-    let card = spi.attach_spi(0, SdCard::new(4));
+    let card = spi.attach_spi(0, SdCard::new(1024).ready());
     let ctxs: [&'static Rtio; 4] = [&R0, &R1, &R2, &R3];
     let threads: Vec<_> = ctxs
         .into_iter()
@@ -370,7 +377,7 @@ fn stress_several_threads_contexts_complete_every_submission_exactly_once() {
                                 .transaction()
                                 .read(ee.dev(), buf::<4>()),
                             _ => ch
-                                .tiny_write(card.dev(), &[sd::READ_BLOCK, 0, 0, 0, 1])
+                                .tiny_write(card.dev(), &sd::command(sd::CMD13, 0))
                                 .transaction()
                                 .read(card.dev(), buf::<16>()),
                         };
@@ -419,14 +426,14 @@ fn stress_several_threads_contexts_complete_every_submission_exactly_once() {
             .filter(|t| t.device == dev)
             .all(|t| t.entries == 2 && t.bytes == bytes)
     };
-    assert!(whole(i2c, 0x50, 2 + 4) && whole(spi, 0, 5 + 16));
+    assert!(whole(i2c, 0x50, 2 + 4) && whole(spi, 0, 6 + 16));
 }
 
 #[test]
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn imu_register_map_rate_watermark_and_fifo_data() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let imu = Imu::still().device("t-imu-regs", 0, 64, 8);
     let dev = imu.dev();
@@ -490,9 +497,9 @@ fn stress_hangs_and_link_timeouts_across_threads_complete_once_each() {
     static S0: Storage<8, 8> = Storage::new();
     static S1: Storage<8, 8> = Storage::new();
     static S2: Storage<8, 8> = Storage::new();
-    static R0: Rtio = Rtio::new(&S0).with_clock(&crate::time::STD_CLOCK);
-    static R1: Rtio = Rtio::new(&S1).with_clock(&crate::time::STD_CLOCK);
-    static R2: Rtio = Rtio::new(&S2).with_clock(&crate::time::STD_CLOCK);
+    static R0: Rtio = Rtio::new(&S0).with_clock(&rtio::time::STD_CLOCK);
+    static R1: Rtio = Rtio::new(&S1).with_clock(&rtio::time::STD_CLOCK);
+    static R2: Rtio = Rtio::new(&S2).with_clock(&rtio::time::STD_CLOCK);
     const PER_THREAD: usize = 60;
     let bus = Bus::i2c("t-stress-hang", 1_000_000);
     let tmp = bus.attach_i2c(0x48, Tmp105::new(5.0));
@@ -512,7 +519,7 @@ fn stress_hangs_and_link_timeouts_across_threads_complete_once_each() {
                         .unwrap()
                         .read(tmp.dev(), buf::<2>())
                         .userdata(i)
-                        .link_timeout(crate::Duration::from_millis(3))
+                        .link_timeout(rtio::Duration::from_millis(3))
                         .userdata(1000 + i)
                         .submit()
                         .unwrap();
@@ -572,7 +579,7 @@ impl Rng {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn random_chains_with_random_faults_match_the_chain_rules() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let tmp = Bus::i2c("t-random", 3_400_000).attach_i2c(0x48, Tmp105::new(25.5));
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
@@ -649,10 +656,10 @@ fn random_chains_with_random_faults_match_the_chain_rules() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn independent_chains_complete_in_hardware_order_chains_in_their_own_order() {
     static S: Storage<8, 8> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let slow = Bus::i2c("t-order-i2c", 1_000).attach_i2c(0x48, Tmp105::new(1.0));
-    let fast = Bus::spi("t-order-spi", 20_000_000).attach_spi(0, SdCard::new(1));
+    let fast = Bus::spi("t-order-spi", 20_000_000).attach_spi(0, SdCard::new(1024).ready());
     // A slow I2C chain (about 20 + 29 ms), then a fast SPI write (a few µs), both in flight.
     ctx.chain::<2>()
         .unwrap()
@@ -664,7 +671,7 @@ fn independent_chains_complete_in_hardware_order_chains_in_their_own_order() {
         .unwrap();
     ctx.acquire()
         .unwrap()
-        .tiny_write(fast.dev(), &[sd::READ_BLOCK, 0, 0, 0, 0])
+        .tiny_write(fast.dev(), &sd::command(sd::CMD13, 0))
         .userdata(3)
         .submit()
         .unwrap();
@@ -680,11 +687,11 @@ fn independent_chains_complete_in_hardware_order_chains_in_their_own_order() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn cancelling_a_chain_queued_behind_a_busy_bus_cancels_it_whole() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let tmp = Bus::i2c("t-cancel-queued", 400_000).attach_i2c(0x48, Tmp105::new(1.0));
     tmp.faults()
-        .next(Fault::Stall(crate::Duration::from_millis(100)));
+        .next(Fault::Stall(rtio::Duration::from_millis(100)));
     ctx.acquire()
         .unwrap()
         .tiny_write(tmp.dev(), &[0])
@@ -737,7 +744,9 @@ fn a_stream_that_finds_the_completion_queue_full_waits_and_loses_nothing() {
     static PS: PoolStorage<8, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&PS);
     static S: Storage<1, 2> = Storage::new();
-    static R: Rtio = Rtio::new(&S).with_pool(&POOL);
+    static R: Rtio = Rtio::new(&S)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let adc = Adc::ramp().device("t-cq-full", 20_000, 1024, 16);
     let h = ctx
@@ -808,7 +817,7 @@ fn a_stream_that_finds_the_completion_queue_full_waits_and_loses_nothing() {
 fn dropping_a_chain_future_mid_transfer_gives_the_entries_back_when_it_lands() {
     use core::future::Future;
     static S: Storage<2, 2> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let tmp = Bus::i2c("t-orphan", 10_000).attach_i2c(0x48, Tmp105::new(1.0));
     let fut = ctx
@@ -819,7 +828,7 @@ fn dropping_a_chain_future_mid_transfer_gives_the_entries_back_when_it_lands() {
         .run()
         .unwrap();
     let mut fut = Box::pin(fut);
-    let waker = crate::wait::sev_waker();
+    let waker = rtio::wait::sev_waker();
     let mut cx = core::task::Context::from_waker(&waker);
     assert!(
         fut.as_mut().poll(&mut cx).is_pending(),
@@ -865,7 +874,7 @@ impl I2cTarget for Recorder {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn i2c_transactions_follow_the_embedded_hal_framing() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let rec = Bus::i2c("t-framing", 1_000_000).attach_i2c(0x30, Recorder::default());
     let d = rec.dev();
@@ -910,7 +919,7 @@ impl SpiTarget for CsRecorder {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn spi_transactions_hold_chip_select() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let rec = Bus::spi("t-cs", 8_000_000).attach_spi(3, CsRecorder::default());
     let d = rec.dev();
@@ -955,7 +964,7 @@ fn tmp105_resolution_follows_the_config_register() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn a_hung_fifo_device_is_recovered_by_link_timeout() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S).with_clock(&crate::time::STD_CLOCK);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let uart = Uart::device("t-uart-hang", 1_000_000, 64);
     uart.faults().next(Fault::Hang);
@@ -964,7 +973,7 @@ fn a_hung_fifo_device_is_recovered_by_link_timeout() {
         .chain::<2>()
         .unwrap()
         .read(uart.dev(), buf::<2>())
-        .link_timeout(crate::Duration::from_millis(10))
+        .link_timeout(rtio::Duration::from_millis(10))
         .wait()
         .unwrap();
     assert_eq!(
@@ -987,7 +996,7 @@ fn a_hung_fifo_device_is_recovered_by_link_timeout() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn await_on_a_device_holds_its_bus_until_signalled_or_cancelled() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let bus = Bus::i2c("t-await", 1_000_000);
     let tmp = bus.attach_i2c(0x48, Tmp105::new(1.0));

@@ -1,16 +1,16 @@
 //! Scripted fault injection, shared by every simulated device.
 
-use crate::time::Duration;
+use rtio::Duration;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
 /// A fault a simulated device can be told to produce (see [`Faults`]).
 ///
 /// ```
-/// use rtio::sim::{Bus, Fault, Tmp105};
+/// use rtio_sim::{Bus, Fault, Tmp105};
 /// use rtio::{Error, Rtio, Storage};
 /// static STORAGE: Storage<2, 2> = Storage::new();
-/// static RTIO: Rtio = Rtio::new(&STORAGE);
+/// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
 /// let tmp = Bus::i2c("fault-doc", 400_000).attach_i2c(0x48, Tmp105::new(20.0));
 /// tmp.faults().next(Fault::Nack);
 /// let ctx = RTIO.claim().unwrap();
@@ -21,16 +21,16 @@ use std::sync::Mutex;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Fault {
-    /// The target does not acknowledge: the transfer fails with [`crate::Error::Nack`].
+    /// The target does not acknowledge: the transfer fails with [`rtio::Error::Nack`].
     Nack,
-    /// A bus-level fault (arbitration lost, framing): [`crate::Error::Bus`].
+    /// A bus-level fault (arbitration lost, framing): [`rtio::Error::Bus`].
     Bus,
     /// The device never answers: the transfer stays in flight until it is cancelled (for
     /// example by a LINK_TIMEOUT), then completes with `Canceled`/`TimedOut`.
     Hang,
     /// The device's FIFO overflows now: buffered data is dropped and counted as overrun
-    /// ([`crate::Iodev::overruns`]); bus devices fail the transfer with
-    /// [`crate::Error::Overrun`].
+    /// ([`rtio::Iodev::overruns`]); bus devices fail the transfer with
+    /// [`rtio::Error::Overrun`].
     Overrun,
     /// Bytes read are corrupted: each is XORed with the mask.
     Corrupt(u8),
@@ -44,7 +44,7 @@ pub enum Fault {
 /// for "the next transfer", for transfer number `n`, or for every transfer until cleared.
 ///
 /// ```
-/// use rtio::sim::{Fault, Faults};
+/// use rtio_sim::{Fault, Faults};
 /// let f = Faults::new();
 /// f.next(Fault::Nack); // the next transfer is NACKed
 /// f.at(f.transfers() + 3, Fault::Corrupt(0xFF)); // the fourth one from now is corrupted

@@ -7,12 +7,12 @@
 //!   [`Header`] and followed by the frames the FIFO held;
 //! * a plain read completes when the FIFO holds enough frames to fill the buffer;
 //! * when the FIFO is full, new frames are dropped and counted with
-//!   [`crate::Iodev::record_overrun`] (S9): nothing is hidden.
+//!   [`rtio::Iodev::record_overrun`] (S9): nothing is hidden.
 
-use super::fault::{Fault, Faults};
-use super::StreamKind;
-use crate::iodev::{Dev, Iodev, IodevApi, IodevQueue, OpId, Request, Shot, Token};
-use crate::Error;
+use crate::fault::{Fault, Faults};
+use crate::{Header, StreamKind};
+use rtio::Error;
+use rtio::{Dev, Iodev, IodevApi, IodevQueue, OpId, Request, Shot, Token};
 use std::boxed::Box;
 use std::collections::VecDeque;
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
@@ -22,7 +22,7 @@ use std::vec::Vec;
 /// What a FIFO device samples.
 ///
 /// ```
-/// use rtio::sim::{Source, StreamConfig, StreamDevice};
+/// use rtio_sim::{Source, StreamConfig, StreamDevice};
 /// /// A counter: frame `n` is `n` as a little-endian u32.
 /// struct Counter;
 /// impl Source for Counter {
@@ -51,13 +51,13 @@ pub trait Source: Send + 'static {
     }
 }
 
-/// The register map of FIFO sensors that have one ([`Imu`]), after the LSM6DSO layout.
+/// The register map of FIFO sensors that have one ([`Imu`](crate::Imu)), after the LSM6DSO layout.
 ///
 /// ```
-/// use rtio::sim::{reg, Imu};
+/// use rtio_sim::{reg, Imu};
 /// use rtio::{Rtio, Storage};
 /// static STORAGE: Storage<4, 4> = Storage::new();
-/// static RTIO: Rtio = Rtio::new(&STORAGE);
+/// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
 /// let imu = Imu::still().device("imu-reg-doc", 0, 64, 8);
 /// let ctx = RTIO.claim().unwrap();
 /// let mut id = [0u8; 1];
@@ -93,60 +93,8 @@ pub mod reg {
     pub const ODR_HZ: [u32; 11] = [0, 12, 26, 52, 104, 208, 416, 833, 1660, 3330, 6660];
 }
 
-/// The metadata header at the start of every multishot buffer (16 bytes, little-endian).
-///
-/// ```
-/// use rtio::sim::Header;
-/// let h = Header { timestamp_us: 1000, seq: 7, frames: 3, frame_size: 12, overrun: true };
-/// let mut b = [0u8; 16];
-/// h.write(&mut b);
-/// assert_eq!(Header::read(&b), Some(h));
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Header {
-    /// Time of the first frame, µs since the device started.
-    pub timestamp_us: u64,
-    /// Buffer sequence number.
-    pub seq: u32,
-    /// Frames in this buffer.
-    pub frames: u16,
-    /// Bytes per frame.
-    pub frame_size: u8,
-    /// Frames were dropped (FIFO overrun) since the previous buffer.
-    pub overrun: bool,
-}
-
-impl Header {
-    /// Encoded size.
-    pub const SIZE: usize = 16;
-    /// Encodes into the first 16 bytes of `b`.
-    ///
-    /// # Panics
-    /// If `b` is shorter than [`Header::SIZE`].
-    pub fn write(&self, b: &mut [u8]) {
-        b[0..8].copy_from_slice(&self.timestamp_us.to_le_bytes());
-        b[8..12].copy_from_slice(&self.seq.to_le_bytes());
-        b[12..14].copy_from_slice(&self.frames.to_le_bytes());
-        b[14] = self.frame_size;
-        b[15] = u8::from(self.overrun);
-    }
-    /// Decodes from the first 16 bytes of `b`.
-    pub fn read(b: &[u8]) -> Option<Header> {
-        if b.len() < Self::SIZE {
-            return None;
-        }
-        Some(Header {
-            timestamp_us: u64::from_le_bytes(b[0..8].try_into().ok()?),
-            seq: u32::from_le_bytes(b[8..12].try_into().ok()?),
-            frames: u16::from_le_bytes([b[12], b[13]]),
-            frame_size: b[14],
-            overrun: b[15] != 0,
-        })
-    }
-}
-
-/// Configuration of a FIFO device (see [`StreamDevice::new`]; [`Imu::device`],
-/// [`Adc::device`] and [`Uart::device`] fill it in for their device).
+/// Configuration of a FIFO device (see [`StreamDevice::new`]; [`Imu::device`](crate::Imu::device),
+/// [`Adc::device`](crate::Adc::device) and [`Uart::device`](crate::Uart::device) fill it in for their device).
 #[derive(Debug, Clone, Copy)]
 pub struct StreamConfig {
     /// Frames per second (0: only frames pushed by hand, as a UART's).
@@ -193,7 +141,7 @@ struct Inner {
 /// A device that samples into a FIFO; see the module docs.
 ///
 /// ```
-/// use rtio::sim::{Adc, StreamConfig, StreamDevice};
+/// use rtio_sim::{Adc, StreamConfig, StreamDevice};
 /// let adc = StreamDevice::new("adc-doc", Adc::sine(1000.0, 2048.0, 1000.0), StreamConfig {
 ///     rate_hz: 8_000, fifo: 256, watermark: 64, header: true, write_bps: 0,
 /// });
@@ -270,7 +218,7 @@ impl StreamDevice {
             iodev: OnceLock::new(),
             has_regs,
         }));
-        let _ = d.iodev.set(super::bus::leak_iodev(d));
+        let _ = d.iodev.set(crate::bus::leak_iodev(d));
         std::thread::Builder::new()
             .name(std::format!("sim-{name}"))
             .spawn(move || d.run())
@@ -280,7 +228,7 @@ impl StreamDevice {
 
     /// The untyped iodev.
     pub fn iodev(&'static self) -> &'static Iodev {
-        self.iodev.get_or_init(|| super::bus::leak_iodev(self))
+        self.iodev.get_or_init(|| crate::bus::leak_iodev(self))
     }
     /// A typed handle for chain builders (readable, streamable, writable).
     pub fn dev(&'static self) -> Dev<StreamKind> {
@@ -288,7 +236,7 @@ impl StreamDevice {
     }
     /// A handle of your own kind `K` (hand-written, `#[rtio_iodev]`, or generated from the
     /// devicetree), so chains are checked against what your device can do.
-    pub fn dev_as<K: crate::caps::Kind>(&'static self) -> Dev<K> {
+    pub fn dev_as<K: rtio::caps::Kind>(&'static self) -> Dev<K> {
         Dev::new(self.iodev())
     }
     /// The fault script.
@@ -581,7 +529,7 @@ impl StreamDevice {
                     for (d, s) in b.iter_mut().zip(inner.fifo.drain(..n)) {
                         *d = s;
                     }
-                    super::bus::corrupt(fault, &mut b[..n]);
+                    crate::bus::corrupt(fault, &mut b[..n]);
                     Ok(n)
                 }
                 (Err(e), _) => Err(e),
@@ -611,7 +559,7 @@ impl StreamDevice {
             return None;
         }
         let fault = self.faults.take();
-        if let Err(e) = super::bus::fault_error(fault) {
+        if let Err(e) = crate::bus::fault_error(fault) {
             return Some(Err(e));
         }
         let mut head = 0;
@@ -641,7 +589,7 @@ impl StreamDevice {
                             inner.reg_ptr = r.wrapping_add(1);
                         }
                     }
-                    super::bus::corrupt(fault, b);
+                    crate::bus::corrupt(fault, b);
                     b.len()
                 }
                 _ => 0,
@@ -743,8 +691,16 @@ impl StreamDevice {
         let hdr = if cfg.header { Header::SIZE } else { 0 };
         let fault = self.faults.take();
         let fs = self.frame_size;
+        // The shot fills at most what the entry asked for, not the whole block run.
+        let most = match t.request() {
+            Request::ReadPool { min, preferred } => preferred.max(min),
+            _ => usize::MAX,
+        };
         let buf = match t.pool_buf() {
-            Ok(b) if b.len() >= hdr + fs => b,
+            Ok(b) if b.len().min(most) >= hdr + fs => {
+                let n = b.len().min(most);
+                &mut b[..n]
+            }
             Ok(_) => {
                 done.push((t, Err(Error::InvalidArgument)));
                 return;
@@ -773,7 +729,7 @@ impl StreamDevice {
         {
             *d = s;
         }
-        super::bus::corrupt(fault, &mut buf[hdr..hdr + n * fs]);
+        crate::bus::corrupt(fault, &mut buf[hdr..hdr + n * fs]);
         if let Some(rate) = core::num::NonZeroU32::new(cfg.rate_hz) {
             inner.fifo_t0 += n as u64 * 1_000_000 / rate.get() as u64;
         }
@@ -804,7 +760,7 @@ impl IodevApi for StreamDevice {
                 return;
             }
             inner.multishot = Some(token);
-        } else if matches!(token.op(), crate::Op::Write | crate::Op::TinyWrite) && !self.has_regs {
+        } else if matches!(token.op(), rtio::Op::Write | rtio::Op::TinyWrite) && !self.has_regs {
             self.writes.push(token);
         } else {
             self.reads.push(token);
@@ -864,240 +820,4 @@ impl Faults {
             false
         }
     }
-}
-
-/// A 6-axis IMU (accelerometer and gyroscope), 12 bytes a frame: ax, ay, az, gx, gy, gz as
-/// little-endian `i16`, ±4 g (8192 LSB/g) and ±500 °/s (65.5 LSB/(°/s)), sampling a gentle
-/// motion (a slow tilt and rotation). It has the [`reg`] register map (WHO_AM_I 0x6C): the
-/// data rate and the watermark can be set and the FIFO read through registers, or the FIFO
-/// streamed with a multishot read.
-#[derive(Debug, Clone, Default)]
-pub struct Imu {
-    /// Added to every raw axis (for tests that want a constant signal, use [`Imu::still`]).
-    still: bool,
-}
-
-impl Imu {
-    /// Accelerometer sensitivity, LSB per g.
-    pub const ACCEL_LSB_PER_G: f32 = 8192.0;
-    /// Gyroscope sensitivity, LSB per °/s.
-    pub const GYRO_LSB_PER_DPS: f32 = 65.5;
-    /// An IMU in gentle motion.
-    pub fn new() -> Self {
-        Imu { still: false }
-    }
-    /// An IMU lying still and flat: (0, 0, 1 g) and zero rotation.
-    pub fn still() -> Self {
-        Imu { still: true }
-    }
-    /// Starts an IMU as a FIFO device: `rate_hz` output data rate, FIFO of `fifo` frames,
-    /// watermark interrupt every `watermark` frames, buffers with a [`Header`].
-    ///
-    /// ```
-    /// use rtio::sim::{Header, Imu};
-    /// use rtio::{Buffer, Mempool, PoolStorage, Rtio, Storage};
-    /// static POOL_STORAGE: PoolStorage<4, 256> = PoolStorage::new();
-    /// static POOL: Mempool = Mempool::new(&POOL_STORAGE);
-    /// static STORAGE: Storage<2, 8> = Storage::new();
-    /// static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
-    ///
-    /// let imu = Imu::still().device("imu-doc", 1600, 64, 8);
-    /// let ctx = RTIO.claim().unwrap();
-    /// let h = ctx.acquire()?.read_multishot(imu.dev(), Header::SIZE + 12, 256).submit()?;
-    /// let mut c = ctx.consume().unwrap(); // one watermark interrupt: 8 frames or more
-    /// assert!(c.more());
-    /// if let Buffer::Pool(buf) = c.take_buffer() {
-    ///     let hdr = Header::read(&buf).unwrap();
-    ///     assert!(hdr.frames >= 8 && hdr.frame_size == 12);
-    /// }
-    /// ctx.cancel(h.head())?;
-    /// while ctx.consume().unwrap().more() {} // the last completion says Canceled
-    /// imu.stop();
-    /// assert_eq!(POOL.free_blocks(), 4);
-    /// # Ok::<(), rtio::Error>(())
-    /// ```
-    pub fn device(
-        self,
-        name: &str,
-        rate_hz: u32,
-        fifo: usize,
-        watermark: usize,
-    ) -> &'static StreamDevice {
-        StreamDevice::new(
-            name,
-            self,
-            StreamConfig {
-                rate_hz,
-                fifo,
-                watermark,
-                header: true,
-                write_bps: 0,
-            },
-        )
-    }
-}
-
-impl Source for Imu {
-    fn frame_size(&self) -> usize {
-        12
-    }
-    fn who_am_i(&self) -> Option<u8> {
-        Some(0x6C)
-    }
-    fn frame(&mut self, _n: u64, t_us: u64, out: &mut [u8]) {
-        let t = t_us as f32 / 1e6;
-        let (ax, ay, az, gz) = if self.still {
-            (0.0, 0.0, 1.0, 0.0)
-        } else {
-            let tilt = (t * core::f32::consts::TAU * 0.5).sin() * 0.2;
-            (
-                tilt,
-                0.0,
-                (1.0 - tilt * tilt).sqrt(),
-                30.0 * (t * core::f32::consts::TAU * 0.5).cos(),
-            )
-        };
-        let raw = [
-            (ax * Self::ACCEL_LSB_PER_G) as i16,
-            (ay * Self::ACCEL_LSB_PER_G) as i16,
-            (az * Self::ACCEL_LSB_PER_G) as i16,
-            0,
-            0,
-            (gz * Self::GYRO_LSB_PER_DPS) as i16,
-        ];
-        for (i, v) in raw.iter().enumerate() {
-            out[2 * i..2 * i + 2].copy_from_slice(&v.to_le_bytes());
-        }
-    }
-}
-
-/// A 12-bit ADC channel, 2 bytes a frame (little-endian `u16`, 0..=4095), sampling a sine
-/// wave (frequency, mid-scale offset, amplitude in counts) or a ramp.
-#[derive(Debug, Clone)]
-pub struct Adc {
-    freq: f32,
-    offset: f32,
-    amplitude: f32,
-    ramp: bool,
-}
-
-impl Adc {
-    /// Samples `offset + amplitude * sin(2π f t)`, clamped to 12 bits.
-    pub fn sine(freq_hz: f32, offset: f32, amplitude: f32) -> Self {
-        Adc {
-            freq: freq_hz,
-            offset,
-            amplitude,
-            ramp: false,
-        }
-    }
-    /// Samples a ramp: sample `n` reads `n % 4096`, so gaps show dropped samples.
-    pub fn ramp() -> Self {
-        Adc {
-            freq: 0.0,
-            offset: 0.0,
-            amplitude: 0.0,
-            ramp: true,
-        }
-    }
-    /// Starts the ADC as a FIFO device at `rate_hz` with a FIFO of `fifo` samples and an
-    /// interrupt every `watermark` samples; buffers carry a [`Header`].
-    ///
-    /// ```
-    /// use rtio::sim::Adc;
-    /// use rtio::{Rtio, Storage};
-    /// static STORAGE: Storage<2, 2> = Storage::new();
-    /// static RTIO: Rtio = Rtio::new(&STORAGE);
-    /// let adc = Adc::ramp().device("adc-read-doc", 50_000, 256, 64);
-    /// let ctx = RTIO.claim().unwrap();
-    /// let mut s = [0u8; 8]; // a plain read waits for four samples
-    /// ctx.scope(|sc| { let op = sc.read(adc.dev(), &mut s)?; sc.wait(op) })?;
-    /// adc.stop();
-    /// let v: Vec<u16> = s.chunks(2).map(|b| u16::from_le_bytes([b[0], b[1]])).collect();
-    /// assert_eq!(v, [0, 1, 2, 3]); // the ramp, nothing dropped yet
-    /// # Ok::<(), rtio::Error>(())
-    /// ```
-    pub fn device(
-        self,
-        name: &str,
-        rate_hz: u32,
-        fifo: usize,
-        watermark: usize,
-    ) -> &'static StreamDevice {
-        StreamDevice::new(
-            name,
-            self,
-            StreamConfig {
-                rate_hz,
-                fifo,
-                watermark,
-                header: true,
-                write_bps: 0,
-            },
-        )
-    }
-}
-
-impl Source for Adc {
-    fn frame_size(&self) -> usize {
-        2
-    }
-    fn frame(&mut self, n: u64, t_us: u64, out: &mut [u8]) {
-        let v = if self.ramp {
-            (n % 4096) as u16
-        } else {
-            let t = t_us as f32 / 1e6;
-            (self.offset + self.amplitude * (t * core::f32::consts::TAU * self.freq).sin())
-                .clamp(0.0, 4095.0) as u16
-        };
-        out[..2].copy_from_slice(&v.to_le_bytes());
-    }
-}
-
-/// A UART: bytes arrive whenever the outside world sends them ([`StreamDevice::inject`]);
-/// reads complete when their buffer is full; writes take 10 bits a byte at the baud rate.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Uart;
-
-impl Uart {
-    /// Starts a UART at `baud` with a receive FIFO of `fifo` bytes. A multishot read gets a
-    /// buffer (without header) for every byte or run of bytes received.
-    ///
-    /// ```
-    /// use rtio::sim::Uart;
-    /// use rtio::{time::STD_CLOCK, Duration, Error, Rtio, Storage};
-    /// static STORAGE: Storage<4, 4> = Storage::new();
-    /// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&STD_CLOCK);
-    /// let uart = Uart::device("uart-read-doc", 115_200, 32);
-    /// let ctx = RTIO.claim().unwrap();
-    /// let rx: &'static mut [u8; 4] = Box::leak(Box::new([0; 4]));
-    /// // Nothing arrives: the LINK_TIMEOUT ends the read (S8).
-    /// let [read, timeout] = ctx
-    ///     .chain::<2>()?
-    ///     .read(uart.dev(), rx)
-    ///     .link_timeout(Duration::from_millis(10))
-    ///     .wait()?;
-    /// assert_eq!((read.result(), timeout.result()), (Err(Error::TimedOut), Err(Error::TimedOut)));
-    /// # Ok::<(), rtio::Error>(())
-    /// ```
-    pub fn device(name: &str, baud: u32, fifo: usize) -> &'static StreamDevice {
-        StreamDevice::new(
-            name,
-            Uart,
-            StreamConfig {
-                rate_hz: 0,
-                fifo,
-                watermark: 1,
-                header: false,
-                write_bps: baud,
-            },
-        )
-    }
-}
-
-impl Source for Uart {
-    fn frame_size(&self) -> usize {
-        1
-    }
-    fn frame(&mut self, _n: u64, _t_us: u64, _out: &mut [u8]) {}
 }

@@ -1,0 +1,79 @@
+//! # rtio-hal: embedded-hal and embedded-io adapters for rtio
+//!
+//! Both directions:
+//!
+//! * **a blocking driver becomes an iodev**: [`I2cIodev`] wraps any blocking
+//!   `embedded_hal::i2c::I2c` bus and a target address, [`SpiIodev`] any blocking
+//!   `embedded_hal::spi::SpiDevice`. Operations run off the caller's path: from
+//!   [`I2cIodev::step`] (poll-driven, `no_std`: call it from the main loop or a low-priority
+//!   interrupt) or from a worker thread (`I2cIodev::spawn_worker`, feature `std`). A transaction of
+//!   several entries becomes one `transaction` call with the matching operations, so the
+//!   embedded-hal contract holds: one START and one STOP on I2C (repeated START only where
+//!   the direction changes), chip select held on SPI;
+//! * **an iodev becomes an embedded-hal-async device**: [`I2cHandle`] and [`SpiHandle`]
+//!   implement `embedded_hal_async::i2c::I2c` / `embedded_hal_async::spi::SpiDevice` (and
+//!   the blocking traits too), so existing driver crates run over rtio unchanged;
+//!   [`Serial`] makes a UART iodev an `embedded_io` / `embedded_io_async` byte stream.
+//!
+//! [`Error`] wraps an [`rtio::Error`] and implements the embedded-hal and embedded-io error
+//! traits, so errors keep their meaning across the boundary (NACK stays `NoAcknowledge`,
+//! `Overrun` stays `Overrun`).
+//!
+//! ```
+//! use embedded_hal::i2c::{Error as _, ErrorKind, NoAcknowledgeSource};
+//! let e = rtio_hal::Error::from(rtio::Error::Nack);
+//! assert_eq!(e.kind(), ErrorKind::NoAcknowledge(NoAcknowledgeSource::Unknown));
+//! assert_eq!(e.rtio(), rtio::Error::Nack);
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+mod async_iodev;
+mod delay;
+mod i2c;
+mod i2c_iodev;
+mod serial;
+mod spi;
+mod spi_iodev;
+mod transfer;
+mod worker;
+
+pub use async_iodev::{AsyncI2cIodev, AsyncSpiIodev};
+pub use delay::Delay;
+pub use i2c::{I2cHandle, MAX_TARGETS};
+pub use i2c_iodev::I2cIodev;
+pub use serial::Serial;
+pub use spi::SpiHandle;
+pub use spi_iodev::SpiIodev;
+pub use transfer::{DEFAULT_TIMEOUT, MAX_ENTRIES};
+
+mod error;
+
+pub use error::Error;
+
+/// Maps an embedded-hal I2C error to the rtio error a completion carries.
+pub(crate) fn from_i2c<E: embedded_hal::i2c::Error>(e: E) -> rtio::Error {
+    use embedded_hal::i2c::ErrorKind as K;
+    use rtio::Error;
+    match e.kind() {
+        K::NoAcknowledge(_) => Error::Nack,
+        K::Bus | K::ArbitrationLoss => Error::Bus,
+        K::Overrun => Error::Overrun,
+        _ => Error::Device(0),
+    }
+}
+
+/// Maps an embedded-hal SPI error to the rtio error a completion carries.
+pub(crate) fn from_spi<E: embedded_hal::spi::Error>(e: E) -> rtio::Error {
+    use embedded_hal::spi::ErrorKind as K;
+    use rtio::Error;
+    match e.kind() {
+        K::Overrun => Error::Overrun,
+        K::ModeFault | K::ChipSelectFault => Error::Bus,
+        _ => Error::Device(0),
+    }
+}
