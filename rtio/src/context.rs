@@ -31,6 +31,7 @@ use crate::slot::{Gen, Phase, SlotState};
 use crate::sqe::{Flags, Op, Priority, Sqe, LENT, NONE, TAKEN};
 use crate::stack::ReturnStack;
 use crate::time::{Clock, Duration, Instant};
+use crate::timer::Timers;
 use crate::wait::{Notify, Wait};
 use crate::{executor, Error};
 use core::cell::{Cell, UnsafeCell};
@@ -50,6 +51,8 @@ pub struct Slot {
     /// Iodev queue link while queued (owned by whoever holds the token); the result of a
     /// KEPT entry once DONE.
     pub(crate) link: UnsafeCell<Link>,
+    /// Timer heap position `i` (this slot's index) holds this slot index (`timer.rs`).
+    heap: UnsafeCell<u16>,
 }
 
 /// The two lives of a slot's link word.
@@ -57,6 +60,9 @@ pub struct Slot {
 pub(crate) union Link {
     pub next: Option<RawToken>,
     pub result: i32,
+    /// An armed timer on the timer FIFO (`timer.rs`): previous and next entry. A timer
+    /// entry is never in an iodev queue.
+    pub timer: [u16; 2],
 }
 
 impl core::fmt::Debug for Link {
@@ -73,9 +79,20 @@ impl Slot {
         state: SlotState::new(),
         onext: UnsafeCell::new(NONE),
         link: UnsafeCell::new(Link { next: None }),
+        heap: UnsafeCell::new(NONE),
     };
     pub(crate) fn sqe_ptr(&self) -> *mut Sqe {
         self.sqe.get()
+    }
+    /// An armed timer's FIFO links (`timer.rs`).
+    pub(crate) fn timer_links(&self) -> *mut [u16; 2] {
+        // SAFETY: forms a pointer to the union member only; `timer.rs` reads and writes it
+        // under the timer critical section, for timer entries alone.
+        unsafe { core::ptr::addr_of_mut!((*self.link.get()).timer) }
+    }
+    /// Position `i` of the context's timer heap lives in slot `i` (`timer.rs`).
+    pub(crate) fn heap_cell(&self) -> *mut u16 {
+        self.heap.get()
     }
     /// The generation tag of the current use.
     pub(crate) fn gen(&self) -> u16 {
@@ -153,10 +170,10 @@ pub struct Rtio {
     pub(crate) completed: AtomicU32,
     pub(crate) notify: Notify,
     /// Head of the deadline-ordered timer list.
-    pub(crate) timers: Mutex<Cell<u16>>,
-    /// Whether any timer is armed: written inside the timer critical section, read without
-    /// it so that polling with no timer armed costs one load (S8).
-    pub(crate) timers_armed: AtomicBool,
+    pub(crate) timers: Mutex<Timers>,
+    /// The earliest armed deadline, readable without the timer critical section, so that
+    /// polling with nothing due costs a few loads (S8, S18).
+    pub(crate) timer_hint: crate::timer::Earliest,
     /// Slots returned by producers (NO_RESPONSE, orphans): index + 1 of a stack top.
     pub(crate) returned: ReturnStack,
     // Owner-only (reached through `Context`, which is unique and !Sync):
@@ -233,8 +250,8 @@ impl Rtio {
             reserved: Reservations::new(),
             completed: AtomicU32::new(0),
             notify: Notify::new(),
-            timers: Mutex::new(Cell::new(NONE)),
-            timers_armed: AtomicBool::new(false),
+            timers: Mutex::new(Timers::new()),
+            timer_hint: crate::timer::Earliest::new(),
             returned: ReturnStack::new(),
             free_head: UnsafeCell::new(NONE),
             free_count: UnsafeCell::new(SQ as u16),
@@ -908,7 +925,7 @@ impl Context {
             if cond() {
                 return Ok(());
             }
-            let next_timer = executor::next_deadline(r);
+            let next_timer = crate::timer::next_deadline(r);
             let until = match (deadline, next_timer) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),

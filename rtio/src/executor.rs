@@ -13,7 +13,7 @@ use crate::pool::BlockRange;
 use crate::ring::Raw;
 use crate::slot::Phase;
 use crate::sqe::{BufPayload, Flags, Op, ResumeFn, Sqe, LT_NEXT, NONE};
-use crate::time::Instant;
+use crate::timer;
 use crate::Error;
 use core::ptr::{addr_of, addr_of_mut};
 use portable_atomic::Ordering;
@@ -141,11 +141,8 @@ fn execute(
             // SAFETY: `time` is the active member for DELAY; the executor owns the payload,
             // and `s` is not used again.
             let t = unsafe { &mut *addr_of_mut!((*p).payload.time) };
-            if !t.absolute {
-                t.at = (clock.now() + crate::time::Duration::from_micros(t.at)).as_micros();
-                t.absolute = true;
-            }
-            insert_timer(r, idx);
+            t.arm(clock.now());
+            timer::insert(r, idx);
             None
         }
         Op::LinkTimeout => {
@@ -237,12 +234,11 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
     // the active member for LINK_TIMEOUT (LT_NEXT is set only before one). No `&mut` to the
     // whole entry: the owner may read its header (`Context::cancel`).
     let t = unsafe { &mut *addr_of_mut!((*sqe(r, lt)).payload.time) };
-    t.at = (clock.now() + crate::time::Duration::from_micros(t.at)).as_micros();
-    t.absolute = true;
+    t.arm(clock.now());
     t.target = idx;
     // S8: the timer bounds this use of the target, never a later user of its slot.
     t.target_gen = r.slot(idx).gen();
-    insert_timer(r, lt);
+    timer::insert(r, lt);
 }
 
 /// Completes a token's entry and runs what follows.
@@ -321,7 +317,7 @@ fn finish(
         if st.tag() == succ_gen && st.phase() == Phase::Inflight {
             // Ours (armed for this chain): its header may be read now.
             let (after, lt_flags, after_gen) = successor(r, lt);
-            remove_timer(r, lt);
+            timer::remove(r, lt);
             post(
                 r,
                 lt,
@@ -399,7 +395,7 @@ fn request_cancel(r: &'static Rtio, idx: u16, gen: u16, timeout: bool) {
     let s = unsafe { &*sqe(r, idx) };
     match (s.op, s.iodev) {
         (Op::Delay, _) => {
-            if remove_timer(r, idx) {
+            if timer::remove(r, idx) {
                 complete(RawToken { rtio: r, idx }, Err(Error::Canceled));
             }
         }
@@ -724,136 +720,42 @@ pub(crate) fn signal(r: &'static Rtio, h: OpHandle) -> Result<(), Error> {
     Ok(())
 }
 
-// --- timers (S8) -------------------------------------------------------------------------
-
-fn deadline_of(r: &Rtio, idx: u16) -> u64 {
-    // SAFETY: timer fields are touched only under the timer critical section.
-    unsafe { (*sqe(r, idx)).payload.time.at }
-}
-
-fn timer_next(r: &Rtio, idx: u16) -> *mut u16 {
-    // SAFETY: as above; we only form a pointer.
-    unsafe { core::ptr::addr_of_mut!((*sqe(r, idx)).payload.time.timer_next) }
-}
-
-/// Inserts a DELAY or armed LINK_TIMEOUT, after every entry with an earlier or equal
-/// deadline (equal deadlines keep submission order).
-fn insert_timer(r: &'static Rtio, idx: u16) {
-    let at = deadline_of(r, idx);
-    let new_head = critical_section::with(|cs| {
-        let head = r.timers.borrow(cs);
-        let mut prev = NONE;
-        let mut cur = head.get();
-        while cur != NONE && deadline_of(r, cur) <= at {
-            prev = cur;
-            // SAFETY: under the timer critical section.
-            cur = unsafe { *timer_next(r, cur) };
-        }
-        // SAFETY: under the timer critical section.
-        unsafe { *timer_next(r, idx) = cur };
-        r.timers_armed.store(true, Ordering::Release);
-        if prev == NONE {
-            head.set(idx);
-            true
-        } else {
-            // SAFETY: as above.
-            unsafe { *timer_next(r, prev) = idx };
-            false
-        }
-    });
-    if new_head {
-        if let Some(c) = r.clock {
-            c.set_alarm(Instant::from_micros(at), r);
-        }
-    }
-}
-
-/// Removes a timer; `false` if it was not in the list (it fired, or never armed).
-fn remove_timer(r: &'static Rtio, idx: u16) -> bool {
-    critical_section::with(|cs| {
-        let head = r.timers.borrow(cs);
-        let mut prev = NONE;
-        let mut cur = head.get();
-        while cur != NONE {
-            // SAFETY: under the timer critical section.
-            let next = unsafe { *timer_next(r, cur) };
-            if cur == idx {
-                if prev == NONE {
-                    head.set(next);
-                    r.timers_armed.store(next != NONE, Ordering::Release);
-                } else {
-                    // SAFETY: as above.
-                    unsafe { *timer_next(r, prev) = next };
-                }
-                return true;
-            }
-            prev = cur;
-            cur = next;
-        }
-        false
-    })
-}
-
-/// The earliest timer deadline.
-pub(crate) fn next_deadline(r: &Rtio) -> Option<Instant> {
-    critical_section::with(|cs| {
-        let h = r.timers.borrow(cs).get();
-        (h != NONE).then(|| Instant::from_micros(deadline_of(r, h)))
-    })
-}
+// --- timers (S8): the heap is `timer.rs` ----------------------------------------------------
 
 /// Fires due timers if any is armed: one load when none is (the polling calls).
 #[inline]
 pub(crate) fn poll_timers(r: &'static Rtio) {
-    if r.clock.is_some() && r.timers_armed.load(Ordering::Acquire) {
-        process_timers(r);
+    if let Some(clock) = r.clock {
+        if timer::maybe_due(r, || clock.now().as_micros()) {
+            process_timers(r);
+        }
     }
 }
 
-/// Fires every due timer.
+/// Fires every due timer, each taken from the heap in its own short critical section.
 pub(crate) fn process_timers(r: &'static Rtio) {
     let Some(clock) = r.clock else { return };
     loop {
         let now = clock.now().as_micros();
-        let due = critical_section::with(|cs| {
-            let head = r.timers.borrow(cs);
-            let h = head.get();
-            if h != NONE && deadline_of(r, h) <= now {
-                // SAFETY: under the timer critical section.
-                let next = unsafe { *timer_next(r, h) };
-                head.set(next);
-                r.timers_armed.store(next != NONE, Ordering::Release);
-                // Read while the timer is still ours: once it is off the list, the
-                // LINK_TIMEOUT's target may complete, post the LINK_TIMEOUT and the owner
-                // reuse its slot.
-                let p = sqe(r, h);
-                // SAFETY: a timer entry is in flight and its payload is `time`; the critical
-                // section excludes `remove_timer`, the only other reader.
-                Some(unsafe {
-                    (
-                        h,
-                        addr_of!((*p).op).read(),
-                        addr_of!((*p).payload.time.target).read(),
-                        addr_of!((*p).payload.time.target_gen).read(),
-                    )
-                })
-            } else {
-                None
-            }
-        });
-        let Some((idx, op, target, target_gen)) = due else {
+        let Some(due) = timer::pop_due(r, now) else {
             break;
         };
-        if op == Op::LinkTimeout {
+        if due.op == Op::LinkTimeout {
             // S8: cancels the use it was armed for; a later user of the slot has another
             // generation and is left alone. The LINK_TIMEOUT itself is posted by its target's
             // completion.
-            request_cancel(r, target, target_gen, true);
+            request_cancel(r, due.target, due.target_gen, true);
         } else {
-            complete(RawToken { rtio: r, idx }, Ok(0));
+            complete(
+                RawToken {
+                    rtio: r,
+                    idx: due.idx,
+                },
+                Ok(0),
+            );
         }
     }
-    if let Some(at) = next_deadline(r) {
+    if let Some(at) = timer::next_deadline(r) {
         clock.set_alarm(at, r);
     }
 }

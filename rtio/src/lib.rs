@@ -90,6 +90,8 @@ mod sqe;
 #[cfg(not(loom))]
 pub mod time;
 #[cfg(not(loom))]
+mod timer;
+#[cfg(not(loom))]
 pub mod wait;
 #[cfg(not(loom))]
 pub use chain::{Chain, ChainHandle};

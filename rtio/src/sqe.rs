@@ -179,19 +179,51 @@ pub(crate) struct CallbackPayload {
     pub arg: usize,
 }
 
-/// DELAY and LINK_TIMEOUT: the duration until dispatch, then the deadline and timer link.
+/// DELAY and LINK_TIMEOUT: the duration until dispatch, then the deadline and its place in
+/// the context's timer heap (`timer.rs`).
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub(crate) struct TimePayload {
-    /// Duration before arming, absolute deadline (µs) after.
+    /// Duration before arming, absolute deadline (µs) after; the top bit says which
+    /// ([`TimePayload::ABSOLUTE`]).
     pub at: u64,
-    /// Next entry in the context's timer list (`NONE` ends it).
-    pub timer_next: u16,
+    /// Position in the timer heap while armed.
+    pub heap_pos: u16,
     /// LINK_TIMEOUT: the entry it bounds, and that entry's generation.
     pub target: u16,
     pub target_gen: u16,
-    /// Whether `at` is absolute already.
-    pub absolute: bool,
+    /// Arming order: equal deadlines fire in this order (S8).
+    pub seq: u16,
+}
+
+impl TimePayload {
+    /// In `at`: the value is an absolute deadline.
+    pub const ABSOLUTE: u64 = 1 << 63;
+
+    fn new(at: u64) -> Self {
+        TimePayload {
+            at,
+            heap_pos: NONE,
+            target: NONE,
+            target_gen: 0,
+            seq: 0,
+        }
+    }
+    /// Whether `at` is a deadline already.
+    pub fn is_absolute(&self) -> bool {
+        self.at & Self::ABSOLUTE != 0
+    }
+    /// The deadline (µs), once absolute.
+    pub fn deadline(&self) -> u64 {
+        self.at & !Self::ABSOLUTE
+    }
+    /// Makes the entry's deadline `now + duration` if it held a duration.
+    pub fn arm(&mut self, now: Instant) {
+        if !self.is_absolute() {
+            let d = Duration::from_micros(self.at);
+            self.at = (now + d).as_micros().min(!Self::ABSOLUTE) | Self::ABSOLUTE;
+        }
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -359,26 +391,16 @@ impl Sqe {
     pub(crate) fn set_time(&mut self, op: Op, d: Duration) {
         self.op = op;
         self.payload = Payload {
-            time: TimePayload {
-                at: d.as_micros(),
-                timer_next: NONE,
-                target: NONE,
-                target_gen: 0,
-                absolute: false,
-            },
+            time: TimePayload::new(d.as_micros().min(!TimePayload::ABSOLUTE)),
         };
     }
 
     pub(crate) fn set_deadline(&mut self, at: Instant) {
         self.op = Op::Delay;
         self.payload = Payload {
-            time: TimePayload {
-                at: at.as_micros(),
-                timer_next: NONE,
-                target: NONE,
-                target_gen: 0,
-                absolute: true,
-            },
+            time: TimePayload::new(
+                at.as_micros().min(!TimePayload::ABSOLUTE) | TimePayload::ABSOLUTE,
+            ),
         };
     }
 }

@@ -1,0 +1,112 @@
+//! S8 and S18 with many timers: the timer heap fires in deadline order, equal deadlines in
+//! arming order, and cancelled or early-completed timers leave it whatever their place.
+
+use rtio::time::ManualClock;
+use rtio::{Duration, Error, Instant, Rtio, Storage};
+
+/// A small deterministic generator (no dependency, same sequence on every run).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+}
+
+#[test]
+fn s8_s18_a_thousand_timers_fire_in_deadline_then_arming_order_whatever_is_cancelled() {
+    static CLOCK: ManualClock = ManualClock::new();
+    static STORAGE: Storage<1024, 1024> = Storage::new();
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&CLOCK);
+    let ctx = RTIO.claim().unwrap();
+    let mut rng = Lcg(7);
+    let mut armed = Vec::new();
+    for ud in 0..1024usize {
+        // Few distinct deadlines: many ties, which must keep arming order.
+        let at = Instant::from_micros(1 + rng.next() % 64);
+        let h = ctx
+            .acquire()
+            .unwrap()
+            .delay_until(at)
+            .userdata(ud)
+            .submit()
+            .unwrap();
+        armed.push((at, ud, h.head()));
+    }
+    // Cancel a third of them, anywhere in the heap.
+    let mut cancelled = Vec::new();
+    for &(_, ud, h) in &armed {
+        if rng.next().is_multiple_of(3) {
+            ctx.cancel(h).unwrap();
+            cancelled.push(ud);
+        }
+    }
+    let got_cancelled: Vec<usize> = std::iter::from_fn(|| ctx.try_consume())
+        .map(|c| {
+            assert_eq!(c.result(), Err(Error::Canceled));
+            c.userdata()
+        })
+        .collect();
+    assert_eq!(got_cancelled, cancelled);
+    // Walk the clock: each step fires exactly the timers due, in (deadline, arming) order.
+    let mut want: Vec<(Instant, usize)> = armed
+        .iter()
+        .filter(|(_, ud, _)| !cancelled.contains(ud))
+        .map(|&(at, ud, _)| (at, ud))
+        .collect();
+    want.sort();
+    let mut fired = Vec::new();
+    for _ in 0..70 {
+        CLOCK.advance(Duration::from_micros(1));
+        while let Some(c) = ctx.try_consume() {
+            assert_eq!(c.result(), Ok(0));
+            assert!(
+                armed[c.userdata()].0 <= rtio::Clock::now(&CLOCK),
+                "fired early"
+            );
+            fired.push(c.userdata());
+        }
+    }
+    let want: Vec<usize> = want.into_iter().map(|(_, ud)| ud).collect();
+    assert_eq!(fired, want);
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
+
+#[test]
+fn s8_s18_link_timeouts_removed_early_leave_the_heap_consistent() {
+    static CLOCK: ManualClock = ManualClock::new();
+    static STORAGE: Storage<64, 64> = Storage::new();
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&CLOCK);
+    let ctx = RTIO.claim().unwrap();
+    // Long DELAYs armed first, then chains whose NOP completes before its LINK_TIMEOUT: each
+    // LINK_TIMEOUT is armed and removed again from the middle of the heap.
+    for ud in 0..20 {
+        ctx.acquire()
+            .unwrap()
+            .delay(Duration::from_micros(100 + ud as u64))
+            .userdata(ud)
+            .submit()
+            .unwrap();
+    }
+    for round in 0..200 {
+        let h = ctx
+            .chain::<2>()
+            .unwrap()
+            .await_signal()
+            .link_timeout(Duration::from_micros(50))
+            .prepare()
+            .unwrap();
+        ctx.submit(0).unwrap();
+        ctx.rtio().signal(h.head()).unwrap();
+        let (x, y) = (ctx.consume().unwrap(), ctx.consume().unwrap());
+        assert_eq!((x.result(), y.result()), (Ok(0), Ok(0)), "round {round}");
+    }
+    CLOCK.advance(Duration::from_micros(200));
+    let fired: Vec<usize> = std::iter::from_fn(|| ctx.try_consume())
+        .map(|c| c.userdata())
+        .collect();
+    assert_eq!(fired, (0..20).collect::<Vec<_>>());
+}
