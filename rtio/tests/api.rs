@@ -2,7 +2,7 @@
 
 mod common;
 use common::*;
-use rtio::{Duration, Error, Iodev, Rtio, Storage, TINY_MAX};
+use rtio::{Duration, Error, Rtio, Storage, TINY_MAX};
 
 #[test]
 fn one_owner_at_a_time() {
@@ -29,8 +29,7 @@ fn drop_all_returns_prepared_entries_without_completions() {
 
 #[test]
 fn builder_mistakes_are_reported_and_return_every_slot() {
-    static DRV: Inplace = Inplace::new(0);
-    static DEV: Iodev = Iodev::new(&DRV);
+    let (_, dev) = iodev!(Inplace::new(0));
     let ctx = ctx!(8, 8, pool(4, 8));
     let long = [0u8; TINY_MAX + 1];
     let cases: Vec<(&str, Result<(), Error>)> = vec![
@@ -38,7 +37,7 @@ fn builder_mistakes_are_reported_and_return_every_slot() {
             "tiny write too long",
             ctx.acquire()
                 .unwrap()
-                .tiny_write(dev(&DEV), &long)
+                .tiny_write(dev, &long)
                 .prepare()
                 .map(|_| ()),
         ),
@@ -54,7 +53,7 @@ fn builder_mistakes_are_reported_and_return_every_slot() {
             "multishot inside a chain",
             ctx.chain::<2>()
                 .unwrap()
-                .read_multishot(dev(&DEV), 8, 8)
+                .read_multishot(dev, 8, 8)
                 .nop()
                 .prepare()
                 .map(|_| ()),
@@ -63,7 +62,7 @@ fn builder_mistakes_are_reported_and_return_every_slot() {
             "no response on a buffer op",
             ctx.acquire()
                 .unwrap()
-                .read(dev(&DEV), sbuf!(1))
+                .read(dev, sbuf!(1))
                 .no_response()
                 .prepare()
                 .map(|_| ()),
@@ -80,7 +79,7 @@ fn builder_mistakes_are_reported_and_return_every_slot() {
             "dangling transaction link",
             ctx.acquire()
                 .unwrap()
-                .write(dev(&DEV), b"x")
+                .write(dev, b"x")
                 .transaction()
                 .prepare()
                 .map(|_| ()),
@@ -130,13 +129,12 @@ fn consume_timeout_gives_up() {
 
 #[test]
 fn transceive_hands_both_buffers_back() {
-    static DRV: Inplace = Inplace::new(0);
-    static DEV: Iodev = Iodev::new(&DRV);
+    let (_, dev) = iodev!(Inplace::new(0));
     let ctx = ctx!(1, 1);
     let [c] = ctx
         .acquire()
         .unwrap()
-        .transceive(dev(&DEV), b"ping", sbuf!(4))
+        .transceive(dev, b"ping", sbuf!(4))
         .wait()
         .unwrap();
     match c.buffer() {
@@ -156,14 +154,9 @@ fn dropped_token_completes_with_dropped() {
             drop(t);
         }
     }
-    static DRV: Dropper = Dropper;
-    static DEV: Iodev = Iodev::new(&DRV);
+    let (_, dev) = iodev!(Dropper);
     let ctx = ctx!(1, 1);
-    ctx.acquire()
-        .unwrap()
-        .read(dev(&DEV), sbuf!(1))
-        .submit()
-        .unwrap();
+    ctx.acquire().unwrap().read(dev, sbuf!(1)).submit().unwrap();
     let c = ctx.consume().unwrap();
     assert_eq!(c.result(), Err(Error::Dropped));
     assert!(
@@ -174,22 +167,16 @@ fn dropped_token_completes_with_dropped() {
 
 #[test]
 fn async_future_dropped_early_returns_its_slot_when_done() {
-    static H: Held = Held::new(false);
-    static DEV: Iodev = Iodev::new(&H);
+    let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(1, 1);
-    let fut = ctx
-        .acquire()
-        .unwrap()
-        .read(dev(&DEV), sbuf!(1))
-        .run()
-        .unwrap();
+    let fut = ctx.acquire().unwrap().read(dev, sbuf!(1)).run().unwrap();
     drop(fut);
     assert_eq!(
         ctx.acquire().unwrap_err(),
         Error::QueueFull,
         "still in flight"
     );
-    H.finish_next(0);
+    held.finish_next(0);
     let _chain = ctx
         .acquire()
         .expect("the orphaned entry came back once it completed");
@@ -197,15 +184,14 @@ fn async_future_dropped_early_returns_its_slot_when_done() {
 
 #[test]
 fn a_shot_on_a_single_shot_entry_is_its_one_completion() {
-    static SRC: Stream = Stream::new();
-    static DEV: Iodev = Iodev::new(&SRC);
+    let (src, dev) = iodev!(Stream::new());
     let ctx = ctx!(2, 2, pool(4, 8));
     ctx.acquire()
         .unwrap()
-        .read_pool(dev(&DEV), 8, 8)
+        .read_pool(dev, 8, 8)
         .submit()
         .unwrap();
-    assert_eq!(SRC.produce(8, 3), "stopped");
+    assert_eq!(src.produce(8, 3), "stopped");
     let cs = drain(&ctx);
     assert_eq!(cs.len(), 1, "S2: one completion");
     assert!(!cs[0].more());
@@ -214,17 +200,11 @@ fn a_shot_on_a_single_shot_entry_is_its_one_completion() {
 
 #[test]
 fn a_signal_to_an_entry_that_is_not_an_await_has_no_effect() {
-    static H: Held = Held::new(false);
-    static DEV: Iodev = Iodev::new(&H);
+    let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(2, 2);
-    let h = ctx
-        .acquire()
-        .unwrap()
-        .read(dev(&DEV), sbuf!(1))
-        .submit()
-        .unwrap();
+    let h = ctx.acquire().unwrap().read(dev, sbuf!(1)).submit().unwrap();
     ctx.rtio().signal(h.head()).unwrap();
     assert!(ctx.try_consume().is_none());
-    H.finish_next(0);
+    held.finish_next(0);
     assert_eq!(ctx.consume().unwrap().result(), Ok(1));
 }

@@ -25,35 +25,21 @@
 //! A second, concurrent property completes tokens from another thread while the owner keeps
 //! acquiring and consuming, and checks the same rules without relying on global order.
 
+mod common;
+// The everything-capable test kind; the host clock (rtio's default features have none), for
+// the submits with a deadline.
+use common::{Any, HOST_CLOCK};
 use proptest::prelude::*;
 use rtio::{
-    caps, Buffer, Completion, Context, Dev, Error, Iodev, IodevApi, Mempool, OpHandle, OpId,
-    PoolStorage, Request, Rtio, Shot, Storage, Token,
+    Buffer, Completion, Context, Dev, Error, Iodev, IodevApi, Mempool, OpHandle, OpId, PoolStorage,
+    Request, Rtio, Shot, Storage, Token,
 };
 use std::collections::VecDeque;
 
-/// The host clock (rtio's default features have none), for the submits with a deadline.
-struct ModelClock;
-static MODEL_CLOCK: ModelClock = ModelClock;
-impl rtio::Clock for ModelClock {
-    fn now(&self) -> rtio::Instant {
-        static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-        let e = EPOCH.get_or_init(std::time::Instant::now);
-        rtio::Instant::from_micros(e.elapsed().as_micros() as u64)
-    }
-}
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 // --- the runtime side ------------------------------------------------------------------------
-
-struct Any;
-impl caps::Kind for Any {
-    const NAME: &'static str = "model";
-}
-impl caps::Read for Any {}
-impl caps::Write for Any {}
-impl caps::Stream for Any {}
 
 /// A scripted iodev: holds every token until the program completes it. Both devices of a
 /// rig share one list, so the program (and the model) see one submission order.
@@ -131,7 +117,7 @@ impl Rig {
         let storage: &'static Storage<SQ, CQ> = leak(Storage::new());
         let ps: &'static PoolStorage<POOL_BLOCKS, POOL_BLOCK> = leak(PoolStorage::new());
         let pool: &'static Mempool = leak(Mempool::new(ps));
-        let rtio: &'static Rtio = leak(Rtio::new(storage).with_pool(pool).with_clock(&MODEL_CLOCK));
+        let rtio: &'static Rtio = leak(Rtio::new(storage).with_pool(pool).with_clock(&HOST_CLOCK));
         let tokens: &'static Mutex<Vec<Token>> = leak(Mutex::new(Vec::new()));
         let d0: &'static Iodev = leak(Iodev::new(leak(Held { tokens })));
         let d1: &'static Iodev = leak(Iodev::new(leak(Held { tokens })));

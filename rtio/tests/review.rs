@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 use rtio::time::ManualClock;
-use rtio::{Buffer, Duration, Error, Iodev, IodevApi, IodevQueue, Request, Rtio, Shot, Storage};
+use rtio::{Buffer, Duration, Error, IodevApi, IodevQueue, Request, Rtio, Shot, Storage};
 use rtio::{OpId, Token};
 use std::sync::Mutex;
 
@@ -29,19 +29,17 @@ impl IodevApi for Liar {
 
 #[test]
 fn s11_a_pool_read_longer_than_its_blocks_is_refused_and_frees_nothing_it_does_not_own() {
-    static LIAR: Liar = Liar::new();
-    static DEV: Iodev = Iodev::new(&LIAR);
-    static HOLD: Held = Held::new(false);
-    static HDEV: Iodev = Iodev::new(&HOLD);
+    let (liar, dev) = iodev!(Liar::new());
+    let (hold, hdev) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4, pool(8, 16));
     let pool = ctx.rtio().pool().unwrap();
     // Another operation owns blocks after the liar's.
     ctx.acquire()
         .unwrap()
-        .read_pool(dev(&DEV), 1, 16)
+        .read_pool(dev, 1, 16)
         .prepare()
         .unwrap();
-    *LIAR.n.lock().unwrap() = 16 * 8; // "I filled 128 bytes" into one 16-byte block
+    *liar.n.lock().unwrap() = 16 * 8; // "I filled 128 bytes" into one 16-byte block
     ctx.submit(1).unwrap();
     let c = ctx.try_consume().unwrap();
     assert_eq!(c.result(), Err(Error::BadLength));
@@ -55,15 +53,15 @@ fn s11_a_pool_read_longer_than_its_blocks_is_refused_and_frees_nothing_it_does_n
     // A held pool read owns blocks; a lying neighbour cannot free them.
     ctx.acquire()
         .unwrap()
-        .read_pool(dev(&HDEV), 32, 32)
+        .read_pool(hdev, 32, 32)
         .prepare()
         .unwrap();
     ctx.submit(0).unwrap();
-    let mut t = HOLD.take();
+    let mut t = hold.take();
     t.pool_buf().unwrap().fill(1);
     ctx.acquire()
         .unwrap()
-        .read_pool(dev(&DEV), 1, 16)
+        .read_pool(dev, 1, 16)
         .prepare()
         .unwrap();
     ctx.submit(1).unwrap();
@@ -79,46 +77,34 @@ fn s11_a_pool_read_longer_than_its_blocks_is_refused_and_frees_nothing_it_does_n
 
 #[test]
 fn s3_a_read_longer_than_its_caller_buffer_is_refused() {
-    static LIAR: Liar = Liar::new();
-    static DEV: Iodev = Iodev::new(&LIAR);
+    let (liar, dev) = iodev!(Liar::new());
     let ctx = ctx!(2, 2);
-    *LIAR.n.lock().unwrap() = 5;
-    let [c] = ctx
-        .acquire()
-        .unwrap()
-        .read(dev(&DEV), sbuf!(4))
-        .wait()
-        .unwrap();
+    *liar.n.lock().unwrap() = 5;
+    let [c] = ctx.acquire().unwrap().read(dev, sbuf!(4)).wait().unwrap();
     assert_eq!(c.result(), Err(Error::BadLength));
     assert_eq!(
         c.buffer().data().map(<[u8]>::len),
         Some(4),
         "the buffer still comes back"
     );
-    *LIAR.n.lock().unwrap() = 4;
-    let [c] = ctx
-        .acquire()
-        .unwrap()
-        .read(dev(&DEV), sbuf!(4))
-        .wait()
-        .unwrap();
+    *liar.n.lock().unwrap() = 4;
+    let [c] = ctx.acquire().unwrap().read(dev, sbuf!(4)).wait().unwrap();
     assert_eq!(c.result(), Ok(4), "the truth is accepted");
 }
 
 #[test]
 fn s11_a_multishot_shot_longer_than_its_blocks_ends_the_stream_with_bad_length() {
-    static STREAM: Stream = Stream::new();
-    static DEV: Iodev = Iodev::new(&STREAM);
+    let (stream, dev) = iodev!(Stream::new());
     let ctx = ctx!(2, 8, pool(4, 16));
     ctx.acquire()
         .unwrap()
-        .read_multishot(dev(&DEV), 16, 16)
+        .read_multishot(dev, 16, 16)
         .prepare()
         .unwrap();
     ctx.submit(0).unwrap();
-    assert_eq!(STREAM.produce(16, 7), "rearmed");
+    assert_eq!(stream.produce(16, 7), "rearmed");
     assert_eq!(
-        STREAM.produce(64, 7),
+        stream.produce(64, 7),
         "stopped",
         "a 64-byte shot from a 16-byte block"
     );
@@ -135,16 +121,10 @@ fn s11_a_multishot_shot_longer_than_its_blocks_ends_the_stream_with_bad_length()
 
 #[test]
 fn s11_a_pool_read_hands_the_driver_the_requested_length_not_the_block_run() {
-    static DRV: Inplace = Inplace::new(0x11);
-    static DEV: Iodev = Iodev::new(&DRV);
+    let (drv, dev) = iodev!(Inplace::new(0x11));
     let ctx = ctx!(2, 2, pool(4, 64));
-    let [c] = ctx
-        .acquire()
-        .unwrap()
-        .read_pool(dev(&DEV), 1, 1)
-        .wait()
-        .unwrap();
-    assert_eq!(DRV.events(), [Event::Read(1)], "a 1-byte read moves 1 byte");
+    let [c] = ctx.acquire().unwrap().read_pool(dev, 1, 1).wait().unwrap();
+    assert_eq!(drv.events(), [Event::Read(1)], "a 1-byte read moves 1 byte");
     assert_eq!(c.result(), Ok(1));
 }
 
@@ -161,8 +141,7 @@ fn s11_s14_a_pool_read_holds_the_same_blocks_however_it_is_waited_for() {
             t.complete(r)
         }
     }
-    static SHORT: Short = Short;
-    static DEV: Iodev = Iodev::new(&SHORT);
+    let (_, dev) = iodev!(Short);
     let ctx = ctx!(2, 2, pool(8, 16));
     let pool = ctx.rtio().pool().unwrap();
     let capacity = |c: &rtio::Completion| match c.buffer() {
@@ -172,25 +151,14 @@ fn s11_s14_a_pool_read_holds_the_same_blocks_however_it_is_waited_for() {
     // Submit and consume: through the ring.
     ctx.acquire()
         .unwrap()
-        .read_pool(dev(&DEV), 1, 64)
+        .read_pool(dev, 1, 64)
         .prepare()
         .unwrap();
     ctx.submit(1).unwrap();
     let ring = ctx.try_consume().unwrap();
     // Wait, and run().await: kept in the slot.
-    let [waited] = ctx
-        .acquire()
-        .unwrap()
-        .read_pool(dev(&DEV), 1, 64)
-        .wait()
-        .unwrap();
-    let [ran] = rtio::block_on(
-        ctx.acquire()
-            .unwrap()
-            .read_pool(dev(&DEV), 1, 64)
-            .run()
-            .unwrap(),
-    );
+    let [waited] = ctx.acquire().unwrap().read_pool(dev, 1, 64).wait().unwrap();
+    let [ran] = rtio::block_on(ctx.acquire().unwrap().read_pool(dev, 1, 64).run().unwrap());
     assert_eq!(capacity(&ring), (10, 16));
     assert_eq!(
         capacity(&waited),
@@ -236,12 +204,11 @@ impl IodevApi for Worker {
 #[test]
 #[cfg_attr(miri, ignore = "a real-time race across threads")]
 fn s8_a_link_timeout_never_cancels_a_later_user_of_its_targets_slot() {
-    static WORKER: Worker = Worker::new();
-    static DEV: Iodev = Iodev::new(&WORKER);
     static CLOCK: ManualClock = ManualClock::new();
     static STORAGE: Storage<2, 2> = Storage::new();
     static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&CLOCK);
-    WORKER.start();
+    let (worker, dev) = iodev!(Worker::new());
+    worker.start();
     let ctx = RTIO.claim().unwrap();
     // An "alarm interrupt" that fires due timers all the time.
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -259,7 +226,7 @@ fn s8_a_link_timeout_never_cancels_a_later_user_of_its_targets_slot() {
         // the alarm race.
         ctx.chain::<2>()
             .unwrap()
-            .write(dev(&DEV), b"w")
+            .write(dev, b"w")
             .link_timeout(Duration::from_micros(1))
             .prepare()
             .unwrap();
@@ -342,9 +309,7 @@ fn s8_polling_alone_advances_timers_on_a_clock_without_alarms() {
 
 #[test]
 fn s8_s16_a_timer_on_a_context_without_a_clock_is_refused_at_prepare() {
-    static STORAGE: Storage<2, 2> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE);
-    let ctx = RTIO.claim().unwrap();
+    let ctx = ctx!(2, 2, no_clock);
     assert_eq!(ctx.rtio().now(), None, "no feature gives a context a clock");
     let delay = ctx
         .acquire()
@@ -364,21 +329,24 @@ fn s8_s16_a_timer_on_a_context_without_a_clock_is_refused_at_prepare() {
 
 #[test]
 fn s9_a_shot_waiting_for_room_when_its_multishot_is_cancelled_is_counted() {
-    static STREAM: Stream = Stream::new();
-    static DEV: Iodev = Iodev::new(&STREAM);
+    let (stream, dev) = iodev!(Stream::new());
     // One completion cell: the stream's own terminal reservation; a shot finds no room.
     let ctx = ctx!(1, 1, pool(4, 16));
     let h = ctx
         .acquire()
         .unwrap()
-        .read_multishot(dev(&DEV), 8, 8)
+        .read_multishot(dev, 8, 8)
         .prepare()
         .unwrap();
     ctx.submit(0).unwrap();
-    assert_eq!(STREAM.produce(8, 1), "full", "the shot waits for room");
+    assert_eq!(stream.produce(8, 1), "full", "the shot waits for room");
     ctx.cancel(h.head()).unwrap();
-    assert_eq!(STREAM.produce(8, 1), "stopped");
-    assert_eq!(DEV.overruns(), 1, "the shot that found no room is counted");
+    assert_eq!(stream.produce(8, 1), "stopped");
+    assert_eq!(
+        dev.iodev().overruns(),
+        1,
+        "the shot that found no room is counted"
+    );
     let c = ctx.try_consume().unwrap();
     assert_eq!((c.result(), c.more()), (Err(Error::Canceled), false));
     drop(c);
@@ -387,17 +355,16 @@ fn s9_a_shot_waiting_for_room_when_its_multishot_is_cancelled_is_counted() {
 
 #[test]
 fn s7_chain_handle_cancel_cancels_what_is_left_after_the_head_completed() {
-    static HELD: Held = Held::new(true);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (held, dev) = iodev!(Held::new(true));
     let ctx = ctx!(4, 4);
     let h = ctx
         .chain::<3>()
         .unwrap()
         .nop()
         .userdata(1)
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(2)
-        .write(dev(&DEV), b"x")
+        .write(dev, b"x")
         .userdata(3)
         .submit()
         .unwrap();
@@ -406,7 +373,7 @@ fn s7_chain_handle_cancel_cancels_what_is_left_after_the_head_completed() {
         1,
         "the head completed"
     );
-    assert_eq!(HELD.len(), 1, "the read is in the driver");
+    assert_eq!(held.len(), 1, "the read is in the driver");
     // The head's handle is stale now; cancelling the chain still works.
     assert_eq!(ctx.cancel(h.head()), Err(Error::Stale));
     assert!(ctx.try_consume().is_none());
@@ -420,21 +387,20 @@ fn s7_chain_handle_cancel_cancels_what_is_left_after_the_head_completed() {
 
 #[test]
 fn s5_a_nop_aimed_at_an_iodev_is_a_transaction_member() {
-    static DRV: Inplace = Inplace::new(0x42);
-    static DEV: Iodev = Iodev::new(&DRV);
+    let (drv, dev) = iodev!(Inplace::new(0x42));
     let ctx = ctx!(4, 4);
     let cs = ctx
         .chain::<3>()
         .unwrap()
-        .write(dev(&DEV), b"\x10")
+        .write(dev, b"\x10")
         .transaction()
-        .nop_on(dev(&DEV))
+        .nop_on(dev)
         .transaction()
-        .read(dev(&DEV), sbuf!(2))
+        .read(dev, sbuf!(2))
         .wait()
         .unwrap();
     assert_eq!(
-        DRV.events(),
+        drv.events(),
         [
             Event::Transaction(3),
             Event::Write(vec![0x10]),
@@ -449,14 +415,13 @@ fn s5_a_nop_aimed_at_an_iodev_is_a_transaction_member() {
 
 #[test]
 fn s16_submit_for_more_completions_than_can_come_is_refused_at_once() {
-    static HELD: Held = Held::new(true);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (_, dev) = iodev!(Held::new(true));
     let ctx = ctx!(4, 4);
     assert_eq!(ctx.submit(1), Err(Error::WouldHang), "nothing outstanding");
     let h = ctx
         .acquire()
         .unwrap()
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .prepare()
         .unwrap();
     assert_eq!(
@@ -485,16 +450,13 @@ fn s16_consume_with_nothing_outstanding_is_refused_at_once() {
 
 #[test]
 fn s16_waiting_for_a_free_entry_sleeps_until_one_comes_back() {
-    static HELD: Held = Held::new(false);
-    static DEV: Iodev = Iodev::new(&HELD);
-    static STORAGE: Storage<2, 2> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE);
-    let ctx = RTIO.claim().unwrap();
+    let (held, dev) = iodev!(Held::new(false));
+    let ctx = ctx!(2, 2, no_clock);
     // Both entries are fire-and-forget writes the device holds.
     for _ in 0..2 {
         ctx.acquire()
             .unwrap()
-            .nop_on(dev(&DEV))
+            .nop_on(dev)
             .no_response()
             .submit()
             .unwrap();
@@ -502,12 +464,12 @@ fn s16_waiting_for_a_free_entry_sleeps_until_one_comes_back() {
     assert_eq!(ctx.acquire().unwrap_err(), Error::QueueFull);
     let finisher = std::thread::spawn(|| {
         std::thread::sleep(std::time::Duration::from_millis(20));
-        HELD.take().ok(0);
+        held.take().ok(0);
     });
     let c = ctx.acquire_wait().expect("an entry came back");
     drop(c);
     finisher.join().unwrap();
-    HELD.take().ok(0);
+    held.take().ok(0);
     // Entries held by completions nobody consumed cannot come back by themselves.
     ctx.chain::<2>().unwrap().nop().nop().submit().unwrap();
     assert_eq!(ctx.acquire_wait().unwrap_err(), Error::WouldHang);
@@ -516,16 +478,15 @@ fn s16_waiting_for_a_free_entry_sleeps_until_one_comes_back() {
 
 #[test]
 fn s3_buffers_come_back_from_a_dropped_builder_a_failed_prepare_and_drop_all() {
-    static DRV: Inplace = Inplace::new(0);
-    static DEV: Iodev = Iodev::new(&DRV);
+    let (_, dev) = iodev!(Inplace::new(0));
     let ctx = ctx!(8, 8);
     // Dropped before prepare.
-    drop(ctx.acquire().unwrap().read(dev(&DEV), sbuf!(3)));
+    drop(ctx.acquire().unwrap().read(dev, sbuf!(3)));
     // A failed prepare (fewer entries than declared).
     let err = ctx
         .chain::<2>()
         .unwrap()
-        .write(dev(&DEV), b"ab")
+        .write(dev, b"ab")
         .prepare()
         .unwrap_err();
     assert_eq!(err, Error::InvalidChain);
@@ -533,7 +494,7 @@ fn s3_buffers_come_back_from_a_dropped_builder_a_failed_prepare_and_drop_all() {
     ctx.chain::<2>()
         .unwrap()
         .nop()
-        .transceive(dev(&DEV), b"tx", sbuf!(2))
+        .transceive(dev, b"tx", sbuf!(2))
         .prepare()
         .unwrap();
     ctx.drop_all();
@@ -564,8 +525,7 @@ fn s3_buffers_come_back_from_a_dropped_builder_a_failed_prepare_and_drop_all() {
 #[test]
 fn queue_cancel_hook_sees_the_generation_of_the_live_use() {
     // OpId matching stays exact across slot reuse: a cancel hook never removes a later use.
-    static Q: QueueOnly = QueueOnly(IodevQueue::new());
-    static DEV: Iodev = Iodev::new(&Q);
+    let (q, dev) = iodev!(QueueOnly(IodevQueue::new()));
     struct QueueOnly(IodevQueue);
     impl IodevApi for QueueOnly {
         fn submit(&'static self, t: Token) {
@@ -576,50 +536,40 @@ fn queue_cancel_hook_sees_the_generation_of_the_live_use() {
         }
     }
     let ctx = ctx!(1, 1);
-    let h = ctx
-        .acquire()
-        .unwrap()
-        .write(dev(&DEV), b"1")
-        .submit()
-        .unwrap();
-    let t = Q.0.pop().unwrap();
+    let h = ctx.acquire().unwrap().write(dev, b"1").submit().unwrap();
+    let t = q.0.pop().unwrap();
     t.ok(1);
     ctx.consume().unwrap();
-    ctx.acquire()
-        .unwrap()
-        .write(dev(&DEV), b"2")
-        .submit()
-        .unwrap();
+    ctx.acquire().unwrap().write(dev, b"2").submit().unwrap();
     assert_eq!(ctx.cancel(h.head()), Err(Error::Stale));
-    assert_eq!(Q.0.len(), 1, "the new write is still queued");
-    Q.0.pop().unwrap().ok(1);
+    assert_eq!(q.0.len(), 1, "the new write is still queued");
+    q.0.pop().unwrap().ok(1);
     assert_eq!(ctx.consume().unwrap().result(), Ok(1));
 }
 
 #[test]
 fn s9_shot_full_then_room_delivers_in_order() {
     // The Shot::Full path still delivers once room is made.
-    static STREAM: Stream = Stream::new();
-    static DEV: Iodev = Iodev::new(&STREAM);
+    let (stream, dev) = iodev!(Stream::new());
     let ctx = ctx!(1, 2, pool(4, 16));
     ctx.acquire()
         .unwrap()
-        .read_multishot(dev(&DEV), 8, 8)
+        .read_multishot(dev, 8, 8)
         .prepare()
         .unwrap();
     ctx.submit(0).unwrap();
-    assert_eq!(STREAM.produce(8, 1), "rearmed");
-    assert_eq!(STREAM.produce(8, 2), "full");
+    assert_eq!(stream.produce(8, 1), "rearmed");
+    assert_eq!(stream.produce(8, 2), "full");
     let first = ctx.try_consume().unwrap();
     assert_eq!(first.buffer().data().unwrap()[0], 1);
     drop(first);
-    let mut t = STREAM.q.pop().unwrap();
+    let mut t = stream.q.pop().unwrap();
     t.pool_buf().unwrap().fill(2);
     match t.shot(8) {
-        Shot::Rearmed(t) => STREAM.q.push(t),
+        Shot::Rearmed(t) => stream.q.push(t),
         other => panic!("{other:?}"),
     }
     assert_eq!(ctx.try_consume().unwrap().buffer().data().unwrap()[0], 2);
-    STREAM.fail(Error::Bus);
+    stream.fail(Error::Bus);
     assert_eq!(ctx.try_consume().unwrap().result(), Err(Error::Bus));
 }

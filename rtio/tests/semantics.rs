@@ -3,51 +3,49 @@
 
 mod common;
 use common::*;
-use rtio::{Buffer, CqeFlags, Duration, Error, Iodev, Priority};
+use rtio::{Buffer, CqeFlags, Duration, Error, Priority};
 use std::time::Instant as StdInstant;
 
 // ---- S1 Nothing starts before submit ------------------------------------------------------
 
 #[test]
 fn s1_nothing_starts_before_submit() {
-    static HELD: Held = Held::new(false);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4);
     ctx.acquire()
         .unwrap()
-        .read(dev(&DEV), sbuf!(2))
+        .read(dev, sbuf!(2))
         .prepare()
         .unwrap();
     assert_eq!(
-        HELD.len(),
+        held.len(),
         0,
         "prepared, not submitted: the iodev saw nothing"
     );
     ctx.submit(0).unwrap(); // n = 0 returns at once
-    assert_eq!(HELD.len(), 1);
-    HELD.finish_next(1);
+    assert_eq!(held.len(), 1);
+    held.finish_next(1);
     assert_eq!(drain(&ctx).len(), 1);
 }
 
 #[test]
 fn s1_submit_waits_for_n_completions_since_the_call() {
-    static HELD: Held = Held::new(false);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4);
     ctx.chain::<2>()
         .unwrap()
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .hardlink()
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .prepare()
         .unwrap();
     let t = std::thread::spawn(|| {
         for _ in 0..2 {
-            while HELD.len() == 0 {
+            while held.len() == 0 {
                 std::thread::sleep(std::time::Duration::from_millis(1));
             }
             std::thread::sleep(std::time::Duration::from_millis(10));
-            HELD.finish_next(0);
+            held.finish_next(0);
         }
     });
     let start = StdInstant::now();
@@ -59,13 +57,12 @@ fn s1_submit_waits_for_n_completions_since_the_call() {
 
 #[test]
 fn s1_submit_with_deadline_times_out_instead_of_waiting_forever() {
-    static HELD: Held = Held::new(true);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (_, dev) = iodev!(Held::new(true));
     let ctx = ctx!(4, 4);
     let h = ctx
         .acquire()
         .unwrap()
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .prepare()
         .unwrap();
     assert_eq!(
@@ -82,13 +79,12 @@ fn s1_submit_with_deadline_times_out_instead_of_waiting_forever() {
 
 #[test]
 fn s2_one_completion_per_entry_on_success_failure_cancel_and_timeout() {
-    static HELD: Held = Held::new(true);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (held, dev) = iodev!(Held::new(true));
     let ctx = ctx!(8, 8);
     for (ud, _) in [(1usize, ()), (2, ()), (3, ())] {
         ctx.acquire()
             .unwrap()
-            .read(dev(&DEV), sbuf!(1))
+            .read(dev, sbuf!(1))
             .userdata(ud)
             .prepare()
             .unwrap();
@@ -96,16 +92,16 @@ fn s2_one_completion_per_entry_on_success_failure_cancel_and_timeout() {
     let timed = ctx
         .chain::<2>()
         .unwrap()
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(4)
         .link_timeout(Duration::from_millis(5))
         .userdata(5)
         .prepare()
         .unwrap();
     ctx.submit(0).unwrap();
-    HELD.finish_next(0); // 1 succeeds
-    HELD.fail_next(Error::Nack); // 2 fails
-    let third = HELD.take(); // 3: cancel while the driver holds it, driver completes it
+    held.finish_next(0); // 1 succeeds
+    held.fail_next(Error::Nack); // 2 fails
+    let third = held.take(); // 3: cancel while the driver holds it, driver completes it
     std::thread::sleep(std::time::Duration::from_millis(10));
     ctx.rtio().on_alarm(); // 4 times out (its driver aborts through the hook)
     third.err(Error::Canceled);
@@ -144,21 +140,20 @@ fn s2_no_response_posts_nothing_and_returns_the_slot() {
 
 #[test]
 fn s2_multishot_says_more_on_every_completion_but_the_last() {
-    static SRC: Stream = Stream::new();
-    static DEV: Iodev = Iodev::new(&SRC);
+    let (src, dev) = iodev!(Stream::new());
     let ctx = ctx!(2, 8, pool(8, 16));
     let h = ctx
         .acquire()
         .unwrap()
-        .read_multishot(dev(&DEV), 16, 16)
+        .read_multishot(dev, 16, 16)
         .prepare()
         .unwrap();
     ctx.submit(0).unwrap();
     for i in 0..3 {
-        assert_eq!(SRC.produce(8, i), "rearmed");
+        assert_eq!(src.produce(8, i), "rearmed");
     }
     ctx.cancel(h.head()).unwrap();
-    assert_eq!(SRC.produce(4, 9), "stopped");
+    assert_eq!(src.produce(4, 9), "stopped");
     let cs = drain(&ctx);
     let more: Vec<bool> = cs.iter().map(|c| c.more()).collect();
     assert_eq!(more, [true, true, true, true, false]);
@@ -169,8 +164,7 @@ fn s2_multishot_says_more_on_every_completion_but_the_last() {
 
 #[test]
 fn s3_buffers_come_back_on_success_failure_and_cancel() {
-    static HELD: Held = Held::new(true);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (held, dev) = iodev!(Held::new(true));
     let ctx = ctx!(4, 4);
     let bufs: Vec<*const u8> = (0..3)
         .map(|i| {
@@ -178,7 +172,7 @@ fn s3_buffers_come_back_on_success_failure_and_cancel() {
             let p = b.as_ptr();
             ctx.acquire()
                 .unwrap()
-                .read(dev(&DEV), b)
+                .read(dev, b)
                 .userdata(i as usize)
                 .prepare()
                 .unwrap();
@@ -189,15 +183,15 @@ fn s3_buffers_come_back_on_success_failure_and_cancel() {
     let last = ctx
         .acquire()
         .unwrap()
-        .write(dev(&DEV), b"abc")
+        .write(dev, b"abc")
         .userdata(9)
         .prepare()
         .unwrap();
     ctx.cancel(last.head()).unwrap();
     ctx.submit(0).unwrap();
-    HELD.finish_next(7);
-    HELD.fail_next(Error::Bus);
-    let t = HELD.take();
+    held.finish_next(7);
+    held.fail_next(Error::Bus);
+    let t = held.take();
     t.err(Error::Canceled);
     let cs = drain(&ctx);
     assert_eq!(cs.len(), 4);
@@ -212,12 +206,11 @@ fn s3_buffers_come_back_on_success_failure_and_cancel() {
 
 #[test]
 fn s3_leaking_handles_is_harmless() {
-    static DEV_DRV: Inplace = Inplace::new(3);
-    static DEV: Iodev = Iodev::new(&DEV_DRV);
+    let (_, dev) = iodev!(Inplace::new(3));
     let ctx = ctx!(2, 2);
     let mut buf = [0u8; 4];
     ctx.scope(|s| {
-        let op = s.read(dev(&DEV), &mut buf).unwrap();
+        let op = s.read(dev, &mut buf).unwrap();
         #[allow(clippy::forget_non_drop)]
         std::mem::forget(op); // the scope still waits for it
     });
@@ -234,41 +227,39 @@ fn s3_leaking_handles_is_harmless() {
 
 #[test]
 fn s4_successor_starts_only_after_predecessor() {
-    static HELD: Held = Held::new(false);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4);
     ctx.chain::<2>()
         .unwrap()
-        .write(dev(&DEV), b"\x01")
-        .read(dev(&DEV), sbuf!(2))
+        .write(dev, b"\x01")
+        .read(dev, sbuf!(2))
         .prepare()
         .unwrap();
     ctx.submit(0).unwrap();
-    assert_eq!(HELD.len(), 1, "only the head runs");
-    HELD.finish_next(0);
-    assert_eq!(HELD.len(), 1, "now the successor");
-    HELD.finish_next(0x42);
+    assert_eq!(held.len(), 1, "only the head runs");
+    held.finish_next(0);
+    assert_eq!(held.len(), 1, "now the successor");
+    held.finish_next(0x42);
     assert_eq!(drain(&ctx).len(), 2);
 }
 
 #[test]
 fn s4_failure_cancels_the_rest_unless_hardlinked() {
-    static HELD: Held = Held::new(false);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(8, 8);
     ctx.chain::<3>()
         .unwrap()
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(1)
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(2)
         .nop()
         .userdata(3)
         .prepare()
         .unwrap();
     ctx.submit(0).unwrap();
-    HELD.fail_next(Error::Nack);
-    assert_eq!(HELD.len(), 0);
+    held.fail_next(Error::Nack);
+    assert_eq!(held.len(), 0);
     assert_eq!(
         results(&drain(&ctx)),
         [
@@ -280,7 +271,7 @@ fn s4_failure_cancels_the_rest_unless_hardlinked() {
     // HARDLINK: the successor runs anyway.
     ctx.chain::<2>()
         .unwrap()
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(4)
         .hardlink()
         .nop()
@@ -288,7 +279,7 @@ fn s4_failure_cancels_the_rest_unless_hardlinked() {
         .prepare()
         .unwrap();
     ctx.submit(0).unwrap();
-    HELD.fail_next(Error::Bus);
+    held.fail_next(Error::Bus);
     assert_eq!(results(&drain(&ctx)), [(4, Err(Error::Bus)), (5, Ok(0))]);
 }
 
@@ -301,22 +292,21 @@ static SEEN: std::sync::Mutex<Vec<(usize, Result<usize, Error>)>> =
 
 #[test]
 fn s4_callback_receives_the_previous_result_or_the_first_error() {
-    static HELD: Held = Held::new(false);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(8, 8);
     ctx.chain::<5>()
         .unwrap()
-        .read(dev(&DEV), sbuf!(3))
+        .read(dev, sbuf!(3))
         .callback(record, 100)
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .hardlink()
         .nop()
         .callback(record, 200)
         .prepare()
         .unwrap();
     ctx.submit(0).unwrap();
-    HELD.finish_next(0); // 3 bytes
-    HELD.fail_next(Error::Nack);
+    held.finish_next(0); // 3 bytes
+    held.fail_next(Error::Nack);
     let seen = SEEN.lock().unwrap().clone();
     assert!(seen.contains(&(100, Ok(3))));
     assert!(
@@ -330,24 +320,23 @@ fn s4_callback_receives_the_previous_result_or_the_first_error() {
 
 #[test]
 fn s5_transaction_head_dispatched_one_completion_per_member_in_order() {
-    static DRV: Inplace = Inplace::new(0xEE);
-    static DEV: Iodev = Iodev::new(&DRV);
+    let (drv, dev) = iodev!(Inplace::new(0xEE));
     let ctx = ctx!(4, 4);
     ctx.chain::<3>()
         .unwrap()
-        .write(dev(&DEV), b"\x10")
+        .write(dev, b"\x10")
         .userdata(1)
         .transaction()
-        .read(dev(&DEV), sbuf!(2))
+        .read(dev, sbuf!(2))
         .userdata(2)
         .transaction()
-        .write(dev(&DEV), b"\x20\x21")
+        .write(dev, b"\x20\x21")
         .userdata(3)
         .prepare()
         .unwrap();
     ctx.submit(3).unwrap();
     assert_eq!(
-        DRV.events()[0],
+        drv.events()[0],
         Event::Transaction(3),
         "the iodev walked all members at once"
     );
@@ -356,20 +345,19 @@ fn s5_transaction_head_dispatched_one_completion_per_member_in_order() {
 
 #[test]
 fn s5_transaction_failure_first_member_errors_rest_canceled() {
-    static HELD: Held = Held::new(false);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4);
     ctx.chain::<2>()
         .unwrap()
-        .write(dev(&DEV), b"\x10")
+        .write(dev, b"\x10")
         .userdata(1)
         .transaction()
-        .read(dev(&DEV), sbuf!(2))
+        .read(dev, sbuf!(2))
         .userdata(2)
         .prepare()
         .unwrap();
     ctx.submit(0).unwrap();
-    let t = HELD.take();
+    let t = held.take();
     assert_eq!(t.transaction_len(), 2);
     t.err(Error::Nack);
     assert_eq!(
@@ -380,17 +368,15 @@ fn s5_transaction_failure_first_member_errors_rest_canceled() {
 
 #[test]
 fn s5_transaction_members_must_share_the_iodev() {
-    static A: Inplace = Inplace::new(0);
-    static B: Inplace = Inplace::new(0);
-    static DA: Iodev = Iodev::new(&A);
-    static DB: Iodev = Iodev::new(&B);
+    let (_, da) = iodev!(Inplace::new(0));
+    let (_, db) = iodev!(Inplace::new(0));
     let ctx = ctx!(4, 4);
     let r = ctx
         .chain::<2>()
         .unwrap()
-        .write(dev(&DA), b"x")
+        .write(da, b"x")
         .transaction()
-        .write(dev(&DB), b"y")
+        .write(db, b"y")
         .prepare();
     assert_eq!(r.unwrap_err(), Error::InvalidChain);
     // S3: both buffers come back, in completions that say why.
@@ -406,26 +392,24 @@ fn s5_transaction_members_must_share_the_iodev() {
 
 #[test]
 fn s6_chain_in_order_independent_chains_in_hardware_order() {
-    static H1: Held = Held::new(false);
-    static H2: Held = Held::new(false);
-    static D1: Iodev = Iodev::new(&H1);
-    static D2: Iodev = Iodev::new(&H2);
+    let (h1, d1) = iodev!(Held::new(false));
+    let (h2, d2) = iodev!(Held::new(false));
     let ctx = ctx!(8, 8);
     ctx.acquire()
         .unwrap()
-        .read(dev(&D1), sbuf!(1))
+        .read(d1, sbuf!(1))
         .userdata(1)
         .prepare()
         .unwrap();
     ctx.acquire()
         .unwrap()
-        .read(dev(&D2), sbuf!(1))
+        .read(d2, sbuf!(1))
         .userdata(2)
         .prepare()
         .unwrap();
     ctx.submit(0).unwrap();
-    H2.finish_next(0); // the second device finishes first
-    H1.finish_next(0);
+    h2.finish_next(0); // the second device finishes first
+    h1.finish_next(0);
     assert_eq!(results(&drain(&ctx)), [(2, Ok(1)), (1, Ok(1))]);
 }
 
@@ -448,15 +432,14 @@ fn s7_stale_handle_is_refused_and_touches_nothing() {
 
 #[test]
 fn s7_cancel_before_dispatch_completes_entry_and_rest_of_chain() {
-    static HELD: Held = Held::new(false);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4);
     let h = ctx
         .chain::<3>()
         .unwrap()
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(1)
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(2)
         .nop()
         .userdata(3)
@@ -469,36 +452,34 @@ fn s7_cancel_before_dispatch_completes_entry_and_rest_of_chain() {
         results(&drain(&ctx)),
         [(2, Err(Error::Canceled)), (3, Err(Error::Canceled))]
     );
-    HELD.finish_next(0);
+    held.finish_next(0);
     assert_eq!(results(&drain(&ctx)), [(1, Ok(1))]);
-    assert_eq!(HELD.len(), 0, "the cancelled successor never ran");
+    assert_eq!(held.len(), 0, "the cancelled successor never ran");
 }
 
 #[test]
 fn s7_in_flight_cancel_aborts_through_the_hook_or_completes_normally() {
-    static HOOK: Held = Held::new(true);
-    static NOHOOK: Held = Held::new(false);
-    static D1: Iodev = Iodev::new(&HOOK);
-    static D2: Iodev = Iodev::new(&NOHOOK);
+    let (_, d1) = iodev!(Held::new(true));
+    let (nohook, d2) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4);
     let a = ctx
         .acquire()
         .unwrap()
-        .read(dev(&D1), sbuf!(1))
+        .read(d1, sbuf!(1))
         .userdata(1)
         .submit()
         .unwrap();
     let b = ctx
         .acquire()
         .unwrap()
-        .read(dev(&D2), sbuf!(1))
+        .read(d2, sbuf!(1))
         .userdata(2)
         .submit()
         .unwrap();
     ctx.cancel(a.head()).unwrap();
     ctx.cancel(b.head()).unwrap();
     assert_eq!(results(&drain(&ctx)), [(1, Err(Error::Canceled))]);
-    NOHOOK.finish_next(0);
+    nohook.finish_next(0);
     assert_eq!(results(&drain(&ctx)), [(2, Ok(1))]);
 }
 
@@ -520,12 +501,11 @@ fn s8_delay_completes_after_its_duration() {
 
 #[test]
 fn s8_link_timeout_times_out_the_entry_and_cancels_the_rest() {
-    static HELD: Held = Held::new(true);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (_, dev) = iodev!(Held::new(true));
     let ctx = ctx!(4, 4);
     ctx.chain::<3>()
         .unwrap()
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(1)
         .link_timeout(Duration::from_millis(10))
         .userdata(2)
@@ -546,12 +526,11 @@ fn s8_link_timeout_times_out_the_entry_and_cancels_the_rest() {
 
 #[test]
 fn s8_link_timeout_that_does_not_fire_lets_the_chain_continue() {
-    static DRV: Inplace = Inplace::new(1);
-    static DEV: Iodev = Iodev::new(&DRV);
+    let (_, dev) = iodev!(Inplace::new(1));
     let ctx = ctx!(4, 4);
     ctx.chain::<3>()
         .unwrap()
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(1)
         .link_timeout(Duration::from_millis(500))
         .userdata(2)
@@ -617,27 +596,26 @@ fn s9_acquire_reserves_a_completion_and_says_full_at_once() {
 
 #[test]
 fn s9_multishot_waits_when_the_completion_side_is_full_and_counts_overruns() {
-    static SRC: Stream = Stream::new();
-    static DEV: Iodev = Iodev::new(&SRC);
+    let (src, dev) = iodev!(Stream::new());
     let ctx = ctx!(1, 3, pool(8, 8));
     let h = ctx
         .acquire()
         .unwrap()
-        .read_multishot(dev(&DEV), 8, 8)
+        .read_multishot(dev, 8, 8)
         .submit()
         .unwrap();
     // 3 cells: one is the entry's own terminal reservation, so 2 shots fit.
-    assert_eq!(SRC.produce(8, 1), "rearmed");
-    assert_eq!(SRC.produce(8, 2), "rearmed");
-    assert_eq!(SRC.produce(8, 3), "full", "the shot waits, its data kept");
+    assert_eq!(src.produce(8, 1), "rearmed");
+    assert_eq!(src.produce(8, 2), "rearmed");
+    assert_eq!(src.produce(8, 3), "full", "the shot waits, its data kept");
     let first = ctx.try_consume().unwrap();
     assert_eq!(first.buffer().data(), Some(&[1u8; 8][..]));
     drop(first);
-    assert_eq!(SRC.produce(8, 3), "rearmed", "retried once a cell was free");
-    DEV.record_overrun(5);
-    assert_eq!(DEV.overruns(), 5);
+    assert_eq!(src.produce(8, 3), "rearmed", "retried once a cell was free");
+    dev.iodev().record_overrun(5);
+    assert_eq!(dev.iodev().overruns(), 5);
     ctx.cancel(h.head()).unwrap();
-    assert_eq!(SRC.produce(1, 0), "stopped");
+    assert_eq!(src.produce(1, 0), "stopped");
     let rest = drain(&ctx);
     assert_eq!(rest.iter().filter(|c| c.more()).count(), 1 + 1);
 }
@@ -661,13 +639,12 @@ fn s10_chain_acquired_whole_or_not_at_all_and_returned_when_dropped() {
 
 #[test]
 fn s11_pool_read_gets_whole_contiguous_blocks_freed_on_drop() {
-    static DRV: Inplace = Inplace::new(0xAB);
-    static DEV: Iodev = Iodev::new(&DRV);
+    let (_, dev) = iodev!(Inplace::new(0xAB));
     let ctx = ctx!(4, 4, pool(8, 16));
     let pool = ctx.rtio().pool().unwrap();
     ctx.acquire()
         .unwrap()
-        .read_pool(dev(&DEV), 20, 40)
+        .read_pool(dev, 20, 40)
         .prepare()
         .unwrap();
     ctx.submit(1).unwrap();
@@ -691,10 +668,9 @@ fn s11_pool_read_gets_whole_contiguous_blocks_freed_on_drop() {
 
 #[test]
 fn s11_pool_read_without_pool_is_refused() {
-    static DRV: Inplace = Inplace::new(0);
-    static DEV: Iodev = Iodev::new(&DRV);
+    let (_, dev) = iodev!(Inplace::new(0));
     let ctx = ctx!(2, 2);
-    let r = ctx.acquire().unwrap().read_pool(dev(&DEV), 1, 1).prepare();
+    let r = ctx.acquire().unwrap().read_pool(dev, 1, 1).prepare();
     assert_eq!(r.unwrap_err(), Error::NoPool);
 }
 
@@ -702,8 +678,7 @@ fn s11_pool_read_without_pool_is_refused() {
 
 #[test]
 fn s12_iodev_queue_serves_higher_priority_first_fifo_among_equals() {
-    static HELD: Held = Held::new(false);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(8, 8);
     let prios = [
         (1, Priority::Low),
@@ -716,7 +691,7 @@ fn s12_iodev_queue_serves_higher_priority_first_fifo_among_equals() {
     for (ud, p) in prios {
         ctx.acquire()
             .unwrap()
-            .read(dev(&DEV), sbuf!(1))
+            .read(dev, sbuf!(1))
             .userdata(ud)
             .priority(p)
             .prepare()
@@ -724,7 +699,7 @@ fn s12_iodev_queue_serves_higher_priority_first_fifo_among_equals() {
     }
     ctx.submit(0).unwrap();
     for _ in 0..6 {
-        HELD.finish_next(0);
+        held.finish_next(0);
     }
     let order: Vec<usize> = drain(&ctx).iter().map(|c| c.userdata()).collect();
     assert_eq!(order, [3, 6, 5, 2, 4, 1]);
@@ -734,29 +709,28 @@ fn s12_iodev_queue_serves_higher_priority_first_fifo_among_equals() {
 
 #[test]
 fn s13_completion_from_interrupt_context_dispatches_the_successor_there() {
-    static HELD: Held = Held::new(false);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4);
     ctx.chain::<2>()
         .unwrap()
-        .read(dev(&DEV), sbuf!(1))
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
+        .read(dev, sbuf!(1))
         .prepare()
         .unwrap();
     ctx.submit(0).unwrap();
     let isr = std::thread::spawn(|| {
-        HELD.finish_next(0);
+        held.finish_next(0);
         std::thread::current().id()
     })
     .join()
     .unwrap();
-    let submits = HELD.submits.lock().unwrap().clone();
+    let submits = held.submits.lock().unwrap().clone();
     assert_eq!(submits.len(), 2);
     assert_eq!(
         submits[1], isr,
         "the successor was dispatched by the completing context"
     );
-    HELD.finish_next(0);
+    held.finish_next(0);
     assert_eq!(drain(&ctx).len(), 2);
 }
 
@@ -764,55 +738,54 @@ fn s13_completion_from_interrupt_context_dispatches_the_successor_there() {
 
 #[test]
 fn s14_block_poll_and_async_over_the_same_queues() {
-    static HELD: Held = Held::new(false);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4);
     // Poll.
     ctx.acquire()
         .unwrap()
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(1)
         .submit()
         .unwrap();
     assert!(ctx.try_consume().is_none());
-    HELD.finish_next(0);
+    held.finish_next(0);
     assert_eq!(ctx.try_consume().unwrap().userdata(), 1);
     // Block (thread park), completed from another thread.
     ctx.acquire()
         .unwrap()
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(2)
         .submit()
         .unwrap();
     let t = std::thread::spawn(|| {
         std::thread::sleep(std::time::Duration::from_millis(10));
-        HELD.finish_next(0);
+        held.finish_next(0);
     });
     assert_eq!(ctx.consume().unwrap().userdata(), 2);
     t.join().unwrap();
     // Async: the next completion, and one operation.
     ctx.acquire()
         .unwrap()
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(3)
         .submit()
         .unwrap();
     let t = std::thread::spawn(|| {
         std::thread::sleep(std::time::Duration::from_millis(10));
-        HELD.finish_next(0);
+        held.finish_next(0);
     });
     assert_eq!(rtio::block_on(ctx.next()).userdata(), 3);
     t.join().unwrap();
     let fut = ctx
         .acquire()
         .unwrap()
-        .read(dev(&DEV), sbuf!(2))
+        .read(dev, sbuf!(2))
         .userdata(4)
         .run()
         .unwrap();
     let t = std::thread::spawn(|| {
         std::thread::sleep(std::time::Duration::from_millis(10));
-        HELD.finish_next(0x33);
+        held.finish_next(0x33);
     });
     let [c] = rtio::block_on(fut);
     assert_eq!((c.userdata(), c.result()), (4, Ok(2)));
@@ -823,19 +796,18 @@ fn s14_block_poll_and_async_over_the_same_queues() {
 
 #[test]
 fn s14_blocking_chain_wait_returns_every_completion() {
-    static DRV: Inplace = Inplace::new(0x19);
-    static DEV: Iodev = Iodev::new(&DRV);
+    let (drv, dev) = iodev!(Inplace::new(0x19));
     let ctx = ctx!(4, 4);
     let [w, r] = ctx
         .chain::<2>()
         .unwrap()
-        .tiny_write(dev(&DEV), &[0x00])
-        .read(dev(&DEV), sbuf!(2))
+        .tiny_write(dev, &[0x00])
+        .read(dev, sbuf!(2))
         .wait()
         .unwrap();
     assert_eq!(w.result(), Ok(1));
     assert_eq!(r.buffer().data(), Some(&[0x19, 0x19][..]));
-    assert_eq!(DRV.events()[0], Event::Write(vec![0]));
+    assert_eq!(drv.events()[0], Event::Write(vec![0]));
 }
 
 // ---- S15 AWAIT --------------------------------------------------------------------------------
@@ -859,13 +831,12 @@ fn s15_await_completes_when_signalled() {
 
 #[test]
 fn s15_early_signal_completes_as_soon_as_reached() {
-    static HELD: Held = Held::new(false);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4);
     let h = ctx
         .chain::<2>()
         .unwrap()
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(1)
         .await_signal()
         .userdata(2)
@@ -873,25 +844,24 @@ fn s15_early_signal_completes_as_soon_as_reached() {
         .unwrap();
     ctx.rtio().signal(h.get(1).unwrap()).unwrap(); // before the await is reached
     assert!(ctx.try_consume().is_none());
-    HELD.finish_next(0);
+    held.finish_next(0);
     assert_eq!(results(&drain(&ctx)), [(1, Ok(1)), (2, Ok(0))]);
 }
 
 #[test]
 fn s15_await_on_an_iodev_holds_it_until_signalled() {
-    static SER: Serial = Serial::new();
-    static DEV: Iodev = Iodev::new(&SER);
+    let (ser, dev) = iodev!(Serial::new());
     let ctx = ctx!(4, 4);
     let h = ctx
         .acquire()
         .unwrap()
-        .await_on(dev(&DEV))
+        .await_on(dev)
         .userdata(1)
         .submit()
         .unwrap();
     ctx.acquire()
         .unwrap()
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(2)
         .submit()
         .unwrap();
@@ -899,7 +869,7 @@ fn s15_await_on_an_iodev_holds_it_until_signalled() {
         ctx.try_consume().is_none(),
         "the read waits behind the held device"
     );
-    assert_eq!(SER.log.lock().unwrap().clone(), [Event::Await]);
+    assert_eq!(ser.log.lock().unwrap().clone(), [Event::Await]);
     ctx.rtio().signal(h.head()).unwrap();
     assert_eq!(results(&drain(&ctx)), [(1, Ok(0)), (2, Ok(1))]);
 }
@@ -918,8 +888,7 @@ fn s13_many_interrupt_contexts_complete_while_the_owner_consumes() {
     // Four "interrupt handlers" (threads) complete tokens of two-entry chains concurrently
     // while the owner keeps submitting and consuming: every entry completes exactly once,
     // each chain in order, and every slot comes back.
-    static HELD: Held = Held::new(false);
-    static DEV: Iodev = Iodev::new(&HELD);
+    let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(16, 16);
     const CHAINS: usize = if cfg!(miri) { 20 } else { 2000 };
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -928,7 +897,7 @@ fn s13_many_interrupt_contexts_complete_while_the_owner_consumes() {
             let stop = stop.clone();
             std::thread::spawn(move || {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    match HELD.q.pop() {
+                    match held.q.pop() {
                         Some(t) => t.ok(1),
                         None => std::thread::yield_now(),
                     }
@@ -942,9 +911,9 @@ fn s13_many_interrupt_contexts_complete_while_the_owner_consumes() {
     while done < CHAINS * 2 {
         if submitted < CHAINS {
             if let Ok(c) = ctx.chain::<2>() {
-                c.read(dev(&DEV), sbuf!(1))
+                c.read(dev, sbuf!(1))
                     .userdata(submitted * 2)
-                    .read(dev(&DEV), sbuf!(1))
+                    .read(dev, sbuf!(1))
                     .userdata(submitted * 2 + 1)
                     .submit()
                     .unwrap();
@@ -977,17 +946,16 @@ fn s13_many_interrupt_contexts_complete_while_the_owner_consumes() {
 
 #[test]
 fn s7_cancelled_multishot_with_no_pending_data_posts_only_the_final_completion() {
-    static SRC: Stream = Stream::new();
-    static DEV: Iodev = Iodev::new(&SRC);
+    let (src, dev) = iodev!(Stream::new());
     let ctx = ctx!(1, 4, pool(4, 8));
     let h = ctx
         .acquire()
         .unwrap()
-        .read_multishot(dev(&DEV), 8, 8)
+        .read_multishot(dev, 8, 8)
         .submit()
         .unwrap();
     ctx.cancel(h.head()).unwrap();
-    let t = SRC.q.pop().unwrap();
+    let t = src.q.pop().unwrap();
     assert!(matches!(t.shot(0), rtio::Shot::Stopped));
     let cs = drain(&ctx);
     assert_eq!(cs.len(), 1);
@@ -1000,28 +968,26 @@ fn s7_cancelled_multishot_with_no_pending_data_posts_only_the_final_completion()
 
 #[test]
 fn s15_await_cancelled_before_it_is_reached_completes_canceled_and_frees_the_device() {
-    static SER: Serial = Serial::new();
-    static DEV: Iodev = Iodev::new(&SER);
-    static HELD: Held = Held::new(false);
-    static BLOCK: Iodev = Iodev::new(&HELD);
+    let (_, dev) = iodev!(Serial::new());
+    let (held, block) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4);
     // The await waits behind a held read in its chain and is cancelled there: it completes
     // Canceled at once, never holds the serial device, and the device stays usable.
     let h = ctx
         .chain::<2>()
         .unwrap()
-        .read(dev(&BLOCK), sbuf!(1))
+        .read(block, sbuf!(1))
         .userdata(1)
         .hardlink()
-        .await_on(dev(&DEV))
+        .await_on(dev)
         .userdata(2)
         .submit()
         .unwrap();
     ctx.cancel(h.get(1).unwrap()).unwrap();
-    HELD.finish_next(0);
+    held.finish_next(0);
     ctx.acquire()
         .unwrap()
-        .read(dev(&DEV), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(3)
         .submit()
         .unwrap();
@@ -1035,18 +1001,16 @@ fn s15_await_cancelled_before_it_is_reached_completes_canceled_and_frees_the_dev
 
 #[test]
 fn s3_write_previous_hands_the_read_buffer_to_the_write_and_back_once() {
-    static SENSOR: Inplace = Inplace::new(0x19);
-    static CARD: Inplace = Inplace::new(0);
-    static DS: Iodev = Iodev::new(&SENSOR);
-    static DC: Iodev = Iodev::new(&CARD);
+    let (_, ds) = iodev!(Inplace::new(0x19));
+    let (card, dc) = iodev!(Inplace::new(0));
     let ctx = ctx!(4, 4);
     let buf = sbuf!(2);
     let p = buf.as_ptr();
     ctx.chain::<2>()
         .unwrap()
-        .read(dev(&DS), buf)
+        .read(ds, buf)
         .userdata(1)
-        .write_previous(dev(&DC))
+        .write_previous(dc)
         .userdata(2)
         .submit()
         .unwrap();
@@ -1060,21 +1024,19 @@ fn s3_write_previous_hands_the_read_buffer_to_the_write_and_back_once() {
         Buffer::Mut(b) => assert_eq!((b.as_ptr(), &b[..]), (p, &[0x19, 0x19][..])),
         other => panic!("{other:?}"),
     }
-    assert_eq!(CARD.events(), [Event::Write(vec![0x19, 0x19])]);
+    assert_eq!(card.events(), [Event::Write(vec![0x19, 0x19])]);
 }
 
 #[test]
 fn s3_write_previous_returns_the_buffer_when_the_read_fails() {
-    static HELD: Held = Held::new(false);
-    static CARD: Inplace = Inplace::new(0);
-    static DS: Iodev = Iodev::new(&HELD);
-    static DC: Iodev = Iodev::new(&CARD);
+    let (held, ds) = iodev!(Held::new(false));
+    let (card, dc) = iodev!(Inplace::new(0));
     let ctx = ctx!(4, 4);
     let h = ctx
         .chain::<2>()
         .unwrap()
-        .read(dev(&DS), sbuf!(2))
-        .write_previous(dev(&DC))
+        .read(ds, sbuf!(2))
+        .write_previous(dc)
         .submit()
         .unwrap();
     assert_eq!(
@@ -1082,34 +1044,33 @@ fn s3_write_previous_returns_the_buffer_when_the_read_fails() {
         Err(Error::InvalidArgument),
         "its buffer is in the read"
     );
-    HELD.fail_next(Error::Nack);
+    held.fail_next(Error::Nack);
     let cs = drain(&ctx);
     assert_eq!(cs[1].result(), Err(Error::Canceled));
     assert!(
         matches!(cs[1].buffer(), Buffer::Mut(_)),
         "the buffer still came back"
     );
-    assert!(CARD.events().is_empty());
+    assert!(card.events().is_empty());
 }
 
 #[test]
 fn s3_write_previous_needs_a_read_with_a_caller_buffer_right_before() {
-    static DRV: Inplace = Inplace::new(0);
-    static DEV: Iodev = Iodev::new(&DRV);
+    let (_, dev) = iodev!(Inplace::new(0));
     let ctx = ctx!(4, 4, pool(4, 8));
     let after_write = ctx
         .chain::<2>()
         .unwrap()
-        .write(dev(&DEV), b"x")
-        .write_previous(dev(&DEV))
+        .write(dev, b"x")
+        .write_previous(dev)
         .prepare();
     let after_pool = ctx
         .chain::<2>()
         .unwrap()
-        .read_pool(dev(&DEV), 1, 8)
-        .write_previous(dev(&DEV))
+        .read_pool(dev, 1, 8)
+        .write_previous(dev)
         .prepare();
-    let first = ctx.acquire().unwrap().write_previous(dev(&DEV)).prepare();
+    let first = ctx.acquire().unwrap().write_previous(dev).prepare();
     for r in [
         after_write.map(|_| ()),
         after_pool.map(|_| ()),
@@ -1131,30 +1092,28 @@ fn s3_write_previous_needs_a_read_with_a_caller_buffer_right_before() {
 fn s5_write_previous_as_the_data_phase_of_a_transaction() {
     // Device to device in one chain: pointer write, sensor read, then one bus transaction on
     // the card whose header comes first and whose data is the read's buffer.
-    static SENSOR: Held = Held::new(false);
-    static CARD: Inplace = Inplace::new(0);
-    static DS: Iodev = Iodev::new(&SENSOR);
-    static DC: Iodev = Iodev::new(&CARD);
+    let (sensor, ds) = iodev!(Held::new(false));
+    let (card, dc) = iodev!(Inplace::new(0));
     let ctx = ctx!(8, 8);
     let h = ctx
         .chain::<4>()
         .unwrap()
-        .tiny_write(dev(&DS), &[0x00])
-        .read(dev(&DS), sbuf!(2))
-        .tiny_write(dev(&DC), &[0x58, 0, 0, 0, 7])
+        .tiny_write(ds, &[0x00])
+        .read(ds, sbuf!(2))
+        .tiny_write(dc, &[0x58, 0, 0, 0, 7])
         .transaction()
-        .write_previous(dev(&DC))
+        .write_previous(dc)
         .submit()
         .unwrap();
-    SENSOR.finish_next(0);
+    sensor.finish_next(0);
     assert_eq!(
         ctx.cancel(h.get(2).unwrap()),
         Err(Error::InvalidArgument),
         "between the lending read and the write: cancelled only through the read"
     );
-    SENSOR.finish_next(0x19);
+    sensor.finish_next(0x19);
     assert_eq!(
-        CARD.events(),
+        card.events(),
         [
             Event::Transaction(2),
             Event::Write(vec![0x58, 0, 0, 0, 7]),

@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use rtio::{Buffer, Duration, Error, Iodev};
+use rtio::{Buffer, Duration, Error};
 
 #[test]
 fn simple_nop() {
@@ -33,20 +33,18 @@ fn no_response() {
 
 #[test]
 fn chain_across_two_iodevs_in_order() {
-    static A: Inplace = Inplace::new(1);
-    static B: Inplace = Inplace::new(2);
-    static DA: Iodev = Iodev::new(&A);
-    static DB: Iodev = Iodev::new(&B);
+    let (_, da) = iodev!(Inplace::new(1));
+    let (_, db) = iodev!(Inplace::new(2));
     let ctx = ctx!(8, 8);
     ctx.chain::<4>()
         .unwrap()
-        .read(dev(&DA), sbuf!(1))
+        .read(da, sbuf!(1))
         .userdata(1)
-        .read(dev(&DB), sbuf!(1))
+        .read(db, sbuf!(1))
         .userdata(2)
-        .read(dev(&DA), sbuf!(1))
+        .read(da, sbuf!(1))
         .userdata(3)
-        .read(dev(&DB), sbuf!(1))
+        .read(db, sbuf!(1))
         .userdata(4)
         .prepare()
         .unwrap();
@@ -61,25 +59,24 @@ fn chain_across_two_iodevs_in_order() {
 
 #[test]
 fn multiple_independent_chains() {
-    static H: Held = Held::new(false);
-    static D: Iodev = Iodev::new(&H);
+    let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(8, 8);
     for c in 0..2usize {
         ctx.chain::<3>()
             .unwrap()
-            .read(dev(&D), sbuf!(1))
+            .read(dev, sbuf!(1))
             .userdata(c * 10 + 1)
-            .read(dev(&D), sbuf!(1))
+            .read(dev, sbuf!(1))
             .userdata(c * 10 + 2)
-            .read(dev(&D), sbuf!(1))
+            .read(dev, sbuf!(1))
             .userdata(c * 10 + 3)
             .prepare()
             .unwrap();
     }
     ctx.submit(0).unwrap();
-    assert_eq!(H.len(), 2, "one head per chain runs at once");
+    assert_eq!(held.len(), 2, "one head per chain runs at once");
     for _ in 0..6 {
-        H.finish_next(0);
+        held.finish_next(0);
     }
     let order: Vec<usize> = drain(&ctx).iter().map(|c| c.userdata()).collect();
     // Each chain in its own order; the chains interleave.
@@ -91,14 +88,13 @@ fn multiple_independent_chains() {
 
 #[test]
 fn mempool_read_contents_rounded_length_and_recycling() {
-    static DRV: Inplace = Inplace::new(0x5C);
-    static D: Iodev = Iodev::new(&DRV);
+    let (_, dev) = iodev!(Inplace::new(0x5C));
     let ctx = ctx!(4, 4, pool(8, 16));
     let pool = ctx.rtio().pool().unwrap();
     for round in 0..20 {
         ctx.acquire()
             .unwrap()
-            .read_pool(dev(&D), 1, 33)
+            .read_pool(dev, 1, 33)
             .prepare()
             .unwrap();
         ctx.submit(1).unwrap();
@@ -122,13 +118,12 @@ fn mempool_read_contents_rounded_length_and_recycling() {
 
 #[test]
 fn cancel_before_submit_leaves_the_pool_whole() {
-    static DRV: Inplace = Inplace::new(0);
-    static D: Iodev = Iodev::new(&DRV);
+    let (drv, dev) = iodev!(Inplace::new(0));
     let ctx = ctx!(4, 4, pool(4, 16));
     let h = ctx
         .acquire()
         .unwrap()
-        .read_pool(dev(&D), 16, 64)
+        .read_pool(dev, 16, 64)
         .prepare()
         .unwrap();
     ctx.cancel(h.head()).unwrap();
@@ -138,22 +133,21 @@ fn cancel_before_submit_leaves_the_pool_whole() {
     assert_eq!(c.result(), Err(Error::Canceled));
     assert!(matches!(c.buffer(), Buffer::None));
     assert_eq!(ctx.rtio().pool().unwrap().free_blocks(), 4);
-    assert!(DRV.events().is_empty(), "the cancelled entry never ran");
+    assert!(drv.events().is_empty(), "the cancelled entry never ran");
 }
 
 #[test]
 fn chain_cancel() {
-    static H: Held = Held::new(true);
-    static D: Iodev = Iodev::new(&H);
+    let (_, dev) = iodev!(Held::new(true));
     let ctx = ctx!(4, 4);
     let h = ctx
         .chain::<3>()
         .unwrap()
-        .read(dev(&D), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(1)
-        .read(dev(&D), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(2)
-        .read(dev(&D), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(3)
         .submit()
         .unwrap();
@@ -171,16 +165,15 @@ fn chain_cancel() {
 
 #[test]
 fn transaction_cancel() {
-    static H: Held = Held::new(true);
-    static D: Iodev = Iodev::new(&H);
+    let (held, dev) = iodev!(Held::new(true));
     let ctx = ctx!(4, 4);
     let h = ctx
         .chain::<2>()
         .unwrap()
-        .write(dev(&D), b"\x01")
+        .write(dev, b"\x01")
         .userdata(1)
         .transaction()
-        .read(dev(&D), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(2)
         .prepare()
         .unwrap();
@@ -190,31 +183,30 @@ fn transaction_cancel() {
         results(&drain(&ctx)),
         [(1, Err(Error::Canceled)), (2, Err(Error::Canceled))]
     );
-    assert_eq!(H.len(), 0);
+    assert_eq!(held.len(), 0);
 }
 
 #[test]
 fn multishot_several_completions_then_cancel() {
-    static SRC: Stream = Stream::new();
-    static D: Iodev = Iodev::new(&SRC);
+    let (src, dev) = iodev!(Stream::new());
     let ctx = ctx!(2, 8, pool(8, 8));
     let pool = ctx.rtio().pool().unwrap();
     let h = ctx
         .acquire()
         .unwrap()
-        .read_multishot(dev(&D), 8, 8)
+        .read_multishot(dev, 8, 8)
         .userdata(7)
         .submit()
         .unwrap();
     for i in 0..4 {
-        assert_eq!(SRC.produce(8, i), "rearmed");
+        assert_eq!(src.produce(8, i), "rearmed");
         let c = ctx.consume().unwrap();
         assert!(c.more());
         assert_eq!(c.userdata(), 7);
         assert_eq!(c.buffer().data().unwrap(), &[i; 8]);
     }
     ctx.cancel(h.head()).unwrap();
-    assert_eq!(SRC.produce(8, 9), "stopped");
+    assert_eq!(src.produce(8, 9), "stopped");
     let cs = drain(&ctx);
     assert_eq!(cs.len(), 2);
     assert!(cs[0].more());
@@ -225,18 +217,17 @@ fn multishot_several_completions_then_cancel() {
 
 #[test]
 fn multishot_not_rearmed_after_an_error() {
-    static SRC: Stream = Stream::new();
-    static D: Iodev = Iodev::new(&SRC);
+    let (src, dev) = iodev!(Stream::new());
     let ctx = ctx!(2, 8, pool(8, 8));
     ctx.acquire()
         .unwrap()
-        .read_multishot(dev(&D), 8, 8)
+        .read_multishot(dev, 8, 8)
         .submit()
         .unwrap();
-    assert_eq!(SRC.produce(8, 1), "rearmed");
-    SRC.fail(Error::Bus);
+    assert_eq!(src.produce(8, 1), "rearmed");
+    src.fail(Error::Bus);
     assert_eq!(
-        SRC.produce(8, 2),
+        src.produce(8, 2),
         "none",
         "no token came back: not re-armed"
     );
@@ -248,15 +239,14 @@ fn multishot_not_rearmed_after_an_error() {
 
 #[test]
 fn transaction_one_completion_per_member_head_first() {
-    static DRV: Inplace = Inplace::new(0x77);
-    static D: Iodev = Iodev::new(&DRV);
+    let (_, dev) = iodev!(Inplace::new(0x77));
     let ctx = ctx!(4, 4);
     ctx.chain::<2>()
         .unwrap()
-        .write(dev(&D), b"\x0F")
+        .write(dev, b"\x0F")
         .userdata(1)
         .transaction()
-        .read(dev(&D), sbuf!(4))
+        .read(dev, sbuf!(4))
         .userdata(2)
         .prepare()
         .unwrap();
@@ -327,22 +317,21 @@ static SEEN_ERR: std::sync::Mutex<Option<Result<usize, Error>>> = std::sync::Mut
 
 #[test]
 fn chain_callbacks_see_the_first_error() {
-    static H: Held = Held::new(false);
-    static D: Iodev = Iodev::new(&H);
+    let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(8, 8);
     ctx.chain::<4>()
         .unwrap()
-        .read(dev(&D), sbuf!(1))
+        .read(dev, sbuf!(1))
         .hardlink()
-        .read(dev(&D), sbuf!(1))
+        .read(dev, sbuf!(1))
         .hardlink()
         .nop()
         .callback(first_error, 0)
         .prepare()
         .unwrap();
     ctx.submit(0).unwrap();
-    H.fail_next(Error::Nack); // the first error
-    H.fail_next(Error::Bus); // a second one
+    held.fail_next(Error::Nack); // the first error
+    held.fail_next(Error::Bus); // a second one
     assert_eq!(*SEEN_ERR.lock().unwrap(), Some(Err(Error::Nack)));
     assert_eq!(drain(&ctx).len(), 4);
 }
@@ -364,22 +353,21 @@ fn await_early_signal() {
 
 #[test]
 fn await_holding_an_iodev() {
-    static SER: Serial = Serial::new();
-    static D: Iodev = Iodev::new(&SER);
+    let (_, dev) = iodev!(Serial::new());
     let ctx = ctx!(8, 8);
     let h = ctx
         .chain::<2>()
         .unwrap()
-        .await_on(dev(&D))
+        .await_on(dev)
         .userdata(1)
-        .read(dev(&D), sbuf!(1))
+        .read(dev, sbuf!(1))
         .userdata(2)
         .submit()
         .unwrap();
     // Another chain for the same device queues behind the held AWAIT.
     ctx.acquire()
         .unwrap()
-        .write(dev(&D), b"x")
+        .write(dev, b"x")
         .userdata(3)
         .submit()
         .unwrap();
@@ -428,9 +416,7 @@ fn nop_without_iodev_completes_ok() {
 fn completion_counter_wrap_around_with_an_odd_ring() {
     // A completion side that is not a power of two: ring indices wrap at a multiple of its
     // length, so cells stay in sequence across the wrap.
-    static STORAGE: rtio::Storage<3, 3> = rtio::Storage::new();
-    static RTIO: rtio::Rtio = rtio::Rtio::new(&STORAGE);
-    let ctx = RTIO.claim().unwrap();
+    let ctx = ctx!(3, 3, no_clock);
     // The index walk across the wrap point itself is unit-tested in ring.rs; here every
     // cell is cycled many times and the order checked.
     let rounds = if cfg!(miri) { 20 } else { 1000 };

@@ -71,6 +71,29 @@ pub fn dev(iodev: &'static Iodev) -> Dev<Any> {
     Dev::new(iodev)
 }
 
+/// Declares a test driver and the [`Iodev`] over it, both `static` (drivers serve from
+/// `&'static self`) and private to this expansion, so every use makes a fresh pair.
+/// Evaluates to `(&'static Driver, Dev<Any>)`.
+///
+/// The argument is the driver's constant initialiser and must begin with the driver's type
+/// name: `Held::new(false)`, `Inplace::new(0x5A)`, a unit struct `Short`, a tuple struct
+/// `QueueOnly(IodevQueue::new())`.
+///
+/// ```ignore
+/// let (held, dev) = iodev!(Held::new(false));
+/// let ctx = ctx!(4, 4);
+/// ctx.acquire().unwrap().read(dev, sbuf!(1)).submit().unwrap();
+/// held.finish_next(0);
+/// ```
+#[macro_export]
+macro_rules! iodev {
+    ($driver:ident $($init:tt)*) => {{
+        static DRIVER: $driver = $driver $($init)*;
+        static IODEV: rtio::Iodev = rtio::Iodev::new(&DRIVER);
+        (&DRIVER, $crate::common::dev(&IODEV))
+    }};
+}
+
 /// What a device saw.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
