@@ -292,7 +292,7 @@ fn finish(
         // first member carries the error and the rest are cancelled (S5).
         let in_txn = !first || next != NONE;
         let member_res = match (first, res) {
-            (_, Ok(_)) if in_txn => Ok(member_len(s)),
+            (_, Ok(_)) if in_txn => Ok(member_len(r, cur)),
             (true, r) => r,
             (false, _) => Err(Error::Canceled),
         };
@@ -342,14 +342,11 @@ fn finish(
     Some((succ, succ_gen, first_err))
 }
 
-fn member_len(s: &Sqe) -> usize {
-    if let Some(b) = s.buf() {
-        return b.len;
-    }
-    if let Some(t) = s.txrx() {
-        return t.rx_len.max(t.tx_len);
-    }
-    s.tiny().map_or(0, |t| t.len as usize)
+/// A successful transaction member's own length: its buffer's (S5), and for a pool read the
+/// part of the blocks it was handed, nothing if it was handed none (S11: a pool buffer is
+/// never built from more than its blocks).
+fn member_len(r: &Rtio, idx: u16) -> usize {
+    buffer_len(r, idx).unwrap_or(0)
 }
 
 /// Cancels QUEUED entries from `idx` to the end of the chain, posting `Canceled` for each.
@@ -443,10 +440,16 @@ unsafe fn buf_payload<'a>(r: &Rtio, idx: u16) -> Option<&'a mut BufPayload> {
 /// part of its blocks it was handed), or `None` when the result is not a length. A
 /// transaction reports its members' own lengths, so its head is not bounded here.
 fn capacity(r: &Rtio, idx: u16) -> Option<usize> {
-    let flags = header_flags(r, idx);
-    if flags.contains(Flags::TRANSACTION) {
+    if header_flags(r, idx).contains(Flags::TRANSACTION) {
         return None;
     }
+    buffer_len(r, idx)
+}
+
+/// The length of entry `idx`'s buffer (for a pool read, of the part of its blocks it was
+/// handed), or `None` when it has none.
+fn buffer_len(r: &Rtio, idx: u16) -> Option<usize> {
+    let flags = header_flags(r, idx);
     let p = sqe(r, idx);
     // SAFETY: the op is written before prepare and only read afterwards; the payload member
     // read matches the op, and its holder (the completer calling us) owns it.

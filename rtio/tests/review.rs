@@ -573,3 +573,60 @@ fn s9_shot_full_then_room_delivers_in_order() {
     stream.fail(Error::Bus);
     assert_eq!(ctx.try_consume().unwrap().result(), Err(Error::Bus));
 }
+
+#[test]
+fn s5_s11_a_transaction_member_pool_read_reports_only_the_blocks_it_was_handed() {
+    // Found while writing docs/DESIGN.md: a member reported its preferred length, and the
+    // pool buffer built from it spanned blocks another operation held.
+    /// Serves a header write and a pool read in one transaction, filling what it is handed.
+    struct HeaderThenPool;
+    impl IodevApi for HeaderThenPool {
+        fn submit(&'static self, mut t: Token) {
+            let r = t.member_pool_buf(1).map(|b| {
+                b.fill(0x77);
+                b.len()
+            });
+            t.complete(r.map(|n| n + 1))
+        }
+    }
+    let (hold, hdev) = iodev!(Held::new(false));
+    let (_, dev) = iodev!(HeaderThenPool);
+    let ctx = ctx!(4, 4, pool(4, 16));
+    let pool = ctx.rtio().pool().unwrap();
+    // Another operation holds three of the four blocks.
+    ctx.acquire()
+        .unwrap()
+        .read_pool(hdev, 48, 48)
+        .submit()
+        .unwrap();
+    let mut held = hold.take();
+    held.pool_buf().unwrap().fill(1);
+    assert_eq!(pool.free_blocks(), 1);
+    ctx.chain::<2>()
+        .unwrap()
+        .tiny_write(dev, &[0x10])
+        .transaction()
+        .read_pool(dev, 1, 64)
+        .prepare()
+        .unwrap();
+    ctx.submit(2).unwrap();
+    let cs = drain(&ctx);
+    assert_eq!(cs[0].result(), Ok(1));
+    assert_eq!(
+        cs[1].result(),
+        Ok(16),
+        "the one free block, not the 64 preferred"
+    );
+    match cs[1].buffer() {
+        Buffer::Pool(p) => assert_eq!((p.len(), p.capacity()), (16, 16)),
+        other => panic!("a pool buffer, got {other:?}"),
+    }
+    drop(cs);
+    assert_eq!(pool.free_blocks(), 1, "the held blocks were not freed");
+    held.ok(48);
+    let c = ctx.try_consume().unwrap();
+    assert_eq!(
+        c.buffer().data().map(|d| d.iter().all(|&b| b == 1)),
+        Some(true)
+    );
+}
