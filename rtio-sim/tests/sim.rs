@@ -814,7 +814,7 @@ fn a_stream_that_finds_the_completion_queue_full_waits_and_loses_nothing() {
 
 #[test]
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
-fn dropping_a_chain_future_mid_transfer_gives_the_entries_back_when_it_lands() {
+fn dropping_a_chain_future_mid_transfer_cancels_the_rest_and_gives_the_entries_back() {
     use core::future::Future;
     static S: Storage<2, 2> = Storage::new();
     static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
@@ -835,10 +835,12 @@ fn dropping_a_chain_future_mid_transfer_gives_the_entries_back_when_it_lands() {
         "the write takes 2 ms on the bus"
     );
     drop(fut); // e.g. a select! that took another branch
-    assert!(
-        ctx.chain::<1>().is_err(),
-        "both entries are still in flight"
-    );
+               // S16: the chain is cancelled: the queued read comes back at once; the write, queued
+               // on the bus or in flight, is aborted by the bus's cancel hook or lands.
+    let one = ctx
+        .chain::<1>()
+        .expect("the cancelled read's entry came back");
+    drop(one);
     let t0 = StdInstant::now();
     while ctx.chain::<2>().is_err() {
         assert!(

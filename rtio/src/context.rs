@@ -839,6 +839,11 @@ impl Context {
         Some(reserved.saturating_sub(kept).saturating_sub(occupancy) as usize)
     }
 
+    /// S16: whether no completion is ready and none can ever be posted.
+    pub(crate) fn nothing_can_post(&self) -> bool {
+        self.can_still_post() == Some(0) && !self.has_completion()
+    }
+
     /// Owner bookkeeping for S16: `n` entries now keep their results in their slots (+) or
     /// are no longer tracked by a waiter (-).
     pub(crate) fn track_kept(&self, added: u32, removed: u32) {
@@ -1045,7 +1050,7 @@ impl Context {
         if let Some(c) = self.try_consume() {
             return Ok(c);
         }
-        if self.can_still_post() == Some(0) && !self.has_completion() {
+        if self.nothing_can_post() {
             return Err(Error::WouldHang);
         }
         let mut got = None;

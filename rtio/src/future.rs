@@ -38,16 +38,19 @@ impl Context {
 }
 
 impl Future for Next<'_> {
-    type Output = Completion;
-    fn poll(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<Completion> {
+    /// The completion, or [`Error::WouldHang`] when nothing is outstanding that could ever
+    /// post one (S16).
+    type Output = Result<Completion, Error>;
+    fn poll(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<Self::Output> {
         let r = self.ctx.rtio;
         crate::executor::process_timers(r);
         if let Some(c) = self.ctx.try_consume() {
-            return Poll::Ready(c);
+            return Poll::Ready(Ok(c));
         }
         r.notify.register(cx.waker());
         match self.ctx.try_consume() {
-            Some(c) => Poll::Ready(c),
+            Some(c) => Poll::Ready(Ok(c)),
+            None if self.ctx.nothing_can_post() => Poll::Ready(Err(Error::WouldHang)),
             None => Poll::Pending,
         }
     }
@@ -56,11 +59,14 @@ impl Future for Next<'_> {
 /// Future of a whole chain run by [`Chain::run`]: resolves to one completion per entry, in
 /// chain order. Its results do not go through the completion ring.
 ///
-/// Dropping it early leaves the operations running; their slots come back when they finish.
+/// Dropping it early cancels what is left of the chain (S16): entries not yet started
+/// complete `Canceled` at once, an entry in flight is asked to stop (its driver's cancel
+/// hook); their slots come back as they complete.
 #[must_use = "futures do nothing unless polled"]
 pub struct ChainFuture<'c, const N: usize> {
     ctx: &'c Context,
     idx: [u16; N],
+    gens: [crate::slot::Gen; N],
     taken: bool,
 }
 
@@ -79,10 +85,11 @@ impl<'c, const N: usize> Chain<'c, N> {
     /// As [`Chain::prepare`].
     pub fn run(self) -> Result<ChainFuture<'c, N>, Error> {
         let ctx = self.context();
-        let (idx, _) = self.dispatch_kept()?;
+        let (idx, gens) = self.dispatch_kept()?;
         Ok(ChainFuture {
             ctx,
             idx,
+            gens,
             taken: false,
         })
     }
@@ -164,32 +171,48 @@ impl<const N: usize> Drop for ChainFuture<'_, N> {
         let r = self.ctx.rtio;
         // The waiter goes away: none of these is tracked any more (S16).
         self.ctx.track_kept(0, N as u32);
-        for &i in &self.idx {
+        let mut live = None;
+        for (k, &i) in self.idx.iter().enumerate() {
             let slot = &r.slot(i);
             let orphaned = slot.state.orphan();
             if orphaned {
                 // Its completer returns the slot (S16: a wait for a free entry counts it).
                 self.ctx.track_returning(1, 0);
-            }
-            if !orphaned {
+                live.get_or_insert(k);
+            } else {
                 // Already done: take it (dropping its buffers) and free the slot now.
                 drop(take_kept(self.ctx, i));
                 r.unreserve(1);
             }
         }
+        // S16: a dropped future cancels what is left of its chain (a `select` timeout must
+        // not leave a transfer in flight). Orphaned first, so the cancelled entries free
+        // themselves as they complete.
+        // Every entry left is cancelled, not just the earliest: an entry in flight on a
+        // device without a cancel hook completes normally, and what follows it must not
+        // start.
+        if let Some(k) = live {
+            for j in k..N {
+                let h = crate::OpHandle::new(self.idx[j], self.gens[j]);
+                let _ = self.ctx.cancel_if_pending(h);
+            }
+        }
     }
 }
 
-/// Runs a future to completion on the current thread, spinning between polls. Enough for
-/// tests, examples and simple firmware main loops; use a real executor for more.
+/// Runs a future to completion on the current thread, sleeping between polls: the thread
+/// parks (feature `std`; woken by completions, and at least every millisecond for clocks
+/// without alarms), or the core waits for an event with WFE (Cortex-M; completions execute
+/// SEV). Enough for tests, examples and simple firmware main loops; use a real executor for
+/// more.
 pub fn block_on<F: Future>(fut: F) -> F::Output {
     let mut fut = core::pin::pin!(fut);
-    let waker = crate::wait::sev_waker();
+    let waker = crate::wait::block_on_waker();
     let mut cx = TaskCx::from_waker(&waker);
     loop {
         if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
             return v;
         }
-        core::hint::spin_loop();
+        crate::wait::block_on_sleep();
     }
 }

@@ -141,6 +141,11 @@ mod park {
         static WAKER: Waker = Waker::from(Arc::new(Unpark(std::thread::current())));
     }
 
+    /// A waker that unparks the current thread.
+    pub(crate) fn thread_waker() -> Waker {
+        WAKER.with(Waker::clone)
+    }
+
     impl Wait for Park {
         fn register(&self, notify: &Notify) {
             WAKER.with(|w| notify.register(w));
@@ -161,6 +166,34 @@ mod park {
 
 #[cfg(feature = "std")]
 pub use park::{Park, PARK};
+
+/// The waker `block_on` polls with: unparks this thread (`std`), or executes SEV.
+pub(crate) fn block_on_waker() -> Waker {
+    #[cfg(feature = "std")]
+    {
+        park::thread_waker()
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        sev_waker()
+    }
+}
+
+/// How `block_on` sleeps between polls.
+pub(crate) fn block_on_sleep() {
+    #[cfg(feature = "std")]
+    std::thread::park_timeout(std::time::Duration::from_millis(1));
+    #[cfg(all(not(feature = "std"), target_arch = "arm", target_os = "none"))]
+    // SAFETY: WFE waits for an event or interrupt; it has no other effect.
+    unsafe {
+        core::arch::asm!("wfe", options(nomem, nostack, preserves_flags))
+    };
+    #[cfg(all(
+        not(feature = "std"),
+        not(all(target_arch = "arm", target_os = "none"))
+    ))]
+    core::hint::spin_loop();
+}
 
 /// The strategy `Rtio::claim` uses: park on `std`, spin otherwise.
 #[cfg(feature = "std")]

@@ -630,3 +630,42 @@ fn s5_s11_a_transaction_member_pool_read_reports_only_the_blocks_it_was_handed()
         Some(true)
     );
 }
+
+#[test]
+fn s16_a_dropped_chain_future_cancels_what_is_left_of_its_chain() {
+    use core::future::Future;
+    let (held, dev) = iodev!(Held::new(true));
+    let ctx = ctx!(4, 4);
+    let fut = ctx
+        .chain::<2>()
+        .unwrap()
+        .read(dev, sbuf!(1))
+        .write(dev, b"x")
+        .run()
+        .unwrap();
+    let mut fut = Box::pin(fut);
+    let waker = rtio::wait::sev_waker();
+    let mut cx = core::task::Context::from_waker(&waker);
+    assert!(fut.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(held.len(), 1, "the read is in the driver");
+    drop(fut); // a select! that took another branch
+    assert_eq!(held.len(), 0, "the driver's cancel hook took the read back");
+    assert_eq!(ctx.rtio().reserved(), 0, "both entries came back");
+    assert!(
+        held.submits.lock().unwrap().len() == 1,
+        "the write never started"
+    );
+    assert_eq!(
+        ctx.consume().unwrap_err(),
+        Error::WouldHang,
+        "nothing in the ring"
+    );
+}
+
+#[test]
+fn s16_next_with_nothing_outstanding_resolves_to_would_hang() {
+    let ctx = ctx!(2, 2);
+    assert_eq!(rtio::block_on(ctx.next()).unwrap_err(), Error::WouldHang);
+    ctx.acquire().unwrap().nop().userdata(4).submit().unwrap();
+    assert_eq!(rtio::block_on(ctx.next()).unwrap().userdata(), 4);
+}

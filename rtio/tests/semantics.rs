@@ -774,7 +774,7 @@ fn s14_block_poll_and_async_over_the_same_queues() {
         std::thread::sleep(std::time::Duration::from_millis(10));
         held.finish_next(0);
     });
-    assert_eq!(rtio::block_on(ctx.next()).userdata(), 3);
+    assert_eq!(rtio::block_on(ctx.next()).unwrap().userdata(), 3);
     t.join().unwrap();
     let fut = ctx
         .acquire()
