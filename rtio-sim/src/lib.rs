@@ -8,8 +8,8 @@
 //!   higher priorities first (S12).
 //! * I2C targets ([`I2cTarget`]): [`Tmp105`] temperature sensor, [`At24c`] EEPROM,
 //!   [`Ssd1306`] OLED controller.
-//! * SPI targets ([`SpiTarget`]): [`Ili9341`] (4-wire, with a D/C [`Line`]) and [`Display`]
-//!   with framebuffers (saved as PNG), [`SdCard`]
+//! * SPI targets ([`SpiTarget`]): [`Ili9341`] (4-wire, with a D/C [`Line`]; its panel saved
+//!   as PNG), [`SdCard`]
 //!   (an SD card in SPI mode, SDSC or SDHC, on bytes or an image file; wire format in [`sd`]).
 //! * FIFO devices ([`StreamDevice`]): [`Imu`], [`Adc`], [`Uart`]: sampling threads with a
 //!   watermark interrupt, multishot pool buffers with a [`Header`], overrun counting.
@@ -50,7 +50,6 @@ mod at24c;
 mod bus;
 mod dac;
 mod device;
-mod display;
 mod fault;
 mod header;
 mod i2c;
@@ -71,7 +70,6 @@ pub use at24c::At24c;
 pub use bus::{Bus, Protocol, Transfer};
 pub use dac::{Dac, DacKind};
 pub use device::{BusDevice, Wire};
-pub use display::{cmd, Display};
 pub use fault::{Fault, Faults};
 pub use header::Header;
 pub use i2c::{I2c, I2cDevice, I2cTarget};
