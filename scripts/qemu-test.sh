@@ -3,7 +3,7 @@
 # comparing its output with examples/firmware/expected/. Prints `N passed, M failed`.
 #
 # Needs on a fresh machine (Debian/Ubuntu):
-#   apt-get install -y qemu-system-arm python3      # QEMU 7.2 was used to write the tests
+#   apt-get install -y qemu-system-arm device-tree-compiler python3   # QEMU 7.2 was used
 #   rustup target add thumbv7m-none-eabi            # rust-toolchain.toml lists it too
 # Nothing else: the runner uses only Python's standard library (QMP, PPM->PNG, ELF sizes).
 #
@@ -11,7 +11,7 @@
 # Environment: CARGO_TARGET_DIR (default examples/firmware/target), QEMU, QEMU_TEST_TIMEOUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for tool in qemu-system-arm python3 cargo timeout; do
+for tool in qemu-system-arm dtc python3 cargo; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "qemu-test: $tool not found (see the top of scripts/qemu-test.sh)" >&2
         echo "0 passed, 1 failed"

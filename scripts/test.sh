@@ -39,6 +39,8 @@ step docs cargo doc --workspace --no-deps --all-features
 step loom env RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 CARGO_TARGET_DIR=target/loom \
   cargo test -p rtio --release --lib loom
 if [ -f scripts/miri.sh ]; then step miri bash scripts/miri.sh; fi
+# cargo-fuzz targets of the DTS and TOML front ends, about a minute each on the kept corpus
+step fuzz env FUZZ_SECONDS=60 bash scripts/fuzz.sh
 if [ -f scripts/qemu-test.sh ]; then step qemu bash scripts/qemu-test.sh; fi
 
 if [ ${#failures[@]} -gt 0 ]; then echo "failed steps: ${failures[*]}"; fi

@@ -64,7 +64,9 @@ pub fn run(rate_hz: u32, duration: Duration, hold: Duration) -> Result<Report, E
     static POOL_STORAGE: PoolStorage<16, 512> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<4, 32> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let ctx = claim(&RTIO)?;
 
     let adc = Adc::ramp().device("adc0", rate_hz, 512, 128);
@@ -105,7 +107,7 @@ pub fn run(rate_hz: u32, duration: Duration, hold: Duration) -> Result<Report, E
     };
     let mut canceled = false;
     loop {
-        let mut c = ctx.consume();
+        let mut c = ctx.consume()?;
         if let Buffer::Pool(buf) = c.take_buffer() {
             if let Some(hdr) = Header::read(&buf) {
                 rep.buffers += 1;

@@ -45,7 +45,9 @@ pub fn run(celsius: f32) -> Result<Report, Error> {
         static POOL_STORAGE: PoolStorage<4, 32> = PoolStorage::new();
         static POOL: Mempool = Mempool::new(&POOL_STORAGE);
         static STORAGE: Storage<8, 8> = Storage::new();
-        static HAL_RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+        static HAL_RTIO: Rtio = Rtio::new(&STORAGE)
+            .with_pool(&POOL)
+            .with_clock(&rtio::time::STD_CLOCK);
         // A slow bus, so the application's requests queue up behind each other.
         let tmp = Bus::i2c("async-hal-i2c0", 5_000).attach_i2c(0x48, Tmp105::new(celsius));
         let ctx = HAL_RTIO.claim().expect("the HAL's context");
@@ -55,7 +57,7 @@ pub fn run(celsius: f32) -> Result<Report, Error> {
     let _ = ready_rx.recv();
 
     static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE);
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     let ctx = claim(&RTIO)?;
     let dev = Dev::<Tmp>::new(&SENSOR_IODEV);
 
@@ -94,7 +96,7 @@ pub fn run(celsius: f32) -> Result<Report, Error> {
     let mut order = Vec::new();
     let mut canceled = Ok(0);
     for _ in 0..4 {
-        let c = ctx.consume();
+        let c = ctx.consume().unwrap();
         match c.userdata() {
             3 => canceled = c.result(),
             10 => {}

@@ -76,7 +76,7 @@ pub fn run(
     hold: Duration,
 ) -> Result<Report, Error> {
     static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE);
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     // One run at a time owns the context (tests run in parallel): wait for it.
     let t_claim = Instant::now();
     let ctx = loop {
@@ -108,7 +108,7 @@ pub fn run(
     let t0 = Instant::now();
     let mut buffers = 0;
     while t0.elapsed() < duration {
-        let c = ctx.consume(); // the oldest buffer has been played
+        let c = ctx.consume()?; // the oldest buffer has been played
         c.result()?;
         buffers += 1;
         if !hold.is_zero() {
@@ -121,7 +121,7 @@ pub fn run(
     let continuous = follows(&dac.history(), &p);
     dac.stop();
     for _ in 0..in_flight {
-        let _ = ctx.consume(); // the queued buffers come back Canceled
+        ctx.consume()?; // the queued buffers come back Canceled
     }
     Ok(Report {
         rate_hz,

@@ -42,7 +42,7 @@ pub const BLOCK: u32 = 7;
 /// Any error of the chain.
 pub fn run(celsius: f32) -> Result<Report, Error> {
     static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE);
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     let ctx = claim(&RTIO)?;
 
     // Speeds, address and chip select come from the devicetree (boards/host.dts).

@@ -146,9 +146,9 @@ fn figures(frames: u32, wall: Duration, io_cpu: Duration, render: Duration) -> F
 /// Any transfer error.
 pub fn run(frames: u32) -> Result<Report, Error> {
     static STORAGE: Storage<4, 4> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE);
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     static STORAGE_SPIN: Storage<4, 4> = Storage::new();
-    static RTIO_SPIN: Rtio = Rtio::new(&STORAGE_SPIN);
+    static RTIO_SPIN: Rtio = Rtio::new(&STORAGE_SPIN).with_clock(&rtio::time::STD_CLOCK);
 
     let spi = Bus::spi("spi0", SPI_HZ);
     let dc = Line::new(true);

@@ -39,7 +39,9 @@ pub fn run(temps: &[f32]) -> Result<Report, Error> {
     static POOL_STORAGE: PoolStorage<8, 32> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let ctx = claim(&RTIO)?;
     let bus = Bus::i2c("i2c0", 400_000);
     let sensor = bus.attach_i2c(0x48, Tmp105::new(0.0));

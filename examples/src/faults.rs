@@ -72,7 +72,10 @@ pub fn run() -> Result<Report, Error> {
     static POOL_STORAGE: PoolStorage<8, 256> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<SQ, 16> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_clock(&rtio::time::STD_CLOCK)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let ctx = claim(&RTIO)?;
 
     let i2c = Bus::i2c("i2c0", 400_000);
@@ -90,7 +93,9 @@ pub fn run() -> Result<Report, Error> {
         .read(tmp.dev(), static_buf::<2>())
         .userdata(3)
         .submit()?;
-    let nack_chain = (0..3).map(|_| seen(ctx.consume())).collect();
+    let nack_chain = (0..3)
+        .map(|_| ctx.consume().map(seen))
+        .collect::<Result<_, _>>()?;
     let nack_bus = i2c
         .trace()
         .iter()
@@ -106,13 +111,15 @@ pub fn run() -> Result<Report, Error> {
         .link_timeout(Duration::from_millis(20))
         .userdata(5)
         .submit()?;
-    let hang = (0..2).map(|_| seen(ctx.consume())).collect();
+    let hang = (0..2)
+        .map(|_| ctx.consume().map(seen))
+        .collect::<Result<_, _>>()?;
     let hang_resolved_after = t0.elapsed();
     ctx.acquire()?
         .read(eeprom.dev(), static_buf::<4>())
         .userdata(6)
         .submit()?;
-    let after_hang = vec![seen(ctx.consume())];
+    let after_hang = vec![seen(ctx.consume()?)];
 
     // 3. A stream, cancelled after three buffers.
     let imu = Imu::still().device("imu", 3200, 64, 16);
@@ -123,7 +130,7 @@ pub fn run() -> Result<Report, Error> {
         .submit()?;
     let mut stream = Vec::new();
     loop {
-        let s = seen(ctx.consume());
+        let s = seen(ctx.consume()?);
         let more = s.3;
         stream.push(s);
         if stream.len() == 3 {

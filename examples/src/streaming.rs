@@ -144,7 +144,9 @@ pub fn run(buffers: usize, still: bool) -> Result<Report, Error> {
     static POOL_STORAGE: PoolStorage<8, 256> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<4, 16> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let ctx = claim(&RTIO)?;
 
     let imu = if still { Imu::still() } else { Imu::new() }.device("imu", RATE_HZ, 256, 16);
@@ -173,7 +175,7 @@ pub fn run(buffers: usize, still: bool) -> Result<Report, Error> {
     let mut last_t = None;
     let mut canceled = false;
     loop {
-        let mut c = ctx.consume();
+        let mut c = ctx.consume()?;
         rep.max_blocks_in_use = rep
             .max_blocks_in_use
             .max(POOL.blocks() - POOL.free_blocks());

@@ -95,7 +95,7 @@ pub async fn read_async(ctx: &Context, dev: Dev<rtio_sim::I2cKind>) -> Result<f3
 /// Any chain's error.
 pub fn run(celsius: f32) -> Result<Report, Error> {
     static STORAGE: Storage<4, 4> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE);
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     let ctx = claim(&RTIO)?;
     let bus = Bus::i2c("i2c0", 400_000);
     let tmp = bus.attach_i2c(0x48, Tmp105::new(celsius));

@@ -54,7 +54,7 @@ fn drain(ctx: &rtio::Context, n: usize) -> Outcome {
     let mut out = Vec::new();
     let mut data = Vec::new();
     for _ in 0..n {
-        let mut c = ctx.consume();
+        let mut c = ctx.consume().expect("a completion is outstanding");
         out.push((c.userdata(), c.result()));
         if let (Ok(k), Buffer::Mut(b)) = (c.result(), c.take_buffer()) {
             data.extend_from_slice(&b[..k]);
@@ -71,7 +71,10 @@ pub fn run() -> Result<Report, Error> {
     static POOL_STORAGE: PoolStorage<8, 32> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<8, 16> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_clock(&rtio::time::STD_CLOCK)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let ctx = claim(&RTIO)?;
     let uart = Uart::device("uart0", 115_200, 64);
     let timeout = Duration::from_millis(100);
@@ -133,7 +136,7 @@ pub fn run() -> Result<Report, Error> {
     });
     let (mut line, mut line_shots, mut stop_sent) = (Vec::new(), 0, false);
     let stream_end = loop {
-        let mut c = ctx.consume();
+        let mut c = ctx.consume()?;
         if let Buffer::Pool(p) = c.take_buffer() {
             line.extend_from_slice(&p);
             line_shots += 1;

@@ -58,6 +58,44 @@ pub fn generate_from_str(name: &str, text: &str) -> Result<Generated, Diagnostic
 
 /// Build-script driver: `Builder::new("boards/app.dts").generate()` writes
 /// `$OUT_DIR/devicetree.rs` and prints the `cargo::` lines.
+///
+/// ```no_run
+/// // build.rs, in `fn main()`. On a mistake this prints the diagnostics and fails the
+/// // build; the `Err` carries them too, for a build script that wants to do more.
+/// let _ = rtio_devicetree::Builder::new("boards/app.dts")
+///     .bindings_dir("boards/bindings")
+///     .used("temp") // generated bindings / chains use this node: bind it or fail
+///     .generate();
+/// ```
+///
+/// # How the build fails
+///
+/// [`Builder::generate`] prints one `cargo::rerun-if-changed=` per file read (also when it
+/// fails), then every line of every diagnostic, rendered as `rtio-dt` and the
+/// `devicetree!` macro render them (the `file:line:col` location, the source line, the `^^^`
+/// underline with its label, a second location where there is one, the `= help:` hint),
+/// as one cargo instruction per line: `cargo::error=LINE` for errors, `cargo::warning=LINE`
+/// for warnings. Cargo prints these lines without `-vv`, prefixed by the package name:
+///
+/// ```text
+/// error: app@0.1.0: error[DT0303]: I2C address 0x148 of `/i2c@40020000/tmp105@48` is out of range
+/// error: app@0.1.0:   --> boards/app.dts:12:10
+/// error: app@0.1.0:    |
+/// error: app@0.1.0: 12 |         reg = <0x148>;
+/// error: app@0.1.0:    |               ^^^^^^^ must be at most 0x7f
+/// error: app@0.1.0:    |
+/// error: app@0.1.0:    = help: 7-bit addresses are 0x00..=0x7f; for a 10-bit address set bit 31 (I2C_TEN_BIT_ADDRESS)
+/// error: app@0.1.0: devicetree has 1 error
+/// error: build script logged errors
+/// ```
+///
+/// A `cargo::error=` line makes cargo fail the build after the build script returns, so
+/// `build.rs` needs no `unwrap()` (and should not panic: a panic prints a backtrace in place
+/// of the diagnostics). Nothing is written to `$OUT_DIR` on failure, so the crate is not
+/// compiled against a stale tree. Warnings (an unknown compatible that looks like a typo, a
+/// device whose bus controller has no binding, dtc's warning-level checks) do not fail the
+/// build unless [`Builder::strict`] is set or the node is [`Builder::used`]; cargo shows
+/// build-script warnings of local packages only (not of dependencies from a registry).
 #[derive(Clone, Debug)]
 pub struct Builder {
     input: PathBuf,
@@ -94,6 +132,25 @@ impl Builder {
         self
     }
 
+    /// Declares that the program uses `node` (a label such as `temp`, a full path or an
+    /// alias): through a generated binding or in a chain. For such a node every check that
+    /// needs a binding is an error instead of a warning: an unknown `compatible` (named with
+    /// the nearest known one), a bus controller whose compatible has no binding, a `reg`
+    /// the generator cannot decode; a name that matches no node, or a disabled node, is an
+    /// error too. See [`Options::used`].
+    pub fn used(mut self, node: impl Into<String>) -> Builder {
+        self.opts.used.push(node.into());
+        self
+    }
+
+    /// Makes every warning an error (dtc's warning-level checks such as a `reg` that does not
+    /// fit `#address-cells`/`#size-cells`, and checks that could not be made for want of a
+    /// binding). See [`Options::strict`].
+    pub fn strict(mut self, strict: bool) -> Builder {
+        self.opts.strict = strict;
+        self
+    }
+
     /// Writes to `file` instead of `$OUT_DIR/devicetree.rs`.
     pub fn out_file(mut self, file: impl Into<PathBuf>) -> Builder {
         self.out_file = Some(file.into());
@@ -109,12 +166,25 @@ impl Builder {
     }
 
     /// Generates, writes the output file, and prints `cargo::rerun-if-changed=` for every
-    /// file read. On failure prints the rendered diagnostics to stderr and one
-    /// `cargo::error=` line per error, and returns them. Returns the path written.
+    /// file read and every warning in full as `cargo::warning=` lines. Returns the path
+    /// written.
     ///
     /// # Errors
-    /// The diagnostics (already printed), or an I/O problem writing the output.
+    /// The diagnostics, or an I/O problem writing the output. They are already printed, in
+    /// full, as `cargo::error=` lines (see [How the build fails](Builder#how-the-build-fails)),
+    /// so cargo fails the build whether or not the caller looks at the `Err`.
     pub fn generate(self) -> Result<PathBuf, Diagnostics> {
+        let (lines, result) = self.generate_quiet();
+        for l in lines {
+            println!("{l}");
+        }
+        result
+    }
+
+    /// [`Builder::generate`] without printing: the `cargo::` lines it would print, in
+    /// order, and its result.
+    pub fn generate_quiet(self) -> (Vec<String>, Result<PathBuf, Diagnostics>) {
+        let mut lines = Vec::new();
         let mut opts = self.opts.clone();
         opts.dtc_only = false;
         let result = pipeline::load_file(&self.input, &opts);
@@ -123,18 +193,16 @@ impl Builder {
             Err(d) => d.files_read.clone(),
         };
         for f in &files {
-            println!("cargo::rerun-if-changed={}", f.display());
+            lines.push(format!("cargo::rerun-if-changed={}", f.display()));
         }
         let checked = match result {
             Ok(c) => {
-                for l in c.cargo_warning_lines() {
-                    println!("{l}");
-                }
+                lines.extend(c.cargo_rendered_warning_lines());
                 c
             }
             Err(d) => {
-                report(&d);
-                return Err(d);
+                lines.extend(d.cargo_rendered_lines());
+                return (lines, Err(d));
             }
         };
         let out = match self.out_file.clone() {
@@ -147,8 +215,8 @@ impl Builder {
                             .help("call `generate()` from build.rs, or set `out_file`")],
                         ..Diagnostics::default()
                     };
-                    report(&d);
-                    return Err(d);
+                    lines.extend(d.cargo_rendered_lines());
+                    return (lines, Err(d));
                 }
             },
         };
@@ -161,10 +229,10 @@ impl Builder {
                 .help("check that the output directory exists and is writable")],
                 ..Diagnostics::default()
             };
-            report(&d);
-            return Err(d);
+            lines.extend(d.cargo_rendered_lines());
+            return (lines, Err(d));
         }
-        Ok(out)
+        (lines, Ok(out))
     }
 }
 
@@ -207,11 +275,4 @@ fn write_generated(checked: &crate::pipeline::Checked, out: &Path) -> std::io::R
             .unwrap_or_else(|| std::io::Error::other("formatting failed")));
     }
     sink.inner.flush()
-}
-
-fn report(d: &Diagnostics) {
-    eprint!("{}", d.render());
-    for l in d.cargo_lines() {
-        println!("{l}");
-    }
 }

@@ -3,7 +3,8 @@
 //!
 //! Every front end and pass pushes [`Diagnostic`]s into one list, so one run reports every
 //! mistake it can find. [`Diagnostics::render`] formats them the way rustc does; build
-//! scripts also get one `cargo::error=` line per error from [`Diagnostics::cargo_lines`].
+//! scripts print every rendered line as a `cargo::error=` / `cargo::warning=` instruction
+//! ([`Diagnostics::cargo_rendered_lines`]), so cargo shows them in full without `-vv`.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -58,6 +59,14 @@ pub enum Code {
     Toml,
     /// (Warning) unit address and `reg` disagree.
     UnitAddress,
+    /// A `compatible` no binding knows (a warning, or an error where the node is used).
+    UnknownCompatible,
+    /// A check that needs the parent's binding, which is unknown (a warning, or an error
+    /// where the node is used).
+    UnknownBus,
+    /// A node the caller uses ([`crate::Options::used`]) that is missing, disabled or whose
+    /// `reg` cannot be decoded.
+    UsedNode,
 }
 
 impl Code {
@@ -86,6 +95,9 @@ impl Code {
             Code::Binding => "DT0306",
             Code::Toml => "DT0401",
             Code::UnitAddress => "DT0501",
+            Code::UnknownCompatible => "DT0307",
+            Code::UnknownBus => "DT0308",
+            Code::UsedNode => "DT0309",
         }
     }
 }
@@ -126,6 +138,22 @@ impl Diagnostic {
             primary: None,
             secondary: Vec::new(),
             help: None,
+        }
+    }
+
+    /// A new warning with no location yet.
+    pub fn warning(code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
+    }
+
+    /// A new diagnostic of the given severity.
+    pub fn new(severity: Severity, code: Code, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity,
+            ..Diagnostic::error(code, message)
         }
     }
 
@@ -275,7 +303,43 @@ impl Diagnostics {
         out
     }
 
-    /// One `cargo::error=` line per error (and `cargo::warning=` per warning), for build.rs.
+    /// Every line of [`Diagnostics::render`] as a cargo build-script instruction: each line
+    /// of an error as `cargo::error=LINE`, each line of a warning as `cargo::warning=LINE`,
+    /// and the closing count likewise. Cargo prints these without `-vv` (stderr of a build
+    /// script it does not), so the user sees the location, the source line, the underline,
+    /// the second location and the hint, as the `devicetree!` macro shows them. Any
+    /// `cargo::error=` line fails the build.
+    pub fn cargo_rendered_lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, d) in self.list.iter().enumerate() {
+            let kind = match d.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+            };
+            if i > 0 {
+                out.push(format!("cargo::{kind}="));
+            }
+            for line in d.render(&self.sources).lines() {
+                out.push(format!("cargo::{kind}={line}"));
+            }
+        }
+        let n = self
+            .list
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        if n > 0 {
+            out.push(format!(
+                "cargo::error=devicetree has {n} error{}",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        out
+    }
+
+    /// One short `file:line:col: error[CODE]: message` line per diagnostic, as
+    /// `cargo::error=` (or `cargo::warning=`), for tools that want one line each; build
+    /// scripts print [`Diagnostics::cargo_rendered_lines`] instead.
     pub fn cargo_lines(&self) -> Vec<String> {
         self.list
             .iter()

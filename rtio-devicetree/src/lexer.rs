@@ -142,6 +142,11 @@ pub struct Lexer<'a> {
     files_read: &'a mut Vec<PathBuf>,
     stack: Vec<Frame>,
     state: State,
+    /// Strings that run past the end of their first line over text that looks like DTS
+    /// (`;`, `{`, `}` or `=`): each is (opening quote, closing quote). dtc accepts strings
+    /// that span lines, so such a string is only reported when parsing fails after it (the
+    /// parser then reports it at its opening quote instead of the errors it caused).
+    pub open_strings: Vec<(Span, Span)>,
 }
 
 impl std::fmt::Debug for Lexer<'_> {
@@ -427,6 +432,7 @@ impl<'a> Lexer<'a> {
                 dir,
             }],
             state: State::Initial,
+            open_strings: Vec::new(),
         }
     }
 
@@ -441,7 +447,7 @@ impl<'a> Lexer<'a> {
         } else if msg.contains("comment") {
             "close it with `*/`"
         } else if msg.contains("string") {
-            "close it with `\"` on the same line as any `\\` escape"
+            "close it with `\"`: nothing closes it before the end of the file (and a `\\` at the end of a line does not continue it)"
         } else {
             "cpp line markers look like `# 12 \"file.dts\"`"
         };
@@ -788,7 +794,16 @@ impl<'a> Lexer<'a> {
                 return (len, Scanned::Skip);
             }
             2 => {
-                let (v, err) = unescape(&text[1..len - 1]);
+                let body = &text[1..len - 1];
+                if let Some(nl) = body.iter().position(|&b| b == b'\n') {
+                    if body[nl..].iter().any(|b| b";{}=".contains(b)) {
+                        self.open_strings.push((
+                            Span::new(file, start, start + 1 + nl),
+                            Span::new(file, start + len - 1, start + len),
+                        ));
+                    }
+                }
+                let (v, err) = unescape(body);
                 if let Some(e) = err {
                     self.error(Code::Lexical, e, span, "in this string");
                 }

@@ -12,9 +12,11 @@
 //! From `build.rs`:
 //!
 //! ```no_run
-//! // build.rs: writes $OUT_DIR/devicetree.rs, prints cargo::rerun-if-changed / cargo::error
+//! // build.rs: writes $OUT_DIR/devicetree.rs, prints cargo::rerun-if-changed, and on a
+//! // mistake every rendered line as cargo::error= (the build fails, shown without -vv)
 //! let _ = rtio_devicetree::Builder::new("boards/app.dts")
 //!     .bindings_dir("boards/bindings")
+//!     .used("temp") // a node the program uses: it must have a binding
 //!     .generate();
 //! ```
 //!
@@ -51,15 +53,36 @@
 //! ```
 //!
 //! The `rtio-dt` binary checks a file and prints it as canonical DTS (`rtio-dt board.dts`,
-//! the same bytes as `dtc -I dts -O dts board.dts`) or as Rust (`rtio-dt --rust board.dts`).
+//! the same bytes as `dtc -I dts -O dts board.dts`) or as Rust (`rtio-dt --rust board.dts`);
+//! `rtio-dt --help` lists its options (`--dtc-only`, `--strict`, `--use NODE`, `-` for stdin).
 //!
 //! ## Entry points
 //!
 //! | caller | call |
 //! |---|---|
-//! | build.rs | [`Builder::new`]`(path)`… [`Builder::generate`]: writes `$OUT_DIR/devicetree.rs`, prints `cargo::rerun-if-changed=` for every file read and `cargo::error=` per error |
+//! | build.rs | [`Builder::new`]`(path)`… [`Builder::generate`]: writes `$OUT_DIR/devicetree.rs`, prints `cargo::rerun-if-changed=` for every file read and every rendered line of every diagnostic as `cargo::error=` / `cargo::warning=` (see [How the build fails](Builder#how-the-build-fails)) |
 //! | proc-macro (`devicetree!`) | [`generate_from_file`]`(path) -> Result<`[`Generated`]` { code, files_read }, `[`Diagnostics`]`>`: pure, prints nothing; track every `files_read` (also on error: [`Diagnostics::files_read`]) and report [`Diagnostics::render`] or [`Diagnostic::short`] |
 //! | tools, tests | [`pipeline::load_file`] / [`pipeline::load_str`] → [`pipeline::Checked`] (the tree), then [`codegen::generate`] or [`canonical::to_dts`] |
+//!
+//! ## Errors, warnings, and nodes in use
+//!
+//! A tree that contradicts a known binding is an error: a device on the wrong bus, an I2C
+//! address out of range, a missing required property, a property of the wrong type. What
+//! dtc itself only warns about (a `reg` that does not fit the parent's cell counts, unit
+//! addresses) is a warning. A check that needs a binding the tree's compatible does not
+//! have is a warning too: an unknown compatible that looks like a typo of a known one
+//! (`DT0307`, with the nearest known name), a device whose bus controller has no binding
+//! (`DT0308`): an unknown binding is not a wrong one, and real boards are full of them.
+//!
+//! For the nodes the program uses, those checks are errors. The code generator (driver
+//! instances, iodev handles) and the macros (chains) name the nodes they use in
+//! [`Options::used`] (or [`Builder::used`]; `rtio-dt --use NODE`): a label, a full path or
+//! an alias. For each used node, an unknown compatible (any, named with the nearest known
+//! one), a bus controller without a binding, a `reg` the generator cannot decode, a name
+//! that matches no node and a disabled node are errors ([`passes::Ctx::level`] decides).
+//! A caller holding a [`pipeline::Checked`] can resolve a name with
+//! [`pipeline::Checked::node`]. [`Options::strict`] (`--strict`) makes every
+//! warning an error.
 //!
 //! Relative paths are relative to the process's working directory (the package root in
 //! build.rs); a proc-macro should join them to `CARGO_MANIFEST_DIR` first.
@@ -94,8 +117,10 @@
 //!
 //! ## TOML devicetrees
 //!
-//! A `.toml` input is the same tree: tables are nodes, other keys properties, `"@label"`
-//! labels; see [`toml_front`] for the value mapping.
+//! A `.toml` input is the same tree: tables are nodes (children are dotted headers such as
+//! `["i2c@40020000"."tmp105@48"]`), other keys properties, `"@label"` labels, `{ ref =
+//! "label" }` phandle cells and `{ path = "label" }` paths; see [`toml_front`] for a whole
+//! board and the value mapping. Hints are written in the input's syntax ([`syntax`]).
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -106,10 +131,12 @@ pub mod codegen;
 pub mod diagnostics;
 pub mod lexer;
 pub mod model;
+pub mod nearest;
 pub mod parser;
 pub mod passes;
 pub mod pipeline;
 pub mod source;
+pub mod syntax;
 pub mod toml_front;
 
 pub use builder::{generate_from_file, generate_from_str, generate_with, Builder, Generated};

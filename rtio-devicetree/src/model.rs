@@ -327,6 +327,8 @@ pub struct Tree {
     pub memreserves: Vec<MemReserve>,
     /// `/plugin/` was given.
     pub plugin: bool,
+    /// The front end the tree was written in (hints quote this syntax).
+    pub syntax: crate::syntax::Syntax,
     next_fragment: u32,
 }
 
@@ -352,6 +354,7 @@ impl Tree {
             root: NodeId(0),
             memreserves: Vec::new(),
             plugin: false,
+            syntax: crate::syntax::Syntax::Dts,
             next_fragment: 0,
         }
     }

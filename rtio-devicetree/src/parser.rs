@@ -23,6 +23,7 @@ pub fn parse(
     file: FileId,
     include_dirs: Vec<PathBuf>,
 ) -> Option<Tree> {
+    let before = diags.len();
     let lexer = Lexer::new(sources, diags, files_read, file, include_dirs);
     let mut p = Parser {
         lx: lexer,
@@ -42,8 +43,13 @@ pub fn parse(
     p.bump();
     let ok = p.sourcefile().is_some();
     let Parser {
-        mut errors, tree, ..
+        mut errors,
+        tree,
+        lx,
+        ..
     } = p;
+    let open_strings = lx.open_strings;
+    drop_cascade_of_open_string(&open_strings, sources, diags, before, &mut errors);
     // after recovery the same token can be reported twice: keep the first report
     errors.dedup_by(|b, a| match (&a.primary, &b.primary) {
         (Some((sa, _)), Some((sb, _))) => sa.file == sb.file && sa.start == sb.start,
@@ -52,6 +58,65 @@ pub fn parse(
     let had_errors = !errors.is_empty();
     diags.extend(errors);
     (ok && !had_errors).then_some(tree)
+}
+
+/// One mistake, one message: a syntax error on the token the lexer already reported (the
+/// quote of a string that never closes) is dropped; and a string left open runs on to the
+/// next string's opening quote (dtc allows strings that span lines), so parsing fails
+/// somewhere after it: if the first failure comes after such a string, it is reported
+/// once, at its opening quote, instead of what it caused.
+fn drop_cascade_of_open_string(
+    open_strings: &[(Span, Span)],
+    sources: &SourceMap,
+    diags: &mut Vec<Diagnostic>,
+    before: usize,
+    errors: &mut Vec<Diagnostic>,
+) {
+    let at = |d: &Diagnostic| d.primary.as_ref().map(|(s, _)| *s);
+    let lexed: Vec<Span> = diags[before..]
+        .iter()
+        .filter(|d| d.code == Code::Lexical)
+        .filter_map(at)
+        .collect();
+    errors.retain(|d| {
+        !at(d).is_some_and(|s| lexed.iter().any(|l| l.file == s.file && l.start == s.start))
+    });
+    let caused = |open: &Span, d: &Diagnostic| {
+        at(d).is_some_and(|s| s.file == open.file && s.start >= open.start)
+    };
+    let found = || diags[before..].iter().chain(errors.iter());
+    // the first open string that an error follows, with no error before it
+    let culprit = open_strings.iter().find(|(open, _)| {
+        found().any(|d| caused(open, d))
+            && !found().any(|d| at(d).is_some_and(|s| s.file == open.file && s.start < open.start))
+    });
+    let Some((open, close)) = culprit else {
+        return;
+    };
+    let mut i = before;
+    while i < diags.len() {
+        if caused(open, &diags[i]) {
+            diags.remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    errors.retain(|d| !caused(open, d));
+    let line = sources.locate(*open).map(|l| l.line).unwrap_or(0);
+    let d = Diagnostic::error(Code::Lexical, "unterminated string")
+        .at(
+            Span::new(open.file, open.start as usize, open.start as usize + 1),
+            "this string is not closed on its line",
+        )
+        .also(
+            *close,
+            "so it runs on to here: this quote closes it instead",
+        )
+        .help(format!(
+            "add the closing `\"` on line {line}; dtc lets a string span lines, so the errors \
+             after this one were caused by it"
+        ));
+    diags.insert(before, d);
 }
 
 fn sources_braces(p: &Parser<'_>) -> usize {
@@ -1130,5 +1195,54 @@ mod tests {
             "/dts-v1/;\n/ { a: n { p = <1>; q; }; };\n&a { p = <2>; r; };\n/ { n { s; }; };\n";
         let out = dts(src).expect("valid");
         assert_eq!(body(&out), "a: n { p = <0x02>; q; r; s; };");
+    }
+
+    /// (line, col, message) of every diagnostic for `src`.
+    fn located(src: &str) -> Vec<(u32, u32, String)> {
+        let opts = Options {
+            dtc_only: true,
+            ..Options::default()
+        };
+        let d = load_str("t.dts", src, &opts).expect_err("rejected");
+        d.list
+            .iter()
+            .map(|x| {
+                let loc = x
+                    .primary
+                    .as_ref()
+                    .and_then(|(s, _)| d.sources.locate(*s))
+                    .expect("located");
+                (loc.line, loc.col, x.message.clone())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_open_string_is_one_error_at_its_opening_quote() {
+        let unterminated = "unterminated string".to_string();
+        // closed by the next string's opening quote, many lines below
+        let src = "/dts-v1/;\n/ {\n\tmodel = \"acme;\n\ta = <1>;\n\tb = <2>;\n\tc { };\n\tcompatible = \"acme,board\";\n\tuart {\n\t\tstatus = \"okay\";\n\t};\n};\n";
+        assert_eq!(located(src), [(3, 10, unterminated.clone())]);
+        // never closed before the end of the file
+        let src = "/dts-v1/;\n/ {\n\tp = \"never closed;\n};\n";
+        assert_eq!(located(src), [(3, 6, unterminated.clone())]);
+        // an error before the open string is reported as it is
+        let src = "/dts-v1/;\n/ {\n\tx = <1>\n\tmodel = \"acme;\n\tc = \"d\";\n};\n";
+        let got = located(src);
+        assert!(
+            got.contains(&(4, 2, "expected `,` or `;`, found `model`".to_string())),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn a_string_meant_to_span_lines_is_not_blamed_for_a_later_error() {
+        // dtc accepts strings with raw newlines; one without DTS-looking text is not the cause
+        let ok = "/dts-v1/;\n/ {\n\tdescription = \"two\nlines\";\n};\n";
+        assert!(dts(ok).is_ok());
+        let src = "/dts-v1/;\n/ {\n\tdescription = \"two\nlines\";\n\tx = <1>\n\ty = <2>;\n};\n";
+        let got = located(src);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got, [(6, 2, "expected `,` or `;`, found `y`".to_string())]);
     }
 }

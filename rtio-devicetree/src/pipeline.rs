@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::bindings::Bindings;
-use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, Severity};
 use crate::model::Tree;
 use crate::passes::{self, Ctx};
 use crate::source::SourceMap;
@@ -19,6 +19,15 @@ pub struct Options {
     pub binding_files: Vec<PathBuf>,
     /// Only run dtc's checks (what `rtio-dt` needs for canonical output), not bindings.
     pub dtc_only: bool,
+    /// Nodes the caller uses: the nodes behind generated bindings and chains, named by
+    /// label (`temp`), full path or alias. For these, every check that needs a binding is
+    /// an error: an unknown `compatible` (with the nearest known one), a parent bus
+    /// controller without a binding, a `reg` the generator cannot decode; a name that
+    /// matches no node, or a disabled node, is an error too. Elsewhere those checks warn.
+    pub used: Vec<String>,
+    /// Every warning is an error: dtc's warning-level checks (`reg` shape, unit addresses)
+    /// and the checks that could not be made for want of a binding.
+    pub strict: bool,
 }
 
 /// A parsed and checked devicetree.
@@ -37,6 +46,13 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// The node a user-facing name denotes (a label such as `temp` or `&temp`, a full path,
+    /// or an alias), as [`Options::used`] resolves it: for the code generator and the macros
+    /// to find the node behind a handle they generate.
+    pub fn node(&self, name: &str) -> Option<crate::model::NodeId> {
+        passes::used_nodes_bound::resolve(&self.tree, name)
+    }
+
     /// The warnings rendered like errors, or an empty string.
     pub fn render_warnings(&self) -> String {
         self.warnings
@@ -46,16 +62,33 @@ impl Checked {
             .join("\n")
     }
 
-    /// One `cargo::warning=` line per warning, for build.rs.
+    /// One short `cargo::warning=file:line:col: warning[CODE]: message` line per warning.
     pub fn cargo_warning_lines(&self) -> Vec<String> {
         self.warnings
             .iter()
             .map(|d| format!("cargo::warning={}", d.short(&self.sources)))
             .collect()
     }
+
+    /// Every rendered line of every warning (location, source line, underline, hint) as
+    /// `cargo::warning=LINE`, for build.rs: cargo shows these without `-vv`.
+    pub fn cargo_rendered_warning_lines(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, d) in self.warnings.iter().enumerate() {
+            if i > 0 {
+                out.push("cargo::warning=".to_string());
+            }
+            for line in d.render(&self.sources).lines() {
+                out.push(format!("cargo::warning={line}"));
+            }
+        }
+        out
+    }
 }
 
-fn fail(list: Vec<Diagnostic>, sources: SourceMap, files_read: Vec<PathBuf>) -> Diagnostics {
+/// The errors of a rejected input (its warnings are shown once it is accepted).
+fn fail(mut list: Vec<Diagnostic>, sources: SourceMap, files_read: Vec<PathBuf>) -> Diagnostics {
+    list.retain(|d| d.severity == Severity::Error);
     Diagnostics {
         list,
         sources,
@@ -117,10 +150,11 @@ fn check(
             opts.include_dirs.clone(),
         )
     };
+    let has_errors = |d: &[Diagnostic]| d.iter().any(|x| x.severity == Severity::Error);
     let Some(mut tree) = tree else {
         return Err(fail(diags, sources, files_read));
     };
-    if !diags.is_empty() {
+    if has_errors(&diags) {
         return Err(fail(diags, sources, files_read));
     }
     if !passes::run_dtc_checks(&mut tree, &mut diags) {
@@ -134,21 +168,28 @@ fn check(
         for f in &opts.binding_files {
             bindings.load_file(f, &mut sources, &mut files_read, &mut diags);
         }
-        if !diags.is_empty() {
+        if has_errors(&diags) {
             return Err(fail(diags, sources, files_read));
         }
+        let used = passes::used_nodes_bound::run(&tree, &opts.used, &mut diags);
         let ctx = Ctx {
             sources: &sources,
             bindings: &bindings,
+            used: &used,
+            strict: opts.strict,
         };
-        if !passes::run_semantic_checks(&tree, &ctx, &mut diags) {
+        passes::run_semantic_checks(&tree, &ctx, &mut diags);
+        passes::run_warning_checks(&tree, &mut diags);
+        if opts.strict {
+            for d in &mut diags {
+                d.severity = Severity::Error;
+            }
+        }
+        if has_errors(&diags) {
             return Err(fail(diags, sources, files_read));
         }
     }
-    let mut warnings = Vec::new();
-    if !opts.dtc_only {
-        passes::run_warning_checks(&tree, &mut warnings);
-    }
+    let warnings = diags;
     Ok(Checked {
         tree,
         sources,

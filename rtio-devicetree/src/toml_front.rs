@@ -16,14 +16,40 @@
 //! | `{ bytes = [1, 2] }`               | `[01 02]`                 |
 //! | `{ bits = 64, cells = [1] }`       | `/bits/ 64 <1>`           |
 //!
+//! A child node is a table inside its parent's: a dotted header names the path from the
+//! root, each node name quoted where it has `@`, `,` or `#`. A table's own keys come before
+//! its child tables (TOML puts every key after a `[header]` into that table); a child can
+//! also be an inline table. A bus controller with two devices:
+//!
 //! ```toml
-//! compatible = "rtio,board"
-//! "#address-cells" = 1
+//! "#address-cells" = 1          # quoted: unquoted, `#` starts a TOML comment (warned)
 //! "#size-cells" = 1
+//!
+//! [aliases]
+//! sensor = { path = "temp" }    # `sensor = &temp;`
+//!
+//! ["gpio@40004000"]
+//! "@label" = "gpioa"
+//! reg = [0x40004000, 0x1000]
+//! gpio-controller = true
+//! "#gpio-cells" = 2
+//!
 //! ["i2c@40002000"]
 //! "@label" = "i2c0"
 //! compatible = "ti,stellaris-i2c"
 //! reg = [0x40002000, 0x1000]
+//! "#address-cells" = 1
+//! "#size-cells" = 0
+//!
+//! ["i2c@40002000"."tmp105@48"]
+//! "@labels" = ["temp", "sensor0"]
+//! compatible = "ti,tmp105"
+//! reg = 0x48
+//! alert-gpios = [{ ref = "gpioa" }, 2, 0]   # <&gpioa 2 0>
+//!
+//! ["i2c@40002000"."eeprom@50"]
+//! compatible = "atmel,24c02"
+//! reg = 0x50
 //! ```
 
 use toml::de::{DeTable, DeValue};
@@ -373,16 +399,21 @@ pub fn parse(file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Tr
                 .span()
                 .map(|r| sp(file, r))
                 .unwrap_or(Span::new(file, 0, 0));
+            let found = text
+                .get(span.start as usize..span.end as usize)
+                .unwrap_or("");
             diags.push(
                 Diagnostic::error(Code::Toml, format!("invalid TOML: {}", e.message().trim()))
                     .at(span, "here")
-                    .help("see the TOML devicetree format in the rtio-devicetree docs"),
+                    .help(syntax_hint(e.message(), found)),
             );
             return None;
         }
     };
-    let before = diags.len();
+    commented_out_cells(file, text, diags);
+    let warned = diags.len();
     let mut tree = Tree::new(Span::new(file, 0, 0));
+    tree.syntax = crate::syntax::Syntax::Toml;
     let root = tree.root;
     let mut f = Front {
         file,
@@ -390,7 +421,62 @@ pub fn parse(file: FileId, text: &str, diags: &mut Vec<Diagnostic>) -> Option<Tr
         diags,
     };
     f.node(&mut tree, root, doc.get_ref());
-    (diags.len() == before).then_some(tree)
+    (diags.len() == warned).then_some(tree)
+}
+
+/// A hint for a TOML syntax error, in TOML terms (a user coming from DTS writes DTS habits).
+fn syntax_hint(message: &str, found: &str) -> String {
+    let found = found.trim();
+    if message.contains("unquoted key") {
+        "quote keys that contain `@`, `,`, `#` or `.`: `[\"i2c@40020000\"]`, `\"#address-cells\" = 1`, `\"rtio,sensor\" = ..`".to_string()
+    } else if found.starts_with('<') || found.starts_with('&') {
+        "a TOML value, not DTS: cells are `reg = 0x48` or `reg = [0x40002000, 0x1000]`, a phandle is `[{ ref = \"label\" }, 1]`, a path is `{ path = \"label\" }`".to_string()
+    } else if found.contains(';') {
+        "TOML lines do not end with `;`".to_string()
+    } else if message.contains("basic string") || message.contains("literal string") {
+        "close the string with its quote on the same line (only `\"\"\"`-quoted TOML strings span lines)".to_string()
+    } else if message.contains("duplicate key") {
+        "a node (table) or property (key) is given twice: in TOML each appears once, so merge them"
+            .to_string()
+    } else {
+        "tables are nodes (`[\"i2c@40020000\"]`, a child `[\"i2c@40020000\".\"tmp105@48\"]`), other keys are properties; see the TOML devicetree format in rtio-devicetree's `toml_front` docs".to_string()
+    }
+}
+
+/// `#address-cells = 1` unquoted is a TOML comment, so the property silently vanishes: warn
+/// about every comment that reads like a `#...-cells` (or other `#name`) property.
+fn commented_out_cells(file: FileId, text: &str, diags: &mut Vec<Diagnostic>) {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let lead = line.len() - line.trim_start().len();
+        let rest = &line[lead..];
+        if let Some(body) = rest.strip_prefix('#') {
+            let name_len = body
+                .bytes()
+                .take_while(|b| b.is_ascii_alphanumeric() || b",._+?-".contains(b))
+                .count();
+            let after = body[name_len..].trim_start();
+            if name_len > 0
+                && body.as_bytes()[0].is_ascii_alphabetic()
+                && after.starts_with('=')
+                && !after.starts_with("==")
+            {
+                let name = &body[..name_len];
+                let start = offset + lead;
+                let d = Diagnostic::warning(
+                    Code::Toml,
+                    format!("`#{name}` is a TOML comment here, not a property"),
+                )
+                .at(
+                    Span::new(file, start, start + 1 + name_len),
+                    "`#` starts a comment in TOML",
+                )
+                .help(format!("quote the key: `\"#{name}\" = ..`"));
+                diags.push(d);
+            }
+        }
+        offset += line.len();
+    }
 }
 
 #[cfg(test)]
@@ -468,6 +554,86 @@ mod tests {
         ] {
             let e = dts(toml).expect_err(toml);
             assert!(e.contains(msg), "{toml}: {e}");
+        }
+    }
+
+    #[test]
+    fn syntax_errors_get_toml_hints_not_dts_hints() {
+        for (toml, hint) in [
+            ("[i2c@40020000]\nreg = 1", "quote keys that contain `@`"),
+            ("reg = <0x48>", "cells are `reg = 0x48`"),
+            ("reg = &clk", "a phandle is `[{ ref = \"label\" }, 1]`"),
+            ("x = 1;", "TOML lines do not end with `;`"),
+            ("[a]\nx = 1\n[a]\ny = 2", "in TOML each appears once"),
+            ("[a\nb = 1", "tables are nodes"),
+            (
+                "p = \"open\nq = 1",
+                "close the string with its quote on the same line",
+            ),
+        ] {
+            let e = dts(toml).expect_err(toml);
+            let help = e
+                .lines()
+                .find(|l| l.contains("= help:"))
+                .unwrap_or_else(|| panic!("{toml}: no hint:\n{e}"));
+            assert!(help.contains(hint), "{toml}: {help}");
+            assert!(
+                !help.contains("<0x") && !help.contains(">;"),
+                "{toml}: {help}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unquoted_cells_key_is_a_comment_and_warns() {
+        let opts = Options::default();
+        let c = load_str(
+            "t.toml",
+            "#address-cells = 1\n  #size-cells=0\n# a comment = fine\n## heading\n\"#gpio-cells\" = 2\n",
+            &opts,
+        )
+        .expect("warnings only");
+        let w: Vec<&str> = c.warnings.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            w,
+            [
+                "`#address-cells` is a TOML comment here, not a property",
+                "`#size-cells` is a TOML comment here, not a property"
+            ]
+        );
+        assert!(c
+            .render_warnings()
+            .contains("quote the key: `\"#address-cells\" = ..`"));
+        let strict = Options {
+            strict: true,
+            ..Options::default()
+        };
+        assert!(load_str("t.toml", "#size-cells = 0\n", &strict).is_err());
+    }
+
+    #[test]
+    fn the_module_doc_board_is_accepted_as_documented() {
+        let doc: String = include_str!("toml_front.rs")
+            .lines()
+            .skip_while(|l| *l != "//! ```toml")
+            .skip(1)
+            .take_while(|l| *l != "//! ```")
+            .map(|l| format!("{}\n", l.strip_prefix("//! ").unwrap_or("")))
+            .collect();
+        let opts = Options {
+            strict: true,
+            ..Options::default()
+        };
+        let c = load_str("board.toml", &doc, &opts).unwrap_or_else(|e| panic!("{}", e.render()));
+        let out = crate::canonical::to_dts(&c.tree);
+        for want in [
+            "sensor = \"/i2c@40002000/tmp105@48\";",
+            "gpioa: gpio@40004000 {",
+            "temp: sensor0: tmp105@48 {",
+            "alert-gpios = <0x01 0x02 0x00>;",
+            "eeprom@50 {",
+        ] {
+            assert!(out.contains(want), "missing `{want}`:\n{out}");
         }
     }
 }

@@ -65,15 +65,32 @@ fn binary_prints_canonical_dts_and_exits_zero() {
     assert!(!out.status.success());
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[DT0105]"));
-    // dtc only warns about a `reg` that does not fit the cell counts; the generator needs it
-    // right, so the default run rejects it and `--dtc-only` accepts exactly what dtc does.
+    // dtc only warns about a `reg` that does not fit the cell counts: the default run warns
+    // too (and still prints the tree), `--strict` rejects it, and `--dtc-only` accepts
+    // exactly what dtc does.
     let warn = crate_dir().join("tests/dts/cpp-markers.dts");
-    let full = std::process::Command::new(env!("CARGO_BIN_EXE_rtio-dt"))
-        .arg(&warn)
-        .output()
-        .expect("run rtio-dt");
-    assert!(!full.status.success());
-    assert!(String::from_utf8_lossy(&full.stderr).contains("--> soc.dtsi:5:9"));
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rtio-dt"))
+            .args(args)
+            .arg(&warn)
+            .output()
+            .expect("run rtio-dt")
+    };
+    let full = run(&[]);
+    assert!(full.status.success());
+    let stderr = String::from_utf8_lossy(&full.stderr);
+    assert!(stderr.contains("warning[DT0201]"), "{stderr}");
+    assert!(stderr.contains("--> soc.dtsi:5:9"), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&full.stdout),
+        dtc(&warn).expect("dtc accepts")
+    );
+    let strict = run(&["--strict"]);
+    assert!(!strict.status.success());
+    assert!(strict.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&strict.stderr);
+    assert!(stderr.contains("error[DT0201]"), "{stderr}");
+    assert!(stderr.contains("--> soc.dtsi:5:9"), "{stderr}");
     let dtc_only = std::process::Command::new(env!("CARGO_BIN_EXE_rtio-dt"))
         .arg("--dtc-only")
         .arg(&warn)

@@ -70,15 +70,27 @@ const TOKENS: &[&str] = &[
 ];
 
 fn check(text: &str, name: &str) {
-    for dtc_only in [true, false] {
-        let opts = Options {
-            dtc_only,
+    let modes = [
+        Options {
+            dtc_only: true,
             ..Options::default()
-        };
+        },
+        Options::default(),
+        // nodes in use (by label, path, alias, and a name that matches nothing), strict
+        Options {
+            strict: true,
+            used: ["l", "&l", "/a", "/a@1", "serial0", "nope"]
+                .map(String::from)
+                .to_vec(),
+            ..Options::default()
+        },
+    ];
+    for opts in modes {
         match load_str(name, text, &opts) {
             Ok(c) => {
                 let _ = rtio_devicetree::canonical::to_dts(&c.tree);
                 let _ = rtio_devicetree::codegen::generate(&c);
+                let _ = c.cargo_rendered_warning_lines();
             }
             Err(d) => spans_in_bounds(&d),
         }
@@ -103,6 +115,7 @@ fn spans_in_bounds(d: &Diagnostics) {
     }
     let _ = d.render();
     let _ = d.cargo_lines();
+    let _ = d.cargo_rendered_lines();
 }
 
 fn corpus() -> Vec<String> {

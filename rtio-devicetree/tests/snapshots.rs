@@ -49,18 +49,89 @@ const CASES: &[(&str, &str, &str)] = &[
     ("toml-syntax", "app.toml", "compatible = \"rtio,board\n"),
     ("cpp-line-markers", "out.dts", "# 1 \"boards/app.dts\"\n/dts-v1/;\n# 1 \"boards/soc.dtsi\" 1\n/ {\n\tclocks = <&sysclk>;\n};\n# 3 \"boards/app.dts\" 2\n"),
     ("several-errors", "app.dts", "/dts-v1/;\n/ {\n\ta { x = <&nope>; };\n\tb { y = <&nada>; };\n\tc { status = \"on\"; };\n};\n"),
+    ("unknown-compatible-used", "app.dts", TYPO_BOARD),
+    ("unknown-bus-used", "app.dts", UNKNOWN_BUS_BOARD),
+    ("used-disabled", "app.dts", "/dts-v1/;\n/ {\n\tuart0: serial {\n\t\tcompatible = \"rtio,uart\";\n\t\tstatus = \"disabled\";\n\t};\n};\n"),
+    ("unterminated-string", "app.dts", "/dts-v1/;\n/ {\n\tmodel = \"acme board;\n\tcompatible = \"acme,board\";\n\tuart {\n\t\tstatus = \"okay\";\n\t};\n};\n"),
+    ("toml-missing-property", "app.toml", "[spi]\ncompatible = \"rtio,spi-controller\"\n\"#address-cells\" = 1\n\"#size-cells\" = 0\n[spi.\"display@0\"]\ncompatible = \"solomon,ssd0323\"\nreg = 0\n"),
+    ("toml-property-type", "app.toml", "[i2c]\ncompatible = \"rtio,i2c-controller\"\nclock-frequency = \"fast\"\n"),
+    ("toml-unresolved", "app.toml", "[uart]\nclocks = [{ ref = \"sysclk\" }]\n"),
 ];
+
+/// A TMP105 mistyped as `ti,tmp150`, labelled `temp`.
+const TYPO_BOARD: &str = "/dts-v1/;\n/ {\n\ti2c {\n\t\tcompatible = \"rtio,i2c-controller\";\n\t\t#address-cells = <1>;\n\t\t#size-cells = <0>;\n\t\ttemp: sensor@48 {\n\t\t\tcompatible = \"ti,tmp150\";\n\t\t\treg = <0x48>;\n\t\t};\n\t};\n};\n";
+
+/// An EEPROM (known binding) under an I2C controller whose compatible has no binding.
+const UNKNOWN_BUS_BOARD: &str = "/dts-v1/;\n/ {\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n\ti2c@48070000 {\n\t\tcompatible = \"ti,omap4-i2c\";\n\t\treg = <0x48070000 0x100>;\n\t\t#address-cells = <1>;\n\t\t#size-cells = <0>;\n\t\teeprom: eeprom@50 {\n\t\t\tcompatible = \"atmel,24c02\";\n\t\t\treg = <0x50>;\n\t\t};\n\t};\n};\n";
+
+/// The options a case runs with: most use the defaults; some need a used node or strict mode
+/// to be an error at all.
+fn opts_for(name: &str) -> Options {
+    let used = |n: &str| Options {
+        used: vec![n.to_string()],
+        ..Options::default()
+    };
+    match name {
+        // dtc only warns about a `reg` that does not fit the cell counts
+        "reg-cells" => Options {
+            strict: true,
+            ..Options::default()
+        },
+        "unknown-compatible-used" => used("temp"),
+        "unknown-bus-used" => used("eeprom"),
+        "used-disabled" => used("uart0"),
+        _ => Options::default(),
+    }
+}
+
+/// (snapshot name, file name, source) of inputs accepted with warnings by default.
+const WARNING_CASES: &[(&str, &str, &str)] = &[
+    ("warning-unknown-compatible", "app.dts", TYPO_BOARD),
+    ("warning-unknown-bus", "app.dts", UNKNOWN_BUS_BOARD),
+    ("warning-reg-cells", "app.dts", "/dts-v1/;\n/ {\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n\tmem@0 {\n\t\treg = <0x0 0x1000 0x2000>;\n\t};\n};\n"),
+];
+
+#[test]
+fn checks_that_dtc_only_warns_about_or_that_lack_a_binding_are_warnings() {
+    for (name, file, src) in WARNING_CASES {
+        let checked = load_str(file, src, &Options::default())
+            .unwrap_or_else(|e| panic!("{name} rejected:\n{}", e.render()));
+        let text = checked.render_warnings();
+        assert!(text.contains("warning[DT"), "{name}: no warning:\n{text}");
+        assert!(text.contains("= help:"), "{name}: no hint:\n{text}");
+        assert!(!text.contains("error"), "{name}:\n{text}");
+        compare(&format!("diagnostics/{name}.txt"), &text);
+        // the same input is rejected in strict mode
+        let strict = Options {
+            strict: true,
+            ..Options::default()
+        };
+        assert!(
+            load_str(file, src, &strict).is_err(),
+            "{name} passes --strict"
+        );
+    }
+}
 
 #[test]
 fn every_error_kind_renders_with_location_underline_and_hint() {
     for (name, file, src) in CASES {
-        let err = match load_str(file, src, &Options::default()) {
+        let err = match load_str(file, src, &opts_for(name)) {
             Ok(_) => panic!("case {name} unexpectedly accepted"),
             Err(e) => e,
         };
         let text = err.render();
         assert!(text.contains("error[DT"), "{name}: no code:\n{text}");
         assert!(text.contains("= help:"), "{name}: no hint:\n{text}");
+        if file.ends_with(".toml") {
+            // a TOML board gets TOML hints: no `<cells>`, `;` or `label: node { }` syntax
+            for help in text.lines().filter(|l| l.contains("= help:")) {
+                assert!(
+                    !help.contains(";`") && !help.contains('<') && !help.contains("{ .. }"),
+                    "{name}: DTS syntax in a TOML hint: {help}"
+                );
+            }
+        }
         compare(&format!("diagnostics/{name}.txt"), &text);
     }
 }
@@ -130,6 +201,32 @@ fn cargo_error_lines_are_one_per_error() {
         lines[0].starts_with("cargo::error=app.dts:3:11: error[DT0105]"),
         "{lines:?}"
     );
+}
+
+#[test]
+fn cargo_rendered_lines_carry_every_rendered_line() {
+    let src = CASES
+        .iter()
+        .find(|c| c.0 == "spi-chip-select")
+        .expect("case")
+        .2;
+    let err = load_str("app.dts", src, &Options::default()).expect_err("errors");
+    let lines = err.cargo_rendered_lines();
+    let rendered = err.render();
+    // every line of the rendering (location, source, underline, second location, hint),
+    // in order, on cargo's error channel; the closing count without its `error: ` prefix
+    let want: Vec<String> = rendered
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| format!("cargo::error={}", l.strip_prefix("error: ").unwrap_or(l)))
+        .collect();
+    assert_eq!(lines, want);
+    assert!(
+        lines.iter().any(|l| l.contains("::: app.dts:")),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l.contains("= help:")), "{lines:?}");
+    assert!(lines.iter().any(|l| l.contains("^^^")), "{lines:?}");
 }
 
 #[test]

@@ -159,7 +159,7 @@ fn single_len(r: &Request<'_>) -> usize {
 /// // The task (spawn it on your executor; here a thread runs it).
 /// std::thread::spawn(|| rtio::block_on(CHIP.run(Hal, &mut [0u8; 64])));
 /// static STORAGE: Storage<2, 2> = Storage::new();
-/// static RTIO: Rtio = Rtio::new(&STORAGE);
+/// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
 /// let ctx = RTIO.claim().unwrap();
 /// let rx: &'static mut [u8; 2] = Box::leak(Box::new([0; 2]));
 /// let [c] = ctx.acquire()?.read(Dev::<K>::new(&CHIP_IODEV), rx).wait()?;

@@ -11,7 +11,7 @@ use rtio::{Context, Duration};
 /// use embedded_hal::delay::DelayNs;
 /// use rtio::{Rtio, Storage};
 /// static STORAGE: Storage<2, 2> = Storage::new();
-/// static RTIO: Rtio = Rtio::new(&STORAGE); // with `std`: the host clock
+/// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK); // with `std`: the host clock
 /// let ctx = RTIO.claim().unwrap();
 /// let mut delay = rtio_hal::Delay::new(&ctx);
 /// let t0 = std::time::Instant::now();

@@ -31,7 +31,7 @@ pub const MAX_TARGETS: usize = 16;
 /// static POOL_STORAGE: PoolStorage<4, 32> = PoolStorage::new();
 /// static POOL: Mempool = Mempool::new(&POOL_STORAGE);
 /// static STORAGE: Storage<4, 4> = Storage::new();
-/// static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+/// static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL).with_clock(&rtio::time::STD_CLOCK);
 ///
 /// let bus = Bus::i2c("i2c-hal-doc", 400_000);
 /// let tmp = bus.attach_i2c(0x48, Tmp105::new(25.5));

@@ -43,7 +43,7 @@ use rtio::{Error, IodevApi, OpId, Request, Token};
 /// REG.init(Loop(0));
 /// REG.spawn_worker(); // std; on no_std call REG.step() from the main loop
 /// static STORAGE: Storage<4, 4> = Storage::new();
-/// static RTIO: Rtio = Rtio::new(&STORAGE);
+/// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
 /// let ctx = RTIO.claim().unwrap();
 /// let mut out = [0u8; 2];
 /// ctx.scope(|s| {

@@ -25,7 +25,7 @@ use rtio::TINY_MAX;
 /// static POOL_STORAGE: PoolStorage<4, 64> = PoolStorage::new();
 /// static POOL: Mempool = Mempool::new(&POOL_STORAGE);
 /// static STORAGE: Storage<4, 4> = Storage::new();
-/// static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+/// static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL).with_clock(&rtio::time::STD_CLOCK);
 ///
 /// let uart = Uart::device("uart-doc", 115_200, 64);
 /// let ctx = RTIO.claim().unwrap();

@@ -31,7 +31,7 @@ use rtio::{caps, Context, Dev, Duration, Error};
 /// static POOL_STORAGE: PoolStorage<8, 64> = PoolStorage::new();
 /// static POOL: Mempool = Mempool::new(&POOL_STORAGE);
 /// static STORAGE: Storage<8, 8> = Storage::new();
-/// static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+/// static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL).with_clock(&rtio::time::STD_CLOCK);
 ///
 /// let card = Bus::spi("spi-hal-doc", 20_000_000).attach_spi(0, SdCard::new(1024).ready());
 /// let ctx = RTIO.claim().unwrap();

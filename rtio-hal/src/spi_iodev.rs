@@ -36,12 +36,12 @@ use rtio::{Error, IodevApi, OpId, Request, Token};
 /// impl caps::Write for K {}
 /// CHIP.init(Chip);
 /// static STORAGE: Storage<2, 2> = Storage::new();
-/// static RTIO: Rtio = Rtio::new(&STORAGE);
+/// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
 /// let ctx = RTIO.claim().unwrap();
 /// let rx: &'static mut [u8; 2] = Box::leak(Box::new([0; 2]));
 /// ctx.acquire()?.read(Dev::<K>::new(&CHIP_IODEV), rx).submit()?;
 /// while !CHIP.step() {} // no_std style: the main loop runs the driver
-/// assert_eq!(ctx.consume().buffer().data(), Some(&[0xA5, 0xA5][..]));
+/// assert_eq!(ctx.consume().unwrap().buffer().data(), Some(&[0xA5, 0xA5][..]));
 /// # Ok::<(), rtio::Error>(())
 /// ```
 pub struct SpiIodev<D> {

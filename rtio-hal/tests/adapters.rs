@@ -49,7 +49,9 @@ fn spi_device_does_every_operation_at_any_length_in_one_chip_select_each() {
     static POOL_STORAGE: PoolStorage<16, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<16, 16> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let model = Shift::default();
     let cycles = model.cycles.clone();
     let dev = Bus::spi("adapters-spi", 40_000_000).attach_spi(0, model);
@@ -112,7 +114,9 @@ fn async_spi_device_and_delay() {
     static POOL_STORAGE: PoolStorage<16, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<16, 16> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let model = Shift::default();
     let cycles = model.cycles.clone();
     let dev = Bus::spi("adapters-async-spi", 40_000_000).attach_spi(0, model);
@@ -151,7 +155,9 @@ fn i2c_serves_every_address_it_has_and_nacks_the_rest() {
     static POOL_STORAGE: PoolStorage<16, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<16, 16> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let bus = Bus::i2c("adapters-i2c", 1_000_000);
     // A 24C16-style part: one page block per address (here two, 0x50 and 0x51).
     let lo = bus.attach_i2c(0x50, At24c::new(256, 16).with_contents(&pattern(256, 7)));
@@ -196,7 +202,9 @@ fn a_hung_device_times_out_instead_of_hanging() {
     static POOL_STORAGE: PoolStorage<8, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let bus = Bus::i2c("adapters-hang", 400_000);
     let eeprom = bus.attach_i2c(0x50, At24c::new(256, 16));
     let ctx = RTIO.claim().unwrap();

@@ -47,14 +47,16 @@ fn an_async_spi_hal_serves_rtio_transactions() {
         static POOL_STORAGE: PoolStorage<16, 64> = PoolStorage::new();
         static POOL: Mempool = Mempool::new(&POOL_STORAGE);
         static STORAGE: Storage<16, 16> = Storage::new();
-        static HAL_RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+        static HAL_RTIO: Rtio = Rtio::new(&STORAGE)
+            .with_pool(&POOL)
+            .with_clock(&rtio::time::STD_CLOCK);
         let card = Bus::spi("async-hal-spi", 25_000_000).attach_spi(0, SdCard::new(1024).ready());
         let ctx = HAL_RTIO.claim().unwrap();
         park_on(CARD.run(SpiHandle::new(&ctx, card.dev()), &mut [0u8; 1024]))
     });
     // The application's side: plain rtio chains on the iodev.
     static STORAGE: Storage<4, 4> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE);
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     let ctx = RTIO.claim().unwrap();
     let dev = Dev::<K>::new(&CARD_IODEV);
     let r2: &'static mut [u8; 3] = Box::leak(Box::new([0; 3]));
@@ -102,7 +104,7 @@ fn cancelling_drops_the_hal_future_and_completes_canceled() {
     static CHIP_IODEV: Iodev = Iodev::new(&CHIP);
     std::thread::spawn(|| park_on(CHIP.run(Wedged, &mut [0u8; 16])));
     static STORAGE: Storage<4, 4> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE);
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     let ctx = RTIO.claim().unwrap();
     let dev = Dev::<K>::new(&CHIP_IODEV);
     // In flight, then queued behind it.
@@ -125,7 +127,7 @@ fn cancelling_drops_the_hal_future_and_completes_canceled() {
     ctx.cancel(a.head()).unwrap();
     let mut got: Vec<_> = (0..2)
         .map(|_| {
-            let c = ctx.consume();
+            let c = ctx.consume().unwrap();
             (c.userdata(), c.result())
         })
         .collect();
@@ -154,7 +156,9 @@ fn an_async_i2c_hal_serves_register_reads_with_pool_buffers() {
         static POOL_STORAGE: PoolStorage<8, 32> = PoolStorage::new();
         static POOL: Mempool = Mempool::new(&POOL_STORAGE);
         static STORAGE: Storage<16, 16> = Storage::new();
-        static HAL_RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+        static HAL_RTIO: Rtio = Rtio::new(&STORAGE)
+            .with_pool(&POOL)
+            .with_clock(&rtio::time::STD_CLOCK);
         let data: Vec<u8> = (0..64).collect();
         let e = Bus::i2c("async-hal-i2c", 400_000)
             .attach_i2c(0x50, At24c::new(256, 16).with_contents(&data));
@@ -164,7 +168,9 @@ fn an_async_i2c_hal_serves_register_reads_with_pool_buffers() {
     static POOL_STORAGE: PoolStorage<4, 16> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<4, 4> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let ctx = RTIO.claim().unwrap();
     let dev = Dev::<K>::new(&EEPROM_IODEV);
     let [_, mut r] = ctx

@@ -14,7 +14,9 @@ fn eeprom24x_on_a_24c16_that_answers_at_eight_addresses() {
     static POOL_STORAGE: PoolStorage<8, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let bus = Bus::i2c("24c16", 400_000);
     let data: Vec<u8> = (0..2048u32).map(|i| (i * 7 % 251) as u8).collect();
     let addresses: Vec<u8> = (0x50..=0x57).collect();

@@ -61,7 +61,7 @@ fn blocking_i2c_driver_as_iodev_keeps_transactions_whole() {
     static DRV: I2cIodev<ModelBus> = I2cIodev::new(0x48);
     static IODEV: Iodev = Iodev::new(&DRV);
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     DRV.init(ModelBus {
         target: Tmp105::new(25.5),
         log: &LOG,
@@ -102,7 +102,7 @@ fn blocking_i2c_driver_steps_when_polled() {
     static DRV: I2cIodev<ModelBus> = I2cIodev::new(0x49);
     static IODEV: Iodev = Iodev::new(&DRV);
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     DRV.init(ModelBus {
         target: Tmp105::new(-1.0),
         log: &LOG,
@@ -168,7 +168,7 @@ fn blocking_spi_device_as_iodev_holds_chip_select_for_a_transaction() {
     static DRV: SpiIodev<LogSpi> = SpiIodev::new();
     static IODEV: Iodev = Iodev::new(&DRV);
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     DRV.init(LogSpi(&LOG));
     DRV.spawn_worker();
     let ctx = R.claim().unwrap();
@@ -195,7 +195,9 @@ fn iodev_as_async_i2c_speaks_the_embedded_hal_contract() {
     static PS: PoolStorage<8, 32> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&PS);
     static S: Storage<16, 16> = Storage::new();
-    static R: Rtio = Rtio::new(&S).with_pool(&POOL);
+    static R: Rtio = Rtio::new(&S)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let bus = Bus::i2c("hal-i2c", 1_000_000);
     // A long write cycle keeps the NACK window wide on a loaded machine.
     let ee = bus.attach_i2c(
@@ -241,7 +243,9 @@ fn iodev_as_spi_device_reads_a_block_in_one_chip_select() {
     static PS: PoolStorage<16, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&PS);
     static S: Storage<8, 8> = Storage::new();
-    static R: Rtio = Rtio::new(&S).with_pool(&POOL);
+    static R: Rtio = Rtio::new(&S)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let mut image = vec![0u8; 1024 * 512];
     image[3 * 512..4 * 512].fill(7);
     let card = Bus::spi("hal-spi", 20_000_000).attach_spi(0, SdCard::sdhc(image).ready());
@@ -279,7 +283,9 @@ fn uart_as_async_byte_stream() {
     static PS: PoolStorage<4, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&PS);
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S).with_pool(&POOL);
+    static R: Rtio = Rtio::new(&S)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let uart = rtio_sim::Uart::device("hal-uart", 1_000_000, 64);
     let ctx = R.claim().unwrap();
     let mut serial = Serial::new(&ctx, uart.dev());
@@ -306,9 +312,9 @@ fn blocking_adapter_serves_several_contexts_each_op_exactly_once() {
     static S0: Storage<4, 4> = Storage::new();
     static S1: Storage<4, 4> = Storage::new();
     static S2: Storage<4, 4> = Storage::new();
-    static R0: Rtio = Rtio::new(&S0);
-    static R1: Rtio = Rtio::new(&S1);
-    static R2: Rtio = Rtio::new(&S2);
+    static R0: Rtio = Rtio::new(&S0).with_clock(&rtio::time::STD_CLOCK);
+    static R1: Rtio = Rtio::new(&S1).with_clock(&rtio::time::STD_CLOCK);
+    static R2: Rtio = Rtio::new(&S2).with_clock(&rtio::time::STD_CLOCK);
     DRV.init(ModelBus {
         target: Tmp105::new(12.5),
         log: &LOG,
@@ -357,7 +363,9 @@ fn blocking_adapter_fills_pool_reads_inside_a_transaction() {
     static PS: PoolStorage<4, 16> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&PS);
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S).with_pool(&POOL);
+    static R: Rtio = Rtio::new(&S)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     DRV.init(ModelBus {
         target: Tmp105::new(-0.5),
         log: &LOG,

@@ -114,7 +114,7 @@ fn run(
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn mipidsi_draws_on_the_simulated_ili9341_pixel_exact() {
     static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE);
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     let (lcd, reference) = run("deg0", &RTIO, Rotation::Deg0);
     lcd.with(|l| {
         assert!(
@@ -153,7 +153,7 @@ fn mipidsi_draws_on_the_simulated_ili9341_pixel_exact() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn mipidsi_turned_a_quarter_lands_rotated_on_the_panel() {
     static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE);
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     let (lcd, reference) = run("deg90", &RTIO, Rotation::Deg90);
     assert_eq!(reference.size, Size::new(320, 240), "landscape");
     lcd.with(|l| {

@@ -18,7 +18,9 @@ fn eeprom24x_read_byte_then_current_address_reads_the_next_byte() {
     static POOL_STORAGE: PoolStorage<8, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let bus = Bus::i2c("over-read-i2c", 400_000);
     let data: Vec<u8> = (0..200u8).collect();
     let eeprom = bus.attach_i2c(0x50, At24c::new(4096, 32).with_contents(&data));
@@ -56,7 +58,9 @@ fn a_one_byte_spi_pool_read_shifts_one_byte() {
     static POOL_STORAGE: PoolStorage<4, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<4, 4> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     static CLOCKED: AtomicUsize = AtomicUsize::new(0);
     let bus = Bus::spi("over-read-spi", 10_000_000);
     let dev = bus.attach_spi(0, Counter(&CLOCKED));

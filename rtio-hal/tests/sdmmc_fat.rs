@@ -231,7 +231,9 @@ fn embedded_sdmmc_writes_a_fat_file_on_sdhc_that_mtools_and_fsck_read_clean() {
     static POOL_STORAGE: PoolStorage<8, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     evidence("sdhc", CardType::Sdhc, &RTIO);
 }
 
@@ -241,7 +243,9 @@ fn embedded_sdmmc_writes_a_fat_file_on_a_version_1_sdsc_card() {
     static POOL_STORAGE: PoolStorage<8, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     evidence("sdsc1", CardType::Sdsc1, &RTIO);
 }
 
@@ -251,6 +255,8 @@ fn embedded_sdmmc_writes_a_fat_file_on_a_version_2_sdsc_card_byte_addressed() {
     static POOL_STORAGE: PoolStorage<8, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     evidence("sdsc2", CardType::Sdsc2, &RTIO);
 }

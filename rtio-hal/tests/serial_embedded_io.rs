@@ -15,7 +15,9 @@ fn embedded_io_adapters_and_std_line_reading_run_over_serial() {
     static POOL_STORAGE: PoolStorage<4, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<4, 4> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let uart = Uart::device("serial-eio", 1_000_000, 256);
     let ctx = RTIO.claim().unwrap();
     let mut port = ToStd::new(Serial::new(&ctx, uart.dev()));

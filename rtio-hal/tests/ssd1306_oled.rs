@@ -64,7 +64,9 @@ fn ssd1306_crate_draws_on_the_simulated_oled_pixel_exact() {
     static POOL_STORAGE: PoolStorage<8, 32> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let bus = Bus::i2c("ssd1306", 400_000);
     let oled = bus.attach_i2c(0x3C, rtio_sim::Ssd1306::new(64));
     let ctx = RTIO.claim().unwrap();

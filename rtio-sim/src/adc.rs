@@ -38,7 +38,7 @@ impl Adc {
     /// use rtio_sim::Adc;
     /// use rtio::{Rtio, Storage};
     /// static STORAGE: Storage<2, 2> = Storage::new();
-    /// static RTIO: Rtio = Rtio::new(&STORAGE);
+    /// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     /// let adc = Adc::ramp().device("adc-read-doc", 50_000, 256, 64);
     /// let ctx = RTIO.claim().unwrap();
     /// let mut s = [0u8; 8]; // a plain read waits for four samples

@@ -219,7 +219,7 @@ impl Bus {
     /// use rtio_sim::{Bus, Tmp105};
     /// use rtio::{Rtio, Storage};
     /// static STORAGE: Storage<2, 2> = Storage::new();
-    /// static RTIO: Rtio = Rtio::new(&STORAGE);
+    /// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     /// let bus = Bus::i2c("trace-doc", 400_000);
     /// let tmp = bus.attach_i2c(0x48, Tmp105::new(0.0));
     /// bus.record();

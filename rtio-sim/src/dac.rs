@@ -12,14 +12,14 @@
 //! use rtio_sim::Dac;
 //! use rtio::{Rtio, Storage};
 //! static STORAGE: Storage<4, 4> = Storage::new();
-//! static RTIO: Rtio = Rtio::new(&STORAGE);
+//! static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
 //! let dac = Dac::device("dac-doc", 48_000);
 //! let ctx = RTIO.claim().unwrap();
 //! static RAMP: [u8; 96] = { let mut b = [0u8; 96]; let mut i = 0; while i < 96 { b[i] = i as u8; i += 1; } b };
 //! // Two buffers in flight (double buffering): the second plays right after the first.
 //! ctx.acquire()?.write(dac.dev(), &RAMP).submit()?;
 //! ctx.acquire()?.write(dac.dev(), &RAMP).submit()?;
-//! assert_eq!((ctx.consume().result(), ctx.consume().result()), (Ok(96), Ok(96)));
+//! assert_eq!((ctx.consume().unwrap().result(), ctx.consume().unwrap().result()), (Ok(96), Ok(96)));
 //! assert_eq!(dac.played(), 96); // 48 samples of 2 bytes, twice
 //! dac.stop();
 //! # Ok::<(), rtio::Error>(())

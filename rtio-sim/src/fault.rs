@@ -10,7 +10,7 @@ use std::sync::Mutex;
 /// use rtio_sim::{Bus, Fault, Tmp105};
 /// use rtio::{Error, Rtio, Storage};
 /// static STORAGE: Storage<2, 2> = Storage::new();
-/// static RTIO: Rtio = Rtio::new(&STORAGE);
+/// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
 /// let tmp = Bus::i2c("fault-doc", 400_000).attach_i2c(0x48, Tmp105::new(20.0));
 /// tmp.faults().next(Fault::Nack);
 /// let ctx = RTIO.claim().unwrap();

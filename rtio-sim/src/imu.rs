@@ -35,19 +35,19 @@ impl Imu {
     /// static POOL_STORAGE: PoolStorage<4, 256> = PoolStorage::new();
     /// static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     /// static STORAGE: Storage<2, 8> = Storage::new();
-    /// static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    /// static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL).with_clock(&rtio::time::STD_CLOCK);
     ///
     /// let imu = Imu::still().device("imu-doc", 1600, 64, 8);
     /// let ctx = RTIO.claim().unwrap();
     /// let h = ctx.acquire()?.read_multishot(imu.dev(), Header::SIZE + 12, 256).submit()?;
-    /// let mut c = ctx.consume(); // one watermark interrupt: 8 frames or more
+    /// let mut c = ctx.consume().unwrap(); // one watermark interrupt: 8 frames or more
     /// assert!(c.more());
     /// if let Buffer::Pool(buf) = c.take_buffer() {
     ///     let hdr = Header::read(&buf).unwrap();
     ///     assert!(hdr.frames >= 8 && hdr.frame_size == 12);
     /// }
     /// ctx.cancel(h.head())?;
-    /// while ctx.consume().more() {} // the last completion says Canceled
+    /// while ctx.consume().unwrap().more() {} // the last completion says Canceled
     /// imu.stop();
     /// assert_eq!(POOL.free_blocks(), 4);
     /// # Ok::<(), rtio::Error>(())

@@ -29,7 +29,7 @@
 //! use rtio::{Rtio, Storage};
 //!
 //! static STORAGE: Storage<4, 4> = Storage::new();
-//! static RTIO: Rtio = Rtio::new(&STORAGE);
+//! static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
 //!
 //! let i2c = Bus::i2c("i2c0", 400_000);
 //! let tmp = i2c.attach_i2c(0x48, Tmp105::new(25.5));

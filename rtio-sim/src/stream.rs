@@ -57,7 +57,7 @@ pub trait Source: Send + 'static {
 /// use rtio_sim::{reg, Imu};
 /// use rtio::{Rtio, Storage};
 /// static STORAGE: Storage<4, 4> = Storage::new();
-/// static RTIO: Rtio = Rtio::new(&STORAGE);
+/// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
 /// let imu = Imu::still().device("imu-reg-doc", 0, 64, 8);
 /// let ctx = RTIO.claim().unwrap();
 /// let mut id = [0u8; 1];

@@ -15,7 +15,7 @@ impl Uart {
     /// use rtio_sim::Uart;
     /// use rtio::{Duration, Error, Rtio, Storage};
     /// static STORAGE: Storage<4, 4> = Storage::new();
-    /// static RTIO: Rtio = Rtio::new(&STORAGE);
+    /// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     /// let uart = Uart::device("uart-read-doc", 115_200, 32);
     /// let ctx = RTIO.claim().unwrap();
     /// let rx: &'static mut [u8; 4] = Box::leak(Box::new([0; 4]));

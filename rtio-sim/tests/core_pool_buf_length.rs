@@ -45,7 +45,9 @@ fn a_pool_buffer_is_no_longer_than_the_preferred_size() {
     static POOL_STORAGE: PoolStorage<4, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<2, 2> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let ctx = RTIO.claim().unwrap();
     for (min, preferred) in [(1, 1), (1, 10), (65, 100)] {
         let [c] = ctx

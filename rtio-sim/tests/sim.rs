@@ -26,7 +26,7 @@ fn wait_started(f: &Faults, n: u64) {
 fn seen(ctx: &rtio::Context, n: usize) -> Vec<(usize, Result<usize, Error>)> {
     (0..n)
         .map(|_| {
-            let c = ctx.consume();
+            let c = ctx.consume().unwrap();
             (c.userdata(), c.result())
         })
         .collect()
@@ -38,7 +38,9 @@ fn transaction_member_pool_read_gets_a_buffer() {
     static PS: PoolStorage<4, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&PS);
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S).with_pool(&POOL);
+    static R: Rtio = Rtio::new(&S)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let tmp = Bus::i2c("t-pool", 400_000).attach_i2c(0x48, Tmp105::new(25.5));
     let [w, mut r] = ctx
@@ -62,7 +64,7 @@ fn transaction_member_pool_read_gets_a_buffer() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn i2c_transfer_takes_bus_time_and_does_not_block_the_submitter() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     // 1 kHz: writing 2 bytes is 1 START + 9 address + 18 data + 1 STOP = 29 bits = 29 ms.
     let tmp = Bus::i2c("t-time", 1_000).attach_i2c(0x48, Tmp105::new(0.0));
@@ -77,7 +79,7 @@ fn i2c_transfer_takes_bus_time_and_does_not_block_the_submitter() {
         !ctx.has_completion(),
         "submit returned before the transfer ended"
     );
-    let c = ctx.consume();
+    let c = ctx.consume().unwrap();
     let total = t0.elapsed();
     assert_eq!(c.result(), Ok(2));
     assert!(
@@ -92,7 +94,7 @@ fn i2c_transfer_takes_bus_time_and_does_not_block_the_submitter() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn eeprom_page_write_wraps_and_nacks_during_the_write_cycle() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let bus = Bus::i2c("t-eeprom", 1_000_000);
     let ee = bus.attach_i2c(
@@ -138,7 +140,7 @@ fn eeprom_page_write_wraps_and_nacks_during_the_write_cycle() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn the_bus_serves_higher_priority_first() {
     static S: Storage<8, 8> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let bus = Bus::i2c("t-prio", 100_000);
     let tmp = bus.attach_i2c(0x48, Tmp105::new(0.0));
@@ -187,7 +189,7 @@ fn the_bus_serves_higher_priority_first() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn every_fault_kind_gives_its_completion() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let tmp = Bus::i2c("t-faults", 1_000_000).attach_i2c(0x48, Tmp105::new(25.5));
     let read = |ctx: &rtio::Context| {
@@ -243,7 +245,7 @@ fn every_fault_kind_gives_its_completion() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn sd_card_block_write_and_read_are_one_transaction_each() {
     static S: Storage<8, 8> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let card = Bus::spi("t-sd", 25_000_000).attach_spi(1, SdCard::new(1024).ready());
     let data: &'static [u8] = Box::leak(vec![0xA5u8; 512].into_boxed_slice());
@@ -318,10 +320,10 @@ fn stress_several_threads_contexts_complete_every_submission_exactly_once() {
     static S1: Storage<8, 8> = Storage::new();
     static S2: Storage<8, 8> = Storage::new();
     static S3: Storage<8, 8> = Storage::new();
-    static R0: Rtio = Rtio::new(&S0);
-    static R1: Rtio = Rtio::new(&S1);
-    static R2: Rtio = Rtio::new(&S2);
-    static R3: Rtio = Rtio::new(&S3);
+    static R0: Rtio = Rtio::new(&S0).with_clock(&rtio::time::STD_CLOCK);
+    static R1: Rtio = Rtio::new(&S1).with_clock(&rtio::time::STD_CLOCK);
+    static R2: Rtio = Rtio::new(&S2).with_clock(&rtio::time::STD_CLOCK);
+    static R3: Rtio = Rtio::new(&S3).with_clock(&rtio::time::STD_CLOCK);
     const PER_THREAD: usize = 300;
     let i2c = Bus::i2c("t-stress-i2c", 3_400_000);
     let spi = Bus::spi("t-stress-spi", 50_000_000);
@@ -409,7 +411,7 @@ fn stress_several_threads_contexts_complete_every_submission_exactly_once() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn imu_register_map_rate_watermark_and_fifo_data() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let imu = Imu::still().device("t-imu-regs", 0, 64, 8);
     let dev = imu.dev();
@@ -473,9 +475,9 @@ fn stress_hangs_and_link_timeouts_across_threads_complete_once_each() {
     static S0: Storage<8, 8> = Storage::new();
     static S1: Storage<8, 8> = Storage::new();
     static S2: Storage<8, 8> = Storage::new();
-    static R0: Rtio = Rtio::new(&S0);
-    static R1: Rtio = Rtio::new(&S1);
-    static R2: Rtio = Rtio::new(&S2);
+    static R0: Rtio = Rtio::new(&S0).with_clock(&rtio::time::STD_CLOCK);
+    static R1: Rtio = Rtio::new(&S1).with_clock(&rtio::time::STD_CLOCK);
+    static R2: Rtio = Rtio::new(&S2).with_clock(&rtio::time::STD_CLOCK);
     const PER_THREAD: usize = 60;
     let bus = Bus::i2c("t-stress-hang", 1_000_000);
     let tmp = bus.attach_i2c(0x48, Tmp105::new(5.0));
@@ -500,7 +502,7 @@ fn stress_hangs_and_link_timeouts_across_threads_complete_once_each() {
                         .submit()
                         .unwrap();
                     for _ in 0..2 {
-                        let mut c = ctx.consume();
+                        let mut c = ctx.consume().unwrap();
                         if c.userdata() < 1000 {
                             seen[c.userdata()] += 1;
                             match c.result() {
@@ -555,7 +557,7 @@ impl Rng {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn random_chains_with_random_faults_match_the_chain_rules() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let tmp = Bus::i2c("t-random", 3_400_000).attach_i2c(0x48, Tmp105::new(25.5));
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
@@ -632,7 +634,7 @@ fn random_chains_with_random_faults_match_the_chain_rules() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn independent_chains_complete_in_hardware_order_chains_in_their_own_order() {
     static S: Storage<8, 8> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let slow = Bus::i2c("t-order-i2c", 1_000).attach_i2c(0x48, Tmp105::new(1.0));
     let fast = Bus::spi("t-order-spi", 20_000_000).attach_spi(0, SdCard::new(1024).ready());
@@ -663,7 +665,7 @@ fn independent_chains_complete_in_hardware_order_chains_in_their_own_order() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn cancelling_a_chain_queued_behind_a_busy_bus_cancels_it_whole() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let tmp = Bus::i2c("t-cancel-queued", 400_000).attach_i2c(0x48, Tmp105::new(1.0));
     tmp.faults()
@@ -692,7 +694,7 @@ fn cancelling_a_chain_queued_behind_a_busy_bus_cancels_it_whole() {
     ctx.cancel(h.head()).unwrap();
     let mut got = Vec::new();
     for _ in 0..3 {
-        let c = ctx.consume();
+        let c = ctx.consume().unwrap();
         got.push((
             c.userdata(),
             c.result(),
@@ -720,7 +722,9 @@ fn a_stream_that_finds_the_completion_queue_full_waits_and_loses_nothing() {
     static PS: PoolStorage<8, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&PS);
     static S: Storage<1, 2> = Storage::new();
-    static R: Rtio = Rtio::new(&S).with_pool(&POOL);
+    static R: Rtio = Rtio::new(&S)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let adc = Adc::ramp().device("t-cq-full", 20_000, 1024, 16);
     let h = ctx
@@ -744,7 +748,7 @@ fn a_stream_that_finds_the_completion_queue_full_waits_and_loses_nothing() {
     let mut seqs = Vec::new();
     let mut canceled = false;
     loop {
-        let mut c = ctx.consume();
+        let mut c = ctx.consume().unwrap();
         if let Buffer::Pool(p) = c.take_buffer() {
             let hdr = Header::read(&p).unwrap();
             seqs.push(hdr.seq);
@@ -791,7 +795,7 @@ fn a_stream_that_finds_the_completion_queue_full_waits_and_loses_nothing() {
 fn dropping_a_chain_future_mid_transfer_gives_the_entries_back_when_it_lands() {
     use core::future::Future;
     static S: Storage<2, 2> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let tmp = Bus::i2c("t-orphan", 10_000).attach_i2c(0x48, Tmp105::new(1.0));
     let fut = ctx
@@ -848,7 +852,7 @@ impl I2cTarget for Recorder {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn i2c_transactions_follow_the_embedded_hal_framing() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let rec = Bus::i2c("t-framing", 1_000_000).attach_i2c(0x30, Recorder::default());
     let d = rec.dev();
@@ -893,7 +897,7 @@ impl SpiTarget for CsRecorder {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn spi_transactions_hold_chip_select() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let rec = Bus::spi("t-cs", 8_000_000).attach_spi(3, CsRecorder::default());
     let d = rec.dev();
@@ -938,7 +942,7 @@ fn tmp105_resolution_follows_the_config_register() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn a_hung_fifo_device_is_recovered_by_link_timeout() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let uart = Uart::device("t-uart-hang", 1_000_000, 64);
     uart.faults().next(Fault::Hang);
@@ -970,7 +974,7 @@ fn a_hung_fifo_device_is_recovered_by_link_timeout() {
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn await_on_a_device_holds_its_bus_until_signalled_or_cancelled() {
     static S: Storage<4, 4> = Storage::new();
-    static R: Rtio = Rtio::new(&S);
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     let ctx = R.claim().unwrap();
     let bus = Bus::i2c("t-await", 1_000_000);
     let tmp = bus.attach_i2c(0x48, Tmp105::new(1.0));

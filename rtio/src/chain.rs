@@ -42,13 +42,13 @@
 use crate::caps;
 use crate::context::{Context, OpHandle};
 use crate::iodev::{Dev, Iodev};
+use crate::slot::{Gen, Phase};
 use crate::sqe::{
-    BufPayload, CallbackFn, CallbackPayload, LENT, LT_NEXT, NO_CANCEL, OWN, TAKEN, ConfigPayload, Flags, Op, Payload, Priority, Sqe,
-    TinyPayload, TxRxPayload, TINY_MAX,
+    BufPayload, CallbackFn, CallbackPayload, ConfigPayload, Flags, Op, Payload, Priority, Sqe,
+    TinyPayload, TxRxPayload, LENT, LT_NEXT, NO_CANCEL, OWN, TAKEN, TINY_MAX,
 };
 use crate::time::{Duration, Instant};
 use crate::Error;
-use portable_atomic::Ordering;
 
 /// How the entry being added links to the one before it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +68,7 @@ enum Link {
 pub struct Chain<'c, const N: usize> {
     ctx: &'c Context,
     idx: [u16; N],
-    gens: [u16; N],
+    gens: [Gen; N],
     len: usize,
     link: Link,
     err: Option<Error>,
@@ -92,9 +92,34 @@ pub struct ChainHandle<const N: usize> {
 }
 
 impl<const N: usize> ChainHandle<N> {
-    /// The first entry: cancelling it cancels the whole chain.
+    /// The first entry. Cancelling it cancels the chain only while the head has not
+    /// completed; [`ChainHandle::cancel`] cancels whatever is left of the chain.
     pub fn head(&self) -> OpHandle {
         self.handles[0]
+    }
+
+    /// Cancels what is left of the chain (S7): the earliest entry that has not completed and
+    /// can be cancelled on its own, which takes the rest of the chain with it (S4). Entries
+    /// that already completed are left alone; a chain that completed whole is not an error.
+    ///
+    /// # Errors
+    /// [`Error::Stale`] if every entry's handle is stale (the chain completed and its
+    /// completions were consumed).
+    pub fn cancel(&self, ctx: &Context) -> Result<(), Error> {
+        let mut live = false;
+        for &h in &self.handles {
+            match ctx.cancel_if_pending(h) {
+                Ok(true) => return Ok(()),
+                Ok(false) => live = true,
+                Err(Error::Stale) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if live {
+            Ok(())
+        } else {
+            Err(Error::Stale)
+        }
     }
     /// Entry `i`.
     pub fn get(&self, i: usize) -> Option<OpHandle> {
@@ -115,10 +140,7 @@ impl Context {
         const { assert!(N > 0, "rule: an empty chain is not allowed") };
         let mut idx = [0u16; N];
         self.alloc_slots(&mut idx)?;
-        let mut gens = [0u16; N];
-        for (g, &i) in gens.iter_mut().zip(idx.iter()) {
-            *g = self.rtio.slot(i).gen();
-        }
+        let gens = idx.map(|i| self.rtio.slot(i).full_gen());
         Ok(Chain {
             ctx: self,
             idx,
@@ -158,9 +180,8 @@ impl<'c, const N: usize> Chain<'c, N> {
         flags: Flags,
         payload: Payload,
     ) -> Self {
-        if self.err.is_some() {
-            return self;
-        }
+        // Entries are stored even after a mistake, so that a buffer handed to the builder
+        // comes back when it is dropped (S3); only an entry with no room is refused whole.
         if self.len == N {
             return self.fail(Error::InvalidChain);
         }
@@ -171,9 +192,9 @@ impl<'c, const N: usize> Chain<'c, N> {
             let prev_iodev = self.sqe(i - 1).iodev;
             if link == Link::Transaction && (iodev.is_none() || !same(prev_iodev, iodev)) {
                 // S5: all members target the head's iodev.
-                return self.fail(Error::InvalidChain);
+                self.err.get_or_insert(Error::InvalidChain);
             }
-            let (next, next_gen) = (self.idx[i], self.gens[i]);
+            let (next, next_gen) = (self.idx[i], self.gens[i].tag);
             let prev = self.sqe(i - 1);
             prev.flags.insert(match link {
                 Link::Chained => Flags::CHAINED,
@@ -196,9 +217,21 @@ impl<'c, const N: usize> Chain<'c, N> {
         self
     }
 
-    /// NOP: completes `Ok(0)`, with or without an iodev.
+    /// NOP: completes `Ok(0)` without an iodev.
     pub fn nop(self) -> Self {
         self.push(Op::Nop, None, Flags::empty(), Payload { none: () })
+    }
+
+    /// NOP aimed at an iodev (S5): the driver receives [`crate::Request::Nop`] and completes
+    /// it; as a transaction member it takes a place in the bus transaction (Zephyr's tests
+    /// use it to exercise transaction walks).
+    pub fn nop_on<K: caps::Kind>(self, dev: Dev<K>) -> Self {
+        self.push(
+            Op::Nop,
+            Some(dev.iodev()),
+            Flags::empty(),
+            Payload { none: () },
+        )
     }
 
     /// READ into a `'static` buffer, handed back in the completion (S3).
@@ -319,7 +352,12 @@ impl<'c, const N: usize> Chain<'c, N> {
         for i in r + 1..self.len {
             self.sqe(i).prio |= NO_CANCEL;
         }
-        let mut s = self.push(Op::Write, Some(dev.iodev()), Flags::empty(), Payload { buf: taken });
+        let mut s = self.push(
+            Op::Write,
+            Some(dev.iodev()),
+            Flags::empty(),
+            Payload { buf: taken },
+        );
         if s.err.is_none() {
             let i = s.len - 1;
             s.sqe(i).prio |= NO_CANCEL;
@@ -541,6 +579,10 @@ impl<'c, const N: usize> Chain<'c, N> {
             if op == Op::LinkTimeout && i == 0 {
                 return Err(Error::InvalidChain);
             }
+            if matches!(op, Op::Delay | Op::LinkTimeout) && self.ctx.rtio.clock.is_none() {
+                // S8, S16: without a clock the timer could never fire.
+                return Err(Error::NoClock);
+            }
             if op == Op::LinkTimeout {
                 let prev = self.sqe(i - 1);
                 if matches!(prev.op, Op::LinkTimeout) || prev.flags.contains(Flags::TRANSACTION) {
@@ -561,15 +603,20 @@ impl<'c, const N: usize> Chain<'c, N> {
     /// The first builder mistake, or [`Error::InvalidChain`] when fewer than `N` entries were
     /// added or the links are malformed; every slot is returned.
     pub fn prepare(mut self) -> Result<ChainHandle<N>, Error> {
-        self.validate()?;
-        let mut handles = [OpHandle { idx: 0, gen: 0 }; N];
-        for (i, h) in handles.iter_mut().enumerate() {
-            *h = OpHandle {
-                idx: self.idx[i],
-                gen: self.gens[i],
-            };
+        if let Err(e) = self.validate() {
+            // Dropping `self` hands the entries' buffers back with this error (S3).
+            self.err = Some(e);
+            return Err(e);
         }
+        let handles = core::array::from_fn(|i| OpHandle::new(self.idx[i], self.gens[i]));
         self.prepared = true;
+        if self.sqe(0).flags.contains(Flags::MULTISHOT) {
+            self.ctx.track_multishot(true);
+        }
+        let silent = (0..N)
+            .filter(|&i| self.sqe(i).flags.contains(Flags::NO_RESPONSE))
+            .count();
+        self.ctx.track_returning(silent as u32, 0);
         self.ctx.push_pending(self.idx[0]);
         Ok(ChainHandle { handles })
     }
@@ -587,12 +634,16 @@ impl<'c, const N: usize> Chain<'c, N> {
 
     /// Marks every entry KEPT (results stay in the slots for a future or scope), prepares
     /// and dispatches. Used by [`crate::future`] and [`crate::scope`].
-    pub(crate) fn dispatch_kept(mut self) -> Result<([u16; N], [u16; N]), Error> {
-        self.validate()?;
+    pub(crate) fn dispatch_kept(mut self) -> Result<([u16; N], [Gen; N]), Error> {
+        if let Err(e) = self.validate() {
+            self.err = Some(e);
+            return Err(e);
+        }
         for i in 0..N {
             self.sqe(i).flags.insert(Flags::KEPT);
         }
         self.prepared = true;
+        self.ctx.track_kept(N as u32, 0);
         let (idx, gens) = (self.idx, self.gens);
         let rtio = self.ctx.rtio;
         crate::executor::submit_chain(rtio, idx[0]);
@@ -607,17 +658,21 @@ impl<'c, const N: usize> Chain<'c, N> {
 impl<const N: usize> Drop for Chain<'_, N> {
     fn drop(&mut self) {
         if !self.prepared {
-            // S10: an unprepared chain returns its entries.
-            for &i in &self.idx {
-                debug_assert_eq!(
-                    self.ctx.rtio.slot(i)
-                        .state
-                        .load(Ordering::Relaxed)
-                        & crate::context::STATE_MASK,
-                    crate::context::PREPARED
-                );
+            // S10: an unprepared chain returns its entries; S3: the ones added with a
+            // caller buffer complete with the builder's error (or `Canceled`) to hand it back.
+            let err = self.err.unwrap_or(Error::Canceled);
+            let mut released = 0;
+            for (k, &i) in self.idx.iter().enumerate() {
+                debug_assert_eq!(self.ctx.rtio.slot(i).state.load().phase(), Phase::Prepared);
+                if k >= self.len {
+                    // SAFETY: acquired by this builder and never written: ours alone.
+                    unsafe { self.ctx.free_slot(i) };
+                    released += 1;
+                } else if !self.ctx.give_back_unsubmitted(i, err, false) {
+                    released += 1;
+                }
             }
-            self.ctx.release_unprepared(&self.idx);
+            self.ctx.rtio.unreserve(released);
         }
     }
 }

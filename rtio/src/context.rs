@@ -19,33 +19,17 @@
 //!
 //! # Slots
 //!
-//! Each entry lives in a slot from acquire until its terminal completion is consumed. A slot's
-//! `state` word holds its generation (high 16 bits) and its state and event bits (low 16):
-//!
-//! ```text
-//!                      submit (chain head) ---------------------------+
-//!                      |                                              v
-//!  FREE --acquire--> PREPARED --submit--> QUEUED --predecessor done--> INFLIGHT --> DONE
-//!    ^                  |                    |                                      |
-//!    |                  +----- cancel -------+-----------> DONE (Canceled) ---------+
-//!    +------------------------ consume (generation + 1) ----------------------------+
-//! ```
-//!
-//! * The owner writes the entry while FREE/PREPARED; from QUEUED on, the executor and the
-//!   token holder own it; once DONE it is the owner's again.
-//! * Starting (PREPARED or QUEUED -> INFLIGHT) is a compare-and-swap on the whole word, so a
-//!   stale successor link (older generation) or a cancelled entry is never started. A
-//!   transaction's members go INFLIGHT with their head.
-//! * INFLIGHT -> DONE is one `fetch_add`, keeping the event bits (cancel requested, timed
-//!   out, signalled, armed, orphaned); every posted entry is INFLIGHT, including the ones a
-//!   cancel takes over.
+//! Each entry lives in a [`Slot`] from acquire until its terminal completion is consumed; the
+//! slot's life (phases, event bits, generations) is the state machine of `slot.rs`, and only
+//! its methods change the state word.
 
 use crate::cqe::{Buffer, Completion, CqeFlags};
 use crate::iodev::{Iodev, Req};
 use crate::pool::{BlockRange, Mempool, PoolBuf};
 use crate::ring::{CqeCell, Reservations, Ring};
-use crate::stack::ReturnStack;
+use crate::slot::{Gen, Phase, SlotState};
 use crate::sqe::{Flags, Op, Priority, Sqe, LENT, NONE, TAKEN};
+use crate::stack::ReturnStack;
 use crate::time::{Clock, Duration, Instant};
 use crate::wait::{Notify, Wait};
 use crate::{executor, Error};
@@ -55,31 +39,12 @@ use core::ptr::addr_of;
 use critical_section::Mutex;
 use portable_atomic::{AtomicBool, AtomicU32, Ordering};
 
-pub(crate) const FREE: u32 = 0;
-pub(crate) const PREPARED: u32 = 1;
-pub(crate) const QUEUED: u32 = 2;
-pub(crate) const INFLIGHT: u32 = 3;
-pub(crate) const DONE: u32 = 4;
-pub(crate) const STATE_MASK: u32 = 0x7;
-/// Cancellation requested.
-pub(crate) const CANCEL: u32 = 0x08;
-/// A LINK_TIMEOUT fired for this entry: Canceled becomes TimedOut.
-pub(crate) const TIMEOUT: u32 = 0x10;
-/// AWAIT: the signal arrived.
-pub(crate) const SIGNALED: u32 = 0x20;
-/// AWAIT: the executor or the iodev reached it.
-pub(crate) const ARMED: u32 = 0x40;
-/// LINK_TIMEOUT: fired.
-pub(crate) const FIRED: u32 = 0x80;
-/// KEPT entries: the waiting future or scope went away; the completer frees the slot.
-pub(crate) const ORPHAN: u32 = 0x100;
-
 /// One entry slot.
 #[derive(Debug)]
 pub struct Slot {
     pub(crate) sqe: UnsafeCell<Sqe>,
-    /// Generation << 16 | event bits | state.
-    pub(crate) state: AtomicU32,
+    /// Phase, event bits and generation (the state machine of `slot.rs`).
+    pub(crate) state: SlotState,
     /// Owner lists (free, pending, scope) and the returned stack.
     pub(crate) onext: UnsafeCell<u16>,
     /// Iodev queue link while queued (owned by whoever holds the token); the result of a
@@ -105,15 +70,20 @@ impl Slot {
     #[allow(clippy::declare_interior_mutable_const)]
     const EMPTY: Slot = Slot {
         sqe: UnsafeCell::new(Sqe::EMPTY),
-        state: AtomicU32::new(FREE),
+        state: SlotState::new(),
         onext: UnsafeCell::new(NONE),
         link: UnsafeCell::new(Link { next: None }),
     };
     pub(crate) fn sqe_ptr(&self) -> *mut Sqe {
         self.sqe.get()
     }
+    /// The generation tag of the current use.
     pub(crate) fn gen(&self) -> u16 {
-        (self.state.load(Ordering::Acquire) >> 16) as u16
+        self.state.load().tag()
+    }
+    /// The full generation of the current use (S7).
+    pub(crate) fn full_gen(&self) -> Gen {
+        self.state.gen()
     }
     /// Stores a KEPT entry's result (the completer, before publishing DONE).
     pub(crate) fn set_result(&self, v: i32) {
@@ -184,6 +154,9 @@ pub struct Rtio {
     pub(crate) notify: Notify,
     /// Head of the deadline-ordered timer list.
     pub(crate) timers: Mutex<Cell<u16>>,
+    /// Whether any timer is armed: written inside the timer critical section, read without
+    /// it so that polling with no timer armed costs one load (S8).
+    pub(crate) timers_armed: AtomicBool,
     /// Slots returned by producers (NO_RESPONSE, orphans): index + 1 of a stack top.
     pub(crate) returned: ReturnStack,
     // Owner-only (reached through `Context`, which is unique and !Sync):
@@ -193,6 +166,15 @@ pub struct Rtio {
     fresh: UnsafeCell<u16>,
     pend_head: UnsafeCell<u16>,
     pend_tail: UnsafeCell<u16>,
+    /// Entries whose results stay in their slots (futures, scopes) and are still tracked by
+    /// their waiter: they never reach the ring (S16 accounting).
+    kept: UnsafeCell<u32>,
+    /// Multishot entries prepared and whose terminal completion is not consumed: while one
+    /// lives, any number of completions can still come (S16).
+    multishots: UnsafeCell<u32>,
+    /// Entries in flight that return their own slots through the returned stack
+    /// (NO_RESPONSE, orphaned kept entries): what a wait for a free entry waits for (S16).
+    returning: UnsafeCell<u32>,
 }
 
 // SAFETY: the shared fields are atomics, a critical-section mutex and a waker slot. Owner-only
@@ -216,31 +198,52 @@ impl core::fmt::Debug for Rtio {
 pub struct OpHandle {
     pub(crate) idx: u16,
     pub(crate) gen: u16,
+    /// How often the slot's 16-bit generation tag had wrapped (S7: 48 bits in all).
+    pub(crate) epoch: u32,
+}
+
+impl OpHandle {
+    pub(crate) fn new(idx: u16, g: Gen) -> Self {
+        OpHandle {
+            idx,
+            gen: g.tag,
+            epoch: g.epoch,
+        }
+    }
+    pub(crate) fn gen(self) -> Gen {
+        Gen {
+            tag: self.gen,
+            epoch: self.epoch,
+        }
+    }
 }
 
 impl Rtio {
-    /// A context over `storage`, without pool; with the `std` feature it uses the host clock.
+    /// A context over `storage`, without pool and without clock (add them with
+    /// [`Rtio::with_pool`] and [`Rtio::with_clock`]).
     pub const fn new<const SQ: usize, const CQ: usize>(storage: &'static Storage<SQ, CQ>) -> Self {
         Rtio {
             slots: &storage.slots,
             cells: &storage.cells,
             ring: Ring::new(),
             pool: None,
-            #[cfg(feature = "std")]
-            clock: Some(&crate::time::STD_CLOCK),
-            #[cfg(not(feature = "std"))]
+            // A feature flag never changes what a context does: the clock is always explicit.
             clock: None,
             claimed: AtomicBool::new(false),
             reserved: Reservations::new(),
             completed: AtomicU32::new(0),
             notify: Notify::new(),
             timers: Mutex::new(Cell::new(NONE)),
+            timers_armed: AtomicBool::new(false),
             returned: ReturnStack::new(),
             free_head: UnsafeCell::new(NONE),
             free_count: UnsafeCell::new(SQ as u16),
             fresh: UnsafeCell::new(0),
             pend_head: UnsafeCell::new(NONE),
             pend_tail: UnsafeCell::new(NONE),
+            kept: UnsafeCell::new(0),
+            multishots: UnsafeCell::new(0),
+            returning: UnsafeCell::new(0),
         }
     }
 
@@ -391,7 +394,7 @@ impl RawToken {
         unsafe { (*self.sqe()).iodev }
     }
     pub(crate) fn cancel_requested(&self) -> bool {
-        self.slot().state.load(Ordering::Acquire) & CANCEL != 0
+        self.slot().state.load().cancel_requested()
     }
     pub(crate) fn link(&self) -> Option<RawToken> {
         // SAFETY: the link is read only by the queue that holds the token, under its lock,
@@ -503,7 +506,10 @@ impl RawToken {
             b.pool_range = range.pack();
         }
         // SAFETY: the range was allocated for this entry and only the token reaches it.
-        Ok(unsafe { pool.bytes_mut(range) })
+        let bytes = unsafe { pool.bytes_mut(range) };
+        // The requested length, not the whole run of blocks (a 1-byte read shifts 1 byte).
+        let len = b.len.min(bytes.len());
+        Ok(&mut bytes[..len])
     }
 }
 
@@ -568,6 +574,7 @@ impl Context {
     }
 
     /// Takes `n` free slots and `n` completion reservations, all or nothing (S9, S10).
+    #[inline]
     pub(crate) fn alloc_slots(&self, out: &mut [u16]) -> Result<(), Error> {
         let n = out.len();
         let r = self.rtio;
@@ -598,8 +605,7 @@ impl Context {
                     fresh
                 };
                 let slot = &r.slot(idx);
-                let gen = slot.state.load(Ordering::Relaxed) & !0xFFFF;
-                slot.state.store(gen | PREPARED, Ordering::Relaxed);
+                slot.state.acquire();
                 // The builder writes op, iodev, flags and payload; reset the rest.
                 let s = &mut *slot.sqe.get();
                 s.prio = Priority::Normal as u8;
@@ -625,6 +631,7 @@ impl Context {
             let next = unsafe { *self.rtio.slot(cur).onext.get() };
             // SAFETY: owner only (precondition).
             unsafe { self.free_slot(cur) };
+            self.track_returning(0, 1);
             cur = next;
         }
     }
@@ -633,11 +640,11 @@ impl Context {
     ///
     /// # Safety
     /// Owner only; the slot is not referenced by anyone else.
+    #[inline]
     pub(crate) unsafe fn free_slot(&self, idx: u16) {
         let r = self.rtio;
         let slot = &r.slot(idx);
-        let gen = (slot.state.load(Ordering::Relaxed) >> 16).wrapping_add(1) & 0xFFFF;
-        slot.state.store(gen << 16 | FREE, Ordering::Release);
+        slot.state.recycle();
         // SAFETY: owner-only list (precondition).
         unsafe {
             *slot.onext.get() = *r.free_head.get();
@@ -646,16 +653,37 @@ impl Context {
         }
     }
 
-    /// Releases slots acquired but never prepared (builder dropped or failed) (S10).
-    pub(crate) fn release_unprepared(&self, idx: &[u16]) {
-        for &i in idx {
-            // SAFETY: the builder owned these slots; nothing else references them.
-            unsafe { self.free_slot(i) };
+    /// An entry that was never dispatched (`prepared`: it was prepared, not just built) goes
+    /// away: if it holds a caller buffer, it
+    /// completes with `err` carrying the buffer (S3) and `true` is returned (its reservation
+    /// is used by that completion); otherwise its slot is freed and `false` returned (the
+    /// caller gives its reservation back).
+    pub(crate) fn give_back_unsubmitted(&self, idx: u16, err: Error, prepared: bool) -> bool {
+        let slot = self.rtio.slot(idx);
+        // SAFETY: a never-dispatched entry is the owner's.
+        let (holds, silent) = unsafe {
+            let s = &*slot.sqe_ptr();
+            (
+                s.holds_caller_buffer(),
+                s.flags.contains(Flags::NO_RESPONSE),
+            )
+        };
+        if silent && prepared {
+            // Counted as returning by itself when it was prepared; it never will.
+            self.track_returning(0, 1);
         }
-        self.rtio.unreserve(idx.len() as u32);
+        if holds && slot.state.take(slot.gen()) {
+            executor::post_unsubmitted(self.rtio, idx, err);
+            true
+        } else {
+            // SAFETY: owner; never dispatched.
+            unsafe { self.free_slot(idx) };
+            false
+        }
     }
 
     /// Appends a prepared chain head to the pending list.
+    #[inline]
     pub(crate) fn push_pending(&self, head: u16) {
         let r = self.rtio;
         // SAFETY: owner-only fields.
@@ -698,6 +726,7 @@ impl Context {
     }
 
     /// Dispatches every prepared entry (the heads of prepared chains).
+    #[inline]
     pub(crate) fn dispatch_pending(&self) {
         let r = self.rtio;
         // SAFETY: owner-only fields; the list is detached before dispatching, so completions
@@ -721,8 +750,23 @@ impl Context {
     ///
     /// # Errors
     /// Only from the wait strategy; see [`Context::submit_timeout`] for a bounded wait.
+    #[inline]
     pub fn submit(&self, n: usize) -> Result<(), Error> {
-        self.submit_until(n, None)
+        let start = self.rtio.completed.load(Ordering::Acquire);
+        self.dispatch_pending();
+        // Entries that completed in place while dispatching: no timers to run, no wait.
+        if n == 0 || self.posted_since(start) >= n {
+            return Ok(());
+        }
+        self.wait_posted(start, n, None)
+    }
+
+    #[inline]
+    fn posted_since(&self, start: u32) -> usize {
+        self.rtio
+            .completed
+            .load(Ordering::Acquire)
+            .wrapping_sub(start) as usize
     }
 
     /// S1 with a deadline: like [`Context::submit`], but gives up after `timeout` with
@@ -738,21 +782,107 @@ impl Context {
     fn submit_until(&self, n: usize, deadline: Option<Instant>) -> Result<(), Error> {
         let start = self.rtio.completed.load(Ordering::Acquire);
         self.dispatch_pending();
-        if n == 0 {
+        if n == 0 || self.posted_since(start) >= n {
             return Ok(());
         }
-        let done = || {
-            self.rtio
-                .completed
-                .load(Ordering::Acquire)
-                .wrapping_sub(start) as usize
-                >= n
+        self.wait_posted(start, n, deadline)
+    }
+
+    /// Waits until `n` completions were posted since `start` (S1), refusing at once a wait
+    /// that could never end (S16).
+    #[cold]
+    fn wait_posted(&self, start: u32, n: usize, deadline: Option<Instant>) -> Result<(), Error> {
+        // What may still reach the ring is read before what has (a completion landing in
+        // between only makes this more lenient).
+        if let Some(can_come) = self.can_still_post() {
+            if n > self.posted_since(start) + can_come {
+                return Err(Error::WouldHang);
+            }
+        }
+        self.block_until(|| self.posted_since(start) >= n, deadline)
+    }
+
+    /// How many completions may still be posted to the ring (entries in flight that report
+    /// to it); `None` while a multishot lives (any number may come). An upper bound: a
+    /// NO_RESPONSE entry in flight counts although it posts nothing.
+    fn can_still_post(&self) -> Option<usize> {
+        let r = self.rtio;
+        // SAFETY: owner-only counters; the owner is the ring's single consumer.
+        let (kept, multishots, occupancy) = unsafe {
+            (
+                *r.kept.get(),
+                *r.multishots.get(),
+                r.ring.occupancy(r.cells),
+            )
         };
-        // Entries that completed in place while dispatching: no timers to run, no wait.
-        if done() {
-            return Ok(());
+        if multishots > 0 {
+            return None;
         }
-        self.block_until(done, deadline)
+        let reserved = r.reserved.get();
+        Some(reserved.saturating_sub(kept).saturating_sub(occupancy) as usize)
+    }
+
+    /// Owner bookkeeping for S16: `n` entries now keep their results in their slots (+) or
+    /// are no longer tracked by a waiter (-).
+    pub(crate) fn track_kept(&self, added: u32, removed: u32) {
+        // SAFETY: owner-only counter.
+        unsafe {
+            let k = &mut *self.rtio.kept.get();
+            *k = (*k + added).saturating_sub(removed);
+        }
+    }
+
+    /// Owner bookkeeping for S16: entries that will return their own slots were dispatched
+    /// or orphaned (+), or came back (-).
+    pub(crate) fn track_returning(&self, added: u32, removed: u32) {
+        // SAFETY: owner-only counter.
+        unsafe {
+            let k = &mut *self.rtio.returning.get();
+            *k = (*k + added).saturating_sub(removed);
+        }
+    }
+
+    /// Acquires `N` entries as a whole, waiting with the context's wait strategy while they
+    /// are in use by operations that return them by themselves (NO_RESPONSE entries,
+    /// abandoned futures): no spinning on [`Error::QueueFull`] (S16).
+    ///
+    /// # Errors
+    /// [`Error::WouldHang`] at once when no entry could come back while the owner waits (the
+    /// entries are held by completions not yet consumed, by builders, or by waiting
+    /// futures), or when `N` exceeds the context's size.
+    pub fn chain_wait<const N: usize>(&self) -> Result<crate::Chain<'_, N>, Error> {
+        let r = self.rtio;
+        if N > r.slots.len() || N > r.cells.len() {
+            return Err(Error::WouldHang);
+        }
+        loop {
+            match self.chain::<N>() {
+                Err(Error::QueueFull) => {}
+                other => return other,
+            }
+            // SAFETY: owner-only counter.
+            if unsafe { *r.returning.get() } == 0 {
+                return Err(Error::WouldHang);
+            }
+            self.block_until(|| !r.returned.is_empty(), None)?;
+        }
+    }
+
+    /// [`Context::chain_wait`] for one entry.
+    ///
+    /// # Errors
+    /// As [`Context::chain_wait`].
+    pub fn acquire_wait(&self) -> Result<crate::Chain<'_, 1>, Error> {
+        self.chain_wait::<1>()
+    }
+
+    /// Owner bookkeeping for S16: a multishot entry was prepared (+) or ended (-).
+    pub(crate) fn track_multishot(&self, added: bool) {
+        // SAFETY: owner-only counter.
+        unsafe {
+            let m = &mut *self.rtio.multishots.get();
+            *m = if added { *m + 1 } else { m.saturating_sub(1) };
+        }
     }
 
     /// Blocks with the context's wait strategy until `cond` holds or `deadline` passes,
@@ -789,8 +919,11 @@ impl Context {
 
     /// Takes the next completion, if one is ready (S14, polling). Its queue slot is released;
     /// its buffer comes with it (S3).
+    #[inline]
     pub fn try_consume(&self) -> Option<Completion> {
         let r = self.rtio;
+        // S8: polling alone advances timers (a clock without alarms calls nothing else).
+        executor::poll_timers(r);
         // SAFETY: the owner is the ring's single consumer.
         let raw = unsafe { r.ring.pop(r.cells) }?;
         let slot = r.slot(raw.slot);
@@ -807,6 +940,10 @@ impl Context {
         let buffer = if flags.contains(CqeFlags::MORE) {
             self.pool_buffer(ring_pool, len)
         } else {
+            // SAFETY: flags are written before prepare and only read afterwards.
+            if unsafe { addr_of!((*sqe).flags).read() }.contains(Flags::MULTISHOT) {
+                self.track_multishot(false);
+            }
             // SAFETY: terminal completion: the entry is DONE and the owner's again.
             let b = unsafe { self.take_buffer(raw.slot, ring_pool, result) };
             // SAFETY: owner; nothing references the slot any more.
@@ -836,6 +973,7 @@ impl Context {
     ///
     /// # Safety
     /// Owner only; the entry is DONE (terminal) and not referenced elsewhere.
+    #[inline]
     pub(crate) unsafe fn take_buffer(
         &self,
         idx: u16,
@@ -878,20 +1016,30 @@ impl Context {
     }
 
     /// Blocks until a completion is ready and takes it (S14).
-    pub fn consume(&self) -> Completion {
-        loop {
-            let mut got = None;
-            let _ = self.block_until(
-                || {
-                    got = self.try_consume();
-                    got.is_some()
-                },
-                None,
-            );
-            if let Some(c) = got {
-                return c;
-            }
+    ///
+    /// # Errors
+    /// [`Error::WouldHang`] at once when nothing is outstanding that could ever post one
+    /// (S16); errors of the wait strategy.
+    pub fn consume(&self) -> Result<Completion, Error> {
+        self.consume_until(None)
+    }
+
+    fn consume_until(&self, deadline: Option<Instant>) -> Result<Completion, Error> {
+        if let Some(c) = self.try_consume() {
+            return Ok(c);
         }
+        if self.can_still_post() == Some(0) && !self.has_completion() {
+            return Err(Error::WouldHang);
+        }
+        let mut got = None;
+        self.block_until(
+            || {
+                got = self.try_consume();
+                got.is_some()
+            },
+            deadline,
+        )?;
+        got.ok_or(Error::TimedOut)
     }
 
     /// Like [`Context::consume`], but gives up after `timeout`.
@@ -900,20 +1048,12 @@ impl Context {
     /// [`Error::TimedOut`]; [`Error::NoClock`] without a clock.
     pub fn consume_timeout(&self, timeout: Duration) -> Result<Completion, Error> {
         let clock = self.rtio.clock.ok_or(Error::NoClock)?;
-        let deadline = clock.now() + timeout;
-        let mut got = None;
-        self.block_until(
-            || {
-                got = self.try_consume();
-                got.is_some()
-            },
-            Some(deadline),
-        )?;
-        got.ok_or(Error::TimedOut)
+        self.consume_until(Some(clock.now() + timeout))
     }
 
     /// Whether a completion is ready.
     pub fn has_completion(&self) -> bool {
+        executor::poll_timers(self.rtio);
         // SAFETY: the owner is the single consumer.
         unsafe { self.rtio.ring.ready(self.rtio.cells) }
     }
@@ -929,10 +1069,21 @@ impl Context {
     /// [`Error::InvalidArgument`] for a transaction member after the head: a transaction is
     /// cancelled through its head (S5); nothing is touched.
     pub fn cancel(&self, h: OpHandle) -> Result<(), Error> {
+        self.cancel_op(h, false).map(|_| ())
+    }
+
+    /// For [`crate::ChainHandle::cancel`]: cancels `h` if it has not completed and can be
+    /// cancelled on its own (`Ok(true)`); `Ok(false)` for a live entry that completed, or
+    /// that only an earlier entry can cancel.
+    pub(crate) fn cancel_if_pending(&self, h: OpHandle) -> Result<bool, Error> {
+        self.cancel_op(h, true)
+    }
+
+    fn cancel_op(&self, h: OpHandle, skip_refused: bool) -> Result<bool, Error> {
         let r = self.rtio;
         let slot = r.slots.get(h.idx as usize).ok_or(Error::Stale)?;
-        let st = slot.state.load(Ordering::Acquire);
-        if (st >> 16) as u16 != h.gen || st & STATE_MASK == FREE {
+        let st = slot.state.current(h.gen()).ok_or(Error::Stale)?;
+        if st.phase() == Phase::Free {
             return Err(Error::Stale);
         }
         // SAFETY: flags are written before prepare and only read afterwards; we read the
@@ -942,32 +1093,41 @@ impl Context {
         if unsafe { addr_of!((*slot.sqe_ptr()).prio).read() } & crate::sqe::NO_CANCEL != 0 {
             // Between a READ that lent its buffer and the WRITE that took it: the buffer may
             // still be in the read's hands, so cancel through the read or earlier.
-            return Err(Error::InvalidArgument);
+            return if skip_refused {
+                Ok(false)
+            } else {
+                Err(Error::InvalidArgument)
+            };
         }
         if flags.contains(Flags::MEMBER) {
             // S5: a transaction is one operation; its head's handle cancels it.
-            return Err(Error::InvalidArgument);
+            return if skip_refused {
+                Ok(false)
+            } else {
+                Err(Error::InvalidArgument)
+            };
         }
-        match st & STATE_MASK {
-            PREPARED => {
+        match st.phase() {
+            Phase::Prepared => {
                 self.unlink_pending(h.idx);
                 executor::cancel_chain(r, h.idx, h.gen);
-                Ok(())
+                Ok(true)
             }
-            QUEUED => {
+            Phase::Queued => {
                 executor::cancel_chain(r, h.idx, h.gen);
-                Ok(())
+                Ok(true)
             }
-            INFLIGHT => {
+            Phase::Inflight => {
                 executor::cancel_inflight(r, h.idx, h.gen);
-                Ok(())
+                Ok(true)
             }
-            _ => Ok(()),
+            _ => Ok(false),
         }
     }
 
-    /// Drops every prepared but unsubmitted entry without completions (their slots and
-    /// reservations come back; 'static buffers they held are simply no longer referenced).
+    /// Removes every prepared but unsubmitted entry. An entry that holds a caller buffer
+    /// (READ, WRITE, TRANSCEIVE) completes with [`Error::Canceled`] so that its buffer comes
+    /// back (S3); the others are released without a completion.
     pub fn drop_all(&self) {
         let r = self.rtio;
         // SAFETY: owner-only list.
@@ -982,25 +1142,28 @@ impl Context {
             let next_head = unsafe { *r.slot(cur).onext.get() };
             let mut m = cur;
             let mut n = 0;
-            let mut want: Option<u32> = None;
+            let mut want: Option<u16> = None;
             while m != NONE {
-                let st = r.slot(m).state.load(Ordering::Acquire);
+                let st = r.slot(m).state.load();
                 // A successor cancelled before submit ended the chain; its slot may since
                 // belong to another chain (stale generation).
-                if want.is_some_and(|g| g != st >> 16) || st & STATE_MASK != PREPARED {
+                if want.is_some_and(|g| g != st.tag()) || st.phase() != Phase::Prepared {
                     break;
                 }
                 // SAFETY: prepared entries are the owner's.
                 let s = unsafe { &*r.slot(m).sqe_ptr() };
                 let (next, next_gen) =
                     if s.flags.contains(Flags::CHAINED) || s.flags.contains(Flags::TRANSACTION) {
-                        (s.next, Some(s.next_gen as u32))
+                        (s.next, Some(s.next_gen))
                     } else {
                         (NONE, None)
                     };
-                // SAFETY: owner; never dispatched.
-                unsafe { self.free_slot(m) };
-                n += 1;
+                if s.flags.contains(Flags::MULTISHOT) {
+                    self.track_multishot(false);
+                }
+                if !self.give_back_unsubmitted(m, Error::Canceled, true) {
+                    n += 1;
+                }
                 (m, want) = (next, next_gen);
             }
             r.unreserve(n);

@@ -38,6 +38,12 @@ pub enum Error {
     NoPool,
     /// The context was built without a clock, but the operation needs time.
     NoClock,
+    /// The driver reported more bytes than the operation's buffer holds (S3, S11): the
+    /// length is refused rather than trusted.
+    BadLength,
+    /// The call would wait for completions that can never come (S16): `submit(n)` with fewer
+    /// than `n` operations outstanding, or `consume()` with nothing outstanding.
+    WouldHang,
     /// A device-specific error code.
     Device(u8),
 }
@@ -61,14 +67,17 @@ impl Error {
     pub const fn kind(self) -> ErrorKind {
         match self {
             Error::Canceled | Error::TimedOut | Error::Dropped => ErrorKind::Aborted,
-            Error::Nack | Error::Bus | Error::Overrun | Error::Device(_) => ErrorKind::Device,
+            Error::Nack | Error::Bus | Error::Overrun | Error::BadLength | Error::Device(_) => {
+                ErrorKind::Device
+            }
             Error::NoMemory | Error::QueueFull => ErrorKind::Resources,
             Error::NotSupported
             | Error::InvalidArgument
             | Error::Stale
             | Error::InvalidChain
             | Error::NoPool
-            | Error::NoClock => ErrorKind::Usage,
+            | Error::NoClock
+            | Error::WouldHang => ErrorKind::Usage,
         }
     }
 
@@ -89,6 +98,8 @@ impl Error {
             Error::Dropped => -12,
             Error::NoPool => -13,
             Error::NoClock => -14,
+            Error::BadLength => -15,
+            Error::WouldHang => -16,
             Error::Device(c) => -256 - c as i32,
         }
     }
@@ -110,6 +121,8 @@ impl Error {
             -12 => Error::Dropped,
             -13 => Error::NoPool,
             -14 => Error::NoClock,
+            -15 => Error::BadLength,
+            -16 => Error::WouldHang,
             c if c <= -256 && c > -512 => Error::Device((-c - 256) as u8),
             _ => Error::Device(255),
         }
@@ -168,6 +181,8 @@ impl fmt::Display for Error {
             Error::Dropped => "iodev dropped the operation without completing it",
             Error::NoPool => "the context has no memory pool",
             Error::NoClock => "the context has no clock",
+            Error::BadLength => "the driver reported more bytes than the buffer holds",
+            Error::WouldHang => "the wait could never end: not enough operations outstanding",
             Error::Device(c) => return write!(f, "device error {c}"),
         };
         f.write_str(s)
@@ -197,6 +212,8 @@ mod tests {
             Error::Dropped,
             Error::NoPool,
             Error::NoClock,
+            Error::BadLength,
+            Error::WouldHang,
             Error::Device(0),
             Error::Device(255),
         ];

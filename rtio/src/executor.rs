@@ -5,15 +5,13 @@
 //! are bounded by the number of slots.
 
 use crate::context::OpHandle;
-use crate::context::{
-    RawToken, Rtio, ARMED, CANCEL, DONE, FIRED, INFLIGHT, ORPHAN, PREPARED, QUEUED, SIGNALED,
-    STATE_MASK, TIMEOUT,
-};
+use crate::context::{RawToken, Rtio};
 use crate::cqe::CqeFlags;
 use crate::error::{decode, encode};
 use crate::iodev::{Shot, Token};
 use crate::pool::BlockRange;
 use crate::ring::Raw;
+use crate::slot::Phase;
 use crate::sqe::{BufPayload, Flags, Op, ResumeFn, Sqe, LT_NEXT, NONE};
 use crate::time::Instant;
 use crate::Error;
@@ -26,35 +24,44 @@ fn sqe(r: &Rtio, idx: u16) -> *mut Sqe {
 
 /// Owner side of submit: makes a prepared chain's successors QUEUED, then starts its head
 /// straight from PREPARED (one transition fewer on the common single-entry path).
+#[inline]
 pub(crate) fn submit_chain(r: &'static Rtio, head: u16) {
     // SAFETY: prepared entries are the owner's (we are the owner here).
     let hs = unsafe { &*sqe(r, head) };
-    if hs.flags.contains(Flags::CHAINED) || hs.flags.contains(Flags::TRANSACTION) {
+    let linked = hs.flags.contains(Flags::CHAINED) || hs.flags.contains(Flags::TRANSACTION);
+    if !linked {
+        // The common case: one entry, nothing to queue, nothing follows it.
+        let slot = r.slot(head);
+        if slot.state.start(slot.gen(), Phase::Prepared) {
+            if hs.op == Op::Nop && hs.iodev.is_none() {
+                post(r, head, Ok(0));
+            } else {
+                run(r, head, Ok(0));
+            }
+        }
+        return;
+    }
+    {
         // The generation each link names: a successor cancelled before submit may have been
         // consumed and its slot reused by another chain, which this walk must not touch.
         let (mut cur, mut want) = (hs.next, hs.next_gen);
         while cur != NONE {
-            let ok = r.slot(cur)
-                .state
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |st| {
-                    ((st >> 16) as u16 == want && st & STATE_MASK == PREPARED)
-                        .then_some(st & !STATE_MASK | QUEUED)
-                })
-                .is_ok();
+            let ok = r.slot(cur).state.queue(want);
             if !ok {
                 break; // cancelled before submit, with the rest of its chain
             }
             // SAFETY: as above.
             let s = unsafe { &*sqe(r, cur) };
-            (cur, want) = if s.flags.contains(Flags::CHAINED) || s.flags.contains(Flags::TRANSACTION) {
-                (s.next, s.next_gen)
-            } else {
-                (NONE, 0)
-            };
+            (cur, want) =
+                if s.flags.contains(Flags::CHAINED) || s.flags.contains(Flags::TRANSACTION) {
+                    (s.next, s.next_gen)
+                } else {
+                    (NONE, 0)
+                };
         }
     }
     let gen = r.slot(head).gen();
-    if try_start(r, head, gen, PREPARED) {
+    if try_start(r, head, gen, Phase::Prepared) {
         run(r, head, Ok(0));
     }
 }
@@ -62,13 +69,8 @@ pub(crate) fn submit_chain(r: &'static Rtio, head: u16) {
 /// Moves entry `idx` (generation `gen`) from `from` to INFLIGHT; a transaction head takes
 /// its members along (they are dispatched with it). `false` if it was cancelled or the link
 /// is stale.
-fn try_start(r: &'static Rtio, idx: u16, gen: u16, from: u32) -> bool {
-    let started = r.slot(idx)
-        .state
-        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |st| {
-            ((st >> 16) as u16 == gen && st & STATE_MASK == from).then_some(st & !STATE_MASK | INFLIGHT)
-        })
-        .is_ok();
+fn try_start(r: &'static Rtio, idx: u16, gen: u16, from: Phase) -> bool {
+    let started = r.slot(idx).state.start(gen, from);
     if started {
         // SAFETY: header read of an entry we just started.
         let mut s = unsafe { &*sqe(r, idx) };
@@ -76,9 +78,8 @@ fn try_start(r: &'static Rtio, idx: u16, gen: u16, from: u32) -> bool {
             // Members cannot be cancelled on their own (Context::cancel refuses them), so
             // they are QUEUED here.
             let m = s.next;
-            let _ = r.slot(m).state.fetch_update(Ordering::AcqRel, Ordering::Acquire, |st| {
-                (st & STATE_MASK == QUEUED).then_some(st & !STATE_MASK | INFLIGHT)
-            });
+            let started = r.slot(m).state.start(r.slot(m).gen(), Phase::Queued);
+            debug_assert!(started, "a transaction member was not queued");
             // SAFETY: as above.
             s = unsafe { &*sqe(r, m) };
         }
@@ -89,7 +90,7 @@ fn try_start(r: &'static Rtio, idx: u16, gen: u16, from: u32) -> bool {
 /// Starts entry `idx` if it is still QUEUED, then keeps starting successors that complete
 /// in place.
 fn start(r: &'static Rtio, idx: u16, gen: u16, carry: Result<usize, Error>) {
-    if try_start(r, idx, gen, QUEUED) {
+    if try_start(r, idx, gen, Phase::Queued) {
         run(r, idx, carry);
     }
 }
@@ -98,7 +99,7 @@ fn start(r: &'static Rtio, idx: u16, gen: u16, carry: Result<usize, Error>) {
 fn run(r: &'static Rtio, idx: u16, carry: Result<usize, Error>) {
     let mut next = execute(r, idx, carry);
     while let Some((i, g, carry)) = next.take() {
-        if !try_start(r, i, g, QUEUED) {
+        if !try_start(r, i, g, Phase::Queued) {
             return; // cancelled, or a stale link
         }
         next = execute(r, i, carry);
@@ -123,7 +124,7 @@ fn execute(
     // Made after `arm_link_timeout`, which reads chain headers through their own pointers.
     let s = unsafe { &*p };
     match s.op {
-        Op::Nop => finish(r, idx, Ok(0)),
+        Op::Nop if s.iodev.is_none() => finish(r, idx, Ok(0)),
         Op::Callback => {
             let cb = s.callback()?;
             let prev = match crate::error::from_carry(s.carry) {
@@ -153,12 +154,10 @@ fn execute(
             finish(r, idx, Ok(0))
         }
         Op::Await if s.iodev.is_none() => {
-            let old = r.slot(idx)
-                .state
-                .fetch_or(ARMED, Ordering::AcqRel);
-            if old & CANCEL != 0 {
+            let old = r.slot(idx).state.arm();
+            if old.cancel_requested() {
                 finish(r, idx, Err(Error::Canceled))
-            } else if old & SIGNALED != 0 {
+            } else if old.signaled() {
                 finish(r, idx, Ok(0))
             } else {
                 None
@@ -231,13 +230,7 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
     }
     let Some(clock) = r.clock else { return };
     let slot = &r.slot(lt);
-    let ok = slot
-        .state
-        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-            ((s >> 16) as u16 == lt_gen && s & STATE_MASK == QUEUED)
-                .then_some(s & !STATE_MASK | INFLIGHT)
-        });
-    if ok.is_err() {
+    if !slot.state.start(lt_gen, Phase::Queued) {
         return;
     }
     // SAFETY: we just made the LT entry INFLIGHT, so the executor owns its payload; `time` is
@@ -247,11 +240,14 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
     t.at = (clock.now() + crate::time::Duration::from_micros(t.at)).as_micros();
     t.absolute = true;
     t.target = idx;
+    // S8: the timer bounds this use of the target, never a later user of its slot.
+    t.target_gen = r.slot(idx).gen();
     insert_timer(r, lt);
 }
 
 /// Completes a token's entry and runs what follows.
 pub(crate) fn complete(t: RawToken, res: Result<usize, Error>) {
+    let res = bounded(t.rtio, t.idx, res);
     if let Some((i, g, c)) = finish(t.rtio, t.idx, res) {
         start(t.rtio, i, g, c);
     }
@@ -273,7 +269,7 @@ fn finish(
         return None;
     }
     let slot = &r.slot(idx);
-    if res == Err(Error::Canceled) && slot.state.load(Ordering::Acquire) & TIMEOUT != 0 {
+    if res == Err(Error::Canceled) && slot.state.load().timed_out() {
         res = Err(Error::TimedOut);
     }
     // Read everything we need before posting: a posted entry may be consumed and reused.
@@ -321,8 +317,8 @@ fn finish(
     if succ != NONE && lt_next {
         let lt = succ;
         let lt_slot = &r.slot(lt);
-        let st = lt_slot.state.load(Ordering::Acquire);
-        if (st >> 16) as u16 == succ_gen && st & STATE_MASK == INFLIGHT {
+        let st = lt_slot.state.load();
+        if st.tag() == succ_gen && st.phase() == Phase::Inflight {
             // Ours (armed for this chain): its header may be read now.
             let (after, lt_flags, after_gen) = successor(r, lt);
             remove_timer(r, lt);
@@ -364,14 +360,8 @@ fn member_len(s: &Sqe) -> usize {
 fn cancel_from(r: &'static Rtio, mut idx: u16, mut gen: u16) {
     while idx != NONE {
         let slot = &r.slot(idx);
-        let taken = slot
-            .state
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-                let st = s & STATE_MASK;
-                ((s >> 16) as u16 == gen && (st == QUEUED || st == PREPARED))
-                    .then_some(s & !STATE_MASK | INFLIGHT)
-            });
-        if taken.is_err() {
+        let taken = slot.state.take(gen);
+        if !taken {
             return; // someone else (a cancel) already finished the rest
         }
         // SAFETY: header read; we own the entry now.
@@ -395,19 +385,16 @@ pub(crate) fn cancel_chain(r: &'static Rtio, idx: u16, gen: u16) {
 
 /// Owner: asks an INFLIGHT entry to stop (S7).
 pub(crate) fn cancel_inflight(r: &'static Rtio, idx: u16, gen: u16) {
-    request_cancel(r, idx, gen, 0);
+    request_cancel(r, idx, gen, false);
 }
 
 /// Sets CANCEL (and `extra` bits) on an INFLIGHT entry and aborts what the executor owns
 /// itself (timers, awaits); iodev entries go to the driver's hook.
-fn request_cancel(r: &'static Rtio, idx: u16, gen: u16, extra: u32) {
+fn request_cancel(r: &'static Rtio, idx: u16, gen: u16, timeout: bool) {
     let slot = &r.slot(idx);
-    let old = slot
-        .state
-        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-            ((s >> 16) as u16 == gen && s & STATE_MASK == INFLIGHT).then_some(s | CANCEL | extra)
-        });
-    let Ok(old) = old else { return };
+    let Some(old) = slot.state.request_cancel(gen, timeout) else {
+        return;
+    };
     // SAFETY: header read.
     let s = unsafe { &*sqe(r, idx) };
     match (s.op, s.iodev) {
@@ -417,13 +404,13 @@ fn request_cancel(r: &'static Rtio, idx: u16, gen: u16, extra: u32) {
             }
         }
         (Op::Await, None) => {
-            if old & ARMED != 0 && old & SIGNALED == 0 && old & CANCEL == 0 {
+            if old.armed() && !old.signaled() && !old.cancel_requested() {
                 complete(RawToken { rtio: r, idx }, Err(Error::Canceled));
             }
         }
         (Op::LinkTimeout, _) => {}
         (_, Some(dev)) => {
-            if s.op == Op::Await && old & ARMED != 0 && old & SIGNALED == 0 {
+            if s.op == Op::Await && old.armed() && !old.signaled() {
                 // Parked in the driver (S15): the cancel takes the token back.
                 if let Some(resume) = take_resume(r, idx) {
                     resume(Token::from_raw(RawToken { rtio: r, idx }));
@@ -456,16 +443,66 @@ unsafe fn buf_payload<'a>(r: &Rtio, idx: u16) -> Option<&'a mut BufPayload> {
     matches!(op, Op::Read | Op::Write).then(|| unsafe { &mut *addr_of_mut!((*p).payload.buf) })
 }
 
+/// How many bytes entry `idx` can have moved: its buffer's length (for a pool read, the
+/// part of its blocks it was handed), or `None` when the result is not a length. A
+/// transaction reports its members' own lengths, so its head is not bounded here.
+fn capacity(r: &Rtio, idx: u16) -> Option<usize> {
+    let flags = header_flags(r, idx);
+    if flags.contains(Flags::TRANSACTION) {
+        return None;
+    }
+    let p = sqe(r, idx);
+    // SAFETY: the op is written before prepare and only read afterwards; the payload member
+    // read matches the op, and its holder (the completer calling us) owns it.
+    unsafe {
+        match addr_of!((*p).op).read() {
+            Op::Read if flags.contains(Flags::MEMPOOL) => {
+                let b = addr_of!((*p).payload.buf).read();
+                let range = BlockRange::unpack(b.pool_range);
+                Some(
+                    r.pool
+                        .map_or(0, |pool| b.len.min(range.count() * pool.block_size())),
+                )
+            }
+            Op::Read | Op::Write => Some(addr_of!((*p).payload.buf.len).read()),
+            Op::TinyWrite => Some(addr_of!((*p).payload.tiny.len).read() as usize),
+            Op::Transceive => {
+                let t = addr_of!((*p).payload.txrx).read();
+                Some(t.tx_len.max(t.rx_len))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// S3, S11: a driver's length is bounded by the buffer it was given; a larger one is refused
+/// with [`Error::BadLength`] instead of being trusted (a pool buffer built from it would span
+/// blocks another operation owns).
+fn bounded(r: &Rtio, idx: u16, res: Result<usize, Error>) -> Result<usize, Error> {
+    match (res, capacity(r, idx)) {
+        (Ok(n), Some(cap)) if n > cap => Err(Error::BadLength),
+        _ => res,
+    }
+}
+
+/// Owner: completes an entry that was never dispatched (taken with `SlotState::take`) with
+/// `err`, alone: its buffer comes back in the completion (S3).
+pub(crate) fn post_unsubmitted(r: &'static Rtio, idx: u16, err: Error) {
+    post(r, idx, Err(err));
+}
+
 /// Posts the terminal completion of one entry and marks it DONE.
+#[inline]
 fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
     let slot = &r.slot(idx);
     let flags = header_flags(r, idx);
     if flags.contains(Flags::KEPT) {
-        // The pool range (if any) stays in the entry for the future or scope.
+        // The pool range (if any) stays in the entry for the future or scope, trimmed as
+        // for the ring (S11: the same blocks whichever way it is waited for).
+        keep_pool(r, idx, res);
         slot.set_result(encode(res));
-        // INFLIGHT -> DONE, publishing the result (SeqCst: see `Notify`).
-        let old = slot.state.fetch_add(DONE - INFLIGHT, Ordering::SeqCst);
-        if old & ORPHAN != 0 {
+        let old = slot.state.finish();
+        if old.orphaned() {
             free_orphan(r, idx);
         }
         r.notify.notify();
@@ -473,11 +510,13 @@ fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
     }
     // Every posted entry is INFLIGHT (started, a started transaction's member, or taken by
     // a cancel), so DONE is one addition away and the event bits stay.
-    slot.state.fetch_add(DONE - INFLIGHT, Ordering::AcqRel);
+    slot.state.finish();
     if flags.contains(Flags::NO_RESPONSE) {
         drop_pool(r, idx);
         r.unreserve(1);
         r.push_returned(idx);
+        // A wait for a free entry (`Context::chain_wait`) may be waiting for this one.
+        r.notify.notify();
         return;
     }
     let pool_start = take_pool(r, idx, res);
@@ -514,11 +553,23 @@ fn free_orphan(r: &'static Rtio, idx: u16) {
 pub(crate) fn shot(t: RawToken, n: usize) -> Shot {
     let r = t.rtio;
     let slot = t.slot();
-    if slot.state.load(Ordering::Acquire) & CANCEL != 0 {
+    if n > capacity(r, t.idx).unwrap_or(0) {
+        // S11: a shot cannot be longer than the blocks it was handed.
+        drop_pool(r, t.idx);
+        complete(t, Err(Error::BadLength));
+        return Shot::Stopped;
+    }
+    if slot.state.load().cancel_requested() {
         // Post the data we have (if any) as a shot if there is room, then the final Canceled.
         if n > 0 && r.reserve(1) {
             post_shot(r, t.idx, n);
         } else {
+            if n > 0 {
+                // S9: no cell for the last shot; it is counted, not lost silently.
+                if let Some(dev) = t.iodev() {
+                    dev.record_overrun(1);
+                }
+            }
             drop_pool(r, t.idx);
         }
         complete(t, Err(Error::Canceled));
@@ -545,10 +596,15 @@ fn drop_pool(r: &'static Rtio, idx: u16) {
 
 /// Takes the pool range out of an entry for its completion: trimmed to the blocks that hold
 /// the result's bytes (freed entirely on error). Returns the first block.
+#[inline]
 fn take_pool(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Option<u8> {
     if !header_flags(r, idx).contains(Flags::MEMPOOL) {
         return None;
     }
+    take_pool_slow(r, idx, res)
+}
+
+fn take_pool_slow(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Option<u8> {
     let pool = r.pool?;
     // SAFETY: the poster owns the entry's payload until the completion is published.
     let b = unsafe { buf_payload(r, idx) }?;
@@ -564,6 +620,30 @@ fn take_pool(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Option<u8
             None
         }
     }
+}
+
+/// A kept pool read's blocks, trimmed to the result's bytes (freed on error), stay in the
+/// entry for its future or scope.
+fn keep_pool(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
+    if !header_flags(r, idx).contains(Flags::MEMPOOL) {
+        return;
+    }
+    let Some(pool) = r.pool else { return };
+    // SAFETY: the poster owns the entry's payload until the completion is published.
+    let Some(b) = (unsafe { buf_payload(r, idx) }) else {
+        return;
+    };
+    let range = BlockRange::unpack(b.pool_range);
+    if range.is_none() {
+        return;
+    }
+    b.pool_range = match res {
+        Ok(n) => pool.trim(range, n).pack(),
+        Err(_) => {
+            pool.free(range);
+            0
+        }
+    };
 }
 
 fn post_shot(r: &'static Rtio, idx: u16, n: usize) {
@@ -598,8 +678,8 @@ pub(crate) fn await_signal(t: RawToken, resume: ResumeFn) -> Option<RawToken> {
             (*addr_of_mut!((*p).payload.await_)).resume = Some(resume);
         }
     }
-    let old = t.slot().state.fetch_or(ARMED, Ordering::AcqRel);
-    if old & (SIGNALED | CANCEL) != 0 {
+    let old = t.slot().state.arm();
+    if old.signaled() || old.cancel_requested() {
         // The signal (or a cancel) came first: the driver completes it now with
         // `finish_await`, which reports `Canceled` for a cancel.
         let _ = take_resume(t.rtio, t.idx);
@@ -624,18 +704,14 @@ fn take_resume(r: &Rtio, idx: u16) -> Option<ResumeFn> {
 /// Signals an AWAIT entry (S15).
 pub(crate) fn signal(r: &'static Rtio, h: OpHandle) -> Result<(), Error> {
     let slot = r.slots.get(h.idx as usize).ok_or(Error::Stale)?;
-    let old = slot
-        .state
-        .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-            let st = s & STATE_MASK;
-            ((s >> 16) as u16 == h.gen && st != DONE && st != crate::context::FREE)
-                .then_some(s | SIGNALED)
-        })
-        .map_err(|_| Error::Stale)?;
+    // S7: the full generation (tag and epoch) must name the live use; the tag is then
+    // compared again, atomically, by the transition.
+    slot.state.current(h.gen()).ok_or(Error::Stale)?;
+    let old = slot.state.signal(h.gen).ok_or(Error::Stale)?;
     // Only AWAIT entries are ever ARMED, so the state word alone says whether this signal
     // completes one; the entry's header is not read (after the update above it may already
     // be completed, consumed and reused). A signal to any other live entry has no effect.
-    if old & ARMED != 0 && old & SIGNALED == 0 && old & CANCEL == 0 {
+    if old.armed() && !old.signaled() && !old.cancel_requested() {
         let t = RawToken {
             rtio: r,
             idx: h.idx,
@@ -675,6 +751,7 @@ fn insert_timer(r: &'static Rtio, idx: u16) {
         }
         // SAFETY: under the timer critical section.
         unsafe { *timer_next(r, idx) = cur };
+        r.timers_armed.store(true, Ordering::Release);
         if prev == NONE {
             head.set(idx);
             true
@@ -703,6 +780,7 @@ fn remove_timer(r: &'static Rtio, idx: u16) -> bool {
             if cur == idx {
                 if prev == NONE {
                     head.set(next);
+                    r.timers_armed.store(next != NONE, Ordering::Release);
                 } else {
                     // SAFETY: as above.
                     unsafe { *timer_next(r, prev) = next };
@@ -724,6 +802,14 @@ pub(crate) fn next_deadline(r: &Rtio) -> Option<Instant> {
     })
 }
 
+/// Fires due timers if any is armed: one load when none is (the polling calls).
+#[inline]
+pub(crate) fn poll_timers(r: &'static Rtio) {
+    if r.clock.is_some() && r.timers_armed.load(Ordering::Acquire) {
+        process_timers(r);
+    }
+}
+
 /// Fires every due timer.
 pub(crate) fn process_timers(r: &'static Rtio) {
     let Some(clock) = r.clock else { return };
@@ -734,23 +820,35 @@ pub(crate) fn process_timers(r: &'static Rtio) {
             let h = head.get();
             if h != NONE && deadline_of(r, h) <= now {
                 // SAFETY: under the timer critical section.
-                head.set(unsafe { *timer_next(r, h) });
-                Some(h)
+                let next = unsafe { *timer_next(r, h) };
+                head.set(next);
+                r.timers_armed.store(next != NONE, Ordering::Release);
+                // Read while the timer is still ours: once it is off the list, the
+                // LINK_TIMEOUT's target may complete, post the LINK_TIMEOUT and the owner
+                // reuse its slot.
+                let p = sqe(r, h);
+                // SAFETY: a timer entry is in flight and its payload is `time`; the critical
+                // section excludes `remove_timer`, the only other reader.
+                Some(unsafe {
+                    (
+                        h,
+                        addr_of!((*p).op).read(),
+                        addr_of!((*p).payload.time.target).read(),
+                        addr_of!((*p).payload.time.target_gen).read(),
+                    )
+                })
             } else {
                 None
             }
         });
-        let Some(idx) = due else { break };
-        // SAFETY: header read; the timer entry is INFLIGHT and owned by the executor.
-        let s = unsafe { &*sqe(r, idx) };
-        if s.op == Op::LinkTimeout {
-            // SAFETY: payload read; we just took the timer.
-            let target = unsafe { s.payload.time.target };
-            r.slot(idx)
-                .state
-                .fetch_or(FIRED, Ordering::AcqRel);
-            let tgen = r.slot(target).gen();
-            request_cancel(r, target, tgen, TIMEOUT);
+        let Some((idx, op, target, target_gen)) = due else {
+            break;
+        };
+        if op == Op::LinkTimeout {
+            // S8: cancels the use it was armed for; a later user of the slot has another
+            // generation and is left alone. The LINK_TIMEOUT itself is posted by its target's
+            // completion.
+            request_cancel(r, target, target_gen, true);
         } else {
             complete(RawToken { rtio: r, idx }, Ok(0));
         }

@@ -13,15 +13,15 @@
 //! ```
 
 use crate::chain::Chain;
-use crate::context::{Context, DONE, ORPHAN, STATE_MASK};
+use crate::context::Context;
 use crate::cqe::{Completion, CqeFlags};
 use crate::executor::kept_result;
+use crate::slot::Phase;
 use crate::Error;
 use core::future::Future;
 use core::pin::Pin;
 use core::ptr::addr_of;
 use core::task::{Context as TaskCx, Poll};
-use portable_atomic::Ordering;
 
 /// Future of the next completion: [`Context::next`].
 #[derive(Debug)]
@@ -104,7 +104,7 @@ impl<const N: usize> ChainFuture<'_, N> {
         let r = self.ctx.rtio;
         self.idx
             .iter()
-            .all(|&i| r.slot(i).state.load(Ordering::Acquire) & STATE_MASK == DONE)
+            .all(|&i| r.slot(i).state.load().phase() == Phase::Done)
     }
 
     fn collect(&mut self) -> [Completion; N] {
@@ -112,6 +112,7 @@ impl<const N: usize> ChainFuture<'_, N> {
         let ctx = self.ctx;
         let out = self.idx.map(|i| take_kept(ctx, i));
         ctx.rtio.unreserve(N as u32);
+        ctx.track_kept(0, N as u32);
         out
     }
 }
@@ -161,14 +162,15 @@ impl<const N: usize> Drop for ChainFuture<'_, N> {
             return;
         }
         let r = self.ctx.rtio;
+        // The waiter goes away: none of these is tracked any more (S16).
+        self.ctx.track_kept(0, N as u32);
         for &i in &self.idx {
             let slot = &r.slot(i);
-            let orphaned = slot
-                .state
-                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-                    (s & STATE_MASK != DONE).then_some(s | ORPHAN)
-                })
-                .is_ok();
+            let orphaned = slot.state.orphan();
+            if orphaned {
+                // Its completer returns the slot (S16: a wait for a free entry counts it).
+                self.ctx.track_returning(1, 0);
+            }
             if !orphaned {
                 // Already done: take it (dropping its buffers) and free the slot now.
                 drop(take_kept(self.ctx, i));

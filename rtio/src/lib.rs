@@ -59,42 +59,62 @@ extern crate std;
 
 // The lock-free structures: built under loom too.
 mod ring;
+mod slot;
 mod stack;
 mod sync;
 
-/// Everything else is left out under `--cfg loom`.
-macro_rules! runtime {
-    ($($item:item)*) => { $( #[cfg(not(loom))] $item )* };
-}
-
-runtime! {
-    pub mod caps;
-    mod chain;
-    mod context;
-    mod cqe;
-    mod error;
-    mod executor;
-    pub mod future;
-    mod iodev;
-    pub mod pool;
-    pub mod scope;
-    mod sqe;
-    pub mod time;
-    pub mod wait;
-
-    pub use chain::{Chain, ChainHandle};
-    pub use context::{Context, OpHandle, Rtio, Slot, Storage};
-    pub use cqe::{Buffer, Completion, CqeFlags};
-    pub use error::{Error, ErrorKind};
-    pub use future::{block_on, ChainFuture, Next};
-    pub use iodev::{Dev, Iodev, IodevApi, IodevQueue, OpId, Request, Shot, Token};
-    pub use pool::{BlockRange, Mempool, PoolBuf, PoolStorage};
-    pub use ring::CqeCell;
-    pub use scope::{Scope, ScopedOp};
-    pub use sqe::{CallbackFn, Flags, Op, Priority, ResumeFn, Sqe, TINY_MAX};
-    pub use time::{Clock, Duration, Instant};
-    pub use wait::Wait;
-}
+// Everything else is left out under `--cfg loom` (each item carries the cfg, so rustfmt
+// formats every module).
+#[cfg(not(loom))]
+pub mod caps;
+#[cfg(not(loom))]
+mod chain;
+#[cfg(not(loom))]
+mod context;
+#[cfg(not(loom))]
+mod cqe;
+#[cfg(not(loom))]
+mod error;
+#[cfg(not(loom))]
+mod executor;
+#[cfg(not(loom))]
+pub mod future;
+#[cfg(not(loom))]
+mod iodev;
+#[cfg(not(loom))]
+pub mod pool;
+#[cfg(not(loom))]
+pub mod scope;
+#[cfg(not(loom))]
+mod sqe;
+#[cfg(not(loom))]
+pub mod time;
+#[cfg(not(loom))]
+pub mod wait;
+#[cfg(not(loom))]
+pub use chain::{Chain, ChainHandle};
+#[cfg(not(loom))]
+pub use context::{Context, OpHandle, Rtio, Slot, Storage};
+#[cfg(not(loom))]
+pub use cqe::{Buffer, Completion, CqeFlags};
+#[cfg(not(loom))]
+pub use error::{Error, ErrorKind};
+#[cfg(not(loom))]
+pub use future::{block_on, ChainFuture, Next};
+#[cfg(not(loom))]
+pub use iodev::{Dev, Iodev, IodevApi, IodevQueue, OpId, Request, Shot, Token};
+#[cfg(not(loom))]
+pub use pool::{BlockRange, Mempool, PoolBuf, PoolStorage};
+#[cfg(not(loom))]
+pub use ring::CqeCell;
+#[cfg(not(loom))]
+pub use scope::{Scope, ScopedOp};
+#[cfg(not(loom))]
+pub use sqe::{CallbackFn, Flags, Op, Priority, ResumeFn, Sqe, TINY_MAX};
+#[cfg(not(loom))]
+pub use time::{Clock, Duration, Instant};
+#[cfg(not(loom))]
+pub use wait::Wait;
 
 // The README's examples are compiled and run as doctests.
 #[cfg(doctest)]

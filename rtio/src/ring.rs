@@ -203,6 +203,29 @@ impl Ring {
         })
     }
 
+    /// Cells claimed by producers and not yet consumed: published completions plus the ones
+    /// being written (consumer only; a lower bound is never needed, so a racing claim that
+    /// is counted early is fine).
+    ///
+    /// # Safety
+    /// As for [`Ring::pop`].
+    pub(crate) unsafe fn occupancy(&self, cells: &[CqeCell]) -> u32 {
+        // SAFETY: consumer-only read of `head`.
+        let head = self.head.with(|p| unsafe { *p });
+        let tail = self.tail.load(Ordering::Acquire);
+        let len = cells.len();
+        if len.is_power_of_two() {
+            tail.wrapping_sub(head)
+        } else {
+            let wrap = (u32::MAX / len as u32) * len as u32;
+            if tail >= head {
+                tail - head
+            } else {
+                wrap - head + tail
+            }
+        }
+    }
+
     /// Whether a completion is ready at the head (consumer only).
     ///
     /// # Safety
@@ -277,7 +300,6 @@ mod loom_tests {
     //! runtime's own code; only the atomics and cells are loom's.
     extern crate std;
     use super::*;
-    use loom::sync::atomic::AtomicU32 as LoomU32;
     use loom::sync::Arc;
     use std::vec::Vec;
 
@@ -384,21 +406,20 @@ mod loom_tests {
         });
     }
 
-    /// Complete-from-interrupt against consume, with the runtime's slot protocol around the
-    /// ring (context.rs, executor.rs): the owner reserves and writes an entry, publishes it
-    /// INFLIGHT (AcqRel CAS, as `start`); an "interrupt" that sees INFLIGHT (Acquire) reads
-    /// the entry, writes its buffer, marks it DONE (AcqRel `fetch_add`, as `post`) and pushes the
-    /// completion; the owner pops, reads userdata and buffer, frees the slot with a new
-    /// generation (Release, as `free_slot`), gives the credit back, and reuses the slot at
-    /// once for the next entry. Two interrupts, two slots, a ring of two cells, and a reuse
-    /// racing the other interrupt: loom checks every entry and buffer access is ordered.
+    /// Complete-from-interrupt against consume, with the runtime's own slot state machine
+    /// (`slot::SlotState`) around the ring: the owner acquires and writes an entry and starts
+    /// it (`start`, AcqRel CAS); an "interrupt" that sees it in flight (Acquire) reads the
+    /// entry, writes its buffer, finishes it (`finish`) and pushes the completion; the owner
+    /// pops, reads userdata and buffer, recycles the slot (`recycle`, Release), gives the
+    /// credit back, and reuses the slot at once for the next entry. Two interrupts, two
+    /// slots, a ring of two cells, and a reuse racing the other interrupt: loom checks every
+    /// entry and buffer access is ordered.
     #[test]
     fn loom_complete_from_interrupt_against_consume() {
+        use crate::slot::{Phase, SlotState};
         use loom::cell::UnsafeCell as Cell;
-        const INFLIGHT: u32 = 3;
-        const DONE: u32 = 4;
         struct Slot {
-            state: LoomU32,
+            state: SlotState,
             userdata: Cell<usize>,
             buf: Cell<u8>,
         }
@@ -410,7 +431,7 @@ mod loom_tests {
         }
         model(|| {
             let slot = || Slot {
-                state: LoomU32::new(0),
+                state: SlotState::new(),
                 userdata: Cell::new(0),
                 buf: Cell::new(0),
             };
@@ -423,26 +444,23 @@ mod loom_tests {
             // Owner: acquire and prepare both entries, then start them.
             for (i, s) in c.slots.iter().enumerate() {
                 assert!(c.credits.take(1, 2));
+                let g = s.state.acquire();
                 s.userdata.with_mut(|p| unsafe { *p = 10 + i });
-                s.state
-                    .fetch_update(Ordering::AcqRel, Ordering::Acquire, |st| {
-                        Some(st & !7 | INFLIGHT)
-                    })
-                    .unwrap();
+                assert!(s.state.start(g.tag, Phase::Prepared));
             }
             let mut isrs = Vec::new();
             for i in 0..2u16 {
                 let c = c.clone();
                 isrs.push(loom::thread::spawn(move || {
                     let s = &c.slots[i as usize];
-                    // The interrupt fires for an operation it was handed (INFLIGHT).
-                    while s.state.load(Ordering::Acquire) & 7 != INFLIGHT {
+                    // The interrupt fires for an operation it was handed (in flight).
+                    while s.state.load().phase() != Phase::Inflight {
                         loom::thread::yield_now();
                     }
-                    // SAFETY (model): the token holder owns the entry while INFLIGHT.
+                    // SAFETY (model): the token holder owns the entry while in flight.
                     let ud = s.userdata.with(|p| unsafe { *p });
                     s.buf.with_mut(|p| unsafe { *p = ud as u8 });
-                    s.state.fetch_add(DONE - INFLIGHT, Ordering::AcqRel);
+                    s.state.finish();
                     // SAFETY: the entry holds a credit taken at acquire.
                     unsafe { c.ring.push(&c.cells, raw(i, 0)) };
                 }));
@@ -456,14 +474,15 @@ mod loom_tests {
                     continue;
                 };
                 let s = &c.slots[r.slot as usize];
+                assert_eq!(s.state.load().phase(), Phase::Done);
                 let ud = s.userdata.with(|p| unsafe { *p });
                 assert_eq!(s.buf.with(|p| unsafe { *p }), ud as u8);
                 got.push(ud);
-                let gen = (s.state.load(Ordering::Relaxed) >> 16) + 1;
-                s.state.store(gen << 16, Ordering::Release); // FREE, next generation
+                s.state.recycle();
                 c.credits.give(1);
                 // Reuse: acquire and write the slot again while the other interrupt may run.
                 assert!(c.credits.take(1, 2));
+                s.state.acquire();
                 s.userdata.with_mut(|p| unsafe { *p = 20 });
                 s.buf.with_mut(|p| unsafe { *p = 0 });
             }

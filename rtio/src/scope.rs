@@ -32,14 +32,14 @@
 //! ```
 
 use crate::caps;
-use crate::context::{Context, DONE, STATE_MASK};
+use crate::context::Context;
 use crate::executor::kept_result;
 use crate::iodev::Dev;
+use crate::slot::Phase;
 use crate::sqe::{BufPayload, Flags, Op, Payload, Sqe, TxRxPayload, NONE};
 use crate::Error;
 use core::cell::Cell;
 use core::marker::PhantomData;
-use portable_atomic::Ordering;
 
 /// A scope in which operations may borrow buffers for `'env`.
 pub struct Scope<'s, 'env> {
@@ -117,6 +117,7 @@ impl<'s, 'env> Scope<'s, 'env> {
             unsafe { *ctx.rtio.slot(i).onext.get() = self.head.get() };
             self.head.set(i);
         }
+        ctx.track_kept(idx.len() as u32, 0);
         crate::executor::submit_chain(ctx.rtio, idx[0]);
         Ok(ScopedOp {
             idx: idx[0],
@@ -197,11 +198,7 @@ impl<'s, 'env> Scope<'s, 'env> {
     }
 
     fn is_done(&self, i: u16) -> bool {
-        self.ctx.rtio.slot(i)
-            .state
-            .load(Ordering::Acquire)
-            & STATE_MASK
-            == DONE
+        self.ctx.rtio.slot(i).state.load().phase() == Phase::Done
     }
 
     /// Blocks until `op` completed and returns its result (the first error of its chain).
@@ -245,6 +242,7 @@ impl<'s, 'env> Scope<'s, 'env> {
         // SAFETY: the entry is DONE and its borrowed buffers are not reconstructed; owner.
         unsafe { self.ctx.free_slot(i) };
         r.unreserve(1);
+        self.ctx.track_kept(0, 1);
     }
 
     fn finish_all(&self) {

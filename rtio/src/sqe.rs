@@ -291,6 +291,16 @@ impl Sqe {
         self.userdata
     }
 
+    /// Whether the entry holds a caller buffer that must come back (S3): a READ into a
+    /// caller buffer, a WRITE, a TRANSCEIVE. Pool reads hold nothing before they start.
+    pub(crate) fn holds_caller_buffer(&self) -> bool {
+        match self.op {
+            Op::Read => !self.flags.contains(Flags::MEMPOOL),
+            Op::Write | Op::Transceive => true,
+            _ => false,
+        }
+    }
+
     pub(crate) fn has_buf(&self) -> bool {
         matches!(self.op, Op::Read | Op::Write)
     }

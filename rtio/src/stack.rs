@@ -67,6 +67,12 @@ impl ReturnStack {
         }
     }
 
+    /// Whether anything was pushed since the last `take_all` (a hint for waiters).
+    pub(crate) fn is_empty(&self) -> bool {
+        // Acquire: a waiter that sees a push then takes it with `take_all`.
+        self.top.load(Ordering::Acquire) == 0
+    }
+
     /// Takes every pushed slot: returns the top index (`EMPTY` if none); the rest follow
     /// through the links the producers wrote.
     ///

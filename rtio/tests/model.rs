@@ -31,6 +31,17 @@ use rtio::{
     PoolStorage, Request, Rtio, Shot, Storage, Token,
 };
 use std::collections::VecDeque;
+
+/// The host clock (rtio's default features have none), for the submits with a deadline.
+struct ModelClock;
+static MODEL_CLOCK: ModelClock = ModelClock;
+impl rtio::Clock for ModelClock {
+    fn now(&self) -> rtio::Instant {
+        static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let e = EPOCH.get_or_init(std::time::Instant::now);
+        rtio::Instant::from_micros(e.elapsed().as_micros() as u64)
+    }
+}
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -120,7 +131,7 @@ impl Rig {
         let storage: &'static Storage<SQ, CQ> = leak(Storage::new());
         let ps: &'static PoolStorage<POOL_BLOCKS, POOL_BLOCK> = leak(PoolStorage::new());
         let pool: &'static Mempool = leak(Mempool::new(ps));
-        let rtio: &'static Rtio = leak(Rtio::new(storage).with_pool(pool));
+        let rtio: &'static Rtio = leak(Rtio::new(storage).with_pool(pool).with_clock(&MODEL_CLOCK));
         let tokens: &'static Mutex<Vec<Token>> = leak(Mutex::new(Vec::new()));
         let d0: &'static Iodev = leak(Iodev::new(leak(Held { tokens })));
         let d1: &'static Iodev = leak(Iodev::new(leak(Held { tokens })));
@@ -281,7 +292,8 @@ enum Step {
         pick: usize,
     },
     Consume,
-    /// `drop_all`: prepared, unsubmitted entries go back without completions (S10).
+    /// `drop_all`: prepared, unsubmitted entries go back; buffer holders complete `Canceled`
+    /// with their buffer (S3, S10).
     DropAll,
 }
 
@@ -468,22 +480,32 @@ impl Model {
     }
 
     /// `drop_all`: every pending chain's entries from the head on, while still prepared, go
-    /// back without completions (a tail cancelled before submit already completed). Returns
-    /// how many read buffers went with them (S10: they are simply no longer referenced).
-    fn drop_all(&mut self) -> usize {
-        let mut lost = 0;
+    /// away (a tail cancelled before submit already completed): S3, the ones holding a
+    /// caller buffer complete `Canceled` with it; the others go back without completions.
+    fn drop_all(&mut self) {
         for c in std::mem::take(&mut self.pending) {
-            for id in self.chains[c].clone() {
-                if self.e[id].st != St::Prepared {
-                    break;
-                }
+            self.drop_chain(c);
+        }
+    }
+
+    /// A chain that is never dispatched goes away (`drop_all`, or its builder dropped).
+    fn drop_chain(&mut self, c: usize) {
+        for id in self.chains[c].clone() {
+            if self.e[id].st != St::Prepared {
+                break;
+            }
+            if matches!(
+                self.e[id].kind,
+                Kind::Read(_) | Kind::Write(_) | Kind::WritePrevious(_)
+            ) {
+                self.post(id, Err(Error::Canceled));
+                self.posted -= 1; // not a completion `submit` waits for
+            } else {
                 self.e[id].st = St::Freed;
                 self.live -= 1;
                 self.reserved -= 1;
-                lost += matches!(self.e[id].buf, ExpBuf::Mut(..)) as usize;
             }
         }
-        lost
     }
 
     fn submit(&mut self) {
@@ -728,8 +750,6 @@ struct Run {
     /// Cancelling these is left out: NO_RESPONSE entries (their slot returns lazily, so
     /// their handle turns stale at a time the model does not track).
     no_cancel: Vec<bool>,
-    /// Read buffers that went with entries dropped by `drop_all`.
-    lost_bufs: usize,
 }
 
 impl Run {
@@ -740,7 +760,6 @@ impl Run {
             m,
             handles: Vec::new(),
             no_cancel: Vec::new(),
-            lost_bufs: 0,
         }
     }
 
@@ -822,7 +841,7 @@ impl Run {
                 self.consume_one()?;
             }
             Step::DropAll => {
-                self.lost_bufs += self.m.drop_all();
+                self.m.drop_all();
                 self.rig.ctx.drop_all();
             }
         }
@@ -836,7 +855,7 @@ impl Run {
         let may = self.m.can_acquire(n);
         // Reads need a buffer from the rig; a dropped builder gets none (S10 returns its
         // slots, but a `&'static mut` moved into it is gone).
-        let mut spec = make_spec(entries, self.m.e.len(), &mut self.rig.rbufs, prepare);
+        let mut spec = make_spec(entries, self.m.e.len(), &mut self.rig.rbufs);
         let built = match n {
             1 => build::<1>(&self.rig, &mut spec, prepare).map(|h| h.map(|h| h.to_vec())),
             2 => build::<2>(&self.rig, &mut spec, prepare).map(|h| h.map(|h| h.to_vec())),
@@ -859,10 +878,14 @@ impl Run {
             }
             Ok(handles) => {
                 prop_assert!(may, "S9: acquire of {} granted beyond the model's room", n);
-                let Some(handles) = handles else {
-                    return Ok(()); // dropped unprepared: slots and reservations come back
-                };
                 self.m.add_chain(&spec);
+                let Some(handles) = handles else {
+                    // Dropped unprepared: slots and reservations come back, buffers in
+                    // `Canceled` completions (S3, S10).
+                    let c = self.m.pending.pop().expect("the chain just added");
+                    self.m.drop_chain(c);
+                    return Ok(());
+                };
                 for (s, h) in spec.iter().zip(handles) {
                     self.handles.push((s.ud, h));
                     self.no_cancel.push(s.k == Kind::NopSilent);
@@ -879,13 +902,12 @@ fn make_spec(
     entries: &[(Kind, Link)],
     first: usize,
     rbufs: &mut Vec<&'static mut [u8]>,
-    prepare: bool,
 ) -> Vec<Spec> {
     let mut spec: Vec<Spec> = Vec::new();
     for (i, &(k, l)) in entries.iter().enumerate() {
         let ud = first + i;
         let k = match k {
-            Kind::Read(d) if !prepare || rbufs.is_empty() => Kind::Write(d),
+            Kind::Read(d) if rbufs.is_empty() => Kind::Write(d),
             k => k,
         };
         let b = match k {
@@ -1038,11 +1060,7 @@ impl Run {
             POOL_BLOCKS,
             "S11: pool blocks left"
         );
-        prop_assert_eq!(
-            self.rig.rbufs.len() + self.lost_bufs,
-            READ_BUFS,
-            "S3: read buffers left"
-        );
+        prop_assert_eq!(self.rig.rbufs.len(), READ_BUFS, "S3: read buffers left");
         // Every slot is free again: the context hands out all of them, then no more.
         let ctx = &self.rig.ctx;
         let mut all = Vec::new();
@@ -1203,7 +1221,7 @@ fn run_concurrent(chains: &[Vec<(Kind, Link)>]) -> Result<(), TestCaseError> {
     let mut first = 0;
     let mut chain_of = Vec::new();
     for (c, entries) in chains.iter().enumerate() {
-        let s = make_spec(entries, first, &mut rig.rbufs, true);
+        let s = make_spec(entries, first, &mut rig.rbufs);
         first += s.len();
         chain_of.extend(std::iter::repeat_n(c, s.len()));
         specs.push(s);
@@ -1298,7 +1316,7 @@ fn run_cancel_race(chains: &[Vec<(Kind, Link)>], cancels: &[usize]) -> Result<()
     let mut specs = Vec::new();
     let mut first = 0;
     for entries in chains {
-        let s = make_spec(entries, first, &mut rig.rbufs, true);
+        let s = make_spec(entries, first, &mut rig.rbufs);
         first += s.len();
         specs.push(s);
     }

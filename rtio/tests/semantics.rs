@@ -74,7 +74,7 @@ fn s1_submit_with_deadline_times_out_instead_of_waiting_forever() {
     );
     // The entry stays submitted: cancel it and it comes back.
     ctx.cancel(h.head()).unwrap();
-    let c = ctx.consume();
+    let c = ctx.consume().unwrap();
     assert_eq!(c.result(), Err(Error::Canceled));
 }
 
@@ -393,6 +393,12 @@ fn s5_transaction_members_must_share_the_iodev() {
         .write(dev(&DB), b"y")
         .prepare();
     assert_eq!(r.unwrap_err(), Error::InvalidChain);
+    // S3: both buffers come back, in completions that say why.
+    for want in [b"x", b"y"] {
+        let c = ctx.try_consume().unwrap();
+        assert_eq!(c.result(), Err(Error::InvalidChain));
+        assert_eq!(c.buffer().data(), Some(&want[..]));
+    }
     assert_eq!(ctx.rtio().reserved(), 0, "every slot came back");
 }
 
@@ -509,7 +515,7 @@ fn s8_delay_completes_after_its_duration() {
         .unwrap();
     ctx.submit(1).unwrap();
     assert!(start.elapsed() >= std::time::Duration::from_millis(30));
-    assert_eq!(ctx.consume().result(), Ok(0));
+    assert_eq!(ctx.consume().unwrap().result(), Ok(0));
 }
 
 #[test]
@@ -670,7 +676,7 @@ fn s11_pool_read_gets_whole_contiguous_blocks_freed_on_drop() {
     match c.take_buffer() {
         Buffer::Pool(b) => {
             assert_eq!(b.capacity(), 48, "40 bytes rounded up to 3 whole blocks");
-            assert_eq!(b.len(), 48);
+            assert_eq!(b.len(), 40, "the driver was handed the 40 bytes asked for");
             assert!(b.iter().all(|&x| x == 0xAB));
             assert_eq!(pool.free_blocks(), 5);
         }
@@ -782,7 +788,7 @@ fn s14_block_poll_and_async_over_the_same_queues() {
         std::thread::sleep(std::time::Duration::from_millis(10));
         HELD.finish_next(0);
     });
-    assert_eq!(ctx.consume().userdata(), 2);
+    assert_eq!(ctx.consume().unwrap().userdata(), 2);
     t.join().unwrap();
     // Async: the next completion, and one operation.
     ctx.acquire()
@@ -1111,6 +1117,13 @@ fn s3_write_previous_needs_a_read_with_a_caller_buffer_right_before() {
     ] {
         assert_eq!(r, Err(Error::InvalidChain));
     }
+    // S3: the plain write's buffer comes back, saying why.
+    let c = ctx.try_consume().unwrap();
+    assert_eq!(
+        (c.result(), c.buffer().data()),
+        (Err(Error::InvalidChain), Some(&b"x"[..]))
+    );
+    assert!(ctx.try_consume().is_none());
     assert_eq!(ctx.rtio().reserved(), 0);
 }
 

@@ -44,7 +44,7 @@ unsafe impl cortex_m::interrupt::InterruptNumber for Irq {
 /// Routes external interrupt `irq` to `handler` and unmasks it in the NVIC.
 pub fn bind(irq: u32, handler: fn()) {
     let i = irq as usize % LINES;
-    critical_section::with(|cs| HANDLERS[i].borrow(cs).set(Some(handler)));
+    crate::mask::driver(|cs| HANDLERS[i].borrow(cs).set(Some(handler)));
     // The firmware's critical sections use PRIMASK, not NVIC masks.
     // SAFETY: so unmasking a line cannot break a critical section.
     unsafe { cortex_m::peripheral::NVIC::unmask(Irq(i as u16)) };
@@ -60,7 +60,7 @@ pub fn dispatch(irqn: i16) {
     if irqn < 0 {
         return;
     }
-    let h = critical_section::with(|cs| HANDLERS[irqn as usize % LINES].borrow(cs).get());
+    let h = crate::mask::driver(|cs| HANDLERS[irqn as usize % LINES].borrow(cs).get());
     if let Some(h) = h {
         h();
     }
@@ -193,7 +193,7 @@ pub fn init_i2c(sysclk_hz: u32) {
 
 // ---- UART0 --------------------------------------------------------------------------------
 
-static UART0_DRV: uart::Uart = uart::Uart::new(regs!(labels::uart0));
+static UART0_DRV: uart::Uart = uart::Uart::new(regs!(labels::uart0), &UART0_IODEV);
 static UART0_IODEV: Iodev = Iodev::new(&UART0_DRV);
 /// UART0 as a byte stream (`-serial stdio` on the QEMU command line).
 pub const UART0: Dev<labels::uart0::Kind> = Dev::new(&UART0_IODEV);
@@ -202,6 +202,29 @@ pub const UART0: Dev<labels::uart0::Kind> = Dev::new(&UART0_IODEV);
 pub fn init_uart(sysclk_hz: u32) {
     UART0_DRV.init(sysclk_hz, labels::uart0::CURRENT_SPEED);
     bind(labels::uart0::INTERRUPTS[0], || UART0_DRV.on_interrupt());
+    // A UART stream waiting for a pool block retries on the clock's tick.
+    CLOCK.set_tick_hook(|| UART0_DRV.on_tick());
+}
+
+/// What UART0 does with input when its receive ring is full (default: hold the sender).
+pub fn uart0_set_overflow(policy: uart::Overflow) {
+    UART0_DRV.set_overflow(policy);
+}
+
+/// Bytes UART0 had to drop since start (its ring was full under [`uart::Overflow::Drop`], or
+/// the PL011 overran).
+pub fn uart0_dropped() -> u32 {
+    UART0_IODEV.overruns()
+}
+
+/// Bytes UART0 read from the line since start, kept or dropped.
+pub fn uart0_seen() -> u32 {
+    UART0_DRV.seen()
+}
+
+/// Bytes waiting in UART0's receive ring.
+pub fn uart0_buffered() -> usize {
+    UART0_DRV.buffered()
 }
 
 // ---- SSI0: SSD0323 OLED and SD card -------------------------------------------------------

@@ -10,9 +10,15 @@
 //! |---|---|---|---|
 //! | TMP105, AT24C EEPROM | [`drivers::i2c`] (Stellaris I2C master) | READ, WRITE, TINY_WRITE, transactions, I2C_CONFIGURE | IRQ 8, or at once on an address NACK |
 //! | SSD0323 OLED, SD card | [`drivers::ssi`] (PL022) + [`drivers::oled`], [`drivers::sd`] | OLED: WRITE, [commands, data]; SD: SPI_CONFIGURE (init), [block number, WRITE/READ 512]; AWAIT holds the bus | IRQ 7 |
-//! | UART0 | [`drivers::uart`] (PL011) | READ (what arrived), multishot READ (stream), WRITE | IRQ 5 |
+//! | UART0 | [`drivers::uart`] (PL011) | READ (what arrived), multishot READ (stream), WRITE; a 1 KiB receive ring that holds the sender or drops and counts when full | IRQ 5 |
 //! | ADC sequencer 0 | [`drivers::adc`] (timer-triggered) | multishot READ into pool blocks | IRQ 14 |
 //! | clock and alarm | [`drivers::gptm`] (Timer 0, 1 ms tick) | DELAY, LINK_TIMEOUT, deadlines | IRQ 19 |
+//!
+//! Around the drivers: [`mask`] is the board's critical-section implementation (and the
+//! drivers' own masking), timing every masked section in builds with the feature
+//! `mask-monitor`; [`latency`] measures instructions from an interrupt's entry to the
+//! completion it posts; [`report`] prints the first failing entry of a chain with its own
+//! error (S17) and reads the semihosting command line.
 //!
 //! Each program in `src/bin/` is run and checked by `runner/run.py` (`bash
 //! scripts/qemu-test.sh` from the repository root).
@@ -27,7 +33,10 @@ pub mod dt {
 
 pub mod board;
 pub mod drivers;
+pub mod latency;
+pub mod mask;
 pub mod mmio;
+pub mod report;
 pub mod systick;
 
 pub use cortex_m_semihosting::hprintln as println;
@@ -51,6 +60,7 @@ macro_rules! handlers {
     () => {
         #[cortex_m_rt::exception]
         unsafe fn DefaultHandler(irqn: i16) {
+            $crate::latency::enter(irqn);
             $crate::board::dispatch(irqn);
         }
         #[cortex_m_rt::exception]

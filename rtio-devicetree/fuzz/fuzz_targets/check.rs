@@ -1,17 +1,34 @@
-// Shared by both targets: run the whole pipeline, then check the invariants.
+// Shared by both targets: run the whole pipeline in every mode, then check the invariants:
+// no panic, every diagnostic span inside the file it names, rendering total.
 use rtio_devicetree::pipeline::{load_str, Options};
+
+fn modes() -> [Options; 3] {
+    [
+        Options {
+            dtc_only: true,
+            ..Options::default()
+        },
+        Options::default(),
+        // nodes in use (by label, path, alias, and names that match nothing) and strict mode
+        Options {
+            strict: true,
+            used: ["a", "&l", "/a", "/a/b@1", "l", "serial0", "nope"]
+                .map(String::from)
+                .to_vec(),
+            ..Options::default()
+        },
+    ]
+}
 
 pub fn check(name: &str, data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    for dtc_only in [true, false] {
-        let opts = Options {
-            dtc_only,
-            ..Options::default()
-        };
+    for opts in modes() {
         match load_str(name, &text, &opts) {
             Ok(c) => {
                 let _ = rtio_devicetree::canonical::to_dts(&c.tree);
                 let _ = rtio_devicetree::codegen::generate(&c);
+                let _ = c.render_warnings();
+                let _ = c.cargo_rendered_warning_lines();
             }
             Err(d) => {
                 assert!(!d.list.is_empty());
@@ -22,6 +39,7 @@ pub fn check(name: &str, data: &[u8]) {
                     }
                 }
                 let _ = d.render();
+                let _ = d.cargo_rendered_lines();
             }
         }
     }

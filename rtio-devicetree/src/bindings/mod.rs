@@ -242,6 +242,11 @@ impl Bindings {
             .find_map(|c| self.map.get(*c).map(|b| (*c, b)))
     }
 
+    /// Every known compatible string (for "did you mean" hints).
+    pub fn compatibles(&self) -> impl Iterator<Item = &str> {
+        self.map.keys().map(String::as_str)
+    }
+
     /// The binding for one compatible string.
     pub fn get(&self, compatible: &str) -> Option<&Binding> {
         self.map.get(compatible)

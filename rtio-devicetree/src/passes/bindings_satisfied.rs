@@ -4,6 +4,7 @@
 use crate::bindings::PropType;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{Cell, Piece, Tree, Value};
+use crate::syntax::{Example, Syntax};
 
 use super::{binding_of, enabled, Ctx};
 
@@ -40,18 +41,19 @@ pub fn value_has_type(v: &Value, ty: PropType) -> bool {
     }
 }
 
-fn example(ty: PropType, name: &str) -> String {
-    match ty {
-        PropType::U32 => format!("`{name} = <100000>;`"),
-        PropType::U64 => format!("`{name} = /bits/ 64 <0x100000000>;`"),
-        PropType::Str => format!("`{name} = \"text\";`"),
-        PropType::StrList => format!("`{name} = \"a\", \"b\";`"),
-        PropType::Array => format!("`{name} = <1 2 3>;`"),
-        PropType::Bytes => format!("`{name} = [01 02 03];`"),
-        PropType::Bool => format!("`{name};`"),
-        PropType::Phandle => format!("`{name} = <&label>;`"),
-        PropType::PhandleArray => format!("`{name} = <&label 1 2>;`"),
-    }
+fn example(syntax: Syntax, ty: PropType, name: &str) -> String {
+    let ex = match ty {
+        PropType::U32 => Example::Cells(&[100000]),
+        PropType::U64 => Example::Bits64(0x1_0000_0000),
+        PropType::Str => Example::Str("text"),
+        PropType::StrList => Example::Strs(&["a", "b"]),
+        PropType::Array => Example::Cells(&[1, 2, 3]),
+        PropType::Bytes => Example::Bytes(&[1, 2, 3]),
+        PropType::Bool => Example::Bool,
+        PropType::Phandle => Example::Phandles("label", &[]),
+        PropType::PhandleArray => Example::Phandles("label", &[1, 2]),
+    };
+    format!("`{}`", syntax.property(name, ex))
 }
 
 /// Reports missing required properties and mistyped ones.
@@ -82,7 +84,7 @@ pub fn run(tree: &Tree, ctx: &Ctx<'_>, diags: &mut Vec<Diagnostic>) {
                             ),
                         )
                         .at(span, format!("`{}` requires `{}`", b.compatible, spec.name))
-                        .help(format!("add {}", example(spec.ty, &spec.name))),
+                        .help(format!("add {}", example(tree.syntax, spec.ty, &spec.name))),
                     );
                 }
                 None => {}
@@ -102,7 +104,10 @@ pub fn run(tree: &Tree, ctx: &Ctx<'_>, diags: &mut Vec<Diagnostic>) {
                             p.value.span_or(p.name_span),
                             format!("expected {}", spec.ty.name()),
                         )
-                        .help(format!("write it as {}", example(spec.ty, &spec.name))),
+                        .help(format!(
+                            "write it as {}",
+                            example(tree.syntax, spec.ty, &spec.name)
+                        )),
                     );
                 }
                 Some(_) => {}

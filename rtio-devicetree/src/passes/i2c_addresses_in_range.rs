@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use crate::bindings::Bus;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::Tree;
+use crate::syntax::Example;
 
 use super::{binding_of, enabled, Ctx};
 
@@ -45,7 +46,10 @@ pub fn run(tree: &Tree, ctx: &Ctx<'_>, diags: &mut Vec<Diagnostic>) {
                         format!("I2C device `{}` has no `reg`", tree.path(dev)),
                     )
                     .at(n.name_span, "no address")
-                    .help("add `reg = <0x48>;` with the device's 7-bit address"),
+                    .help(format!(
+                        "add `{}` with the device's 7-bit address",
+                        tree.syntax.property("reg", Example::Cells(&[0x48]))
+                    )),
                 );
                 continue;
             };

@@ -2,16 +2,20 @@
 //!
 //! The first group mirrors dtc's error checks (and its reference fixups), in dtc's order:
 //! after it, the tree prints exactly as dtc prints it. The second group checks what the code
-//! generator relies on: `reg` shapes, `status`, bindings, buses, addresses.
+//! generator relies on: `reg` shapes, `status`, compatibles, bindings, buses, addresses. A
+//! tree that contradicts a known binding is an error there; a check that dtc only warns
+//! about, or that cannot be made for want of a binding, is a warning, and an error for a
+//! node the caller uses or in strict mode ([`Ctx::level`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::bindings::Bindings;
-use crate::diagnostics::Diagnostic;
+use crate::diagnostics::{Diagnostic, Severity};
 use crate::model::{NodeId, Tree};
 use crate::source::SourceMap;
 
 pub mod bindings_satisfied;
+pub mod compatibles_known;
 pub mod devices_on_right_bus;
 pub mod i2c_addresses_in_range;
 pub mod labels_unique;
@@ -25,6 +29,7 @@ pub mod spi_chip_selects_in_range;
 pub mod status_valid;
 pub mod unit_addresses_match_reg;
 pub mod unreferenced_omitted;
+pub mod used_nodes_bound;
 
 /// Everything a pass may look at.
 #[derive(Debug)]
@@ -33,6 +38,28 @@ pub struct Ctx<'a> {
     pub sources: &'a SourceMap,
     /// Known bindings.
     pub bindings: &'a Bindings,
+    /// Nodes the caller uses (generated bindings, chains; [`crate::Options::used`]): a
+    /// check that needs a binding is an error for these and a warning elsewhere.
+    pub used: &'a HashSet<NodeId>,
+    /// Every check that would only warn is an error ([`crate::Options::strict`]).
+    pub strict: bool,
+}
+
+impl Ctx<'_> {
+    /// The severity of a check that cannot be made (or only warns) for node `id`: an error
+    /// where the node is used or in strict mode, a warning elsewhere.
+    pub fn level(&self, id: NodeId) -> Severity {
+        if self.strict || self.used.contains(&id) {
+            Severity::Error
+        } else {
+            Severity::Warning
+        }
+    }
+
+    /// Whether the caller uses node `id`.
+    pub fn is_used(&self, id: NodeId) -> bool {
+        self.used.contains(&id)
+    }
 }
 
 /// Runs dtc's structural checks and reference fixups. Returns `false` if any error was found.
@@ -54,16 +81,20 @@ pub fn run_dtc_checks(tree: &mut Tree, diags: &mut Vec<Diagnostic>) -> bool {
     true
 }
 
-/// Runs the checks the generator relies on. Returns `false` if any error was found.
+/// Runs the checks the generator relies on, pushing errors and warnings (see
+/// [`Ctx::level`]). Returns `false` if any error was found.
 pub fn run_semantic_checks(tree: &Tree, ctx: &Ctx<'_>, diags: &mut Vec<Diagnostic>) -> bool {
     let before = diags.len();
-    reg_matches_cells::run(tree, diags);
+    reg_matches_cells::run(tree, ctx, diags);
     status_valid::run(tree, diags);
+    compatibles_known::run(tree, ctx, diags);
     bindings_satisfied::run(tree, ctx, diags);
     devices_on_right_bus::run(tree, ctx, diags);
     i2c_addresses_in_range::run(tree, ctx, diags);
     spi_chip_selects_in_range::run(tree, ctx, diags);
-    diags.len() == before
+    !diags[before..]
+        .iter()
+        .any(|d| d.severity == Severity::Error)
 }
 
 /// Runs the checks that only warn (the input is still accepted).
@@ -159,4 +190,36 @@ pub fn reg_entries(tree: &Tree, id: NodeId) -> Option<Vec<(u64, u64)>> {
             .map(|ch| (fold(&ch[..ac as usize]), fold(&ch[ac as usize..])))
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_case_table() {
+        let tree = Tree::default();
+        let sources = SourceMap::new();
+        let bindings = Bindings::builtin();
+        let node = tree.root;
+        let other = NodeId(1);
+        let used_set: HashSet<NodeId> = [node].into_iter().collect();
+        for (strict, used, id, want) in [
+            (false, false, node, Severity::Warning),
+            (false, true, node, Severity::Error),
+            (false, true, other, Severity::Warning),
+            (true, false, node, Severity::Error),
+            (true, true, other, Severity::Error),
+        ] {
+            let empty = HashSet::new();
+            let ctx = Ctx {
+                sources: &sources,
+                bindings: &bindings,
+                used: if used { &used_set } else { &empty },
+                strict,
+            };
+            assert_eq!(ctx.level(id), want, "strict {strict}, used {used}, {id:?}");
+            assert_eq!(ctx.is_used(id), used && id == node);
+        }
+    }
 }

@@ -11,10 +11,11 @@ use std::collections::{HashMap, HashSet};
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{Cell, NodeId, Piece, Ref, RefKind, Tree, Value};
+use crate::syntax::{Example, Syntax};
 
 use super::label_index;
 
-fn unresolved(r: &Ref, labels: &HashMap<&str, NodeId>) -> Diagnostic {
+fn unresolved(r: &Ref, labels: &HashMap<&str, NodeId>, syntax: Syntax) -> Diagnostic {
     let what = match r.kind {
         RefKind::Label => format!("reference to undefined label `{}`", r.target),
         RefKind::Path => format!("reference to non-existent path `{}`", r.target),
@@ -29,8 +30,8 @@ fn unresolved(r: &Ref, labels: &HashMap<&str, NodeId>) -> Diagnostic {
         format!("a label with a similar name exists: `{c}`")
     } else if r.kind == RefKind::Label {
         format!(
-            "define it on the node you mean: `{}: name@addr {{ .. }};`",
-            r.target
+            "define it on the node you mean: `{}`",
+            syntax.label_on_node(&r.target)
         )
     } else {
         "write the full path from the root, with unit addresses".to_string()
@@ -98,7 +99,8 @@ fn phandle_prop(
                     "must be exactly one 32-bit cell",
                 )
                 .help(format!(
-                    "write `{name} = <0x1>;` or leave it out and let dtc assign one"
+                    "write `{}` or leave it out and let dtc assign one",
+                    tree.syntax.property(name, Example::Cells(&[1]))
                 )),
         );
         return 0;
@@ -116,7 +118,11 @@ fn phandle_prop(
                         format!("`{name}` is a reference to another node"),
                     )
                     .at(target.span, "must refer to this node itself")
-                    .help("a node's phandle can only be its own (`phandle = <&self>;`)"),
+                    .help(format!(
+                        "a node's phandle can only be its own (`{}`)",
+                        tree.syntax
+                            .property("phandle", Example::Phandles("self", &[]))
+                    )),
                 );
             }
             0
@@ -219,7 +225,7 @@ pub fn run(tree: &mut Tree, diags: &mut Vec<Diagnostic>) {
                 let value = match refnode {
                     None => {
                         if !plugin {
-                            diags.push(unresolved(&target, &labels));
+                            diags.push(unresolved(&target, &labels, tree.syntax));
                         }
                         0xffff_ffff
                     }
@@ -268,7 +274,7 @@ pub fn run(tree: &mut Tree, diags: &mut Vec<Diagnostic>) {
                 };
                 let resolved = match found {
                     None => {
-                        diags.push(unresolved(&target, &labels));
+                        diags.push(unresolved(&target, &labels, tree.syntax));
                         None
                     }
                     Some(rn) => {

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use crate::bindings::Bus;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{Cell, NodeId, Piece, Tree};
+use crate::syntax::Example;
 
 use super::{binding_of, cell_prop, enabled, Ctx};
 
@@ -80,7 +81,10 @@ pub fn run(tree: &Tree, ctx: &Ctx<'_>, diags: &mut Vec<Diagnostic>) {
                         format!("SPI device `{}` has no `reg` (chip select)", tree.path(dev)),
                     )
                     .at(n.name_span, "no chip select")
-                    .help("add `reg = <0>;` with the chip-select number"),
+                    .help(format!(
+                        "add `{}` with the chip-select number",
+                        tree.syntax.property("reg", Example::Cells(&[0]))
+                    )),
                 );
                 continue;
             };

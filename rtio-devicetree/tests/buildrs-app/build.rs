@@ -5,9 +5,18 @@ fn main() {
     // The integration test points this at a broken board to check the error path.
     println!("cargo::rerun-if-env-changed=RTIO_APP_BOARD");
     let board = std::env::var("RTIO_APP_BOARD").unwrap_or_else(|_| "boards/app.dts".into());
-    let _ = rtio_devicetree::Builder::new(board)
-        .bindings_dir("boards/bindings")
-        .generate();
+    // ... and this at a node the program would use, to check that it must be bound.
+    println!("cargo::rerun-if-env-changed=RTIO_APP_USE");
+    let default_board = board == "boards/app.dts";
+    let mut builder = rtio_devicetree::Builder::new(board).bindings_dir("boards/bindings");
+    if default_board {
+        // the program below uses these two nodes: they must be bound
+        builder = builder.used("temp").used("display");
+    }
+    if let Ok(node) = std::env::var("RTIO_APP_USE") {
+        builder = builder.used(node);
+    }
+    let _ = builder.generate();
 
     // Compile check: the Rust generated for every corpus file that passes the checks.
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("OUT_DIR"));

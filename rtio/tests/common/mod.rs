@@ -4,21 +4,43 @@
 use rtio::{caps, Dev, Iodev, IodevApi, IodevQueue, OpId, Request, Token};
 use std::sync::Mutex;
 
-/// Declares a context (`$sq` entries, `$cq` completions) and claims it.
+/// Declares a context (`$sq` entries, `$cq` completions, the host clock) and claims it.
 #[macro_export]
 macro_rules! ctx {
-    ($sq:literal, $cq:literal) => {{
+    ($sq:literal, $cq:literal) => {
+        $crate::ctx!($sq, $cq, clock)
+    };
+    ($sq:literal, $cq:literal, no_clock) => {{
         static STORAGE: rtio::Storage<$sq, $cq> = rtio::Storage::new();
         static RTIO: rtio::Rtio = rtio::Rtio::new(&STORAGE);
+        RTIO.claim().unwrap()
+    }};
+    ($sq:literal, $cq:literal, clock) => {{
+        static STORAGE: rtio::Storage<$sq, $cq> = rtio::Storage::new();
+        static RTIO: rtio::Rtio = rtio::Rtio::new(&STORAGE).with_clock(&$crate::common::HOST_CLOCK);
         RTIO.claim().unwrap()
     }};
     ($sq:literal, $cq:literal, pool($blocks:literal, $bs:literal)) => {{
         static STORAGE: rtio::Storage<$sq, $cq> = rtio::Storage::new();
         static PS: rtio::PoolStorage<$blocks, $bs> = rtio::PoolStorage::new();
         static POOL: rtio::Mempool = rtio::Mempool::new(&PS);
-        static RTIO: rtio::Rtio = rtio::Rtio::new(&STORAGE).with_pool(&POOL);
+        static RTIO: rtio::Rtio = rtio::Rtio::new(&STORAGE)
+            .with_pool(&POOL)
+            .with_clock(&$crate::common::HOST_CLOCK);
         RTIO.claim().unwrap()
     }};
+}
+
+/// The host's monotonic clock, without alarms (timers advance when the owner polls or
+/// waits), for tests that run with rtio's default features (no `std` clock).
+pub struct HostClock;
+pub static HOST_CLOCK: HostClock = HostClock;
+impl rtio::Clock for HostClock {
+    fn now(&self) -> rtio::Instant {
+        static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let e = EPOCH.get_or_init(std::time::Instant::now);
+        rtio::Instant::from_micros(e.elapsed().as_micros() as u64)
+    }
 }
 
 /// Declares a `'static` mutable buffer of `$n` bytes.

@@ -10,6 +10,7 @@
 use cortex_m_rt::entry;
 use panic_semihosting as _;
 use rtio::{Buffer, Completion, Context, Rtio, Storage};
+use rtio_firmware::report::{self, fnv1a, FNV_START};
 use rtio_firmware::{board, exit, println};
 
 rtio_firmware::handlers!();
@@ -52,7 +53,13 @@ fn main() -> ! {
         .prepare()
         .unwrap();
     ctx.submit(3).unwrap();
-    let [w, p, mut r] = results::<3>(&ctx);
+    let c = results::<3>(&ctx);
+    ok &= report::failure(
+        "eeprom: write and read back",
+        &["write at 0x0010", "pointer write", "read"],
+        &report::results(&c),
+    );
+    let [w, p, mut r] = c;
     println!("eeprom: write 12 bytes at 0x0010: {:?}", w.result());
     println!("eeprom: pointer {:?}, read {:?}", p.result(), r.result());
     match r.take_buffer() {
@@ -79,7 +86,13 @@ fn main() -> ! {
         .prepare()
         .unwrap();
     ctx.submit(3).unwrap();
-    let [w, _, mut r] = results::<3>(&ctx);
+    let c = results::<3>(&ctx);
+    ok &= report::failure(
+        "eeprom: page write",
+        &["page write at 0x0100", "pointer write", "read"],
+        &report::results(&c),
+    );
+    let [w, _, mut r] = c;
     let same = matches!(r.take_buffer(), Buffer::Mut(b) if b[..] == PAGE[2..]);
     println!(
         "eeprom: page write {:?}, read {:?}, matches: {}",
@@ -122,6 +135,31 @@ fn main() -> ! {
         b.result()
     );
     ok &= b.result() == Ok(2);
+
+    // 5. Bytes nobody wrote: the runner filled the backing file with random bytes and
+    //    compares this digest with its own.
+    let tail = cortex_m::singleton!(: [u8; 32] = [0; 32]).unwrap();
+    ctx.chain::<2>()
+        .unwrap()
+        .tiny_write(board::EEPROM, &[0x01, 0xE0])
+        .read(board::EEPROM, tail)
+        .prepare()
+        .unwrap();
+    ctx.submit(2).unwrap();
+    let c = results::<2>(&ctx);
+    ok &= report::failure(
+        "eeprom: read 0x01e0",
+        &["pointer write", "read"],
+        &report::results(&c),
+    );
+    let [_, mut r] = c;
+    if let Buffer::Mut(b) = r.take_buffer() {
+        println!(
+            "eeprom: 32 bytes at 0x01e0: {:?}, fnv {:#010x}",
+            r.result(),
+            fnv1a(FNV_START, b)
+        );
+    }
 
     println!("eeprom: done");
     exit(ok)

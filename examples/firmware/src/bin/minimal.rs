@@ -6,7 +6,7 @@
 use cortex_m_rt::entry;
 use panic_semihosting as _;
 use rtio::{Error, Rtio, Storage};
-use rtio_firmware::{exit, println};
+use rtio_firmware::{exit, println, report};
 
 rtio_firmware::handlers!();
 
@@ -20,13 +20,17 @@ fn double(prev: Result<usize, Error>, arg: usize) -> Result<usize, Error> {
 #[entry]
 fn main() -> ! {
     let ctx = CTX.claim_with(&rtio::wait::WFE).unwrap();
-    let ok = ctx
+    let submitted = ctx
         .chain::<2>()
         .and_then(|c| c.nop().callback(double, 21).prepare())
-        .and_then(|_| ctx.submit(2))
-        .is_ok()
-        && ctx.consume().result() == Ok(0)
-        && ctx.consume().result() == Ok(42);
+        .and_then(|_| ctx.submit(2));
+    if let Err(e) = submitted {
+        println!("minimal: chain not submitted: {:?}", e);
+        exit(false);
+    }
+    let results = [ctx.consume().result(), ctx.consume().result()];
+    let ok = report::failure("minimal: chain", &["nop", "callback"], &results)
+        && results == [Ok(0), Ok(42)];
     println!("minimal: {}", if ok { "ok" } else { "failed" });
     exit(ok)
 }

@@ -9,7 +9,7 @@ use cortex_m_rt::entry;
 use panic_semihosting as _;
 use rtio::{Rtio, Storage};
 use rtio_firmware::drivers::oled::{FRAME_BYTES, FULL_WINDOW, HEIGHT, WIDTH};
-use rtio_firmware::{board, exit, println};
+use rtio_firmware::{board, exit, println, report};
 
 rtio_firmware::handlers!();
 
@@ -115,6 +115,7 @@ fn main() -> ! {
         }
     }
     println!("oled: window {:?}, frame {:?}", results[0], results[1]);
+    let sent = report::failure("oled: frame", &["window commands", "frame data"], &results);
 
     // Keep the picture until the runner has its screenshot: it sends one byte.
     let go = cortex_m::singleton!(: [u8; 1] = [0]).unwrap();
@@ -127,5 +128,5 @@ fn main() -> ! {
     ctx.submit(1).unwrap();
     let _ = ctx.consume();
     println!("oled: done");
-    exit(results == [Ok(6), Ok(FRAME_BYTES)])
+    exit(sent && results == [Ok(6), Ok(FRAME_BYTES)])
 }

@@ -8,7 +8,7 @@
 use cortex_m_rt::entry;
 use panic_semihosting as _;
 use rtio::{Buffer, Rtio, Storage};
-use rtio_firmware::{board, exit, println};
+use rtio_firmware::{board, exit, println, report};
 
 rtio_firmware::handlers!();
 
@@ -45,8 +45,9 @@ fn main() -> ! {
         .prepare()
         .unwrap();
     ctx.submit(1).unwrap();
-    if ctx.consume().result().is_err() {
-        println!("tmp105: config write failed");
+    let config = ctx.consume().result();
+    if config.is_err() {
+        println!("tmp105: config write failed: {:?}", config);
         exit(false);
     }
     println!("tmp105: ready");
@@ -69,10 +70,12 @@ fn main() -> ! {
             .prepare()
             .unwrap();
         ctx.submit(3).unwrap();
-        let mut ok = true;
+        let mut results = [Ok(0); 3];
         for _ in 0..3 {
             let mut c = ctx.consume();
-            ok &= c.result().is_ok();
+            if let Some(r) = results.get_mut(c.userdata()) {
+                *r = c.result();
+            }
             if let Buffer::Mut(b) = c.take_buffer() {
                 match c.userdata() {
                     0 => go = Some(b),
@@ -80,8 +83,11 @@ fn main() -> ! {
                 }
             }
         }
-        if !ok {
-            println!("tmp105: chain failed");
+        if !report::failure(
+            "tmp105: reading",
+            &["uart go byte", "tmp105 pointer write", "tmp105 read"],
+            &results,
+        ) {
             exit(false);
         }
         let (go_byte, t) = match (&go, &temp) {
@@ -96,7 +102,7 @@ fn main() -> ! {
 
     // The same chained read through `async` (S14): the future is woken by the completion.
     let read = async {
-        let [_, mut r] = ctx
+        let [p, mut r] = ctx
             .chain::<2>()?
             .tiny_write(board::TMP105, &[0x00])
             .read(
@@ -105,7 +111,10 @@ fn main() -> ! {
             )
             .run()?
             .await;
-        r.result()?;
+        // S17: the pointer write's own error, not the read's Canceled.
+        if let Some((_, e)) = report::first_failure(&[p.result(), r.result()]) {
+            return Err(e);
+        }
         match r.take_buffer() {
             Buffer::Mut(b) => Ok([b[0], b[1]]),
             _ => Err(rtio::Error::InvalidArgument),

@@ -7,6 +7,7 @@
 //! SSFSTAT indices instead of reading until EMPTY.
 #![forbid(unsafe_code)]
 
+use crate::mask;
 use crate::mmio::Mmio;
 use core::cell::RefCell;
 use critical_section::Mutex;
@@ -91,7 +92,7 @@ impl Adc {
             *s = r.read(SSFIFO0) as u16;
         }
         let mut dropped = 0;
-        let shot = critical_section::with(|cs| {
+        let shot = mask::driver(|cs| {
             let mut st = self.stream.borrow_ref_mut(cs);
             let Some(s) = st.as_mut() else {
                 dropped = n; // no reader
@@ -135,7 +136,7 @@ impl Adc {
             Shot::Stopped => None,
         };
         if let Some(k) = keep {
-            critical_section::with(|cs| *self.stream.borrow_ref_mut(cs) = Some(k));
+            mask::driver(|cs| *self.stream.borrow_ref_mut(cs) = Some(k));
         }
     }
 }
@@ -145,7 +146,7 @@ impl IodevApi for Adc {
         if !token.is_multishot() || !matches!(token.request(), Request::ReadPool { .. }) {
             return token.err(Error::NotSupported);
         }
-        let busy = critical_section::with(|cs| {
+        let busy = mask::driver(|cs| {
             let mut st = self.stream.borrow_ref_mut(cs);
             if st.is_some() {
                 return Some(token);
@@ -159,7 +160,7 @@ impl IodevApi for Adc {
     }
 
     fn cancel(&'static self, op: OpId) {
-        let s = critical_section::with(|cs| {
+        let s = mask::driver(|cs| {
             let mut st = self.stream.borrow_ref_mut(cs);
             match st.as_ref() {
                 Some(s) if s.token.id() == op => st.take(),

@@ -6,6 +6,7 @@
 //! first release**, so the first `sendkey` of a key yields only its release event.
 #![forbid(unsafe_code)]
 
+use crate::mask;
 use crate::mmio::Mmio;
 use core::cell::RefCell;
 use critical_section::Mutex;
@@ -115,7 +116,7 @@ impl Gamepad {
         if n == 0 {
             return;
         }
-        let ready = critical_section::with(|cs| {
+        let ready = mask::driver(|cs| {
             let mut st = self.stream.borrow_ref_mut(cs);
             let s = st.as_mut()?;
             let buf = s.token.pool_buf().ok()?;
@@ -141,7 +142,7 @@ impl Gamepad {
             Shot::Stopped => None,
         };
         if let Some(k) = keep {
-            critical_section::with(|cs| *self.stream.borrow_ref_mut(cs) = Some(k));
+            mask::driver(|cs| *self.stream.borrow_ref_mut(cs) = Some(k));
         }
     }
 }
@@ -151,7 +152,7 @@ impl IodevApi for Gamepad {
         if !token.is_multishot() || !matches!(token.request(), Request::ReadPool { .. }) {
             return token.err(Error::NotSupported);
         }
-        let busy = critical_section::with(|cs| {
+        let busy = mask::driver(|cs| {
             let mut st = self.stream.borrow_ref_mut(cs);
             if st.is_some() {
                 return Some(token);
@@ -165,7 +166,7 @@ impl IodevApi for Gamepad {
     }
 
     fn cancel(&'static self, op: OpId) {
-        let s = critical_section::with(|cs| {
+        let s = mask::driver(|cs| {
             let mut st = self.stream.borrow_ref_mut(cs);
             match st.as_ref() {
                 Some(s) if s.token.id() == op => st.take(),

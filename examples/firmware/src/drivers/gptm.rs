@@ -8,6 +8,7 @@
 //! QEMU: the period is exactly TAILR clocks; silicon counts TAILR+1 (see [`load_value`]).
 #![forbid(unsafe_code)]
 
+use crate::mask;
 use crate::mmio::Mmio;
 use core::cell::Cell;
 use critical_section::Mutex;
@@ -35,12 +36,17 @@ pub const fn load_value(clocks: u32) -> u32 {
     }
 }
 
+/// A function called on every tick.
+type TickHook = Mutex<Cell<Option<fn()>>>;
+
 /// A 32-bit periodic timer keeping time for an rtio context.
 pub struct GptmClock {
     regs: Mmio,
     period_us: u32,
     ticks: AtomicU32,
     alarm: Mutex<Cell<Option<(Instant, &'static Rtio)>>>,
+    /// Called on every tick (a driver that polls: see [`GptmClock::set_tick_hook`]).
+    hook: TickHook,
 }
 
 impl core::fmt::Debug for GptmClock {
@@ -60,7 +66,13 @@ impl GptmClock {
             period_us,
             ticks: AtomicU32::new(0),
             alarm: Mutex::new(Cell::new(None)),
+            hook: Mutex::new(Cell::new(None)),
         }
+    }
+
+    /// Calls `f` from the timer interrupt on every tick, after the alarm check.
+    pub fn set_tick_hook(&self, f: fn()) {
+        mask::driver(|cs| self.hook.borrow(cs).set(Some(f)));
     }
 
     /// Starts the periodic tick; `sysclk_hz` is the timer's input clock.
@@ -86,7 +98,7 @@ impl GptmClock {
         self.regs.write(ICR, TATO);
         let t = self.ticks.fetch_add(1, Ordering::AcqRel) + 1;
         let now = Instant::from_micros(t as u64 * self.period_us as u64);
-        let due = critical_section::with(|cs| {
+        let due = mask::driver(|cs| {
             let a = self.alarm.borrow(cs);
             match a.get() {
                 Some((at, rtio)) if at <= now => {
@@ -99,6 +111,9 @@ impl GptmClock {
         if let Some(rtio) = due {
             rtio.on_alarm();
         }
+        if let Some(f) = mask::driver(|cs| self.hook.borrow(cs).get()) {
+            f();
+        }
     }
 }
 
@@ -108,7 +123,7 @@ impl Clock for GptmClock {
     }
 
     fn set_alarm(&self, at: Instant, rtio: &'static Rtio) {
-        critical_section::with(|cs| self.alarm.borrow(cs).set(Some((at, rtio))));
+        mask::driver(|cs| self.alarm.borrow(cs).set(Some((at, rtio))));
     }
 }
 

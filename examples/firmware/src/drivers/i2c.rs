@@ -16,6 +16,7 @@
 //! - Transfers complete before the MCS store returns; there is no bus timing.
 #![forbid(unsafe_code)]
 
+use crate::mask;
 use crate::mmio::Mmio;
 use core::cell::RefCell;
 use critical_section::Mutex;
@@ -210,7 +211,7 @@ impl I2cBus {
     /// next queued operation. Completions run outside the critical section.
     fn run(&'static self, mut irq: bool) {
         loop {
-            let done = critical_section::with(|cs| {
+            let done = mask::driver(|cs| {
                 let mut st = self.state.borrow_ref_mut(cs);
                 let st = &mut *st;
                 let step = match (&mut st.active, irq) {

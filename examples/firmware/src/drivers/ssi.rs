@@ -15,6 +15,7 @@
 
 use crate::board::{OLED_DC, SSI_SELECT};
 use crate::drivers::{oled, sd};
+use crate::mask;
 use crate::mmio::Mmio;
 use core::cell::RefCell;
 use critical_section::Mutex;
@@ -214,7 +215,7 @@ impl SsiBus {
     /// Called (through the board's resume function) when a parked AWAIT is signalled or
     /// cancelled: completes it and lets the queued jobs run.
     pub fn resume(&'static self, token: Token) {
-        critical_section::with(|cs| self.state.borrow_ref_mut(cs).held = false);
+        mask::driver(|cs| self.state.borrow_ref_mut(cs).held = false);
         token.finish_await();
         self.run();
     }
@@ -276,7 +277,7 @@ impl SsiBus {
     /// Drains RX into the job, refills TX, finishes the job; loops over completions.
     fn run(&'static self) {
         loop {
-            let done = critical_section::with(|cs| {
+            let done = mask::driver(|cs| {
                 let mut st = self.state.borrow_ref_mut(cs);
                 let st = &mut *st;
                 let r = self.regs;

@@ -12,7 +12,7 @@ fn main() -> Result<(), rtio::Error> {
     assert_eq!((DMA::POOL_BLOCKS, DMA::POOL_BLOCK_SIZE, DMA::POOL_ALIGN), (4, 64, 64));
     for _ in 0..4 {
         chain!(ctx: DMA, [ read_pool(TEMP, 8, 64) ] => submit)?;
-        let c = ctx.consume();
+        let c = ctx.consume().unwrap();
         let Buffer::Pool(b) = c.buffer() else { panic!("a pool buffer") };
         assert_eq!(b.as_ptr() as usize % 64, 0);
         assert_eq!(&b[..2], &[0x19, 0x19]);

@@ -44,7 +44,7 @@ fn run(ctx: &Context) -> Result<(), Error> {
     assert_eq!(h.handles().len(), 6); // one entry posts no completion
     let mut done = Vec::new();
     while done.len() < 5 {
-        let c = ctx.consume();
+        let c = ctx.consume().unwrap();
         done.push((c.userdata(), c.result()));
     }
     assert!(done.contains(&(9, Ok(8))), "{done:?}");

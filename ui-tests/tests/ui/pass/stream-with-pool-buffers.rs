@@ -13,7 +13,7 @@ fn main() -> Result<(), rtio::Error> {
     let h = chain!(ctx: STREAM, [ read_multishot(IMU, 32, 32) ] => submit)?;
     let mut buffers = Vec::new();
     for shot in 0..SHOTS {
-        let c = ctx.consume();
+        let c = ctx.consume().unwrap();
         assert_eq!(c.result(), Ok(32));
         assert_eq!(c.flags().contains(rtio::CqeFlags::MORE), shot + 1 < SHOTS);
         let data = c.buffer().data().expect("a pool buffer").to_vec();

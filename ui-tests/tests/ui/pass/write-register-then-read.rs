@@ -14,8 +14,8 @@ fn main() -> Result<(), rtio::Error> {
     let rx = leak::<2>();
     chain!(ctx: SENSORS, [ tiny_write(TEMP, [0x00]), read(TEMP, rx).userdata(7) ])?;
     ctx.submit(2)?;
-    let pointer = ctx.consume();
-    let temp = ctx.consume();
+    let pointer = ctx.consume().unwrap();
+    let temp = ctx.consume().unwrap();
     assert_eq!(pointer.result(), Ok(1));
     assert_eq!((temp.userdata(), temp.buffer().data()), (7, Some(&[0x19, 0x1a][..])));
 

@@ -1,0 +1,631 @@
+//! The slot state machine: the one place where an entry's life is decided.
+//!
+//! Each entry lives in a slot from acquire until its terminal completion is consumed. The
+//! slot's state word holds a 16-bit generation tag, a phase and event bits; a second word,
+//! the *epoch*, counts how often the tag wrapped, so a handle names one use of a slot by 48
+//! bits (see [`Gen`]). Nothing outside this module shifts or masks the word: every change is a
+//! named method of [`SlotState`] whose memory ordering is argued beside it, and the pure
+//! function [`State::next`] is the reference the table test checks each method against.
+//!
+//! ```text
+//!                      submit (chain head) ---------------------------+
+//!                      |                                              v
+//!  FREE --acquire--> PREPARED --queue--> QUEUED ---start----------> INFLIGHT --finish--> DONE
+//!    ^                  |                  |                          ^  | cancel/timeout/  |
+//!    |                  +------take--------+--------------------------+  | signal/arm:      |
+//!    |                     (cancel before dispatch: the canceller owns   | event bits only  |
+//!    |                      the entry and posts `Canceled`)              v                  |
+//!    +--------------------------------- recycle (owner; generation + 1) -------------------+
+//! ```
+//!
+//! Who may do what:
+//! * the owner writes an entry while FREE or PREPARED, and again once DONE;
+//! * from QUEUED on, whoever wins `start` or `take` (a compare-and-swap on the whole word,
+//!   generation included) owns it: the executor, then the driver holding its token;
+//! * `request_cancel`, `signal`, `arm` and `orphan` only add event bits and never change the
+//!   phase, so they cannot take an entry away from its holder;
+//! * `finish` is the holder's last act (INFLIGHT -> DONE, keeping the event bits); `recycle`
+//!   is the owner's (DONE or PREPARED -> FREE with the next generation).
+
+use crate::sync::{AtomicU32, Ordering};
+
+/// Where a slot is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// On the free list (or never used).
+    Free,
+    /// Acquired and being built, or prepared and waiting for submit; the owner's.
+    Prepared,
+    /// Submitted, behind an entry of its chain that has not completed yet.
+    Queued,
+    /// Taken by the executor, a driver (through its token) or a canceller.
+    Inflight,
+    /// Completed: its result is posted (or kept) and it is the owner's again.
+    Done,
+}
+
+const PHASE_MASK: u32 = 0x7;
+const FREE: u32 = 0;
+const PREPARED: u32 = 1;
+const QUEUED: u32 = 2;
+const INFLIGHT: u32 = 3;
+const DONE: u32 = 4;
+/// Cancellation requested.
+const CANCEL: u32 = 0x08;
+/// A LINK_TIMEOUT fired for this entry: its `Canceled` becomes `TimedOut`.
+const TIMEOUT: u32 = 0x10;
+/// AWAIT: the signal arrived.
+const SIGNALED: u32 = 0x20;
+/// AWAIT: the executor or the iodev reached it.
+const ARMED: u32 = 0x40;
+/// A kept entry whose future or scope went away: its completer frees the slot.
+const ORPHAN: u32 = 0x80;
+const EVENTS: u32 = CANCEL | TIMEOUT | SIGNALED | ARMED | ORPHAN;
+const GEN_SHIFT: u32 = 16;
+
+/// A snapshot of a slot's state word.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct State(u32);
+
+impl core::fmt::Debug for State {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "State({:?}, tag {}", self.phase(), self.tag())?;
+        for (bit, name) in [
+            (CANCEL, "cancel"),
+            (TIMEOUT, "timeout"),
+            (SIGNALED, "signaled"),
+            (ARMED, "armed"),
+            (ORPHAN, "orphan"),
+        ] {
+            if self.0 & bit != 0 {
+                write!(f, ", {name}")?;
+            }
+        }
+        f.write_str(")")
+    }
+}
+
+/// What can happen to a slot: the events of the state table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Event {
+    /// Owner: take a free slot for a new entry.
+    Acquire,
+    /// Owner, at submit: a successor waits for its predecessor.
+    Queue { tag: u16 },
+    /// Executor: start the entry from `from` (PREPARED for a chain head, QUEUED otherwise).
+    Start { tag: u16, from: Phase },
+    /// Canceller: take an entry that was not dispatched (to post `Canceled` for it).
+    Take { tag: u16 },
+    /// Anyone: ask an entry in flight to stop (`timeout`: because its LINK_TIMEOUT fired).
+    RequestCancel { tag: u16, timeout: bool },
+    /// Executor or iodev: an AWAIT was reached.
+    Arm,
+    /// Anyone: signal an AWAIT.
+    Signal { tag: u16 },
+    /// Holder: the entry completed.
+    Finish,
+    /// Owner: the future or scope waiting for a kept entry went away.
+    Orphan,
+    /// Owner: the completion was consumed (or the entry was never submitted).
+    Recycle,
+}
+
+impl State {
+    /// The phase.
+    #[inline]
+    pub(crate) fn phase(self) -> Phase {
+        match self.0 & PHASE_MASK {
+            FREE => Phase::Free,
+            PREPARED => Phase::Prepared,
+            QUEUED => Phase::Queued,
+            INFLIGHT => Phase::Inflight,
+            _ => Phase::Done,
+        }
+    }
+    /// The 16-bit generation tag.
+    #[inline]
+    pub(crate) fn tag(self) -> u16 {
+        (self.0 >> GEN_SHIFT) as u16
+    }
+    /// Whether a cancel was requested.
+    #[inline]
+    pub(crate) fn cancel_requested(self) -> bool {
+        self.0 & CANCEL != 0
+    }
+    /// Whether the entry's LINK_TIMEOUT fired.
+    #[inline]
+    pub(crate) fn timed_out(self) -> bool {
+        self.0 & TIMEOUT != 0
+    }
+    /// Whether an AWAIT was signalled.
+    #[inline]
+    pub(crate) fn signaled(self) -> bool {
+        self.0 & SIGNALED != 0
+    }
+    /// Whether an AWAIT was reached.
+    #[inline]
+    pub(crate) fn armed(self) -> bool {
+        self.0 & ARMED != 0
+    }
+    /// Whether a kept entry's waiter went away.
+    #[inline]
+    pub(crate) fn orphaned(self) -> bool {
+        self.0 & ORPHAN != 0
+    }
+    #[inline]
+    fn with_phase(self, p: u32) -> State {
+        State(self.0 & !PHASE_MASK | p)
+    }
+
+    /// The state after `ev`, or `None` when the event is refused in this state. This is the
+    /// reference: every [`SlotState`] method does exactly this, atomically.
+    #[inline(always)]
+    pub(crate) fn next(self, ev: Event) -> Option<State> {
+        let phase = self.phase();
+        let tag_is = |t: u16| self.tag() == t;
+        match ev {
+            Event::Acquire => (phase == Phase::Free).then_some(State(self.0 & !EVENTS | PREPARED)),
+            Event::Queue { tag } => {
+                (phase == Phase::Prepared && tag_is(tag)).then_some(self.with_phase(QUEUED))
+            }
+            Event::Start { tag, from } => {
+                (matches!(from, Phase::Prepared | Phase::Queued) && phase == from && tag_is(tag))
+                    .then_some(self.with_phase(INFLIGHT))
+            }
+            Event::Take { tag } => (matches!(phase, Phase::Prepared | Phase::Queued)
+                && tag_is(tag))
+            .then_some(self.with_phase(INFLIGHT)),
+            Event::RequestCancel { tag, timeout } => (phase == Phase::Inflight && tag_is(tag))
+                .then_some(State(self.0 | CANCEL | if timeout { TIMEOUT } else { 0 })),
+            Event::Arm => (phase == Phase::Inflight).then_some(State(self.0 | ARMED)),
+            Event::Signal { tag } => (!matches!(phase, Phase::Free | Phase::Done) && tag_is(tag))
+                .then_some(State(self.0 | SIGNALED)),
+            Event::Finish => (phase == Phase::Inflight).then_some(self.with_phase(DONE)),
+            Event::Orphan => {
+                (!matches!(phase, Phase::Free | Phase::Done)).then_some(State(self.0 | ORPHAN))
+            }
+            Event::Recycle => matches!(phase, Phase::Prepared | Phase::Done).then_some(State(
+                (self.tag().wrapping_add(1) as u32) << GEN_SHIFT | FREE,
+            )),
+        }
+    }
+}
+
+/// A full generation: the 16-bit tag of the state word and the epoch (how often the tag
+/// wrapped). A handle is distinguishable from every later use of its slot for 2^48 uses of
+/// that one slot: about nine years at one reuse per microsecond.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Gen {
+    pub(crate) tag: u16,
+    pub(crate) epoch: u32,
+}
+
+/// A slot's state word and epoch, with the transitions as methods.
+#[derive(Debug)]
+pub(crate) struct SlotState {
+    word: AtomicU32,
+    /// Written by the owner only (in `recycle`, before the Release store of the word).
+    epoch: AtomicU32,
+}
+
+impl SlotState {
+    /// A free slot, generation 0.
+    #[cfg(not(loom))]
+    pub(crate) const fn new() -> Self {
+        SlotState {
+            word: AtomicU32::new(FREE),
+            epoch: AtomicU32::new(0),
+        }
+    }
+    /// A free slot, generation 0.
+    #[cfg(loom)]
+    pub(crate) fn new() -> Self {
+        SlotState {
+            word: AtomicU32::new(FREE),
+            epoch: AtomicU32::new(0),
+        }
+    }
+
+    /// The current state. Acquire: pairs with the Release (or AcqRel) of whichever
+    /// transition wrote it, so what that side wrote to the entry before is visible.
+    #[inline]
+    pub(crate) fn load(&self) -> State {
+        State(self.word.load(Ordering::Acquire))
+    }
+
+    /// The full generation of the current use. Exact for the owner (it alone recycles);
+    /// another context reading it while the owner recycles sees either use, and then
+    /// compares the tag again in its compare-and-swap.
+    #[inline]
+    pub(crate) fn gen(&self) -> Gen {
+        let s = self.load();
+        Gen {
+            tag: s.tag(),
+            epoch: self.epoch.load(Ordering::Acquire),
+        }
+    }
+
+    /// Whether `g` names the current use, and the state if so.
+    #[inline]
+    pub(crate) fn current(&self, g: Gen) -> Option<State> {
+        let s = self.load();
+        (s.tag() == g.tag && self.epoch.load(Ordering::Acquire) == g.epoch).then_some(s)
+    }
+
+    /// Applies `ev` with a compare-and-swap loop; the previous state, or `None` if refused.
+    /// AcqRel: the winner acquires what the previous writer published (the owner's entry,
+    /// a completer's result) and releases its own writes to whoever acts next.
+    #[inline(always)]
+    fn apply(&self, ev: Event) -> Option<State> {
+        self.word
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
+                State(w).next(ev).map(|s| s.0)
+            })
+            .ok()
+            .map(State)
+    }
+
+    /// Owner: FREE -> PREPARED, clearing the event bits. Relaxed: the slot is the owner's
+    /// and nobody else looks at it until `queue` or `start` publishes it.
+    #[inline]
+    pub(crate) fn acquire(&self) -> Gen {
+        let s = State(self.word.load(Ordering::Relaxed));
+        debug_assert_eq!(s.phase(), Phase::Free, "acquire of a slot in use");
+        let n = s.next(Event::Acquire).unwrap_or(s);
+        self.word.store(n.0, Ordering::Relaxed);
+        Gen {
+            tag: n.tag(),
+            epoch: self.epoch.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Owner at submit: PREPARED -> QUEUED if `tag` is current (a successor cancelled
+    /// before submit is not). Release: publishes the prepared entry to its predecessor's
+    /// completer, which starts it.
+    #[inline]
+    pub(crate) fn queue(&self, tag: u16) -> bool {
+        self.apply(Event::Queue { tag }).is_some()
+    }
+
+    /// Executor: PREPARED (a chain head, at submit) or QUEUED (a successor) -> INFLIGHT if
+    /// `tag` is current. The winner owns the entry; a stale link or a cancelled entry loses.
+    #[inline]
+    pub(crate) fn start(&self, tag: u16, from: Phase) -> bool {
+        self.apply(Event::Start { tag, from }).is_some()
+    }
+
+    /// Canceller: PREPARED or QUEUED -> INFLIGHT, taking an entry that was not dispatched so
+    /// as to post its `Canceled`.
+    #[inline]
+    pub(crate) fn take(&self, tag: u16) -> bool {
+        self.apply(Event::Take { tag }).is_some()
+    }
+
+    /// Sets CANCEL (and TIMEOUT) on an entry in flight whose tag is `tag`; the previous state
+    /// if it was.
+    #[inline]
+    pub(crate) fn request_cancel(&self, tag: u16, timeout: bool) -> Option<State> {
+        self.apply(Event::RequestCancel { tag, timeout })
+    }
+
+    /// Sets SIGNALED on a live entry whose tag is `tag`; the previous state if it was.
+    #[inline]
+    pub(crate) fn signal(&self, tag: u16) -> Option<State> {
+        self.apply(Event::Signal { tag })
+    }
+
+    /// Executor or iodev, holding an AWAIT in flight: sets ARMED; the previous state. The
+    /// side (arm or signal/cancel) that sees the other's bit completes the entry.
+    #[inline]
+    pub(crate) fn arm(&self) -> State {
+        let old = State(self.word.fetch_or(ARMED, Ordering::AcqRel));
+        debug_assert_eq!(
+            old.next(Event::Arm),
+            Some(State(old.0 | ARMED)),
+            "arm of an entry not in flight"
+        );
+        old
+    }
+
+    /// Holder: INFLIGHT -> DONE, keeping the event bits; the previous state. One `fetch_add`
+    /// (every finished entry is INFLIGHT). SeqCst: a kept entry's waiter is woken by
+    /// `Notify`, whose lost-wake-up argument needs this store in the single total order;
+    /// Release (in it) publishes the result and buffers to the owner's Acquire `load`.
+    #[inline]
+    pub(crate) fn finish(&self) -> State {
+        let old = State(self.word.fetch_add(DONE - INFLIGHT, Ordering::SeqCst));
+        debug_assert_eq!(
+            old.next(Event::Finish),
+            Some(State(old.0 + DONE - INFLIGHT)),
+            "finish of an entry not in flight"
+        );
+        old
+    }
+
+    /// Owner: marks a kept entry whose waiter went away; `false` if it is DONE already (the
+    /// owner then frees it itself).
+    #[inline]
+    pub(crate) fn orphan(&self) -> bool {
+        self.apply(Event::Orphan).is_some()
+    }
+
+    /// Owner: DONE or PREPARED -> FREE with the next generation (the epoch counts tag
+    /// wraps). Release: the next user of the slot (through `start`'s Acquire) sees the
+    /// owner's last reads finished before it writes.
+    #[inline]
+    pub(crate) fn recycle(&self) {
+        let s = State(self.word.load(Ordering::Relaxed));
+        debug_assert!(
+            matches!(s.phase(), Phase::Prepared | Phase::Done),
+            "recycle of a slot in flight: {s:?}"
+        );
+        let n = s.next(Event::Recycle).unwrap_or(s);
+        if n.tag() == 0 {
+            let e = self.epoch.load(Ordering::Relaxed);
+            self.epoch.store(e.wrapping_add(1), Ordering::Relaxed);
+        }
+        self.word.store(n.0, Ordering::Release);
+    }
+
+    /// Test hook: puts the word in state `s` (table tests only).
+    #[cfg(test)]
+    fn set(&self, s: State) {
+        self.word.store(s.0, Ordering::Relaxed);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    const TAG: u16 = 7;
+
+    fn all_states() -> impl Iterator<Item = State> {
+        [FREE, PREPARED, QUEUED, INFLIGHT, DONE]
+            .into_iter()
+            .flat_map(|p| (0..=EVENTS >> 3).map(move |e| State((TAG as u32) << 16 | e << 3 | p)))
+    }
+
+    fn all_events() -> [Event; 14] {
+        [
+            Event::Acquire,
+            Event::Queue { tag: TAG },
+            Event::Queue { tag: TAG + 1 },
+            Event::Start {
+                tag: TAG,
+                from: Phase::Prepared,
+            },
+            Event::Start {
+                tag: TAG,
+                from: Phase::Queued,
+            },
+            Event::Start {
+                tag: TAG + 1,
+                from: Phase::Queued,
+            },
+            Event::Take { tag: TAG },
+            Event::RequestCancel {
+                tag: TAG,
+                timeout: false,
+            },
+            Event::RequestCancel {
+                tag: TAG,
+                timeout: true,
+            },
+            Event::Arm,
+            Event::Signal { tag: TAG },
+            Event::Finish,
+            Event::Orphan,
+            Event::Recycle,
+        ]
+    }
+
+    /// The state table, phase by phase: which events each phase accepts and where they lead.
+    /// Event bits never change the phase; only the owner's events and start/take/finish do.
+    #[test]
+    fn state_table_every_phase_times_every_event() {
+        use Phase::*;
+        let expect = |phase: Phase, ev: Event| -> Option<Phase> {
+            match (phase, ev) {
+                (Free, Event::Acquire) => Some(Prepared),
+                (Prepared, Event::Queue { tag: TAG }) => Some(Queued),
+                (
+                    Prepared,
+                    Event::Start {
+                        tag: TAG,
+                        from: Prepared,
+                    },
+                ) => Some(Inflight),
+                (
+                    Queued,
+                    Event::Start {
+                        tag: TAG,
+                        from: Queued,
+                    },
+                ) => Some(Inflight),
+                (Prepared | Queued, Event::Take { tag: TAG }) => Some(Inflight),
+                (Inflight, Event::RequestCancel { tag: TAG, .. }) => Some(Inflight),
+                (Inflight, Event::Arm) => Some(Inflight),
+                (Prepared | Queued | Inflight, Event::Signal { tag: TAG }) => Some(phase),
+                (Inflight, Event::Finish) => Some(Done),
+                (Prepared | Queued | Inflight, Event::Orphan) => Some(phase),
+                (Prepared | Done, Event::Recycle) => Some(Free),
+                _ => None,
+            }
+        };
+        for s in all_states() {
+            for ev in all_events() {
+                let got = s.next(ev);
+                assert_eq!(
+                    got.map(State::phase),
+                    expect(s.phase(), ev),
+                    "{s:?} on {ev:?} gave {got:?}"
+                );
+                if let Some(n) = got {
+                    // Events that keep the phase keep the other bits too (they only add).
+                    if n.phase() == s.phase() {
+                        assert_eq!(n.0 & s.0, s.0, "{ev:?} cleared bits of {s:?}");
+                    }
+                    // Only recycle changes the generation, by exactly one.
+                    let tag = if ev == Event::Recycle { TAG + 1 } else { TAG };
+                    assert_eq!(n.tag(), tag, "{s:?} on {ev:?}");
+                }
+            }
+        }
+    }
+
+    /// Every atomic method does what the table says, from every state.
+    #[test]
+    fn state_methods_follow_the_table() {
+        for s in all_states() {
+            for ev in all_events() {
+                let slot = SlotState::new();
+                slot.set(s);
+                let want = s.next(ev);
+                let changed = match ev {
+                    Event::Acquire if s.phase() == Phase::Free => {
+                        slot.acquire();
+                        true
+                    }
+                    Event::Queue { tag } => slot.queue(tag),
+                    Event::Start { tag, from } => slot.start(tag, from),
+                    Event::Take { tag } => slot.take(tag),
+                    Event::RequestCancel { tag, timeout } => {
+                        slot.request_cancel(tag, timeout).is_some()
+                    }
+                    Event::Signal { tag } => slot.signal(tag).is_some(),
+                    Event::Orphan => slot.orphan(),
+                    Event::Arm if s.phase() == Phase::Inflight => {
+                        slot.arm();
+                        true
+                    }
+                    Event::Finish if s.phase() == Phase::Inflight => {
+                        slot.finish();
+                        true
+                    }
+                    Event::Recycle if matches!(s.phase(), Phase::Prepared | Phase::Done) => {
+                        slot.recycle();
+                        true
+                    }
+                    // The remaining methods are only called where the table allows them
+                    // (debug-asserted); nothing to run.
+                    _ => false,
+                };
+                assert_eq!(changed, want.is_some(), "{s:?} on {ev:?}");
+                assert_eq!(slot.load(), want.unwrap_or(s), "{s:?} on {ev:?}");
+            }
+        }
+    }
+
+    /// S7: the epoch makes a handle distinct from every later use of its slot, past the
+    /// 16-bit tag's wrap.
+    #[test]
+    fn s7_generation_survives_tag_wrap() {
+        let slot = SlotState::new();
+        let first = slot.acquire();
+        slot.recycle();
+        for _ in 0..u16::MAX as u32 {
+            slot.acquire();
+            slot.recycle();
+        }
+        let again = slot.acquire();
+        assert_eq!(again.tag, first.tag, "the tag wrapped");
+        assert_ne!(again, first, "but the full generation did not");
+        assert!(slot.current(first).is_none());
+        assert!(slot.current(again).is_some());
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! The slot protocol's races, model-checked on the real `SlotState`.
+    extern crate std;
+    use super::*;
+    use loom::cell::UnsafeCell;
+    use loom::sync::Arc;
+
+    /// A completer finishing an entry in flight races the owner's cancel request: exactly one
+    /// of "cancel saw it in flight" / "cancel was refused" happens, the finish keeps the
+    /// cancel bit if it landed first, and the owner reads the completer's result only after
+    /// seeing DONE (loom checks the result cell's accesses).
+    #[test]
+    fn loom_finish_against_request_cancel() {
+        loom::model(|| {
+            let st = Arc::new((SlotState::new(), UnsafeCell::new(0i32)));
+            let g = st.0.acquire();
+            assert!(st.0.start(g.tag, Phase::Prepared));
+            let c = {
+                let st = st.clone();
+                loom::thread::spawn(move || {
+                    // SAFETY (model): the holder owns the result until `finish` publishes it.
+                    st.1.with_mut(|p| unsafe { *p = 42 });
+                    st.0.finish()
+                })
+            };
+            let cancel = st.0.request_cancel(g.tag, false);
+            let old = c.join().unwrap();
+            assert_eq!(cancel.is_some(), old.cancel_requested());
+            let s = st.0.load();
+            assert_eq!(s.phase(), Phase::Done);
+            assert_eq!(st.1.with(|p| unsafe { *p }), 42);
+            st.0.recycle();
+            assert!(st.0.current(g).is_none());
+        });
+    }
+
+    /// A predecessor's completer starting a queued successor races the owner taking it for a
+    /// cancel: exactly one wins, and the winner's writes to the entry are ordered before the
+    /// owner recycles it.
+    #[test]
+    fn loom_start_against_take() {
+        loom::model(|| {
+            let st = Arc::new((SlotState::new(), UnsafeCell::new(0u8)));
+            let g = st.0.acquire();
+            assert!(st.0.queue(g.tag));
+            let c = {
+                let st = st.clone();
+                loom::thread::spawn(move || {
+                    if st.0.start(g.tag, Phase::Queued) {
+                        // SAFETY (model): the winner owns the entry.
+                        st.1.with_mut(|p| unsafe { *p = 1 });
+                        st.0.finish();
+                        true
+                    } else {
+                        false
+                    }
+                })
+            };
+            let took = st.0.take(g.tag);
+            if took {
+                // SAFETY (model): the winner owns the entry.
+                st.1.with_mut(|p| unsafe { *p = 2 });
+                st.0.finish();
+            }
+            let started = c.join().unwrap();
+            assert!(took != started, "exactly one side owns the entry");
+            assert_eq!(st.0.load().phase(), Phase::Done);
+            assert_eq!(st.1.with(|p| unsafe { *p }), if took { 2 } else { 1 });
+        });
+    }
+
+    /// A signal racing the AWAIT being armed: exactly one side sees the other's bit and
+    /// completes it.
+    #[test]
+    fn loom_signal_against_arm() {
+        loom::model(|| {
+            let st = Arc::new(SlotState::new());
+            let g = st.acquire();
+            assert!(st.start(g.tag, Phase::Prepared));
+            let s = {
+                let st = st.clone();
+                loom::thread::spawn(move || {
+                    let old = st.signal(g.tag).unwrap();
+                    old.armed()
+                })
+            };
+            let old = st.arm();
+            let signaller_completes = s.join().unwrap();
+            assert!(signaller_completes != old.signaled());
+        });
+    }
+}
