@@ -245,7 +245,9 @@ fn a_dropped_async_call_on_a_hung_device_does_not_hang_the_next_one() {
     static POOL_STORAGE: PoolStorage<8, 64> = PoolStorage::new();
     static POOL: Mempool = Mempool::new(&POOL_STORAGE);
     static STORAGE: Storage<8, 8> = Storage::new();
-    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
     let bus = Bus::i2c("adapters-dropped", 400_000);
     let eeprom = bus.attach_i2c(0x50, At24c::new(256, 16));
     let ctx = RTIO.claim().unwrap();
@@ -285,4 +287,31 @@ fn a_dropped_async_call_on_a_hung_device_does_not_hang_the_next_one() {
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
     assert_eq!(POOL.free_blocks(), 8);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn a_context_without_a_clock_still_runs_transactions_untimed() {
+    static POOL_STORAGE: PoolStorage<4, 32> = PoolStorage::new();
+    static POOL: Mempool = Mempool::new(&POOL_STORAGE);
+    static STORAGE: Storage<4, 4> = Storage::new();
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL); // no clock
+    let bus = Bus::i2c("adapters-no-clock", 400_000);
+    let eeprom = bus.attach_i2c(0x50, At24c::new(256, 16).with_contents(&[1, 2, 3, 4]));
+    let ctx = RTIO.claim().unwrap();
+    let mut i2c = I2cHandle::new(&ctx, eeprom.dev(), 0x50);
+    let mut b = [0u8; 3];
+    // Several operations: the owned form, without a LINK_TIMEOUT (nothing can time it).
+    i2c.write_read(0x50, &[0, 1], &mut b).unwrap();
+    assert_eq!(b, [2, 3, 4]);
+    assert_eq!(
+        rtio::block_on(embedded_hal_async::i2c::I2c::write_read(
+            &mut i2c,
+            0x50,
+            &[0, 0],
+            &mut b
+        )),
+        Ok(())
+    );
+    assert_eq!(b, [1, 2, 3]);
 }
