@@ -3,9 +3,10 @@
 //!
 //! Two ways, chosen by what the transaction holds:
 //!
-//! * **borrowed** (blocking, one operation): the caller's buffer goes to the iodev as it is,
-//!   through [`rtio::Context::scope`]: no copy, no length limit, full duplex included;
-//! * **owned** (several operations, and every async call): writes are copied into the
+//! * **borrowed** (one operation the owned form cannot carry: full duplex, longer than the
+//!   entries or the pool): the caller's buffer goes to the iodev as it is, through
+//!   [`rtio::Context::scope`]: no copy, no length limit, full duplex included; untimed;
+//! * **owned** (everything else): writes are copied into the
 //!   entries ([`rtio::TINY_MAX`] bytes each), reads come back in pool buffers, and a
 //!   LINK_TIMEOUT bounds the whole transaction (S8), so a hung device gives
 //!   [`rtio::Error::TimedOut`] instead of a hang (on a context with a clock: without one

@@ -219,6 +219,12 @@ fn a_hung_device_times_out_instead_of_hanging() {
     let took = t0.elapsed();
     assert!(took >= std::time::Duration::from_millis(20), "{took:?}");
     assert!(took < std::time::Duration::from_millis(500), "{took:?}");
+    // A single small write is timed too (owned form).
+    eeprom.faults().next(Fault::Hang);
+    assert_eq!(
+        embedded_hal::i2c::I2c::write(&mut i2c, 0x50, &[0, 0, 7]),
+        Err(rtio_hal::Error::from(Error::TimedOut))
+    );
     // The bus is free again and the next transfer works.
     embedded_hal::i2c::I2c::write_read(&mut i2c, 0x50, &[0, 0], &mut b).unwrap();
     assert_eq!(b, [0xFF; 4]);
