@@ -30,6 +30,8 @@ step clippy cargo clippy --workspace --all-targets --all-features -- -D warnings
 step test cargo test --workspace --all-features --no-fail-fast
 step no-std-thumbv7m cargo build -p rtio --target thumbv7m-none-eabi
 step no-std-thumbv6m cargo build -p rtio --target thumbv6m-none-eabi
+# The adapters are no_std too (rtio-sim is host-only by design).
+step no-std-rtio-hal cargo build -p rtio-hal --target thumbv7m-none-eabi
 # rtio/size-probe: a thumbv7m binary with no global allocator doing a NOP round trip; it
 # links only if the runtime needs no allocator.
 step links-without-allocator env -C rtio/size-probe cargo build --release --quiet

@@ -1,4 +1,4 @@
-//! Example 4 (the demo): 320x240 RGB565 frames over simulated 40 MHz SPI, rtio vs blocking.
+//! Example 4 (the demo): 240x320 RGB565 frames over simulated 40 MHz SPI to a 4-wire ILI9341, rtio vs blocking.
 //! `cargo run -p rtio-examples --example display [-- --frames N] [--png out.png]`
 use rtio_examples::{display, support};
 

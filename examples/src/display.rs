@@ -1,4 +1,10 @@
-//! Example 4 (the demo): a 320x240 RGB565 framebuffer pushed over simulated 40 MHz SPI.
+//! Example 4 (the demo): a 240x320 RGB565 framebuffer pushed over simulated 40 MHz SPI to a
+//! 4-wire ILI9341.
+//!
+//! The controller tells commands from pixels by its D/C line ([`rtio_sim::Line`], a GPIO
+//! here set from the application thread between transfers, as a driver does): the setup is
+//! the datasheet's power-on sequence (SLPOUT, COLMOD 16-bit, MADCTL, the window, DISPON),
+//! each frame a RAMWR command (D/C low) followed by the pixels (D/C high).
 //!
 //! With rtio the frame transfer runs in the background (the bus "DMA" and its interrupt are
 //! the simulator's thread) while the application renders the next frame into the other
@@ -15,8 +21,8 @@
 
 use crate::board::labels::lcd;
 use crate::support::{claim, thread_cpu};
-use rtio::{Error, Rtio, Storage};
-use rtio_sim::{cmd, Bus, Display};
+use rtio::{Context, Dev, Error, Rtio, Storage};
+use rtio_sim::{ili, Bus, Ili9341, Line};
 use std::time::{Duration, Instant};
 
 /// Display width (from the devicetree).
@@ -25,8 +31,9 @@ pub const WIDTH: u16 = lcd::WIDTH as u16;
 pub const HEIGHT: u16 = lcd::HEIGHT as u16;
 /// SPI clock (the display's `spi-max-frequency` in the devicetree).
 pub const SPI_HZ: u32 = lcd::SPI_MAX_FREQUENCY;
-/// Bytes per frame on the wire: the RAMWR command byte and the pixels.
-pub const FRAME_BYTES: usize = 1 + WIDTH as usize * HEIGHT as usize * 2;
+/// Bytes per frame of pixel data (RGB565, big-endian); the RAMWR command before it is a
+/// transfer of its own, with D/C low.
+pub const FRAME_BYTES: usize = WIDTH as usize * HEIGHT as usize * 2;
 
 /// Figures of one way of pushing frames.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,18 +63,19 @@ pub struct Report {
     pub frame_bus_time: Duration,
     /// Whether the display shows exactly the last frame rendered.
     pub display_matches: bool,
-    /// Memory-write commands the display completed.
+    /// Memory-write commands (RAMWR) the display received.
     pub display_frames: u64,
+    /// Command bytes the display did not know (0: the whole setup was understood).
+    pub unknown_commands: u64,
     /// The final image as PNG.
     pub png: Vec<u8>,
     /// The final framebuffer, RGB565 row-major.
     pub framebuffer: Vec<u16>,
 }
 
-/// Renders frame `n` into `buf` (command byte first): an animated plasma (a few sines per
+/// Renders frame `n` into `buf`: an animated plasma (a few sines per
 /// pixel, the kind of work a UI or a game does per frame) with a moving box on top.
 pub fn render(buf: &mut [u8], n: u32) {
-    buf[0] = cmd::RAMWR;
     let t = n as f32 * 0.15;
     let (bx, by) = (
         (n * 7) % (WIDTH as u32 - 40),
@@ -90,10 +98,29 @@ pub fn render(buf: &mut [u8], n: u32) {
                 let b = ((v * 0.8 + 4.2).sin() * 15.5 + 15.5) as u16;
                 (r << 11) | (g << 5) | b
             };
-            let i = 1 + 2 * (y as usize * WIDTH as usize + x as usize);
+            let i = 2 * (y as usize * WIDTH as usize + x as usize);
             buf[i..i + 2].copy_from_slice(&px.to_be_bytes());
         }
     }
+}
+
+/// A command (D/C low), then its parameters (D/C high), each a blocking transfer.
+fn command<K: rtio::caps::Write>(
+    ctx: &Context,
+    dev: Dev<K>,
+    dc: &Line,
+    cmd: u8,
+    params: &[u8],
+) -> Result<(), Error> {
+    dc.set(false);
+    let [c] = ctx.acquire()?.tiny_write(dev, &[cmd]).wait()?;
+    c.result()?;
+    dc.set(true);
+    for chunk in params.chunks(rtio::TINY_MAX) {
+        let [c] = ctx.acquire()?.tiny_write(dev, chunk).wait()?;
+        c.result()?;
+    }
+    Ok(())
 }
 
 fn cpu_or(wall: Duration) -> impl FnMut() -> Duration {
@@ -124,37 +151,24 @@ pub fn run(frames: u32) -> Result<Report, Error> {
     static RTIO_SPIN: Rtio = Rtio::new(&STORAGE_SPIN).with_clock(&rtio::time::STD_CLOCK);
 
     let spi = Bus::spi("spi0", SPI_HZ);
-    let lcd = spi.attach_spi(lcd::CHIP_SELECT as u8, Display::new(WIDTH, HEIGHT));
+    let dc = Line::new(true);
+    let lcd = spi.attach_spi(lcd::CHIP_SELECT as u8, Ili9341::new(dc.clone()));
     let dev = lcd.dev_as::<lcd::Kind>(); // write-only: a read would not compile
     let mut front = vec![0u8; FRAME_BYTES];
     let mut back = vec![0u8; FRAME_BYTES];
     let mut cpu = cpu_or(Duration::ZERO);
 
-    // Setup (blocking): full-screen window, display on.
+    // Setup (blocking): the power-on sequence and the full-screen window.
     let ctx = claim(&RTIO)?;
-    let caset = [
-        cmd::CASET,
-        0,
-        0,
-        ((WIDTH - 1) >> 8) as u8,
-        (WIDTH - 1) as u8,
-    ];
-    let paset = [
-        cmd::PASET,
-        0,
-        0,
-        ((HEIGHT - 1) >> 8) as u8,
-        (HEIGHT - 1) as u8,
-    ];
-    let setup = ctx
-        .chain::<3>()?
-        .tiny_write(dev, &caset)
-        .tiny_write(dev, &paset)
-        .tiny_write(dev, &[cmd::DISPON])
-        .wait()?;
-    for c in &setup {
-        c.result()?;
-    }
+    let (w, h) = ((WIDTH - 1).to_be_bytes(), (HEIGHT - 1).to_be_bytes());
+    command(&ctx, dev, &dc, ili::SWRESET, &[])?;
+    std::thread::sleep(Duration::from_millis(5)); // 5 ms after a software reset
+    command(&ctx, dev, &dc, ili::SLPOUT, &[])?;
+    command(&ctx, dev, &dc, ili::COLMOD, &[0x55])?; // 16 bits a pixel
+    command(&ctx, dev, &dc, ili::MADCTL, &[0x00])?;
+    command(&ctx, dev, &dc, ili::CASET, &[0, 0, w[0], w[1]])?;
+    command(&ctx, dev, &dc, ili::PASET, &[0, 0, h[0], h[1]])?;
+    command(&ctx, dev, &dc, ili::DISPON, &[])?;
     let bus0 = spi.busy_time();
 
     // rtio: transfer frame n in the background while rendering frame n + 1.
@@ -163,6 +177,9 @@ pub fn run(frames: u32) -> Result<Report, Error> {
     let t0 = Instant::now();
     for n in 0..frames {
         let (f, b) = (&front, &mut back);
+        let c0 = cpu();
+        command(&ctx, dev, &dc, ili::RAMWR, &[])?; // D/C is high for the pixels after it
+        io += cpu() - c0;
         ctx.scope(|s| {
             let c0 = cpu();
             let op = s.write(dev, f)?;
@@ -194,6 +211,7 @@ pub fn run(frames: u32) -> Result<Report, Error> {
         render(&mut front, frames + n);
         let c1 = cpu();
         let w0 = Instant::now();
+        command(&ctx, dev, &dc, ili::RAMWR, &[])?;
         ctx.scope(|s| {
             let op = s.write(dev, &front)?;
             s.wait(op)
@@ -206,13 +224,16 @@ pub fn run(frames: u32) -> Result<Report, Error> {
 
     let mut expect = vec![0u8; FRAME_BYTES];
     render(&mut expect, last);
-    let (display_matches, display_frames, png, framebuffer) = lcd.with(|d| {
-        let ok = d
-            .framebuffer()
+    let (display_matches, display_frames, unknown_commands, png, framebuffer) = lcd.with(|d| {
+        let fb: Vec<u16> = (0..HEIGHT)
+            .flat_map(|y| (0..WIDTH).map(move |x| (x, y)))
+            .map(|(x, y)| d.panel_rgb565(x, y))
+            .collect();
+        let ok = fb
             .iter()
-            .zip(expect[1..].chunks(2))
+            .zip(expect.chunks(2))
             .all(|(&p, e)| p.to_be_bytes() == [e[0], e[1]]);
-        (ok, d.frames(), d.to_png(), d.framebuffer().to_vec())
+        (ok, d.memory_writes(), d.unknown_commands(), d.to_png(), fb)
     });
     Ok(Report {
         rtio: rtio_fig,
@@ -220,6 +241,7 @@ pub fn run(frames: u32) -> Result<Report, Error> {
         frame_bus_time,
         display_matches,
         display_frames,
+        unknown_commands,
         png,
         framebuffer,
     })

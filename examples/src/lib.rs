@@ -8,7 +8,7 @@
 //! | 1 | `register_read` | write a register address, then read it: one chain, blocking |
 //! | 2 | `device_to_device` | I2C sensor -> SPI block device, never blocking, while the main loop counts |
 //! | 3 | `streaming` | multishot IMU stream into pool buffers, header, lazy SI decode, FIR |
-//! | 4 | `display` | 320x240 RGB565 frames over 40 MHz SPI in the background vs blocking |
+//! | 4 | `display` | 240x320 RGB565 frames to a 4-wire ILI9341 over 40 MHz SPI, background vs blocking |
 //! | 5 | `adc` | ADC stream at a chosen rate, achieved rate and overruns |
 //! | 6 | `uart` | UART reads with LINK_TIMEOUT and cancellation, a byte stream, embedded-io |
 //! | 7 | `three_ways` | one register read: blocking, polling and `async` |

@@ -90,3 +90,26 @@ impl embedded_io::Error for Error {
         }
     }
 }
+
+/// Maps an embedded-hal I2C error to the rtio error a completion carries.
+pub(crate) fn from_i2c<E: embedded_hal::i2c::Error>(e: E) -> rtio::Error {
+    use embedded_hal::i2c::ErrorKind as K;
+    use rtio::Error;
+    match e.kind() {
+        K::NoAcknowledge(_) => Error::Nack,
+        K::Bus | K::ArbitrationLoss => Error::Bus,
+        K::Overrun => Error::Overrun,
+        _ => Error::Device(0),
+    }
+}
+
+/// Maps an embedded-hal SPI error to the rtio error a completion carries.
+pub(crate) fn from_spi<E: embedded_hal::spi::Error>(e: E) -> rtio::Error {
+    use embedded_hal::spi::ErrorKind as K;
+    use rtio::Error;
+    match e.kind() {
+        K::Overrun => Error::Overrun,
+        K::ModeFault | K::ChipSelectFault => Error::Bus,
+        _ => Error::Device(0),
+    }
+}

@@ -16,11 +16,11 @@ pub const MAX_TARGETS: usize = 16;
 /// `NoAcknowledge`, as on a bus where nothing answers.
 ///
 /// A `transaction` is one rtio transaction (S5): one START, a repeated START only where the
-/// direction changes, one STOP. A single operation, blocking, runs on the caller's buffer (no
-/// copy, any length); several operations, and async calls, copy writes into the entries and
-/// take reads from pool buffers (the context needs a [`rtio::Mempool`]), bounded by a
-/// LINK_TIMEOUT ([`I2cHandle::with_timeout`], default 1 s) and by
-/// [`crate::MAX_ENTRIES`] entries (a write counts one per 15 bytes).
+/// direction changes, one STOP. Writes are copied into the entries and reads taken from pool
+/// buffers (the context needs a [`rtio::Mempool`]), bounded by a LINK_TIMEOUT
+/// ([`I2cHandle::with_timeout`], default 1 s, on a context with a clock) and by
+/// [`crate::MAX_ENTRIES`] entries (a write counts one per 15 bytes); a single operation
+/// longer than that runs on the caller's buffer (no copy, any length, untimed).
 ///
 /// ```
 /// use embedded_hal_async::i2c::I2c;
@@ -99,9 +99,12 @@ impl<'c, K: caps::Read + caps::Write> I2cHandle<'c, K> {
         let dev = self.target(address)?;
         match ops {
             [] => Ok(()),
-            [op] => transfer::borrowed(self.ctx, dev, piece(op), |_, _, _| {
-                Err(Error::NotSupported) // I2C has no full duplex
-            }),
+            // Too long for the entries or the pool: on the caller's buffer.
+            [op] if !fits(self.ctx, op) => {
+                transfer::borrowed(self.ctx, dev, piece(op), |_, _, _| {
+                    Err(Error::NotSupported) // I2C has no full duplex
+                })
+            }
             ops => {
                 let mut pieces = Pieces::collect(ops.iter_mut().map(piece))?;
                 transfer::owned_blocking(self.ctx, dev, &mut pieces, self.timeout)

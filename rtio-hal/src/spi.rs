@@ -10,14 +10,16 @@ use rtio::{caps, Context, Dev, Duration, Error};
 ///
 /// A `transaction` is one rtio transaction: chip select held for all its operations (S5).
 ///
-/// * One operation, blocking (what `read`, `write`, `transfer` and `transfer_in_place`
-///   are): the caller's buffer goes to the iodev as it is: no copy, any length, full duplex
-///   (`TransferInPlace` copies the bytes to send aside first).
-/// * Several operations, and async calls: writes are copied into the entries, reads come
-///   back in pool buffers (the context needs a [`rtio::Mempool`]; a read larger than its
-///   largest free run fails [`rtio::Error::NoMemory`]), and a LINK_TIMEOUT
-///   ([`SpiHandle::with_timeout`], default 1 s) ends a transfer a hung device never
-///   finishes with [`rtio::Error::TimedOut`]. At most [`crate::MAX_ENTRIES`] entries (a write
+/// * The owned form, for what fits it: writes are copied into the entries, reads come back
+///   in pool buffers (the context needs a [`rtio::Mempool`]; a read larger than its largest
+///   free run fails [`rtio::Error::NoMemory`]), and a LINK_TIMEOUT
+///   ([`SpiHandle::with_timeout`], default 1 s, on a context with a clock) ends a transfer
+///   a hung device never finishes with [`rtio::Error::TimedOut`].
+/// * The borrowed form, for a single operation the owned form cannot carry (full duplex, a
+///   write longer than the entries, a read longer than the pool): the caller's buffer goes
+///   to the iodev as it is, no copy, any length (`TransferInPlace` copies the bytes to send
+///   aside first). It completes before the call returns, untimed: the runtime has no
+///   timeout for borrowed buffers yet. At most [`crate::MAX_ENTRIES`] entries (a write
 ///   counts one per 15 bytes). Full duplex and `DelayNs` inside a transaction of several
 ///   operations are refused with [`rtio::Error::NotSupported`]; an async call with a single
 ///   operation the owned form cannot carry runs on the caller's buffer and completes
@@ -83,7 +85,10 @@ impl<'c, K: caps::Read + caps::Write + caps::Transceive> SpiHandle<'c, K> {
     fn blocking(&mut self, ops: &mut [Operation<'_, u8>]) -> Result<(), Error> {
         match ops {
             [] => Ok(()),
-            [op] => transfer::borrowed(self.ctx, self.dev, piece(op), self.transceive()),
+            // Too long for the entries or the pool, or full duplex: on the caller's buffer.
+            [op] if !fits(self.ctx, op) => {
+                transfer::borrowed(self.ctx, self.dev, piece(op), self.transceive())
+            }
             ops => {
                 let mut pieces = pieces(ops)?;
                 transfer::owned_blocking(self.ctx, self.dev, &mut pieces, self.timeout)

@@ -3,12 +3,14 @@
 //!
 //! Two ways, chosen by what the transaction holds:
 //!
-//! * **borrowed** (blocking, one operation): the caller's buffer goes to the iodev as it is,
-//!   through [`rtio::Context::scope`]: no copy, no length limit, full duplex included;
-//! * **owned** (several operations, and every async call): writes are copied into the
+//! * **borrowed** (one operation the owned form cannot carry: full duplex, longer than the
+//!   entries or the pool): the caller's buffer goes to the iodev as it is, through
+//!   [`rtio::Context::scope`]: no copy, no length limit, full duplex included; untimed;
+//! * **owned** (everything else): writes are copied into the
 //!   entries ([`rtio::TINY_MAX`] bytes each), reads come back in pool buffers, and a
 //!   LINK_TIMEOUT bounds the whole transaction (S8), so a hung device gives
-//!   [`rtio::Error::TimedOut`] instead of a hang. A read is bounded by the largest free run
+//!   [`rtio::Error::TimedOut`] instead of a hang (on a context with a clock: without one
+//!   nothing can be timed and the transaction is not bounded). A read is bounded by the largest free run
 //!   of the context's pool ([`rtio::Error::NoMemory`] names it), the transaction by
 //!   [`MAX_ENTRIES`] entries ([`rtio::Error::InvalidArgument`]).
 
@@ -98,7 +100,17 @@ fn build<'c, const N: usize, K: caps::Read + caps::Write>(
             _ => return Err(Error::NotSupported),
         }
     }
-    Ok(ch.link_timeout(timeout))
+    Ok(if timed(ctx) {
+        ch.link_timeout(timeout)
+    } else {
+        ch
+    })
+}
+
+/// Whether the context can time a transaction (it has a clock); without one the owned form
+/// has no LINK_TIMEOUT.
+fn timed(ctx: &Context) -> bool {
+    ctx.rtio().now().is_some()
 }
 
 /// Takes the results of an owned transaction: the first error, or the reads copied out.
@@ -125,11 +137,13 @@ fn finish(done: &mut [Completion], pieces: &mut [Piece<'_>]) -> Result<(), Error
 }
 
 macro_rules! by_len {
-    ($pieces:expr, $run:ident, $($n:literal)*) => {
-        match entries($pieces)? + 1 {
-            1 => Ok(()), // an empty transaction has nothing to do
-            $($n => $run!($n),)*
-            _ => Err(Error::InvalidArgument),
+    ($ctx:expr, $pieces:expr, $run:ident, $($n:literal)*) => {
+        match (entries($pieces)?, usize::from(timed($ctx))) {
+            (0, _) => Ok(()), // an empty transaction has nothing to do
+            (n, lt) => match n + lt {
+                $($n => $run!($n),)*
+                _ => Err(Error::InvalidArgument),
+            },
         }
     };
 }
@@ -147,7 +161,7 @@ pub(crate) async fn owned<K: caps::Read + caps::Write>(
             finish(&mut done, pieces)
         }};
     }
-    by_len!(pieces, run, 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32)
+    by_len!(ctx, pieces, run, 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32)
 }
 
 /// Runs `pieces` as one owned transaction bounded by `timeout`, blocking with the
@@ -164,7 +178,7 @@ pub(crate) fn owned_blocking<K: caps::Read + caps::Write>(
             finish(&mut done, pieces)
         }};
     }
-    by_len!(pieces, run, 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32)
+    by_len!(ctx, pieces, run, 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32)
 }
 
 /// Waits `ns` nanoseconds on the context's clock: a DELAY entry (S8), rounded up to whole

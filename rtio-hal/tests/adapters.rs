@@ -219,6 +219,12 @@ fn a_hung_device_times_out_instead_of_hanging() {
     let took = t0.elapsed();
     assert!(took >= std::time::Duration::from_millis(20), "{took:?}");
     assert!(took < std::time::Duration::from_millis(500), "{took:?}");
+    // A single small write is timed too (owned form).
+    eeprom.faults().next(Fault::Hang);
+    assert_eq!(
+        embedded_hal::i2c::I2c::write(&mut i2c, 0x50, &[0, 0, 7]),
+        Err(rtio_hal::Error::from(Error::TimedOut))
+    );
     // The bus is free again and the next transfer works.
     embedded_hal::i2c::I2c::write_read(&mut i2c, 0x50, &[0, 0], &mut b).unwrap();
     assert_eq!(b, [0xFF; 4]);
@@ -235,4 +241,85 @@ fn a_hung_device_times_out_instead_of_hanging() {
     );
     assert_eq!(POOL.free_blocks(), 8);
     assert!(ctx.chain::<8>().is_ok(), "every entry came back");
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn a_dropped_async_call_on_a_hung_device_does_not_hang_the_next_one() {
+    use std::future::Future;
+    use std::task::Context;
+    static POOL_STORAGE: PoolStorage<8, 64> = PoolStorage::new();
+    static POOL: Mempool = Mempool::new(&POOL_STORAGE);
+    static STORAGE: Storage<8, 8> = Storage::new();
+    static RTIO: Rtio = Rtio::new(&STORAGE)
+        .with_pool(&POOL)
+        .with_clock(&rtio::time::STD_CLOCK);
+    let bus = Bus::i2c("adapters-dropped", 400_000);
+    let eeprom = bus.attach_i2c(0x50, At24c::new(256, 16));
+    let ctx = RTIO.claim().unwrap();
+    let mut i2c = I2cHandle::new(&ctx, eeprom.dev(), 0x50).with_timeout(Duration::from_millis(200));
+    eeprom.faults().next(Fault::Hang);
+    let mut b = [0u8; 4];
+    {
+        // A `select` that gave up: polled once, then dropped with the transfer in flight.
+        let mut fut = std::pin::pin!(embedded_hal_async::i2c::I2c::write_read(
+            &mut i2c,
+            0x50,
+            &[0, 0],
+            &mut b
+        ));
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        // Let the bus start it: the device hangs on it.
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // S16: dropping the future cancelled the abandoned transfer (the bus aborts it), so the
+    // next call runs at once, well before the first call's LINK_TIMEOUT.
+    let mut i2c = I2cHandle::new(&ctx, eeprom.dev(), 0x50).with_timeout(Duration::from_millis(300));
+    let t0 = Instant::now();
+    let mut c = [0u8; 4];
+    let r = rtio::block_on(embedded_hal_async::i2c::I2c::write_read(
+        &mut i2c,
+        0x50,
+        &[0, 0],
+        &mut c,
+    ));
+    r.unwrap();
+    assert_eq!(c, [0xFF; 4]);
+    let waited = t0.elapsed();
+    assert!(waited < std::time::Duration::from_millis(100), "{waited:?}");
+    // The abandoned entries come back once they finish: nothing is lost.
+    let t1 = Instant::now();
+    while ctx.chain::<8>().is_err() {
+        assert!(t1.elapsed() < std::time::Duration::from_secs(1));
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert_eq!(POOL.free_blocks(), 8);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn a_context_without_a_clock_still_runs_transactions_untimed() {
+    static POOL_STORAGE: PoolStorage<4, 32> = PoolStorage::new();
+    static POOL: Mempool = Mempool::new(&POOL_STORAGE);
+    static STORAGE: Storage<4, 4> = Storage::new();
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL); // no clock
+    let bus = Bus::i2c("adapters-no-clock", 400_000);
+    let eeprom = bus.attach_i2c(0x50, At24c::new(256, 16).with_contents(&[1, 2, 3, 4]));
+    let ctx = RTIO.claim().unwrap();
+    let mut i2c = I2cHandle::new(&ctx, eeprom.dev(), 0x50);
+    let mut b = [0u8; 3];
+    // Several operations: the owned form, without a LINK_TIMEOUT (nothing can time it).
+    i2c.write_read(0x50, &[0, 1], &mut b).unwrap();
+    assert_eq!(b, [2, 3, 4]);
+    assert_eq!(
+        rtio::block_on(embedded_hal_async::i2c::I2c::write_read(
+            &mut i2c,
+            0x50,
+            &[0, 0],
+            &mut b
+        )),
+        Ok(())
+    );
+    assert_eq!(b, [1, 2, 3]);
 }

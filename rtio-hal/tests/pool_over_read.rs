@@ -91,3 +91,27 @@ fn a_one_byte_spi_pool_read_shifts_one_byte() {
     assert_eq!(CLOCKED.load(Ordering::Relaxed), 1 + 4);
     assert_eq!(bus.trace()[1].bytes, 4);
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn a_pool_read_the_pool_cannot_fill_moves_what_it_got_and_the_trace_says_so() {
+    static POOL_STORAGE: PoolStorage<2, 16> = PoolStorage::new();
+    static POOL: Mempool = Mempool::new(&POOL_STORAGE);
+    static STORAGE: Storage<2, 2> = Storage::new();
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL);
+    static CLOCKED: AtomicUsize = AtomicUsize::new(0);
+    let bus = Bus::spi("over-read-short", 10_000_000);
+    let dev = bus.attach_spi(0, Counter(&CLOCKED));
+    bus.record();
+    let ctx = RTIO.claim().unwrap();
+    // At least 4, preferably 100 bytes: the pool holds 32.
+    let [c] = ctx
+        .acquire()
+        .unwrap()
+        .read_pool(dev.dev(), 4, 100)
+        .wait()
+        .unwrap();
+    assert_eq!(c.result(), Ok(32));
+    assert_eq!(CLOCKED.load(Ordering::Relaxed), 32);
+    assert_eq!(bus.trace()[0].bytes, 32, "the trace agrees with the device");
+}

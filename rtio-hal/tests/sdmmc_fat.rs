@@ -144,6 +144,7 @@ fn evidence(tag: &str, kind: CardType, rtio: &'static Rtio) {
     let card = Bus::spi(&format!("sdmmc-{tag}"), 25_000_000)
         .attach_spi(0, SdCard::open(kind, &disk).unwrap());
     let ctx = rtio.claim().unwrap();
+    let t0 = std::time::Instant::now();
 
     // The driver's side: the adapters, then embedded-sdmmc as its README shows it.
     let sdcard = Sdmmc::new(SpiHandle::new(&ctx, card.dev()), Delay::new(&ctx));
@@ -183,6 +184,12 @@ fn evidence(tag: &str, kind: CardType, rtio: &'static Rtio) {
     );
     assert!(card_writes >= 4, "{card_writes} blocks written");
     assert!(card_reads > 0);
+    // Figures (printed with --nocapture; they do not decide the test).
+    eprintln!(
+        "{tag}: {} bus transfers, {card_reads} blocks read, {card_writes} written, in {:?}",
+        card.bus().transfers(),
+        t0.elapsed()
+    );
 
     // The host's FAT tools read what the driver wrote.
     let part = extract_partition(&dir, &disk);

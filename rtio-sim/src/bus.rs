@@ -262,7 +262,7 @@ impl Bus {
         for i in 0..token.transaction_len() {
             let (dir, bytes) = match token.member(i) {
                 Some(Request::Read(b)) => (Some(true), b.len()),
-                Some(Request::ReadPool { preferred, .. }) => (Some(true), preferred),
+                Some(Request::ReadPool { .. }) => (Some(true), 0), // no buffer: fails
                 Some(Request::Write(b)) => (Some(false), b.len()),
                 Some(Request::Transceive { tx, rx }) => (None, tx.len().max(rx.len())),
                 _ => (None, 0),
@@ -491,10 +491,17 @@ pub(crate) fn transfer_end() -> Option<StdInstant> {
 /// Entries and bytes of a transfer.
 fn shape(token: &mut Token) -> (usize, usize) {
     let n = token.transaction_len();
+    // Pool reads get their buffers now, so that the trace, the transfer time and the device
+    // see the same length (the request's, bounded by the blocks it got).
+    for i in 0..n {
+        if matches!(token.member(i), Some(Request::ReadPool { .. })) {
+            let _ = token.member_pool_buf(i);
+        }
+    }
     let bytes = (0..n)
         .map(|i| match token.member(i) {
             Some(Request::Read(b)) => b.len(),
-            Some(Request::ReadPool { preferred, .. }) => preferred,
+            Some(Request::ReadPool { .. }) => 0, // no buffer: the transfer fails NoMemory
             Some(Request::Write(b)) => b.len(),
             Some(Request::Transceive { tx, rx }) => tx.len().max(rx.len()),
             _ => 0,

@@ -8,8 +8,8 @@
 //!   higher priorities first (S12).
 //! * I2C targets ([`I2cTarget`]): [`Tmp105`] temperature sensor, [`At24c`] EEPROM,
 //!   [`Ssd1306`] OLED controller.
-//! * SPI targets ([`SpiTarget`]): [`Ili9341`] (4-wire, with a D/C [`Line`]) and [`Display`]
-//!   with framebuffers (saved as PNG), [`SdCard`]
+//! * SPI targets ([`SpiTarget`]): [`Ili9341`] (4-wire, with a D/C [`Line`]; its panel saved
+//!   as PNG), [`SdCard`]
 //!   (an SD card in SPI mode, SDSC or SDHC, on bytes or an image file; wire format in [`sd`]).
 //! * FIFO devices ([`StreamDevice`]): [`Imu`], [`Adc`], [`Uart`]: sampling threads with a
 //!   watermark interrupt, multishot pool buffers with a [`Header`], overrun counting.
@@ -50,12 +50,12 @@ mod at24c;
 mod bus;
 mod dac;
 mod device;
-mod display;
 mod fault;
 mod header;
 mod i2c;
 mod ili9341;
 mod imu;
+mod kind;
 mod line;
 mod png;
 pub mod sd;
@@ -71,12 +71,12 @@ pub use at24c::At24c;
 pub use bus::{Bus, Protocol, Transfer};
 pub use dac::{Dac, DacKind};
 pub use device::{BusDevice, Wire};
-pub use display::{cmd, Display};
 pub use fault::{Fault, Faults};
 pub use header::Header;
 pub use i2c::{I2c, I2cDevice, I2cTarget};
 pub use ili9341::{ili, Ili9341};
 pub use imu::Imu;
+pub use kind::{I2cKind, SpiKind, StreamKind};
 pub use line::Line;
 pub use sd_card::{CardType, SdCard};
 pub use spi::{Spi, SpiDevice, SpiTarget};
@@ -84,36 +84,3 @@ pub use ssd1306::Ssd1306;
 pub use stream::{reg, Source, StreamConfig, StreamDevice};
 pub use tmp105::Tmp105;
 pub use uart::Uart;
-
-use rtio::caps;
-
-/// Kind of a simulated I2C device: read, write, I2C operations.
-#[derive(Debug)]
-pub struct I2cKind;
-impl caps::Kind for I2cKind {
-    const NAME: &'static str = "sim-i2c";
-}
-impl caps::Read for I2cKind {}
-impl caps::Write for I2cKind {}
-impl caps::I2c for I2cKind {}
-
-/// Kind of a simulated SPI device: read, write, transceive, SPI operations.
-#[derive(Debug)]
-pub struct SpiKind;
-impl caps::Kind for SpiKind {
-    const NAME: &'static str = "sim-spi";
-}
-impl caps::Read for SpiKind {}
-impl caps::Write for SpiKind {}
-impl caps::Transceive for SpiKind {}
-impl caps::Spi for SpiKind {}
-
-/// Kind of a simulated FIFO device: read, stream (multishot), write (UART transmit).
-#[derive(Debug)]
-pub struct StreamKind;
-impl caps::Kind for StreamKind {
-    const NAME: &'static str = "sim-stream";
-}
-impl caps::Read for StreamKind {}
-impl caps::Stream for StreamKind {}
-impl caps::Write for StreamKind {}

@@ -776,6 +776,30 @@ mod tests {
     }
 
     #[test]
+    fn a_block_without_its_start_token_is_not_taken_as_data() {
+        let mut c = SdCard::new(1024);
+        init(&mut c, true);
+        cmd(&mut c, sd::CMD24, 9, 0);
+        // 0xFC is the multiple-block token: a single-block write ignores it and the data.
+        let r = x(
+            &mut c,
+            &[&[0xFC][..], &[0x11; 512], &[0, 0], &[0xFF; 2]].concat(),
+        );
+        assert!(
+            r.iter().all(|&b| b == 0xFF),
+            "no data response for a block never started"
+        );
+        assert_eq!(c.writes(), 0);
+        // The card still waits for its token: the right one starts the block.
+        let r = x(
+            &mut c,
+            &[&[sd::START_BLOCK][..], &[0x22; 512], &[0, 0], &[0xFF]].concat(),
+        );
+        assert_eq!(r[515], sd::DATA_ACCEPTED);
+        assert_eq!(c.block(9).unwrap(), vec![0x22; 512]);
+    }
+
+    #[test]
     fn sdsc_takes_byte_addresses_and_refuses_misaligned_ones() {
         let mut img = vec![0; 64 * BLOCK];
         img[3 * BLOCK] = 0xAB;

@@ -3,11 +3,10 @@
 //! the buffer it is given (as a DMA transfer of `buf.len()` would) must not move more bytes
 //! than the entry asked for.
 //!
-//! FAILS TODAY (issue 11, the pool over-read): `pool_buf_at` in rtio's `context.rs` returns
-//! the whole block run (`pool.bytes_mut(range)`), 64 bytes for a 1-byte read with 64-byte
-//! blocks. rtio-sim trims to the request itself (`device::pool_len`), so the simulated
-//! buses are right either way; this test is for the runtime core, and passes once
-//! `pool_buf_at` returns at most `preferred` bytes.
+//! Regression (issue 11, the pool over-read): `pool_buf_at` in rtio's `context.rs` returned
+//! the whole block run, 64 bytes for a 1-byte read with 64-byte blocks, and any driver that
+//! filled its buffer over-read. The core now trims it to the request; rtio-sim trims too
+//! (`device::pool_len`), so the simulated buses were right either way.
 
 use rtio::{caps, Dev, Iodev, IodevApi, Mempool, PoolStorage, Request, Rtio, Storage, Token};
 use std::sync::Mutex;

@@ -290,28 +290,6 @@ fn sd_card_block_write_and_read_are_one_transaction_each() {
 
 #[test]
 #[cfg_attr(miri, ignore = "real-time simulation threads")]
-fn display_window_and_png() {
-    let mut d = Display::new(4, 4);
-    d.select();
-    d.transfer(&[cmd::CASET, 0, 1, 0, 2], &mut []).unwrap();
-    d.deselect();
-    d.select();
-    d.transfer(&[cmd::PASET, 0, 1, 0, 1], &mut []).unwrap();
-    d.deselect();
-    d.select();
-    d.transfer(&[cmd::RAMWR, 0xFF, 0xFF, 0x00, 0x1F], &mut [])
-        .unwrap();
-    d.deselect();
-    assert_eq!(
-        (d.pixel(1, 1), d.pixel(2, 1), d.pixel(0, 0)),
-        (0xFFFF, 0x001F, 0)
-    );
-    let png = d.to_png();
-    assert_eq!(&png[1..4], b"PNG");
-}
-
-#[test]
-#[cfg_attr(miri, ignore = "real-time simulation threads")]
 fn stream_overrun_fault_drops_the_fifo_and_counts_it() {
     let adc = Adc::ramp().device("t-adc", 20_000, 64, 32);
     let t0 = StdInstant::now();
