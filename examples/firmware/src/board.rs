@@ -50,6 +50,11 @@ pub fn bind(irq: u32, handler: fn()) {
     unsafe { cortex_m::peripheral::NVIC::unmask(Irq(i as u16)) };
 }
 
+/// Makes external interrupt `irq` pending: its handler runs as soon as nothing masks it.
+pub fn pend(irq: u32) {
+    cortex_m::peripheral::NVIC::pend(Irq(irq as u16 % LINES as u16));
+}
+
 /// Masks external interrupt `irq`.
 pub fn unbind(irq: u32) {
     cortex_m::peripheral::NVIC::mask(Irq(irq as u16 % LINES as u16));
@@ -230,7 +235,11 @@ pub fn uart0_buffered() -> usize {
 // ---- SSI0: SSD0323 OLED and SD card -------------------------------------------------------
 
 /// The SSI0 controller (PL022), shared by the OLED and the SD card.
-pub static SSI0: ssi::SsiBus = ssi::SsiBus::new(regs!(labels::ssi0), |t| SSI0.resume(t));
+pub static SSI0: ssi::SsiBus = ssi::SsiBus::new(
+    regs!(labels::ssi0),
+    labels::ssi0::INTERRUPTS[0],
+    |t| SSI0.resume(t),
+);
 static OLED_DRV: ssi::SsiDevice = ssi::SsiDevice::new(
     &SSI0,
     ssi::Target::from_chip_select(labels::oled::CHIP_SELECT),
