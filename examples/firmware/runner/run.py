@@ -980,6 +980,8 @@ def run_test(name, fn):
 
 
 def main(argv):
+    # SIGTERM unwinds like Ctrl-C, so the `finally` below kills every QEMU still running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     names = argv or list(TESTS)
     unknown = [n for n in names if n not in TESTS]
     if unknown:
