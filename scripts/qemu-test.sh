@@ -8,7 +8,11 @@
 # Nothing else: the runner uses only Python's standard library (QMP, PPM->PNG, ELF sizes).
 #
 # Usage: bash scripts/qemu-test.sh [test ...]      (default: all)
-# Environment: CARGO_TARGET_DIR (default examples/firmware/target), QEMU, QEMU_TEST_TIMEOUT.
+# Environment: CARGO_TARGET_DIR (default examples/firmware/target), QEMU, DTC,
+# QEMU_TEST_TIMEOUT (seconds per QEMU, default 90), RTIO_SEED (repeat a run's random device
+# contents), RTIO_VERBOSE=1 (print every compared line), RTIO_BLESS=1 (rewrite
+# expected/oled.png and the bench budgets), RTIO_UPDATE_README=1 (refresh README's tables).
+# Tests write only under $CARGO_TARGET_DIR/qemu-test/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for tool in qemu-system-arm dtc python3 cargo; do

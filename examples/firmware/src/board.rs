@@ -50,6 +50,11 @@ pub fn bind(irq: u32, handler: fn()) {
     unsafe { cortex_m::peripheral::NVIC::unmask(Irq(i as u16)) };
 }
 
+/// Makes external interrupt `irq` pending: its handler runs as soon as nothing masks it.
+pub fn pend(irq: u32) {
+    cortex_m::peripheral::NVIC::pend(Irq(irq as u16 % LINES as u16));
+}
+
 /// Masks external interrupt `irq`.
 pub fn unbind(irq: u32) {
     cortex_m::peripheral::NVIC::mask(Irq(irq as u16 % LINES as u16));
@@ -169,6 +174,7 @@ pub fn start_clock(sysclk_hz: u32) {
 /// The I2C0 master.
 pub static I2C0: i2c::I2cBus = i2c::I2cBus::new(
     regs!(labels::i2c0),
+    labels::i2c0::INTERRUPTS[0],
     &[&TMP105_DRV, &EEPROM_DRV, &ABSENT_DRV],
 );
 static TMP105_DRV: i2c::I2cDevice = i2c::I2cDevice::new(&I2C0, labels::temp::BUS_ADDRESS);
@@ -230,7 +236,10 @@ pub fn uart0_buffered() -> usize {
 // ---- SSI0: SSD0323 OLED and SD card -------------------------------------------------------
 
 /// The SSI0 controller (PL022), shared by the OLED and the SD card.
-pub static SSI0: ssi::SsiBus = ssi::SsiBus::new(regs!(labels::ssi0), |t| SSI0.resume(t));
+pub static SSI0: ssi::SsiBus =
+    ssi::SsiBus::new(regs!(labels::ssi0), labels::ssi0::INTERRUPTS[0], |t| {
+        SSI0.resume(t)
+    });
 static OLED_DRV: ssi::SsiDevice = ssi::SsiDevice::new(
     &SSI0,
     ssi::Target::from_chip_select(labels::oled::CHIP_SELECT),

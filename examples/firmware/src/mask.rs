@@ -142,3 +142,48 @@ pub fn driver<R>(f: impl FnOnce(CriticalSection<'_>) -> R) -> R {
     unsafe { cortex_m::register::primask::write_raw(primask) };
     r
 }
+
+/// State that only one interrupt handler ever touches, so it needs no masking: a handler
+/// cannot preempt itself, and [`HandlerOnly::with`] refuses any other caller (and a nested
+/// call) with a panic. Drivers whose whole state machine runs in their interrupt keep it
+/// here; other contexts hand work over by pending that interrupt ([`crate::board::pend`]).
+pub struct HandlerOnly<T> {
+    irq: u8,
+    busy: core::cell::Cell<bool>,
+    cell: core::cell::UnsafeCell<T>,
+}
+
+// SAFETY: the contents are reached only through `with`, which checks that the caller is the
+// handler of interrupt `irq` and not already inside `with`. One handler runs at a time on a
+// single core, and an exception cannot preempt itself, so there is never more than one
+// reference. `T: Send` because the handler may not be the context that built the value.
+unsafe impl<T: Send> Sync for HandlerOnly<T> {}
+
+impl<T> HandlerOnly<T> {
+    /// `value`, for the handler of external interrupt `irq`.
+    pub const fn new(irq: u8, value: T) -> Self {
+        HandlerOnly {
+            irq,
+            busy: core::cell::Cell::new(false),
+            cell: core::cell::UnsafeCell::new(value),
+        }
+    }
+
+    /// Runs `f` on the contents.
+    ///
+    /// # Panics
+    /// When not called from the handler of this interrupt, or from inside `f`.
+    pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        use cortex_m::peripheral::{scb::VectActive, SCB};
+        let here = matches!(SCB::vect_active(), VectActive::Interrupt { irqn } if irqn == self.irq);
+        assert!(
+            here && !self.busy.get(),
+            "HandlerOnly state used outside its interrupt handler"
+        );
+        self.busy.set(true);
+        // SAFETY: see the `Sync` impl: only this handler gets here, once at a time.
+        let r = f(unsafe { &mut *self.cell.get() });
+        self.busy.set(false);
+        r
+    }
+}

@@ -94,6 +94,12 @@ pub fn arg_u32(key: &str) -> Option<u32> {
     })
 }
 
+/// Whether the command line holds the word `word`.
+pub fn has_arg(word: &str) -> bool {
+    let mut buf = [0u8; 128];
+    cmdline(&mut buf).split(' ').any(|w| w == word)
+}
+
 /// FNV-1a (32 bits) over `data`, continuing from `h` (start with [`FNV_START`]): a digest the
 /// runner recomputes from what it sent.
 pub fn fnv1a(mut h: u32, data: &[u8]) -> u32 {

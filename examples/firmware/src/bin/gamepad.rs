@@ -1,6 +1,6 @@
 //! The navigation switch as a stream: one multishot READ delivers key events (GPIO both-edge
 //! interrupts) in pool blocks. The runner presses keys with the monitor's `sendkey`; after
-//! six events the stream is cancelled.
+//! eight events the stream is cancelled.
 #![no_std]
 #![no_main]
 
@@ -19,7 +19,7 @@ static CTX: Rtio = Rtio::new(&STORAGE)
     .with_pool(&POOL)
     .with_clock(&board::CLOCK);
 
-const EVENTS: usize = 6;
+const EVENTS: usize = 8;
 
 #[entry]
 fn main() -> ! {

@@ -4,12 +4,18 @@
 //! Both edges interrupt (IBE). QEMU drives these inputs only from the monitor's `sendkey`
 //! (press, then release after the hold time), and **reads them as 0 ("pressed") until the
 //! first release**, so the first `sendkey` of a key yields only its release event.
+//!
+//! Two edges of one pin can come before the handler runs (a press and its release while the
+//! CPU was busy): the pin then shows one interrupt and a level the driver last reported. The
+//! driver keeps the last reported state of each key and, in that case, reports both edges
+//! (the one it missed first), so no event is lost.
 #![forbid(unsafe_code)]
 
 use crate::mask;
 use crate::mmio::Mmio;
 use core::cell::RefCell;
 use critical_section::Mutex;
+use portable_atomic::{AtomicU32, Ordering};
 use rtio::{Error, Iodev, IodevApi, OpId, Request, Shot, Token};
 
 const DIR: usize = 0x400;
@@ -61,6 +67,8 @@ pub struct Gamepad {
     portf: Mmio,
     iodev: &'static Iodev,
     stream: Mutex<RefCell<Option<Stream>>>,
+    /// The last reported state of each key (bit = key number, 1 = pressed).
+    last: AtomicU32,
 }
 
 impl core::fmt::Debug for Gamepad {
@@ -77,11 +85,17 @@ impl Gamepad {
             portf,
             iodev,
             stream: Mutex::new(RefCell::new(None)),
+            last: AtomicU32::new(0),
         }
     }
 
     /// Inputs with both-edge interrupts.
     pub fn init(&self) {
+        // What the keys read now is the state the first edge starts from (QEMU: "pressed").
+        let e = !self.porte.read((E_PINS as usize) << 2) & E_PINS;
+        let f = !self.portf.read((F_PINS as usize) << 2) & F_PINS;
+        self.last
+            .store(e | if f != 0 { 1 << 4 } else { 0 }, Ordering::Relaxed);
         for (port, pins) in [(self.porte, E_PINS), (self.portf, F_PINS)] {
             port.modify(IM, pins, 0);
             port.modify(DIR, pins, 0);
@@ -95,7 +109,7 @@ impl Gamepad {
 
     /// GPIO E or F interrupt: one event per edge, posted as one shot.
     pub fn on_interrupt(&'static self) {
-        let mut events = [0u8; 5];
+        let mut events = [0u8; 10]; // up to two per key
         let mut n = 0;
         for (port, pins, first_key) in [(self.porte, E_PINS, 0u8), (self.portf, F_PINS, 4)] {
             let mis = port.read(MIS) & pins;
@@ -105,11 +119,23 @@ impl Gamepad {
             port.write(ICR, mis);
             let level = port.read((pins as usize) << 2); // address-masked DATA
             for bit in 0..8u8 {
-                if mis & (1 << bit) != 0 && n < events.len() {
+                if mis & (1 << bit) != 0 && n + 2 <= events.len() {
                     let key = if first_key == 4 { 4 } else { bit };
                     let pressed = level & (1 << bit) == 0; // active low
+                    let was = self.last.load(Ordering::Relaxed) & (1 << key) != 0;
+                    if was == pressed {
+                        // An interrupt but no change: two edges came; report the missed one.
+                        events[n] = key | (!pressed as u8) << 7;
+                        n += 1;
+                    }
                     events[n] = key | (pressed as u8) << 7;
                     n += 1;
+                    let bit = 1 << key;
+                    if pressed {
+                        self.last.fetch_or(bit, Ordering::Relaxed);
+                    } else {
+                        self.last.fetch_and(!bit, Ordering::Relaxed);
+                    }
                 }
             }
         }

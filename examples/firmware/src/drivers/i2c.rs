@@ -16,10 +16,9 @@
 //! - Transfers complete before the MCS store returns; there is no bus timing.
 #![forbid(unsafe_code)]
 
-use crate::mask;
+use crate::board;
+use crate::mask::HandlerOnly;
 use crate::mmio::Mmio;
-use core::cell::RefCell;
-use critical_section::Mutex;
 use portable_atomic::{AtomicU32, Ordering};
 use rtio::{Error, IodevApi, IodevQueue, OpId, Request, Token};
 
@@ -28,6 +27,7 @@ const MCS: usize = 0x04;
 const MDR: usize = 0x08;
 const MTPR: usize = 0x0C;
 const MIMR: usize = 0x10;
+const MRIS: usize = 0x14;
 const MICR: usize = 0x1C;
 const MCR: usize = 0x20;
 
@@ -74,7 +74,7 @@ impl I2cDevice {
 impl IodevApi for I2cDevice {
     fn submit(&'static self, token: Token) {
         self.queue.push(token);
-        self.bus.run(false);
+        self.bus.kick();
     }
     fn cancel(&'static self, op: OpId) {
         // Queued: cancelled now. On the wire: the transfer is a few bytes; it completes.
@@ -108,8 +108,11 @@ struct State {
 pub struct I2cBus {
     regs: Mmio,
     devices: &'static [&'static I2cDevice],
-    state: Mutex<RefCell<State>>,
+    /// The transfer in progress: only the I2C interrupt handler touches it (every step runs
+    /// there; `submit` pends the interrupt), so it needs no masking.
+    state: HandlerOnly<State>,
     sysclk_hz: AtomicU32,
+    irq: u32,
 }
 
 impl core::fmt::Debug for I2cBus {
@@ -126,17 +129,26 @@ enum Step {
 }
 
 impl I2cBus {
-    /// The controller at `regs` serving `devices`.
-    pub const fn new(regs: Mmio, devices: &'static [&'static I2cDevice]) -> Self {
+    /// The controller at `regs`, interrupting on external line `irq`, serving `devices`.
+    pub const fn new(regs: Mmio, irq: u32, devices: &'static [&'static I2cDevice]) -> Self {
         I2cBus {
             regs,
             devices,
             sysclk_hz: AtomicU32::new(0),
-            state: Mutex::new(RefCell::new(State {
-                active: None,
-                next_dev: 0,
-            })),
+            state: HandlerOnly::new(
+                irq as u8,
+                State {
+                    active: None,
+                    next_dev: 0,
+                },
+            ),
+            irq,
         }
+    }
+
+    /// Hands work to the interrupt handler, where every step of a transfer runs.
+    fn kick(&self) {
+        board::pend(self.irq);
     }
 
     /// Enables the master at `bus_hz` (SCL) from `sysclk_hz`.
@@ -202,29 +214,32 @@ impl I2cBus {
         self.regs.write(MTPR, tpr.min(0x7F));
     }
 
-    /// The controller interrupt.
+    /// The controller interrupt: a byte finished (MRIS), or work was handed over
+    /// ([`I2cBus::kick`]).
     pub fn on_interrupt(&'static self) {
-        self.run(true);
+        let byte_done = self.regs.read(MRIS) & 1 != 0;
+        self.run(byte_done);
     }
 
-    /// Advances the bus: on an interrupt, finishes the byte in flight; when idle, starts the
-    /// next queued operation. Completions run outside the critical section.
+    /// Advances the bus (in the I2C interrupt only): after a byte interrupt, finishes the
+    /// byte in flight; when idle, starts the next queued operation. Completions run outside
+    /// the state's borrow, so a chained successor may submit to this bus again.
     fn run(&'static self, mut irq: bool) {
         loop {
-            let done = mask::driver(|cs| {
-                let mut st = self.state.borrow_ref_mut(cs);
-                let st = &mut *st;
+            let done = self.state.with(|st| {
+                if irq && st.active.is_none() {
+                    // No byte in flight: a stale flag. Clear it; queued work may be waiting.
+                    self.regs.write(MICR, 1);
+                    irq = false;
+                }
                 let step = match (&mut st.active, irq) {
                     (Some(a), true) => {
                         self.regs.write(MICR, 1);
                         self.byte_done(a)
                     }
+                    // Kicked while a transfer runs: its byte interrupts carry it on.
                     (Some(_), false) => return None,
-                    (None, true) => {
-                        self.regs.write(MICR, 1); // spurious
-                        return None;
-                    }
-                    (None, false) => {
+                    (None, _) => {
                         let n = self.devices.len();
                         let mut found = None;
                         for k in 0..n {

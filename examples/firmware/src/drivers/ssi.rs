@@ -7,18 +7,22 @@
 //! most 8 bytes in flight (the FIFO depth: QEMU drops writes beyond 8 unread RX + 8 TX).
 //! Pin changes (select, D/C) wait until nothing is in flight.
 //!
+//! Every job step runs in the SSI interrupt handler: `submit` and `resume` only queue and
+//! pend the interrupt. So the job's state lives in a [`HandlerOnly`] cell and the state
+//! machine runs with interrupts enabled; the driver masks only around the AWAIT hand-over
+//! (and the runtime around its queue operations).
+//!
 //! No DMA: QEMU's PL022 has none (DMACR only logs). On silicon with a uDMA (not on the
 //! LM3S6965, but on its successors) the data phases of a job (the OLED frame, the 512 bytes
 //! of a block) are the part to hand to DMA: the job would return one "bulk" step and the DMA
 //! completion interrupt would resume it.
 #![forbid(unsafe_code)]
 
-use crate::board::{OLED_DC, SSI_SELECT};
+use crate::board::{self, OLED_DC, SSI_SELECT};
 use crate::drivers::{oled, sd};
-use crate::mask;
+use crate::mask::{self, HandlerOnly};
 use crate::mmio::Mmio;
-use core::cell::RefCell;
-use critical_section::Mutex;
+use portable_atomic::{AtomicBool, Ordering};
 use rtio::{Error, IodevApi, IodevQueue, Op, OpId, Request, ResumeFn, Token};
 
 const CR0: usize = 0x00;
@@ -118,8 +122,6 @@ struct State {
     keep: u8,
     pending_pin: Option<Next>,
     turn: bool,
-    /// An AWAIT holds the bus (S15): no job starts until it is signalled.
-    held: bool,
 }
 
 /// The SSI0 controller and its two targets.
@@ -130,7 +132,12 @@ pub struct SsiBus {
     sd_q: IodevQueue,
     /// The SD card's state that outlives a job (initialized, addressing mode).
     pub card: sd::Card,
-    state: Mutex<RefCell<State>>,
+    /// The job and the bytes in flight: only the SSI interrupt handler touches them, so the
+    /// job's state machine runs with interrupts enabled.
+    state: HandlerOnly<State>,
+    /// An AWAIT holds the bus (S15): no job starts until it is signalled.
+    held: AtomicBool,
+    irq: u32,
 }
 
 impl core::fmt::Debug for SsiBus {
@@ -159,7 +166,7 @@ impl IodevApi for SsiDevice {
             Target::Oled => self.bus.oled_q.push(token),
             Target::Sd => self.bus.sd_q.push(token),
         }
-        self.bus.run();
+        self.bus.kick();
     }
     fn cancel(&'static self, op: OpId) {
         match self.target {
@@ -170,26 +177,35 @@ impl IodevApi for SsiDevice {
 }
 
 impl SsiBus {
-    /// The controller at `regs`.
+    /// The controller at `regs`, interrupting on external line `irq`.
     ///
     /// `resume` must call [`SsiBus::resume`] on this bus: it is how a parked AWAIT comes
     /// back (a plain `fn`, so the board passes a function naming its static).
-    pub const fn new(regs: Mmio, resume: ResumeFn) -> Self {
+    pub const fn new(regs: Mmio, irq: u32, resume: ResumeFn) -> Self {
         SsiBus {
             regs,
             resume,
             oled_q: IodevQueue::new(),
             sd_q: IodevQueue::new(),
             card: sd::Card::new(),
-            state: Mutex::new(RefCell::new(State {
-                active: None,
-                inflight: 0,
-                keep: 0,
-                pending_pin: None,
-                turn: false,
-                held: false,
-            })),
+            state: HandlerOnly::new(
+                irq as u8,
+                State {
+                    active: None,
+                    inflight: 0,
+                    keep: 0,
+                    pending_pin: None,
+                    turn: false,
+                },
+            ),
+            held: AtomicBool::new(false),
+            irq,
         }
+    }
+
+    /// Hands work to the interrupt handler: every job step runs there.
+    fn kick(&self) {
+        board::pend(self.irq);
     }
 
     /// SPI mode 0, 8-bit frames, master; the OLED selected and in command mode.
@@ -215,9 +231,9 @@ impl SsiBus {
     /// Called (through the board's resume function) when a parked AWAIT is signalled or
     /// cancelled: completes it and lets the queued jobs run.
     pub fn resume(&'static self, token: Token) {
-        mask::driver(|cs| self.state.borrow_ref_mut(cs).held = false);
+        self.held.store(false, Ordering::Release);
         token.finish_await();
-        self.run();
+        self.kick();
     }
 
     /// The SSI interrupt.
@@ -240,20 +256,24 @@ impl SsiBus {
         })?;
         st.turn = target == Target::Oled; // the other target goes first next time
         if token.op() == Op::Await {
-            // S15: hold the bus (and so both targets) until the AWAIT is signalled. This runs
-            // inside the bus's critical section, so a cancel cannot slip in between the check
-            // and `await_signal` (which returns None both when it parked the token and when
-            // a cancel that came first completed it).
-            if token.is_canceled() {
-                return Some((token, Err(Error::Canceled)));
-            }
-            return match token.await_signal(self.resume) {
-                Some(t) => Some((t, Ok(0))), // the signal came first
-                None => {
-                    st.held = true;
-                    None
+            // S15: hold the bus (and so both targets) until the AWAIT is signalled. Masked, so
+            // that a cancel cannot slip in between the check and `await_signal` (which returns
+            // None both when it parked the token and when a cancel that came first completed
+            // it).
+            return mask::driver(|_| {
+                if token.is_canceled() {
+                    return Some((token, Err(Error::Canceled)));
                 }
-            };
+                // Held before parking: `resume` may run as soon as the token is parked.
+                self.held.store(true, Ordering::Release);
+                match token.await_signal(self.resume) {
+                    Some(t) => {
+                        self.held.store(false, Ordering::Release);
+                        Some((t, Ok(0))) // the signal came first
+                    }
+                    None => None,
+                }
+            });
         }
         let job = match target {
             Target::Oled => oled::Job::new(&mut token).map(Job::Oled),
@@ -277,9 +297,7 @@ impl SsiBus {
     /// Drains RX into the job, refills TX, finishes the job; loops over completions.
     fn run(&'static self) {
         loop {
-            let done = mask::driver(|cs| {
-                let mut st = self.state.borrow_ref_mut(cs);
-                let st = &mut *st;
+            let done = self.state.with(|st| {
                 let r = self.regs;
                 // Bytes that came back.
                 while r.read(SR) & SR_RNE != 0 && st.inflight > 0 {
@@ -291,7 +309,7 @@ impl SsiBus {
                         a.job.rx(&mut a.token, b);
                     }
                 }
-                if st.active.is_none() && st.held {
+                if st.active.is_none() && self.held.load(Ordering::Acquire) {
                     r.modify(IM, IM_TX, 0);
                     return None;
                 }
