@@ -224,7 +224,10 @@ unsafe fn sift_down(r: &Rtio, mut pos: u16, count: u16) {
 /// Arms timer entry `idx` (its deadline is set). Sets the clock's alarm when it is now the
 /// earliest.
 pub(crate) fn insert(r: &'static Rtio, idx: u16) {
-    let earliest_at = critical_section::with(|cs| {
+    // SAFETY: the caller (the executor) arms an entry it owns: its deadline is set and no one
+    // else reads it until it is on the heap or the FIFO.
+    let at = unsafe { (*payload(r, idx)).deadline() };
+    let first = critical_section::with(|cs| {
         let t = r.timers.borrow(cs);
         let seq = t.seq.get();
         t.seq.set(seq.wrapping_add(1));
@@ -233,7 +236,13 @@ pub(crate) fn insert(r: &'static Rtio, idx: u16) {
         unsafe {
             (*payload(r, idx)).seq = seq;
             let tail = t.tail.get();
-            if tail == NONE || (*payload(r, tail)).deadline() <= (*payload(r, idx)).deadline() {
+            if tail != NONE && (*payload(r, tail)).deadline() <= at {
+                // The common case: behind the tail, so not the earliest (the head is at least
+                // as early and armed before): nothing else changes.
+                fifo_push(r, t, idx);
+                return false;
+            }
+            if tail == NONE {
                 fifo_push(r, t, idx);
             } else {
                 let n = t.count.get();
@@ -241,12 +250,14 @@ pub(crate) fn insert(r: &'static Rtio, idx: u16) {
                 place(r, n, idx);
                 sift_up(r, n);
             }
-            let first = earliest(r, t);
-            publish(r, first);
-            (first == Some(idx)).then(|| (*payload(r, idx)).deadline())
+            let first = earliest(r, t) == Some(idx);
+            if first {
+                r.timer_hint.publish(at);
+            }
+            first
         }
     });
-    if let (Some(at), Some(c)) = (earliest_at, r.clock) {
+    if let (true, Some(c)) = (first, r.clock) {
         c.set_alarm(Instant::from_micros(at), r);
     }
 }
@@ -260,17 +271,24 @@ pub(crate) fn remove(r: &'static Rtio, idx: u16) -> bool {
         // that does not hold it.
         unsafe {
             let pos = addr_of!((*payload(r, idx)).heap_pos).read();
+            // Only the FIFO's head or the heap's root can have been the earliest: removing
+            // anything else leaves the published deadline right.
+            let maybe_first;
             if pos == IN_FIFO {
+                maybe_first = t.head.get() == idx;
                 fifo_unlink(r, t, idx);
             } else {
                 let n = t.count.get();
                 if pos >= n || at_pos(r, pos) != idx {
                     return false;
                 }
+                maybe_first = pos == 0;
                 take_at(r, pos, n);
                 t.count.set(n - 1);
             }
-            publish(r, earliest(r, t));
+            if maybe_first {
+                publish(r, earliest(r, t));
+            }
         }
         true
     })

@@ -67,7 +67,9 @@ pub fn measure(
     let w = waker();
     let mut cx = TaskCx::from_waker(&w);
     let mut next = core::pin::pin!(ctx.next());
-    if let Poll::Ready(c) = next.as_mut().poll(&mut cx) {
+    // Polling registers the probe's waker. With nothing outstanding yet the future resolves
+    // to `WouldHang` (S16), and the waker stays registered for the completion to come.
+    if let Poll::Ready(Ok(c)) = next.as_mut().poll(&mut cx) {
         return (c, None); // a completion was already waiting: nothing to measure
     }
     start();
@@ -77,8 +79,5 @@ pub fn measure(
         core::hint::spin_loop();
     }
     let lat = take();
-    match next.as_mut().poll(&mut cx) {
-        Poll::Ready(c) => (c, lat),
-        Poll::Pending => (ctx.consume(), lat),
-    }
+    (crate::consume(ctx), lat)
 }

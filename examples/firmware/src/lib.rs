@@ -53,6 +53,18 @@ pub fn exit(ok: bool) -> ! {
     loop {}
 }
 
+/// The next completion on `ctx`, blocking. A wait that could never end (S16: nothing
+/// outstanding) is a bug in the program: it is reported, and the run fails.
+pub fn consume(ctx: &rtio::Context) -> rtio::Completion {
+    match ctx.consume() {
+        Ok(c) => c,
+        Err(e) => {
+            println!("consume: {:?} (nothing outstanding could complete)", e);
+            exit(false)
+        }
+    }
+}
+
 /// Defines the interrupt entry points of a program: every external interrupt goes through
 /// [`board::dispatch`], and a HardFault prints and exits with a failure status.
 #[macro_export]

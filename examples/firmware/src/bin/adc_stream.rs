@@ -97,7 +97,7 @@ fn command(uctx: &Context, buf: &mut Option<&'static mut [u8]>) -> u8 {
         .prepare()
         .unwrap();
     uctx.submit(1).unwrap();
-    let mut c = uctx.consume();
+    let mut c = rtio_firmware::consume(uctx);
     let r = c.result();
     match c.take_buffer() {
         Buffer::Mut(b) if r == Ok(1) => {

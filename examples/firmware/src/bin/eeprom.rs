@@ -22,7 +22,7 @@ static CTX: Rtio = Rtio::new(&STORAGE).with_clock(&board::CLOCK);
 static PAGE: [u8; 34] = *b"\x01\x00The quick brown fox jumps over!!";
 
 fn results<const N: usize>(ctx: &Context) -> [Completion; N] {
-    core::array::from_fn(|_| ctx.consume())
+    core::array::from_fn(|_| rtio_firmware::consume(ctx))
 }
 
 #[entry]
@@ -38,7 +38,7 @@ fn main() -> ! {
         .prepare()
         .unwrap();
     ctx.submit(1).unwrap();
-    let speed = ctx.consume().result();
+    let speed = rtio_firmware::consume(&ctx).result();
     println!("eeprom: bus set to 400 kHz: {:?}", speed);
     let mut ok = speed.is_ok();
 

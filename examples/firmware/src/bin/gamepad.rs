@@ -38,7 +38,7 @@ fn main() -> ! {
 
     let mut seen = 0;
     let last = loop {
-        let mut c = ctx.consume();
+        let mut c = rtio_firmware::consume(&ctx);
         if let Buffer::Pool(p) = c.take_buffer() {
             for &e in p.iter() {
                 let (key, pressed) = decode(e);

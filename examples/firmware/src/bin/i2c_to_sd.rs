@@ -96,7 +96,7 @@ fn main() -> ! {
         .prepare()
         .unwrap();
     ctx.submit(1).unwrap();
-    let init = ctx.consume().result();
+    let init = rtio_firmware::consume(&ctx).result();
     println!("sd: init {:?}", init);
     if init.is_err() {
         exit(false);
@@ -110,7 +110,7 @@ fn main() -> ! {
         .prepare()
         .unwrap();
     ctx.submit(1).unwrap();
-    let config = ctx.consume().result();
+    let config = rtio_firmware::consume(&ctx).result();
     println!("sd: tmp105 12-bit config: {:?}", config);
     let mut ok = config.is_ok();
     // The first card block of the records (command line `first-block=N`, default 1).
@@ -171,8 +171,8 @@ fn main() -> ! {
         .prepare()
         .unwrap();
     ctx.submit(2).unwrap();
-    let block_number = ctx.consume();
-    let mut r = ctx.consume();
+    let block_number = rtio_firmware::consume(&ctx);
+    let mut r = rtio_firmware::consume(&ctx);
     ok &= report::chain(
         "sd: read back",
         &["sd block number", "sd block read"],
@@ -242,7 +242,7 @@ fn bus_hold(ctx: &rtio::Context) -> bool {
     let mut res = [Ok(0); 6];
     let mut order = [0usize; 6];
     for o in order.iter_mut() {
-        let c = ctx.consume();
+        let c = rtio_firmware::consume(ctx);
         *o = c.userdata();
         if let Some(r) = res.get_mut(c.userdata().wrapping_sub(1)) {
             *r = c.result();

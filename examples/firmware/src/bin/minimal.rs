@@ -28,7 +28,10 @@ fn main() -> ! {
         println!("minimal: chain not submitted: {:?}", e);
         exit(false);
     }
-    let results = [ctx.consume().result(), ctx.consume().result()];
+    let results = [
+        rtio_firmware::consume(&ctx).result(),
+        rtio_firmware::consume(&ctx).result(),
+    ];
     let ok = report::failure("minimal: chain", &["nop", "callback"], &results)
         && results == [Ok(0), Ok(42)];
     println!("minimal: {}", if ok { "ok" } else { "failed" });

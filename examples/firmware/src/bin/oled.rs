@@ -126,7 +126,7 @@ fn main() -> ! {
         .unwrap();
     println!("oled: frame on screen");
     ctx.submit(1).unwrap();
-    let _ = ctx.consume();
+    let _ = rtio_firmware::consume(&ctx);
     println!("oled: done");
     exit(sent && results == [Ok(6), Ok(FRAME_BYTES)])
 }

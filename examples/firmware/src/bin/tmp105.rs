@@ -45,7 +45,7 @@ fn main() -> ! {
         .prepare()
         .unwrap();
     ctx.submit(1).unwrap();
-    let config = ctx.consume().result();
+    let config = rtio_firmware::consume(&ctx).result();
     if config.is_err() {
         println!("tmp105: config write failed: {:?}", config);
         exit(false);
@@ -72,7 +72,7 @@ fn main() -> ! {
         ctx.submit(3).unwrap();
         let mut results = [Ok(0); 3];
         for _ in 0..3 {
-            let mut c = ctx.consume();
+            let mut c = rtio_firmware::consume(&ctx);
             if let Some(r) = results.get_mut(c.userdata()) {
                 *r = c.result();
             }

@@ -52,8 +52,8 @@ fn main() -> ! {
             .prepare()
             .unwrap();
         ctx.submit(2).unwrap();
-        let mut read = ctx.consume();
-        let timer = ctx.consume();
+        let mut read = rtio_firmware::consume(&ctx);
+        let timer = rtio_firmware::consume(&ctx);
         let res = read.result();
         if let Buffer::Mut(b) = read.take_buffer() {
             if let Ok(n) = res {
@@ -64,7 +64,7 @@ fn main() -> ! {
                     .prepare()
                     .unwrap();
                 ctx.submit(1).unwrap();
-                match ctx.consume().result() {
+                match rtio_firmware::consume(&ctx).result() {
                     Ok(w) => echoed += w,
                     Err(e) => {
                         println!("uart: echo write failed: {:?}", Err::<usize, _>(e));
@@ -90,7 +90,8 @@ fn main() -> ! {
     );
     ok &= last == Err(Error::TimedOut) && board::uart0_dropped() == 0;
 
-    // Cancellation (S7): the read is parked in the driver; cancel takes it back.
+    // A deadline on the wait itself (S1/S14): a read is parked in the driver and nothing
+    // arrives, so the wait runs out.
     let h = ctx
         .acquire()
         .unwrap()
@@ -98,8 +99,17 @@ fn main() -> ! {
         .prepare()
         .unwrap();
     ctx.submit(0).unwrap();
+    let t0 = CTX.now().unwrap();
+    let waited = ctx.consume_timeout(Duration::from_millis(50));
+    let elapsed = CTX.now().unwrap() - t0;
+    println!(
+        "uart: consume with a 50 ms deadline: {:?}, waited >= 50 ms: {}",
+        waited.map(|c| c.result()),
+        elapsed >= Duration::from_millis(50)
+    );
+    // Cancellation (S7): cancel takes the parked read back, with its buffer (S3).
     ctx.cancel(h.head()).unwrap();
-    let c = ctx.consume();
+    let c = rtio_firmware::consume(&ctx);
     let back = matches!(c.buffer(), Buffer::Mut(_));
     println!(
         "uart: pending read cancelled: {:?}, buffer returned: {}",
@@ -109,14 +119,11 @@ fn main() -> ! {
     ok &= c.result() == Err(Error::Canceled) && back;
     // A stale handle is refused (S7).
     println!("uart: cancel again: {:?}", ctx.cancel(h.head()));
-    // A deadline on the wait itself (S1/S14): nothing is in flight, so it runs out.
-    let t0 = CTX.now().unwrap();
-    let waited = ctx.consume_timeout(Duration::from_millis(50));
-    let elapsed = CTX.now().unwrap() - t0;
+    // Nothing outstanding: a wait that could never end is refused at once (S16).
     println!(
-        "uart: consume with a 50 ms deadline: {:?}, waited >= 50 ms: {}",
-        waited.map(|c| c.result()),
-        elapsed >= Duration::from_millis(50)
+        "uart: consume with nothing outstanding: {:?}",
+        ctx.consume_timeout(Duration::from_millis(50))
+            .map(|c| c.result())
     );
 
     // The byte stream as a multishot READ: one shot per pool block of bytes, until the line
