@@ -257,12 +257,21 @@ impl SlotState {
     /// a completer's result) and releases its own writes to whoever acts next.
     #[inline(always)]
     fn apply(&self, ev: Event) -> Option<State> {
-        self.word
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |w| {
-                State(w).next(ev).map(|s| s.0)
-            })
-            .ok()
-            .map(State)
+        // A compare-and-swap loop written out: `fetch_update` is not inlined across crates,
+        // and this is on every start, queue and cancel.
+        let mut cur = self.word.load(Ordering::Acquire);
+        loop {
+            let next = State(cur).next(ev)?;
+            match self.word.compare_exchange_weak(
+                cur,
+                next.0,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Some(State(cur)),
+                Err(now) => cur = now,
+            }
+        }
     }
 
     /// Owner: FREE -> PREPARED, clearing the event bits. Relaxed: the slot is the owner's
