@@ -562,7 +562,7 @@ impl Iterator for Members {
     }
 }
 
-/// The owner side of a context: acquires, submits, consumes, cancels (S1-S14).
+/// The owner side of a context: acquires, submits, consumes, cancels (S1-S16).
 ///
 /// There is one at a time per context ([`Rtio::claim`]); it is `Send` but not `Sync`, so one
 /// task or thread uses it. Dropping it gives the context back to be claimed again.
@@ -766,7 +766,9 @@ impl Context {
     /// since the call (`n = 0` returns at once).
     ///
     /// # Errors
-    /// Only from the wait strategy; see [`Context::submit_timeout`] for a bounded wait.
+    /// [`Error::WouldHang`] at once when fewer than `n` completions can still come (S16: a
+    /// multishot in flight counts as unbounded); errors of the wait strategy. See
+    /// [`Context::submit_timeout`] for a bounded wait.
     #[inline]
     pub fn submit(&self, n: usize) -> Result<(), Error> {
         let start = self.rtio.completed.load(Ordering::Acquire);

@@ -170,8 +170,6 @@ fn execute(
     }
 }
 
-/// The entry after the transaction that starts at `idx`, with the link flags of its last
-/// member.
 /// Whether a LINK_TIMEOUT follows the transaction that starts at `idx` (the LT_NEXT bit of its
 /// last member, which the caller owns: the successor's own header is not read).
 fn lt_follows(r: &Rtio, idx: u16) -> bool {

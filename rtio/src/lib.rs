@@ -45,7 +45,7 @@
 //! # Ok::<(), rtio::Error>(())
 //! ```
 //!
-//! The semantics contract (S1-S15 in DESIGN.md) is cited throughout these docs and by the
+//! The semantics contract (S1-S18 in `docs/DESIGN.md`) is cited throughout these docs and by the
 //! tests that check it.
 #![no_std]
 // Under `--cfg loom` only the lock-free structures build (with loom's atomics), for the
@@ -123,7 +123,7 @@ pub use wait::Wait;
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
-// S-sizes: pinned at compile time for 32-bit targets (DESIGN.md section 4).
+// S-sizes: pinned at compile time for 32-bit targets (docs/DESIGN.md, sizes and costs).
 #[cfg(all(not(loom), target_pointer_width = "32"))]
 const _: () = {
     assert!(

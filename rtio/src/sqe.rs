@@ -1,8 +1,11 @@
 //! Submission queue entries: what an operation asks for.
 //!
-//! An [`Sqe`] is 32 bytes on 32-bit targets (pinned by a test). Its payload is a union whose
-//! active member is named by [`Op`]; only this module reads it, through accessors that check
-//! the op first.
+//! An [`Sqe`] is 32 bytes on 32-bit targets (pinned by a `const` assert in `lib.rs`). Its
+//! payload is a union whose active member is named by [`Op`]. The builders (`chain`, `scope`)
+//! write it; the accessors here read it after checking the op, and the executor, the timers
+//! and the token reach single fields by `addr_of!` so that no `&mut` to a whole entry is
+//! ever formed while another side may read its header. (Issue 9 asks for this module to be
+//! the only codec; that move is not done yet.)
 
 use crate::iodev::Iodev;
 use crate::time::{Duration, Instant};
@@ -262,7 +265,7 @@ pub(crate) const NONE: u16 = u16::MAX;
 pub struct Sqe {
     pub(crate) op: Op,
     pub(crate) flags: Flags,
-    /// Priority in bits 0-1; [`NO_CANCEL`] in bit 7.
+    /// Priority in bits 0-1; [`LT_NEXT`] in bit 6, [`NO_CANCEL`] in bit 7.
     pub(crate) prio: u8,
     /// Code of the first error earlier in the chain (0: none), for CALLBACK (S4).
     pub(crate) carry: u8,
@@ -412,7 +415,7 @@ mod tests {
     #[test]
     fn sqe_fits_32_bytes_on_32_bit_targets() {
         // On 64-bit hosts pointers double; the 32-bit figure is pinned by the
-        // `size_of` check in tests/sizes.rs, built for thumbv7m in CI.
+        // `const` assert in lib.rs, built for thumbv6m and thumbv7m in CI.
         let words = core::mem::size_of::<usize>();
         assert!(core::mem::size_of::<Sqe>() <= 32 / 4 * words);
     }

@@ -1,4 +1,4 @@
-//! API behaviour beyond S1-S15: builder validation, drop_all, claims, timeouts.
+//! API behaviour beyond S1-S18: builder validation, drop_all, claims, timeouts.
 
 mod common;
 use common::*;

@@ -1,5 +1,5 @@
 //! Regressions for the defects a review of the runtime core found (issue 9), each named for
-//! the rule of DESIGN.md it checks. Each test fails on the code before its fix.
+//! the rule of docs/DESIGN.md it checks. Each test fails on the code before its fix.
 
 mod common;
 use common::*;

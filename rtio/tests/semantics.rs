@@ -1,4 +1,4 @@
-//! The semantics contract S1-S15 (DESIGN.md section 3): one or more tests per rule, named
+//! The semantics contract S1-S15 (docs/DESIGN.md section 3; S16-S18 and the review's regressions are in review.rs and bounded.rs): one or more tests per rule, named
 //! after it.
 
 mod common;

@@ -1,5 +1,5 @@
 //! The scenarios of Zephyr's RTIO test suite (tests/subsys/rtio/rtio_api), adapted to this
-//! API. Where the semantics differ on purpose (DESIGN.md, "Where this departs from Zephyr"),
+//! API. Where the semantics differ on purpose (docs/DESIGN.md, "Where rtio departs from Zephyr RTIO"),
 //! the test checks ours and says so.
 
 mod common;
