@@ -262,12 +262,10 @@ impl SlotState {
         let mut cur = self.word.load(Ordering::Acquire);
         loop {
             let next = State(cur).next(ev)?;
-            match self.word.compare_exchange_weak(
-                cur,
-                next.0,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
+            match self
+                .word
+                .compare_exchange_weak(cur, next.0, Ordering::AcqRel, Ordering::Acquire)
+            {
                 Ok(_) => return Some(State(cur)),
                 Err(now) => cur = now,
             }
