@@ -162,6 +162,8 @@ pub struct Rtio {
     pub(crate) ring: Ring,
     pub(crate) pool: Option<&'static Mempool>,
     pub(crate) clock: Option<&'static dyn Clock>,
+    /// The timer code, present exactly when the clock is (`with_clock`).
+    pub(crate) timer_ops: Option<&'static crate::timer::TimerOps>,
     claimed: AtomicBool,
     /// Completion cells reserved (acquired entries + pending shots). Owner adds on acquire,
     /// producers add for shots; the owner subtracts on consume, producers on NO_RESPONSE.
@@ -246,6 +248,7 @@ impl Rtio {
             pool: None,
             // A feature flag never changes what a context does: the clock is always explicit.
             clock: None,
+            timer_ops: None,
             claimed: AtomicBool::new(false),
             reserved: Reservations::new(),
             completed: AtomicU32::new(0),
@@ -273,6 +276,7 @@ impl Rtio {
     /// Gives the context a clock for DELAY, LINK_TIMEOUT and deadlines (S8).
     pub const fn with_clock(mut self, clock: &'static dyn Clock) -> Self {
         self.clock = Some(clock);
+        self.timer_ops = Some(&executor::TIMER_OPS);
         self
     }
 
@@ -323,7 +327,9 @@ impl Rtio {
     /// Runs due timers (DELAY, LINK_TIMEOUT). Call from a clock's alarm interrupt; the
     /// owner's waits call it too.
     pub fn on_alarm(&'static self) {
-        executor::process_timers(self);
+        if let Some(t) = self.timer_ops {
+            (t.process)(self);
+        }
     }
 
     /// The context's clock time, if it has a clock.
@@ -918,7 +924,9 @@ impl Context {
     ) -> Result<(), Error> {
         let r = self.rtio;
         loop {
-            executor::process_timers(r);
+            if let Some(t) = r.timer_ops {
+                (t.process)(r);
+            }
             if cond() {
                 return Ok(());
             }
@@ -932,7 +940,7 @@ impl Context {
             if cond() {
                 return Ok(());
             }
-            let next_timer = crate::timer::next_deadline(r);
+            let next_timer = r.timer_ops.and_then(|t| (t.next_deadline)(r));
             let until = match (deadline, next_timer) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),

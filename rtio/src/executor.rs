@@ -142,7 +142,10 @@ fn execute(
             // and `s` is not used again.
             let t = unsafe { &mut *addr_of_mut!((*p).payload.time) };
             t.arm(clock.now());
-            timer::insert(r, idx);
+            match r.timer_ops {
+                Some(ops) => (ops.insert)(r, idx),
+                None => return finish(r, idx, Err(Error::NoClock)),
+            }
             None
         }
         Op::LinkTimeout => {
@@ -236,7 +239,9 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
     t.target = idx;
     // S8: the timer bounds this use of the target, never a later user of its slot.
     t.target_gen = r.slot(idx).gen();
-    timer::insert(r, lt);
+    if let Some(ops) = r.timer_ops {
+        (ops.insert)(r, lt);
+    }
 }
 
 /// Completes a token's entry and runs what follows.
@@ -315,7 +320,9 @@ fn finish(
         if st.tag() == succ_gen && st.phase() == Phase::Inflight {
             // Ours (armed for this chain): its header may be read now.
             let (after, lt_flags, after_gen) = successor(r, lt);
-            timer::remove(r, lt);
+            if let Some(ops) = r.timer_ops {
+                (ops.remove)(r, lt);
+            }
             post(
                 r,
                 lt,
@@ -390,7 +397,7 @@ fn request_cancel(r: &'static Rtio, idx: u16, gen: u16, timeout: bool) {
     let s = unsafe { &*sqe(r, idx) };
     match (s.op, s.iodev) {
         (Op::Delay, _) => {
-            if timer::remove(r, idx) {
+            if r.timer_ops.is_some_and(|ops| (ops.remove)(r, idx)) {
                 complete(RawToken { rtio: r, idx }, Err(Error::Canceled));
             }
         }
@@ -726,15 +733,32 @@ pub(crate) fn signal(r: &'static Rtio, h: OpHandle) -> Result<(), Error> {
 /// Fires due timers if any is armed: one load when none is (the polling calls).
 #[inline]
 pub(crate) fn poll_timers(r: &'static Rtio) {
-    if let Some(clock) = r.clock {
+    if let (Some(clock), Some(ops)) = (r.clock, r.timer_ops) {
         if timer::maybe_due(r, || clock.now().as_micros()) {
-            process_timers(r);
+            (ops.process)(r);
         }
     }
 }
 
+/// Fires due timers, if the context has any (a clock).
+#[inline]
+pub(crate) fn run_timers(r: &'static Rtio) {
+    if let Some(ops) = r.timer_ops {
+        (ops.process)(r);
+    }
+}
+
+/// The timer code a context with a clock uses (`Rtio::with_clock`): referenced from nowhere
+/// else, so it is linked only into programs that give a context a clock.
+pub(crate) static TIMER_OPS: timer::TimerOps = timer::TimerOps {
+    insert: timer::insert,
+    remove: timer::remove,
+    process: process_timers,
+    next_deadline: timer::next_deadline,
+};
+
 /// Fires every due timer, each taken from the heap in its own short critical section.
-pub(crate) fn process_timers(r: &'static Rtio) {
+fn process_timers(r: &'static Rtio) {
     let Some(clock) = r.clock else { return };
     loop {
         let now = clock.now().as_micros();

@@ -43,7 +43,7 @@ impl Future for Next<'_> {
     type Output = Result<Completion, Error>;
     fn poll(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<Self::Output> {
         let r = self.ctx.rtio;
-        crate::executor::process_timers(r);
+        crate::executor::run_timers(r);
         if let Some(c) = self.ctx.try_consume() {
             return Poll::Ready(Ok(c));
         }
@@ -152,7 +152,7 @@ impl<const N: usize> Future for ChainFuture<'_, N> {
     type Output = [Completion; N];
     fn poll(mut self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<Self::Output> {
         let r = self.ctx.rtio;
-        crate::executor::process_timers(r);
+        crate::executor::run_timers(r);
         if !self.all_done() {
             r.notify.register(cx.waker());
             if !self.all_done() {

@@ -31,6 +31,21 @@ use core::cell::Cell;
 use core::ptr::{addr_of, addr_of_mut};
 use portable_atomic::{fence, AtomicU32, Ordering};
 
+/// The timer operations of a context with a clock. Only [`crate::Rtio::with_clock`] refers to
+/// them (through `executor::TIMER_OPS`), so a program whose contexts have no clock references
+/// none of this module's code and links none of it.
+#[derive(Debug)]
+pub(crate) struct TimerOps {
+    /// Arms a timer entry.
+    pub insert: fn(&'static Rtio, u16),
+    /// Disarms a timer entry; whether it was armed.
+    pub remove: fn(&'static Rtio, u16) -> bool,
+    /// Fires every due timer.
+    pub process: fn(&'static Rtio),
+    /// The earliest deadline.
+    pub next_deadline: fn(&Rtio) -> Option<Instant>,
+}
+
 /// The timers' bookkeeping, inside the context behind a critical-section mutex.
 #[derive(Debug)]
 pub(crate) struct Timers {
