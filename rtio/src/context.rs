@@ -171,7 +171,7 @@ pub struct Rtio {
     /// Completions posted to the ring, wrapping (S1).
     pub(crate) completed: AtomicU32,
     pub(crate) notify: Notify,
-    /// Head of the deadline-ordered timer list.
+    /// The armed timers: FIFO ends, heap size, arming sequence (`timer.rs`).
     pub(crate) timers: Mutex<Timers>,
     /// The earliest armed deadline, readable without the timer critical section, so that
     /// polling with nothing due costs a few loads (S8, S18).
