@@ -44,8 +44,8 @@ use crate::context::{Context, OpHandle};
 use crate::iodev::{Dev, Iodev};
 use crate::slot::{Gen, Phase};
 use crate::sqe::{
-    BufPayload, CallbackFn, CallbackPayload, ConfigPayload, Flags, Op, Payload, Priority, Sqe,
-    TinyPayload, TxRxPayload, LENT, LT_NEXT, NO_CANCEL, OWN, TAKEN, TINY_MAX,
+    BufPayload, CallbackFn, CallbackPayload, ConfigPayload, Flags, Meta, Op, Payload, Priority,
+    Sqe, TinyPayload, TxRxPayload, LENT, OWN, TAKEN, TINY_MAX,
 };
 use crate::time::{Duration, Instant};
 use crate::Error;
@@ -206,11 +206,10 @@ impl<'c, const N: usize> Chain<'c, N> {
         let s = self.sqe(i);
         s.op = op;
         s.iodev = iodev;
-        s.flags = if member {
-            flags.union(Flags::MEMBER)
-        } else {
-            flags
-        };
+        s.flags = flags;
+        if member {
+            s.meta.set(Meta::MEMBER);
+        }
         s.payload = payload;
         self.len += 1;
         self.link = Link::Chained;
@@ -350,7 +349,7 @@ impl<'c, const N: usize> Chain<'c, N> {
         // Entries between the read and this write, and the write, are cancelled only
         // through the read or earlier.
         for i in r + 1..self.len {
-            self.sqe(i).prio |= NO_CANCEL;
+            self.sqe(i).meta.set(Meta::NO_CANCEL);
         }
         let mut s = self.push(
             Op::Write,
@@ -360,7 +359,7 @@ impl<'c, const N: usize> Chain<'c, N> {
         );
         if s.err.is_none() {
             let i = s.len - 1;
-            s.sqe(i).prio |= NO_CANCEL;
+            s.sqe(i).meta.set(Meta::NO_CANCEL);
         }
         s
     }
@@ -443,7 +442,7 @@ impl<'c, const N: usize> Chain<'c, N> {
         if s.err.is_none() {
             let i = s.len - 1;
             s.sqe(i).set_time(Op::LinkTimeout, d);
-            s.sqe(i - 1).prio |= LT_NEXT;
+            s.sqe(i - 1).meta.set(Meta::LT_NEXT);
         }
         s
     }
@@ -640,7 +639,7 @@ impl<'c, const N: usize> Chain<'c, N> {
             return Err(e);
         }
         for i in 0..N {
-            self.sqe(i).flags.insert(Flags::KEPT);
+            self.sqe(i).meta.set(Meta::KEPT);
         }
         self.prepared = true;
         self.ctx.track_kept(N as u32, 0);

@@ -28,7 +28,7 @@ use crate::iodev::{Iodev, Req};
 use crate::pool::{BlockRange, Mempool, PoolBuf};
 use crate::ring::{CqeCell, Reservations, Ring};
 use crate::slot::{Gen, Phase, SlotState};
-use crate::sqe::{Flags, Op, Priority, Sqe, LENT, NONE, TAKEN};
+use crate::sqe::{Flags, Meta, Op, Sqe, LENT, NONE, TAKEN};
 use crate::stack::ReturnStack;
 use crate::time::{Clock, Duration, Instant};
 use crate::timer::Timers;
@@ -404,7 +404,7 @@ impl RawToken {
         // SAFETY: header fields are immutable while the entry is in flight.
         unsafe { (*self.sqe()).op }
     }
-    pub(crate) fn priority(&self) -> Priority {
+    pub(crate) fn priority(&self) -> crate::Priority {
         // SAFETY: as in `op`.
         unsafe { (*self.sqe()).priority() }
     }
@@ -631,7 +631,7 @@ impl Context {
                 slot.state.acquire();
                 // The builder writes op, iodev, flags and payload; reset the rest.
                 let s = &mut *slot.sqe.get();
-                s.prio = Priority::Normal as u8;
+                s.meta = Meta::DEFAULT;
                 s.carry = 0;
                 s.userdata = 0;
                 s.next = NONE;
@@ -1118,11 +1118,10 @@ impl Context {
         if st.phase() == Phase::Free {
             return Err(Error::Stale);
         }
-        // SAFETY: flags are written before prepare and only read afterwards; we read the
-        // field alone, without a reference to an entry a driver may hold.
-        let flags = unsafe { addr_of!((*slot.sqe_ptr()).flags).read() };
-        // SAFETY: as above; the priority byte is not written after prepare.
-        if unsafe { addr_of!((*slot.sqe_ptr()).prio).read() } & crate::sqe::NO_CANCEL != 0 {
+        // SAFETY: the runtime's bits are written before prepare and only read afterwards; we
+        // read the field alone, without a reference to an entry a driver may hold.
+        let meta = unsafe { addr_of!((*slot.sqe_ptr()).meta).read() };
+        if meta.has(Meta::NO_CANCEL) {
             // Between a READ that lent its buffer and the WRITE that took it: the buffer may
             // still be in the read's hands, so cancel through the read or earlier.
             return if skip_refused {
@@ -1131,7 +1130,7 @@ impl Context {
                 Err(Error::InvalidArgument)
             };
         }
-        if flags.contains(Flags::MEMBER) {
+        if meta.has(Meta::MEMBER) {
             // S5: a transaction is one operation; its head's handle cancels it.
             return if skip_refused {
                 Ok(false)

@@ -12,7 +12,7 @@ use crate::iodev::{Shot, Token};
 use crate::pool::BlockRange;
 use crate::ring::Raw;
 use crate::slot::Phase;
-use crate::sqe::{BufPayload, Flags, Op, ResumeFn, Sqe, LT_NEXT, NONE};
+use crate::sqe::{BufPayload, Flags, Meta, Op, ResumeFn, Sqe, NONE};
 use crate::timer;
 use crate::Error;
 use core::ptr::{addr_of, addr_of_mut};
@@ -179,19 +179,19 @@ fn lt_follows(r: &Rtio, idx: u16) -> bool {
     let mut cur = idx;
     loop {
         // SAFETY: header fields of in-flight entries are immutable; read alone.
-        let (flags, next, prio) = unsafe {
+        let (flags, next, meta) = unsafe {
             let p = sqe(r, cur);
             (
                 addr_of!((*p).flags).read(),
                 addr_of!((*p).next).read(),
-                addr_of!((*p).prio).read(),
+                addr_of!((*p).meta).read(),
             )
         };
         if flags.contains(Flags::TRANSACTION) && next != NONE {
             cur = next;
             continue;
         }
-        return prio & LT_NEXT != 0;
+        return meta.has(Meta::LT_NEXT);
     }
 }
 
@@ -289,7 +289,7 @@ fn finish(
         };
         if next == NONE {
             // Read before posting the last member: it may then be consumed and reused.
-            lt_next = s.prio & LT_NEXT != 0;
+            lt_next = s.meta.has(Meta::LT_NEXT);
         }
         // A transaction that succeeded reports each member's own length; on failure the
         // first member carries the error and the rest are cancelled (S5).
@@ -500,7 +500,8 @@ pub(crate) fn post_unsubmitted(r: &'static Rtio, idx: u16, err: Error) {
 fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
     let slot = &r.slot(idx);
     let flags = header_flags(r, idx);
-    if flags.contains(Flags::KEPT) {
+    // SAFETY: the runtime's bits are written before prepare and only read afterwards.
+    if unsafe { addr_of!((*sqe(r, idx)).meta).read() }.has(Meta::KEPT) {
         // The pool range (if any) stays in the entry for the future or scope, trimmed as
         // for the ring (S11: the same blocks whichever way it is waited for).
         keep_pool(r, idx, res);

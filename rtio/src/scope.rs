@@ -36,7 +36,7 @@ use crate::context::Context;
 use crate::executor::kept_result;
 use crate::iodev::Dev;
 use crate::slot::Phase;
-use crate::sqe::{BufPayload, Flags, Op, Payload, Sqe, TxRxPayload, NONE};
+use crate::sqe::{BufPayload, Flags, Meta, Op, Payload, Sqe, TxRxPayload, NONE};
 use crate::Error;
 use core::cell::Cell;
 use core::marker::PhantomData;
@@ -104,7 +104,8 @@ impl<'s, 'env> Scope<'s, 'env> {
             let s: &mut Sqe = unsafe { &mut *ctx.rtio.slot(i).sqe_ptr() };
             s.op = *op;
             s.iodev = Some(*dev);
-            s.flags = Flags::KEPT;
+            s.flags = Flags::empty();
+            s.meta.set(Meta::KEPT);
             s.payload = *payload;
             if k + 1 < ops.len() {
                 s.flags.insert(Flags::CHAINED);

@@ -62,10 +62,6 @@ impl Flags {
     pub const MULTISHOT: Flags = Flags(16);
     /// The iodev takes its buffer from the context's memory pool (S11).
     pub const MEMPOOL: Flags = Flags(32);
-    /// Internal: the result stays in the slot for a future or a scope, not the ring.
-    pub(crate) const KEPT: Flags = Flags(64);
-    /// Internal: a transaction member after the head; it is cancelled through its head.
-    pub(crate) const MEMBER: Flags = Flags(128);
 
     /// No flags.
     pub const fn empty() -> Self {
@@ -129,15 +125,54 @@ pub(crate) struct BufPayload {
     pub pool_range: u32,
 }
 
-/// In `Sqe::prio`: the entry sits between a READ that lent its buffer and the WRITE that took
-/// it (or is that write): cancelling it alone could hand the buffer back while the read still
-/// fills it, so it is cancelled only through an earlier entry.
-pub(crate) const NO_CANCEL: u8 = 0x80;
+/// The runtime's own bits of an entry, apart from the public [`Flags`]: its priority and
+/// what the builders decided about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Meta(u8);
 
-/// In `Sqe::prio`: the next entry of the chain is a LINK_TIMEOUT bounding this one. The
-/// executor reads this bit of the entry it owns instead of the successor's header, which a
-/// cancel may already have completed and the owner recycled (a data race under Miri).
-pub(crate) const LT_NEXT: u8 = 0x40;
+impl Meta {
+    const PRIO: u8 = 0x03;
+    /// The result stays in the slot for a future or a scope, not the ring.
+    pub(crate) const KEPT: u8 = 0x04;
+    /// A transaction member after the head; it is cancelled through its head (S5).
+    pub(crate) const MEMBER: u8 = 0x08;
+    /// The next entry of the chain is a LINK_TIMEOUT bounding this one. The executor reads
+    /// this bit of the entry it owns instead of the successor's header, which a cancel may
+    /// already have completed and the owner recycled (a data race under Miri).
+    pub(crate) const LT_NEXT: u8 = 0x40;
+    /// The entry sits between a READ that lent its buffer and the WRITE that took it (or is
+    /// that write): cancelling it alone could hand the buffer back while the read still
+    /// fills it, so it is cancelled only through an earlier entry.
+    pub(crate) const NO_CANCEL: u8 = 0x80;
+
+    /// Normal priority, nothing else.
+    pub(crate) const DEFAULT: Meta = Meta(Priority::Normal as u8);
+
+    /// Whether `bit` is set.
+    #[inline]
+    pub(crate) const fn has(self, bit: u8) -> bool {
+        self.0 & bit != 0
+    }
+    /// Sets `bit`.
+    #[inline]
+    pub(crate) fn set(&mut self, bit: u8) {
+        self.0 |= bit;
+    }
+    /// The priority.
+    #[inline]
+    pub(crate) const fn priority(self) -> Priority {
+        match self.0 & Self::PRIO {
+            0 => Priority::Low,
+            1 => Priority::Normal,
+            2 => Priority::High,
+            _ => Priority::Urgent,
+        }
+    }
+    /// Sets the priority.
+    pub(crate) fn set_priority(&mut self, p: Priority) {
+        self.0 = (self.0 & !Self::PRIO) | p as u8;
+    }
+}
 
 /// The entry hands its own buffer back.
 pub(crate) const OWN: u32 = 0;
@@ -265,8 +300,8 @@ pub(crate) const NONE: u16 = u16::MAX;
 pub struct Sqe {
     pub(crate) op: Op,
     pub(crate) flags: Flags,
-    /// Priority in bits 0-1; [`LT_NEXT`] in bit 6, [`NO_CANCEL`] in bit 7.
-    pub(crate) prio: u8,
+    /// Priority and the runtime's own bits.
+    pub(crate) meta: Meta,
     /// Code of the first error earlier in the chain (0: none), for CALLBACK (S4).
     pub(crate) carry: u8,
     pub(crate) iodev: Option<&'static Iodev>,
@@ -292,7 +327,7 @@ impl Sqe {
     pub(crate) const EMPTY: Sqe = Sqe {
         op: Op::Nop,
         flags: Flags(0),
-        prio: Priority::Normal as u8,
+        meta: Meta::DEFAULT,
         carry: 0,
         iodev: None,
         userdata: 0,
@@ -311,15 +346,10 @@ impl Sqe {
     }
     /// The priority.
     pub fn priority(&self) -> Priority {
-        match self.prio & 3 {
-            0 => Priority::Low,
-            1 => Priority::Normal,
-            2 => Priority::High,
-            _ => Priority::Urgent,
-        }
+        self.meta.priority()
     }
     pub(crate) fn set_priority(&mut self, p: Priority) {
-        self.prio = (self.prio & !3) | p as u8;
+        self.meta.set_priority(p);
     }
     /// The caller's userdata.
     pub fn userdata(&self) -> usize {
