@@ -777,13 +777,7 @@ impl Context {
     /// [`Context::submit_timeout`] for a bounded wait.
     #[inline]
     pub fn submit(&self, n: usize) -> Result<(), Error> {
-        let start = self.rtio.completed.load(Ordering::Acquire);
-        self.dispatch_pending();
-        // Entries that completed in place while dispatching: no timers to run, no wait.
-        if n == 0 || self.posted_since(start) >= n {
-            return Ok(());
-        }
-        self.wait_posted(start, n, None)
+        self.submit_until(n, None)
     }
 
     #[inline]
@@ -804,9 +798,11 @@ impl Context {
         self.submit_until(n, Some(clock.now() + timeout))
     }
 
+    #[inline]
     fn submit_until(&self, n: usize, deadline: Option<Instant>) -> Result<(), Error> {
         let start = self.rtio.completed.load(Ordering::Acquire);
         self.dispatch_pending();
+        // Entries that completed in place while dispatching: no timers to run, no wait.
         if n == 0 || self.posted_since(start) >= n {
             return Ok(());
         }
