@@ -696,7 +696,7 @@ impl Context {
             self.track_returning(0, 1);
         }
         if holds && slot.state.take(slot.gen()) {
-            executor::post_unsubmitted(self.rtio, idx, err);
+            crate::post::post_unsubmitted(self.rtio, idx, err);
             true
         } else {
             // SAFETY: owner; never dispatched.

@@ -15,7 +15,7 @@
 use crate::chain::Chain;
 use crate::context::Context;
 use crate::cqe::{Completion, CqeFlags};
-use crate::executor::kept_result;
+use crate::post::kept_result;
 use crate::slot::Phase;
 use crate::Error;
 use core::future::Future;

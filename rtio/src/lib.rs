@@ -84,6 +84,8 @@ mod iodev;
 #[cfg(not(loom))]
 pub mod pool;
 #[cfg(not(loom))]
+mod post;
+#[cfg(not(loom))]
 pub mod scope;
 #[cfg(not(loom))]
 mod sqe;

@@ -33,8 +33,8 @@
 
 use crate::caps;
 use crate::context::Context;
-use crate::executor::kept_result;
 use crate::iodev::Dev;
+use crate::post::kept_result;
 use crate::slot::Phase;
 use crate::sqe::{BufPayload, Flags, Meta, Op, Payload, Sqe, TxRxPayload, NONE};
 use crate::Error;

@@ -1,0 +1,246 @@
+//! Posting: an entry's terminal completion and a multishot's shots reach the owner here,
+//! through the completion ring or, for kept entries (futures, scopes), in the slot itself;
+//! pool blocks are trimmed to the result or freed, and a driver's length is bounded by its
+//! buffer first (S2, S3, S9, S11).
+//!
+//! Only the executor calls into this module; it reads and writes nothing but the entry it is
+//! given, which its caller owns (the holder of the entry's token, or the canceller that took
+//! it).
+
+use crate::context::Rtio;
+use crate::cqe::CqeFlags;
+use crate::error::{decode, encode};
+use crate::pool::BlockRange;
+use crate::ring::Raw;
+use crate::sqe::{BufPayload, Flags, Meta, Op, Sqe};
+use crate::Error;
+use core::ptr::{addr_of, addr_of_mut};
+use portable_atomic::Ordering;
+
+fn sqe(r: &Rtio, idx: u16) -> *mut Sqe {
+    r.slot(idx).sqe_ptr()
+}
+
+/// The flags of entry `idx`, read alone: the owner may read header fields at any time
+/// (`Context::cancel`), so completer-side code takes no `&mut` to a whole entry.
+pub(crate) fn header_flags(r: &Rtio, idx: u16) -> Flags {
+    // SAFETY: flags are written before prepare and only read afterwards.
+    unsafe { addr_of!((*sqe(r, idx)).flags).read() }
+}
+
+/// The buffer payload of entry `idx`, if it has one (READ, WRITE), without a reference to the
+/// whole entry (see [`header_flags`]).
+///
+/// # Safety
+/// The caller owns the entry's payload (token holder, executor or poster) for `'a`.
+unsafe fn buf_payload<'a>(r: &Rtio, idx: u16) -> Option<&'a mut BufPayload> {
+    let p = sqe(r, idx);
+    // SAFETY: the op is written before prepare and only read afterwards.
+    let op = unsafe { addr_of!((*p).op).read() };
+    // SAFETY: `buf` is the active member for READ and WRITE; the payload is the caller's.
+    matches!(op, Op::Read | Op::Write).then(|| unsafe { &mut *addr_of_mut!((*p).payload.buf) })
+}
+
+/// How many bytes entry `idx` can have moved: its buffer's length (for a pool read, the
+/// part of its blocks it was handed), or `None` when the result is not a length. A
+/// transaction reports its members' own lengths, so its head is not bounded here.
+pub(crate) fn capacity(r: &Rtio, idx: u16) -> Option<usize> {
+    if header_flags(r, idx).contains(Flags::TRANSACTION) {
+        return None;
+    }
+    buffer_len(r, idx)
+}
+
+/// The length of entry `idx`'s buffer (for a pool read, of the part of its blocks it was
+/// handed), or `None` when it has none.
+pub(crate) fn buffer_len(r: &Rtio, idx: u16) -> Option<usize> {
+    let flags = header_flags(r, idx);
+    let p = sqe(r, idx);
+    // SAFETY: the op is written before prepare and only read afterwards; the payload member
+    // read matches the op, and its holder (the completer calling us) owns it.
+    unsafe {
+        match addr_of!((*p).op).read() {
+            Op::Read if flags.contains(Flags::MEMPOOL) => {
+                let b = addr_of!((*p).payload.buf).read();
+                let range = BlockRange::unpack(b.pool_range);
+                Some(
+                    r.pool
+                        .map_or(0, |pool| b.len.min(range.count() * pool.block_size())),
+                )
+            }
+            Op::Read | Op::Write => Some(addr_of!((*p).payload.buf.len).read()),
+            Op::TinyWrite => Some(addr_of!((*p).payload.tiny.len).read() as usize),
+            Op::Transceive => {
+                let t = addr_of!((*p).payload.txrx).read();
+                Some(t.tx_len.max(t.rx_len))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// S3, S11: a driver's length is bounded by the buffer it was given; a larger one is refused
+/// with [`Error::BadLength`] instead of being trusted (a pool buffer built from it would span
+/// blocks another operation owns).
+pub(crate) fn bounded(r: &Rtio, idx: u16, res: Result<usize, Error>) -> Result<usize, Error> {
+    match (res, capacity(r, idx)) {
+        (Ok(n), Some(cap)) if n > cap => Err(Error::BadLength),
+        _ => res,
+    }
+}
+
+/// Owner: completes an entry that was never dispatched (taken with `SlotState::take`) with
+/// `err`, alone: its buffer comes back in the completion (S3).
+pub(crate) fn post_unsubmitted(r: &'static Rtio, idx: u16, err: Error) {
+    post(r, idx, Err(err));
+}
+
+/// Posts the terminal completion of one entry and marks it DONE.
+#[inline]
+pub(crate) fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
+    let slot = &r.slot(idx);
+    let flags = header_flags(r, idx);
+    // SAFETY: the runtime's bits are written before prepare and only read afterwards.
+    if unsafe { addr_of!((*sqe(r, idx)).meta).read() }.has(Meta::KEPT) {
+        // The pool range (if any) stays in the entry for the future or scope, trimmed as
+        // for the ring (S11: the same blocks whichever way it is waited for).
+        keep_pool(r, idx, res);
+        slot.set_result(encode(res));
+        let old = slot.state.finish();
+        if old.orphaned() {
+            free_orphan(r, idx);
+        }
+        r.notify.notify();
+        return;
+    }
+    // Every posted entry is INFLIGHT (started, a started transaction's member, or taken by
+    // a cancel), so DONE is one addition away and the event bits stay.
+    slot.state.finish();
+    if flags.contains(Flags::NO_RESPONSE) {
+        drop_pool(r, idx);
+        r.unreserve(1);
+        r.push_returned(idx);
+        // A wait for a free entry (`Context::chain_wait`) may be waiting for this one.
+        r.notify.notify();
+        return;
+    }
+    let pool_start = take_pool(r, idx, res);
+    let cflags = if pool_start.is_some() {
+        CqeFlags::POOL.bits()
+    } else {
+        0
+    };
+    // SAFETY: this entry holds one reservation (taken at acquire), used now.
+    unsafe {
+        r.ring.push(
+            r.cells,
+            Raw {
+                slot: idx,
+                flags: cflags,
+                pool_start: pool_start.unwrap_or(0),
+                result: encode(res),
+            },
+        )
+    };
+    r.completed.fetch_add(1, Ordering::Release);
+    r.notify.notify();
+}
+
+/// A KEPT entry whose future went away: free its pool buffer and return the slot.
+pub(crate) fn free_orphan(r: &'static Rtio, idx: u16) {
+    // DONE and orphaned: no one else references the entry.
+    drop_pool(r, idx);
+    r.unreserve(1);
+    r.push_returned(idx);
+}
+
+/// Frees the pool blocks an entry holds, if any.
+pub(crate) fn drop_pool(r: &'static Rtio, idx: u16) {
+    // SAFETY: callers own the entry (its token holder, or the completer of an orphan).
+    if let (Some(p), Some(b)) = (r.pool, unsafe { buf_payload(r, idx) }) {
+        let range = BlockRange::unpack(b.pool_range);
+        if !range.is_none() {
+            p.free(range);
+        }
+        b.pool_range = 0;
+    }
+}
+
+/// Takes the pool range out of an entry for its completion: trimmed to the blocks that hold
+/// the result's bytes (freed entirely on error). Returns the first block.
+#[inline]
+pub(crate) fn take_pool(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Option<u8> {
+    if !header_flags(r, idx).contains(Flags::MEMPOOL) {
+        return None;
+    }
+    take_pool_slow(r, idx, res)
+}
+
+fn take_pool_slow(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Option<u8> {
+    let pool = r.pool?;
+    // SAFETY: the poster owns the entry's payload until the completion is published.
+    let b = unsafe { buf_payload(r, idx) }?;
+    let range = BlockRange::unpack(b.pool_range);
+    b.pool_range = 0;
+    if range.is_none() {
+        return None;
+    }
+    match res {
+        Ok(n) => Some(pool.trim(range, n).start() as u8),
+        Err(_) => {
+            pool.free(range);
+            None
+        }
+    }
+}
+
+/// A kept pool read's blocks, trimmed to the result's bytes (freed on error), stay in the
+/// entry for its future or scope.
+pub(crate) fn keep_pool(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
+    if !header_flags(r, idx).contains(Flags::MEMPOOL) {
+        return;
+    }
+    let Some(pool) = r.pool else { return };
+    // SAFETY: the poster owns the entry's payload until the completion is published.
+    let Some(b) = (unsafe { buf_payload(r, idx) }) else {
+        return;
+    };
+    let range = BlockRange::unpack(b.pool_range);
+    if range.is_none() {
+        return;
+    }
+    b.pool_range = match res {
+        Ok(n) => pool.trim(range, n).pack(),
+        Err(_) => {
+            pool.free(range);
+            0
+        }
+    };
+}
+
+pub(crate) fn post_shot(r: &'static Rtio, idx: u16, n: usize) {
+    let pool_start = take_pool(r, idx, Ok(n));
+    let mut flags = CqeFlags::MORE.bits();
+    if pool_start.is_some() {
+        flags |= CqeFlags::POOL.bits();
+    }
+    // SAFETY: `shot` took a reservation for this completion.
+    unsafe {
+        r.ring.push(
+            r.cells,
+            Raw {
+                slot: idx,
+                flags,
+                pool_start: pool_start.unwrap_or(0),
+                result: encode(Ok(n)),
+            },
+        )
+    };
+    r.completed.fetch_add(1, Ordering::Release);
+    r.notify.notify();
+}
+
+/// Decodes a kept result (futures, scopes).
+pub(crate) fn kept_result(r: &Rtio, idx: u16) -> Result<usize, Error> {
+    decode(r.slot(idx).result())
+}
