@@ -283,6 +283,20 @@ impl<'c, const N: usize> Chain<'c, N> {
         self.push(Op::Write, Some(dev.iodev()), Flags::empty(), p)
     }
 
+    /// WRITE a `'static` mutable buffer: it comes back in the completion as
+    /// [`crate::Buffer::Mut`], so the caller can refill it and write it again (double
+    /// buffering a DAC or a display without copies) (S3).
+    pub fn write_mut<K: caps::Write>(self, dev: Dev<K>, buf: &'static mut [u8]) -> Self {
+        let mut b = BufPayload::new(buf.as_mut_ptr(), buf.len());
+        b.pool_min = TAKEN; // handed back mutable, as a `write_previous` buffer is
+        self.push(
+            Op::Write,
+            Some(dev.iodev()),
+            Flags::empty(),
+            Payload { buf: b },
+        )
+    }
+
     /// WRITE the buffer of the nearest earlier READ of this chain, once that read completed:
     /// device to device in one chain, with no copy and no callback. Entries may sit between
     /// them (for example the command header of this write's bus transaction).

@@ -73,6 +73,35 @@ pub struct Completion {
     pub(crate) buffer: Buffer,
 }
 
+/// S17: the entry that failed first in a chain's or a transaction's completions, and its own
+/// error. Successors cancelled because of it complete `Canceled`; that does not hide the
+/// cause: the first error that is not `Canceled` is reported, and only when every failure is
+/// `Canceled` (the chain itself was cancelled) the first of those.
+///
+/// ```
+/// # use rtio::{first_failure, Error, Rtio, Storage};
+/// static STORAGE: Storage<2, 2> = Storage::new();
+/// static RTIO: Rtio = Rtio::new(&STORAGE);
+/// let ctx = RTIO.claim().unwrap();
+/// fn fail(_: Result<usize, Error>, _: usize) -> Result<usize, Error> { Err(Error::Nack) }
+/// let done = ctx.chain::<2>()?.callback(fail, 0).nop().wait()?;
+/// assert_eq!(first_failure(&done), Some((0, Error::Nack)));
+/// # Ok::<(), Error>(())
+/// ```
+pub fn first_failure(completions: &[Completion]) -> Option<(usize, Error)> {
+    let mut canceled = None;
+    for (i, c) in completions.iter().enumerate() {
+        match c.result {
+            Err(Error::Canceled) => {
+                canceled.get_or_insert((i, Error::Canceled));
+            }
+            Err(e) => return Some((i, e)),
+            Ok(_) => {}
+        }
+    }
+    canceled
+}
+
 impl Completion {
     /// `Ok(n)` with the byte count (or op-specific value), or the error.
     pub fn result(&self) -> Result<usize, Error> {

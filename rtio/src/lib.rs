@@ -100,7 +100,7 @@ pub use chain::{Chain, ChainHandle};
 #[cfg(not(loom))]
 pub use context::{Context, OpHandle, Rtio, Slot, Storage};
 #[cfg(not(loom))]
-pub use cqe::{Buffer, Completion, CqeFlags};
+pub use cqe::{first_failure, Buffer, Completion, CqeFlags};
 #[cfg(not(loom))]
 pub use error::{Error, ErrorKind};
 #[cfg(not(loom))]

@@ -673,3 +673,58 @@ fn s16_next_with_nothing_outstanding_resolves_to_would_hang() {
     ctx.acquire().unwrap().nop().userdata(4).submit().unwrap();
     assert_eq!(rtio::block_on(ctx.next()).unwrap().userdata(), 4);
 }
+
+#[test]
+fn s17_the_first_failure_of_a_chain_is_reported_with_its_own_error() {
+    let (held, dev) = iodev!(Held::new(true));
+    let ctx = ctx!(4, 4);
+    ctx.chain::<3>()
+        .unwrap()
+        .write(dev, b"\x00")
+        .read(dev, sbuf!(2))
+        .write(dev, b"x")
+        .submit()
+        .unwrap();
+    held.finish_next(0);
+    held.fail_next(Error::Nack); // the read NACKs; the last write is cancelled for it
+    let cs = drain(&ctx);
+    assert_eq!(
+        results(&cs).iter().map(|r| r.1).collect::<Vec<_>>(),
+        [Ok(1), Err(Error::Nack), Err(Error::Canceled)]
+    );
+    assert_eq!(
+        rtio::first_failure(&cs),
+        Some((1, Error::Nack)),
+        "not the Canceled"
+    );
+    // A chain cancelled whole reports its first entry's Canceled; a clean one nothing.
+    let h = ctx
+        .chain::<2>()
+        .unwrap()
+        .write(dev, b"a")
+        .write(dev, b"b")
+        .prepare()
+        .unwrap();
+    ctx.cancel(h.head()).unwrap();
+    let cs = drain(&ctx);
+    assert_eq!(rtio::first_failure(&cs), Some((0, Error::Canceled)));
+    let cs = ctx.acquire().unwrap().nop().wait().unwrap();
+    assert_eq!(rtio::first_failure(&cs), None);
+}
+
+#[test]
+fn s3_a_mutable_write_buffer_comes_back_mutable_to_be_refilled() {
+    let (_, dev) = iodev!(Inplace::new(0));
+    let ctx = ctx!(2, 2);
+    let mut buf: &'static mut [u8] = sbuf!(4, 1);
+    for round in 0..3u8 {
+        let [c] = ctx.acquire().unwrap().write_mut(dev, buf).wait().unwrap();
+        assert_eq!(c.result(), Ok(4));
+        let mut c = c;
+        buf = match c.take_buffer() {
+            Buffer::Mut(b) => b,
+            other => panic!("round {round}: {other:?}"),
+        };
+        buf.fill(round + 2); // refill in place for the next write
+    }
+}
