@@ -48,17 +48,28 @@ pub struct Slot {
     pub(crate) state: SlotState,
     /// Owner lists (free, pending, scope) and the returned stack.
     pub(crate) onext: UnsafeCell<u16>,
-    /// Iodev queue link while queued (owned by whoever holds the token); the result of a
-    /// KEPT entry once DONE.
+    /// Iodev queue links while queued (owned by whoever holds the token); the result of a
+    /// KEPT entry once DONE; an armed timer's FIFO links.
     pub(crate) link: UnsafeCell<Link>,
+    /// The `IodevQueue` the entry's token is queued in, null otherwise. Written and read only
+    /// inside the critical section every queue operation takes, so a cancel hook can find a
+    /// queued token in O(1) (S18).
+    queued_in: UnsafeCell<*const ()>,
     /// Timer heap position `i` (this slot's index) holds this slot index (`timer.rs`).
     heap: UnsafeCell<u16>,
+}
+
+/// A queued token's neighbours in its `IodevQueue` level.
+#[derive(Clone, Copy)]
+pub(crate) struct QueueLink {
+    pub next: Option<RawToken>,
+    pub prev: Option<RawToken>,
 }
 
 /// The two lives of a slot's link word.
 #[derive(Clone, Copy)]
 pub(crate) union Link {
-    pub next: Option<RawToken>,
+    pub queue: QueueLink,
     pub result: i32,
     /// An armed timer on the timer FIFO (`timer.rs`): previous and next entry. A timer
     /// entry is never in an iodev queue.
@@ -78,7 +89,13 @@ impl Slot {
         sqe: UnsafeCell::new(Sqe::EMPTY),
         state: SlotState::new(),
         onext: UnsafeCell::new(NONE),
-        link: UnsafeCell::new(Link { next: None }),
+        link: UnsafeCell::new(Link {
+            queue: QueueLink {
+                next: None,
+                prev: None,
+            },
+        }),
+        queued_in: UnsafeCell::new(core::ptr::null()),
         heap: UnsafeCell::new(NONE),
     };
     pub(crate) fn sqe_ptr(&self) -> *mut Sqe {
@@ -105,8 +122,9 @@ impl Slot {
     /// Stores a KEPT entry's result (the completer, before publishing DONE).
     pub(crate) fn set_result(&self, v: i32) {
         // The entry left its iodev queue when its token was taken, so the link word is free.
-        // SAFETY: the completer owns the entry until it publishes DONE.
-        unsafe { *self.link.get() = Link { result: v } }
+        // SAFETY: the completer owns the entry until it publishes DONE; only the field is
+        // written.
+        unsafe { core::ptr::addr_of_mut!((*self.link.get()).result).write(v) }
     }
     /// A KEPT entry's result (the owner, after observing DONE with Acquire).
     pub(crate) fn result(&self) -> i32 {
@@ -419,14 +437,32 @@ impl RawToken {
     pub(crate) fn cancel_requested(&self) -> bool {
         self.slot().state.load().cancel_requested()
     }
-    pub(crate) fn link(&self) -> Option<RawToken> {
-        // SAFETY: the link is read only by the queue that holds the token, under its lock,
-        // after `set_link` wrote it.
-        unsafe { (*self.slot().link.get()).next }
+    /// The queue links (the queue that holds the token, inside the critical section).
+    pub(crate) fn qlink(&self) -> QueueLink {
+        // SAFETY: read only by the queue that holds the token, under the critical section,
+        // after `set_qlink` wrote them.
+        unsafe { core::ptr::addr_of!((*self.slot().link.get()).queue).read() }
     }
-    pub(crate) fn set_link(&self, l: Option<RawToken>) {
-        // SAFETY: as in `link`.
-        unsafe { *self.slot().link.get() = Link { next: l } }
+    pub(crate) fn set_qlink(&self, l: QueueLink) {
+        // SAFETY: as in `qlink`; only the field is written.
+        unsafe { core::ptr::addr_of_mut!((*self.slot().link.get()).queue).write(l) }
+    }
+    pub(crate) fn set_next(&self, n: Option<RawToken>) {
+        // SAFETY: as in `qlink`; only the field is written.
+        unsafe { core::ptr::addr_of_mut!((*self.slot().link.get()).queue.next).write(n) }
+    }
+    pub(crate) fn set_prev(&self, p: Option<RawToken>) {
+        // SAFETY: as in `qlink`; only the field is written.
+        unsafe { core::ptr::addr_of_mut!((*self.slot().link.get()).queue.prev).write(p) }
+    }
+    /// The queue the token is in, null if none (inside the critical section).
+    pub(crate) fn queued_in(&self) -> *const () {
+        // SAFETY: written and read only inside the critical section (see `Slot::queued_in`).
+        unsafe { *self.slot().queued_in.get() }
+    }
+    pub(crate) fn set_queued_in(&self, q: *const ()) {
+        // SAFETY: as in `queued_in`.
+        unsafe { *self.slot().queued_in.get() = q }
     }
 
     /// Indices of the transaction members starting at this (head) entry.

@@ -25,11 +25,11 @@
 //! static DEV: Iodev = Iodev::new(&LOOPBACK);
 //! ```
 
-use crate::context::{RawToken, Rtio};
+use crate::context::{QueueLink, RawToken, Rtio};
 use crate::executor;
 use crate::sqe::{Op, Priority, ResumeFn};
 use crate::Error;
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use core::marker::PhantomData;
 use critical_section::Mutex;
 use portable_atomic::{AtomicU32, Ordering};
@@ -339,11 +339,14 @@ struct Level {
     tail: Option<RawToken>,
 }
 
-/// A driver's pending operations, served by priority then FIFO (S12). O(1) push and pop;
-/// safe from interrupts (it takes a critical section). Entries are linked through their own
-/// slots, so the queue needs no storage of its own.
+/// A driver's pending operations, served by priority then FIFO (S12). O(1) push, pop and
+/// remove (a cancel hook's lookup), each one short critical section, safe from interrupts
+/// (S18). Entries are doubly linked through their own slots, so the queue needs no storage
+/// of its own.
 pub struct IodevQueue {
     levels: Mutex<RefCell<[Level; Priority::LEVELS]>>,
+    /// Tokens queued; changed inside the critical section with the levels.
+    count: Mutex<Cell<u32>>,
 }
 
 impl core::fmt::Debug for IodevQueue {
@@ -369,7 +372,13 @@ impl IodevQueue {
         };
         IodevQueue {
             levels: Mutex::new(RefCell::new([EMPTY; Priority::LEVELS])),
+            count: Mutex::new(Cell::new(0)),
         }
+    }
+
+    /// This queue's identity, as recorded in the slots of the tokens it holds.
+    fn id(&self) -> *const () {
+        (self as *const IodevQueue).cast()
     }
 
     /// Appends a token behind others of its priority.
@@ -379,12 +388,18 @@ impl IodevQueue {
         critical_section::with(|cs| {
             let mut levels = self.levels.borrow_ref_mut(cs);
             let level = &mut levels[prio];
-            raw.set_link(None);
+            raw.set_qlink(QueueLink {
+                next: None,
+                prev: level.tail,
+            });
+            raw.set_queued_in(self.id());
             match level.tail {
-                Some(t) => t.set_link(Some(raw)),
+                Some(t) => t.set_next(Some(raw)),
                 None => level.head = Some(raw),
             }
             level.tail = Some(raw);
+            let n = self.count.borrow(cs);
+            n.set(n.get() + 1);
         });
     }
 
@@ -392,43 +407,56 @@ impl IodevQueue {
     pub fn pop(&self) -> Option<Token> {
         critical_section::with(|cs| {
             let mut levels = self.levels.borrow_ref_mut(cs);
-            for level in levels.iter_mut().rev() {
-                if let Some(h) = level.head {
-                    level.head = h.link();
-                    if level.head.is_none() {
-                        level.tail = None;
-                    }
-                    return Some(Token::from_raw(h));
-                }
+            let level = levels.iter_mut().rev().find(|l| l.head.is_some())?;
+            let h = level.head?;
+            // The head has no predecessor: only its successor's back link changes.
+            let next = h.qlink().next;
+            level.head = next;
+            match next {
+                Some(n) => n.set_prev(None),
+                None => level.tail = None,
             }
-            None
+            h.set_queued_in(core::ptr::null());
+            let n = self.count.borrow(cs);
+            n.set(n.get() - 1);
+            Some(Token::from_raw(h))
         })
     }
 
-    /// Removes the token of operation `op`, if queued.
+    /// Takes `t` out of `level` (inside the critical section). O(1): its neighbours are in
+    /// its own links.
+    fn unlink(level: &mut Level, t: RawToken) {
+        let QueueLink { next, prev } = t.qlink();
+        match prev {
+            Some(p) => p.set_next(next),
+            None => level.head = next,
+        }
+        match next {
+            Some(n) => n.set_prev(prev),
+            None => level.tail = prev,
+        }
+        t.set_queued_in(core::ptr::null());
+    }
+
+    /// Removes the token of operation `op`, if queued here. O(1), whatever the number of
+    /// queued tokens (S18): the operation's own slot says which queue holds it.
     pub fn remove(&self, op: OpId) -> Option<Token> {
+        // SAFETY: `OpId::rtio` comes from a `&'static Rtio` (see `OpId::new`).
+        let rtio: &'static Rtio = unsafe { &*op.rtio };
+        let slot = rtio.slots.get(op.idx as usize)?;
+        let raw = RawToken { rtio, idx: op.idx };
         critical_section::with(|cs| {
             let mut levels = self.levels.borrow_ref_mut(cs);
-            for level in levels.iter_mut() {
-                let mut prev: Option<RawToken> = None;
-                let mut cur = level.head;
-                while let Some(c) = cur {
-                    if OpId::new(c.rtio, c.idx, c.gen()) == op {
-                        let next = c.link();
-                        match prev {
-                            Some(p) => p.set_link(next),
-                            None => level.head = next,
-                        }
-                        if level.tail == Some(c) {
-                            level.tail = prev;
-                        }
-                        return Some(Token::from_raw(c));
-                    }
-                    prev = cur;
-                    cur = c.link();
-                }
+            // Queued here, in the use `op` names: a token queued is in flight, so its
+            // generation cannot change under us (the owner recycles only finished entries).
+            if raw.queued_in() != self.id() || slot.gen() != op.gen {
+                return None;
             }
-            None
+            let prio = raw.priority() as usize;
+            Self::unlink(&mut levels[prio], raw);
+            let n = self.count.borrow(cs);
+            n.set(n.get() - 1);
+            Some(Token::from_raw(raw))
         })
     }
 
@@ -446,26 +474,12 @@ impl IodevQueue {
 
     /// Number of queued tokens.
     pub fn len(&self) -> usize {
-        critical_section::with(|cs| {
-            let levels = self.levels.borrow_ref(cs);
-            levels
-                .iter()
-                .map(|l| {
-                    let mut n = 0;
-                    let mut cur = l.head;
-                    while let Some(c) = cur {
-                        n += 1;
-                        cur = c.link();
-                    }
-                    n
-                })
-                .sum()
-        })
+        critical_section::with(|cs| self.count.borrow(cs).get() as usize)
     }
 
     /// Whether no token is queued.
     pub fn is_empty(&self) -> bool {
-        critical_section::with(|cs| self.levels.borrow_ref(cs).iter().all(|l| l.head.is_none()))
+        self.len() == 0
     }
 }
 

@@ -112,3 +112,86 @@ fn s8_s18_link_timeouts_removed_early_leave_the_heap_consistent() {
         .collect();
     assert_eq!(fired, (0..20).collect::<Vec<_>>());
 }
+
+/// Queues every token; its cancel hook removes the token from the queue (O(1), S18).
+struct Queue(rtio::IodevQueue);
+impl rtio::IodevApi for Queue {
+    fn submit(&'static self, t: rtio::Token) {
+        self.0.push(t)
+    }
+    fn cancel(&'static self, op: rtio::OpId) {
+        self.0.cancel(op);
+    }
+}
+
+#[test]
+fn s12_s18_a_queue_of_a_thousand_cancels_from_anywhere_and_keeps_its_order() {
+    use rtio::{caps, Dev, Iodev, Priority};
+    struct K;
+    impl caps::Kind for K {
+        const NAME: &'static str = "k";
+    }
+    impl caps::Write for K {}
+    static Q: Queue = Queue(rtio::IodevQueue::new());
+    static DEV: Iodev = Iodev::new(&Q);
+    static OTHER: Queue = Queue(rtio::IodevQueue::new());
+    static STORAGE: Storage<1024, 1024> = Storage::new();
+    static RTIO: Rtio = Rtio::new(&STORAGE);
+    const OPS: usize = if cfg!(miri) { 64 } else { 1024 };
+    let ctx = RTIO.claim().unwrap();
+    let dev = Dev::<K>::new(&DEV);
+    let mut rng = Lcg(3);
+    let mut handles = Vec::new();
+    for ud in 0..OPS {
+        let p = [Priority::Low, Priority::Normal, Priority::High][rng.next() as usize % 3];
+        let h = ctx
+            .acquire()
+            .unwrap()
+            .write(dev, b"x")
+            .priority(p)
+            .userdata(ud)
+            .submit()
+            .unwrap();
+        handles.push((p, ud, h.head()));
+    }
+    assert_eq!(Q.0.len(), OPS);
+    // Another queue does not hold a token of this one: its remove finds nothing and touches
+    // nothing. (The token popped goes back at the end of its level.)
+    let t = Q.0.pop().unwrap();
+    assert!(OTHER.0.remove(t.id()).is_none());
+    let first_high = handles.iter().find(|h| h.0 == Priority::High).unwrap().1;
+    Q.0.push(t);
+    // Cancel a third, anywhere in the queue.
+    let mut cancelled = Vec::new();
+    for &(_, ud, h) in &handles {
+        if rng.next().is_multiple_of(3) {
+            ctx.cancel(h).unwrap();
+            cancelled.push(ud);
+        }
+    }
+    let got: Vec<usize> = std::iter::from_fn(|| ctx.try_consume())
+        .map(|c| {
+            assert_eq!(c.result(), Err(Error::Canceled));
+            c.userdata()
+        })
+        .collect();
+    assert_eq!(got, cancelled, "each cancel took its own token, at once");
+    assert_eq!(Q.0.len(), OPS - cancelled.len());
+    // What is left is served by priority, FIFO among equals (the token popped and pushed
+    // back is last of its level).
+    while let Some(t) = Q.0.pop() {
+        t.ok(1);
+    }
+    let served: Vec<(Priority, usize)> = std::iter::from_fn(|| ctx.try_consume())
+        .map(|c| (handles[c.userdata()].0, c.userdata()))
+        .collect();
+    let rank = |ud: usize| if ud == first_high { OPS } else { ud };
+    let mut want: Vec<(Priority, usize)> = handles
+        .iter()
+        .filter(|h| !cancelled.contains(&h.1))
+        .map(|&(p, ud, _)| (p, ud))
+        .collect();
+    want.sort_by(|a, b| b.0.cmp(&a.0).then(rank(a.1).cmp(&rank(b.1))));
+    assert_eq!(served, want);
+    assert!(Q.0.is_empty());
+}
