@@ -83,12 +83,14 @@ impl core::fmt::Debug for Link {
 }
 
 impl Slot {
-    // A template for array initialisation only; never used as a shared constant.
+    // A template for array initialisation only; never used as a shared constant. Every byte
+    // is zero, so a context's `Storage` lives in `.bss`: the owner link is written when the
+    // slot joins a list, the heap cell when the slot's heap position is used.
     #[allow(clippy::declare_interior_mutable_const)]
     const EMPTY: Slot = Slot {
         sqe: UnsafeCell::new(Sqe::EMPTY),
         state: SlotState::new(),
-        onext: UnsafeCell::new(NONE),
+        onext: UnsafeCell::new(0),
         link: UnsafeCell::new(Link {
             queue: QueueLink {
                 next: None,
@@ -96,7 +98,7 @@ impl Slot {
             },
         }),
         queued_in: UnsafeCell::new(core::ptr::null()),
-        heap: UnsafeCell::new(NONE),
+        heap: UnsafeCell::new(0),
     };
     pub(crate) fn sqe_ptr(&self) -> *mut Sqe {
         self.sqe.get()

@@ -145,8 +145,9 @@ impl Meta {
     /// fills it, so it is cancelled only through an earlier entry.
     pub(crate) const NO_CANCEL: u8 = 0x80;
 
-    /// Normal priority, nothing else.
-    pub(crate) const DEFAULT: Meta = Meta(Priority::Normal as u8);
+    /// Normal priority, nothing else: all zero bits, so that a context's storage starts
+    /// zeroed (`.bss`, no initialised-data image). The priority is kept XOR 1 for this.
+    pub(crate) const DEFAULT: Meta = Meta(0);
 
     /// Whether `bit` is set.
     #[inline]
@@ -161,7 +162,7 @@ impl Meta {
     /// The priority.
     #[inline]
     pub(crate) const fn priority(self) -> Priority {
-        match self.0 & Self::PRIO {
+        match (self.0 & Self::PRIO) ^ 1 {
             0 => Priority::Low,
             1 => Priority::Normal,
             2 => Priority::High,
@@ -170,7 +171,7 @@ impl Meta {
     }
     /// Sets the priority.
     pub(crate) fn set_priority(&mut self, p: Priority) {
-        self.0 = (self.0 & !Self::PRIO) | p as u8;
+        self.0 = (self.0 & !Self::PRIO) | (p as u8 ^ 1);
     }
 }
 
@@ -324,6 +325,9 @@ impl core::fmt::Debug for Sqe {
 }
 
 impl Sqe {
+    /// A never-used entry: every byte zero, so that a context's storage lives in `.bss`.
+    /// (`next` is set when the entry is acquired; the payload's widest member is zeroed so
+    /// no byte is left uninitialised.)
     pub(crate) const EMPTY: Sqe = Sqe {
         op: Op::Nop,
         flags: Flags(0),
@@ -331,9 +335,16 @@ impl Sqe {
         carry: 0,
         iodev: None,
         userdata: 0,
-        next: NONE,
+        next: 0,
         next_gen: 0,
-        payload: Payload { none: () },
+        payload: Payload {
+            txrx: TxRxPayload {
+                tx: core::ptr::null(),
+                tx_len: 0,
+                rx: core::ptr::null_mut(),
+                rx_len: 0,
+            },
+        },
     };
 
     /// The operation.
