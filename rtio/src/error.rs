@@ -82,6 +82,7 @@ impl Error {
     }
 
     /// The negative code this error travels as inside a completion entry.
+    #[inline]
     pub const fn code(self) -> i32 {
         match self {
             Error::Canceled => -1,
@@ -105,6 +106,7 @@ impl Error {
     }
 
     /// The error a negative completion code stands for (unknown codes map to `Device`).
+    #[inline]
     pub const fn from_code(code: i32) -> Error {
         match code {
             -1 => Error::Canceled,
@@ -148,6 +150,7 @@ pub(crate) fn from_carry(c: u8) -> Option<Error> {
 }
 
 /// Encodes an operation result as the `i32` a completion entry carries.
+#[inline]
 pub(crate) fn encode(res: Result<usize, Error>) -> i32 {
     match res {
         Ok(n) => n.min(i32::MAX as usize) as i32,
@@ -156,6 +159,7 @@ pub(crate) fn encode(res: Result<usize, Error>) -> i32 {
 }
 
 /// Decodes the `i32` of a completion entry.
+#[inline]
 pub(crate) fn decode(raw: i32) -> Result<usize, Error> {
     if raw >= 0 {
         Ok(raw as usize)
