@@ -2,8 +2,7 @@
 
 use rtio::{Context, Error, Rtio};
 use std::future::Future;
-use std::sync::Arc;
-use std::task::{Context as TaskCx, Poll, Wake, Waker};
+use std::task::{Context as TaskCx, Poll};
 use std::time::Duration;
 
 /// A zeroed `'static` buffer. The examples run once per process (or once per test), so
@@ -25,23 +24,12 @@ pub fn claim(rtio: &'static Rtio) -> Result<Context, Error> {
     rtio.claim().ok_or(Error::QueueFull)
 }
 
-struct ThreadWaker(std::thread::Thread);
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
 /// A minimal single-future executor: polls, and parks the thread until a completion wakes
 /// it (rtio's futures register the waker the completing "interrupt" calls). Returns the
 /// output and how many times the future was polled.
 pub fn run<F: Future>(fut: F) -> (F::Output, u32) {
     let mut fut = std::pin::pin!(fut);
-    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let waker = rtio::wait::thread_waker();
     let mut cx = TaskCx::from_waker(&waker);
     let mut polls = 0;
     loop {

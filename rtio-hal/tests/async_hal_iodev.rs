@@ -7,18 +7,11 @@ use rtio::{caps, Dev, Error, Iodev, Mempool, PoolStorage, Rtio, Storage};
 use rtio_hal::{AsyncI2cIodev, AsyncSpiIodev, I2cHandle, SpiHandle};
 use rtio_sim::{sd, At24c, Bus, SdCard};
 use std::future::Future;
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll};
 
 /// A one-future executor that parks between wake-ups (the application's executor).
 fn park_on<F: Future>(fut: F) -> F::Output {
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let waker = rtio::wait::thread_waker();
     let mut cx = Context::from_waker(&waker);
     let mut fut = std::pin::pin!(fut);
     loop {

@@ -141,8 +141,8 @@ mod park {
         static WAKER: Waker = Waker::from(Arc::new(Unpark(std::thread::current())));
     }
 
-    /// A waker that unparks the current thread.
-    pub(crate) fn thread_waker() -> Waker {
+    /// A waker that unparks the current thread (host executors, tests; feature `std`).
+    pub fn thread_waker() -> Waker {
         WAKER.with(Waker::clone)
     }
 
@@ -165,7 +165,7 @@ mod park {
 }
 
 #[cfg(feature = "std")]
-pub use park::{Park, PARK};
+pub use park::{thread_waker, Park, PARK};
 
 /// The waker `block_on` polls with: unparks this thread (`std`), or executes SEV.
 pub(crate) fn block_on_waker() -> Waker {
