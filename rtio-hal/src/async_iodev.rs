@@ -16,15 +16,13 @@
 //!  cancel ──► (queued: Canceled now) (in flight: drop the HAL future, Canceled)
 //! ```
 
-use crate::worker::{fill, gather, pieces, scatter, Span, MAX_OPS};
+use crate::worker::{fill, gather, i2c_ops, pieces, scatter, spi_ops, Span, MAX_OPS};
 use atomic_waker::AtomicWaker;
 use core::cell::Cell;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context as TaskCx, Poll};
 use critical_section::Mutex;
-use embedded_hal::i2c::Operation as I2cOp;
-use embedded_hal::spi::Operation as SpiOp;
 use rtio::{Error, IodevApi, IodevQueue, OpId, Request, Token};
 
 /// The queue, the task's waker and the operation in flight, shared by both iodevs.
@@ -241,17 +239,7 @@ async fn spi_exec<D: embedded_hal_async::spi::SpiDevice>(
     {
         let mut parts: [(&mut [u8], &mut [u8]); MAX_OPS] = Default::default();
         pieces(scratch, spans, &mut parts);
-        let mut ops: [SpiOp<'_, u8>; MAX_OPS] = core::array::from_fn(|_| SpiOp::Write(&[]));
-        let mut k = 0;
-        for (s, (a, b)) in spans.iter().zip(parts.iter_mut()) {
-            match s.kind {
-                1 => ops[k] = SpiOp::Write(a),
-                2 => ops[k] = SpiOp::Read(a),
-                3 => ops[k] = SpiOp::Transfer(a, b),
-                _ => continue,
-            }
-            k += 1;
-        }
+        let (mut ops, k) = spi_ops(spans, &mut parts);
         dev.transaction(&mut ops[..k])
             .await
             .map_err(crate::from_spi)?;
@@ -343,16 +331,7 @@ async fn i2c_exec<B: embedded_hal_async::i2c::I2c>(
     {
         let mut parts: [(&mut [u8], &mut [u8]); MAX_OPS] = Default::default();
         pieces(scratch, spans, &mut parts);
-        let mut ops: [I2cOp<'_>; MAX_OPS] = core::array::from_fn(|_| I2cOp::Write(&[]));
-        let mut k = 0;
-        for (s, (a, _)) in spans.iter().zip(parts.iter_mut()) {
-            match s.kind {
-                1 => ops[k] = I2cOp::Write(a),
-                2 => ops[k] = I2cOp::Read(a),
-                _ => continue,
-            }
-            k += 1;
-        }
+        let (mut ops, k) = i2c_ops(spans, &mut parts);
         bus.transaction(addr, &mut ops[..k])
             .await
             .map_err(crate::from_i2c)?;

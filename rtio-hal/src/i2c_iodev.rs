@@ -2,8 +2,8 @@
 
 #[cfg(feature = "std")]
 use crate::worker::scratch_need;
-use crate::worker::{fill, gather, pieces, scatter, Core, Span, MAX_OPS, STACK_SCRATCH};
-use embedded_hal::i2c::{I2c, Operation as I2cOp};
+use crate::worker::{fill, gather, i2c_ops, pieces, scatter, Core, Span, MAX_OPS, STACK_SCRATCH};
+use embedded_hal::i2c::I2c;
 use rtio::{Error, IodevApi, OpId, Request, Token};
 
 /// A blocking `embedded_hal::i2c::I2c` bus and a target address, as an iodev.
@@ -159,16 +159,7 @@ fn run_i2c<B: I2c>(
     {
         let mut parts: [(&mut [u8], &mut [u8]); MAX_OPS] = Default::default();
         pieces(scratch, spans, &mut parts);
-        let mut ops: [I2cOp<'_>; MAX_OPS] = core::array::from_fn(|_| I2cOp::Write(&[]));
-        let mut k = 0;
-        for (s, (a, _)) in spans.iter().zip(parts.iter_mut()) {
-            match s.kind {
-                1 => ops[k] = I2cOp::Write(a),
-                2 => ops[k] = I2cOp::Read(a),
-                _ => continue,
-            }
-            k += 1;
-        }
+        let (mut ops, k) = i2c_ops(spans, &mut parts);
         bus.transaction(addr, &mut ops[..k])
             .map_err(crate::from_i2c)?;
     }

@@ -2,8 +2,8 @@
 
 #[cfg(feature = "std")]
 use crate::worker::scratch_need;
-use crate::worker::{fill, gather, pieces, scatter, Core, Span, MAX_OPS, STACK_SCRATCH};
-use embedded_hal::spi::{Operation as SpiOp, SpiDevice};
+use crate::worker::{fill, gather, pieces, scatter, spi_ops, Core, Span, MAX_OPS, STACK_SCRATCH};
+use embedded_hal::spi::SpiDevice;
 use rtio::{Error, IodevApi, OpId, Request, Token};
 
 /// A blocking `embedded_hal::spi::SpiDevice` (a bus with its chip select) as an iodev.
@@ -138,17 +138,7 @@ fn run_spi<D: SpiDevice>(dev: &mut D, t: &mut Token, scratch: &mut [u8]) -> Resu
     {
         let mut parts: [(&mut [u8], &mut [u8]); MAX_OPS] = Default::default();
         pieces(scratch, spans, &mut parts);
-        let mut ops: [SpiOp<'_, u8>; MAX_OPS] = core::array::from_fn(|_| SpiOp::Write(&[]));
-        let mut k = 0;
-        for (s, (a, b)) in spans.iter().zip(parts.iter_mut()) {
-            match s.kind {
-                1 => ops[k] = SpiOp::Write(a),
-                2 => ops[k] = SpiOp::Read(a),
-                3 => ops[k] = SpiOp::Transfer(a, b),
-                _ => continue,
-            }
-            k += 1;
-        }
+        let (mut ops, k) = spi_ops(spans, &mut parts);
         dev.transaction(&mut ops[..k]).map_err(crate::from_spi)?;
     }
     scatter(t, spans, scratch);

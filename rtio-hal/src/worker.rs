@@ -197,3 +197,44 @@ pub(crate) fn scratch_need(t: &mut Token) -> usize {
     }
     n
 }
+
+/// The embedded-hal SPI operations of a gathered transaction, over the pieces of its scratch
+/// buffer (the same for the blocking and the async iodev); the count used.
+pub(crate) fn spi_ops<'a>(
+    spans: &[Span],
+    parts: &'a mut [(&'a mut [u8], &'a mut [u8]); MAX_OPS],
+) -> ([embedded_hal::spi::Operation<'a, u8>; MAX_OPS], usize) {
+    use embedded_hal::spi::Operation as SpiOp;
+    let mut ops: [SpiOp<'a, u8>; MAX_OPS] = core::array::from_fn(|_| SpiOp::Write(&[]));
+    let mut k = 0;
+    for (s, (a, b)) in spans.iter().zip(parts.iter_mut()) {
+        match s.kind {
+            1 => ops[k] = SpiOp::Write(a),
+            2 => ops[k] = SpiOp::Read(a),
+            3 => ops[k] = SpiOp::Transfer(a, b),
+            _ => continue,
+        }
+        k += 1;
+    }
+    (ops, k)
+}
+
+/// The embedded-hal I2C operations of a gathered transaction (no full duplex: refused before
+/// this is called); the count used.
+pub(crate) fn i2c_ops<'a>(
+    spans: &[Span],
+    parts: &'a mut [(&'a mut [u8], &'a mut [u8]); MAX_OPS],
+) -> ([embedded_hal::i2c::Operation<'a>; MAX_OPS], usize) {
+    use embedded_hal::i2c::Operation as I2cOp;
+    let mut ops: [I2cOp<'a>; MAX_OPS] = core::array::from_fn(|_| I2cOp::Write(&[]));
+    let mut k = 0;
+    for (s, (a, _)) in spans.iter().zip(parts.iter_mut()) {
+        match s.kind {
+            1 => ops[k] = I2cOp::Write(a),
+            2 => ops[k] = I2cOp::Read(a),
+            _ => continue,
+        }
+        k += 1;
+    }
+    (ops, k)
+}
