@@ -43,7 +43,7 @@
 //! };
 //! "#;
 //! let generated = rtio_devicetree::generate_from_str("app.dts", dts).unwrap();
-//! assert!(generated.code.contains("pub const BUS_ADDRESS: u16 = 0x48;"));
+//! assert!(generated.code.contains("pub const BUS_ADDRESS: u8 = 0x48;"));
 //! assert!(generated.code.contains("impl ::rtio::caps::I2c for Kind {}"));
 //!
 //! // A mistake is reported with file, line, column, the source line and a hint:
@@ -96,7 +96,7 @@
 //! `u32`, `u64`, `&str`, `&[&str]`, `&[u32]`, `&[u8]`, `bool`; binding defaults fill in
 //! missing properties). A node whose binding names an iodev kind gets `pub struct Kind`
 //! implementing `rtio::caps::Kind` and its capability traits (`Read`, `Write`,
-//! `Transceive`, `Stream`, and `I2c` + `BUS_ADDRESS: u16` or `Spi` + `CHIP_SELECT: u32`).
+//! `Transceive`, `Stream`, and `I2c` + `BUS_ADDRESS: u8` (`u16` for a 10-bit address) or `Spi` + `CHIP_SELECT: u8`).
 //! Then `labels` (re-exports by label), `aliases` and `chosen` (re-exports of the nodes their
 //! strings name, plus the strings). Disabled nodes generate nothing.
 //!

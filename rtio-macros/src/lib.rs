@@ -133,8 +133,8 @@ pub fn rtio_define(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 ///
 /// Capabilities: `read`, `write`, `transceive`, `stream` (needs `read`); `bus = i2c | spi`;
-/// `address = ..` (I2C, 7-bit) or `cs = ..` (SPI chip select) become `BUS_ADDRESS: u16` /
-/// `CHIP_SELECT: u32`, the names rtio-devicetree uses; `name = ".."` sets `Kind::NAME`
+/// `address = ..` (I2C, 7-bit) or `cs = ..` (SPI chip select) become `BUS_ADDRESS: u8` /
+/// `CHIP_SELECT: u8`, the names rtio-devicetree uses; `name = ".."` sets `Kind::NAME`
 /// (default: the struct's name in lowercase). The expansion is exactly the impls `rtio-devicetree` generates, so kinds
 /// written by hand, generated, or declared with this attribute all work the same
 /// ([`hand-written-kind`](../ui-tests/tests/ui/pass/hand-written-kind.rs)).
