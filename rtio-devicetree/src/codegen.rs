@@ -492,20 +492,24 @@ impl Gen<'_> {
                 }
             }
         }
-        // children
+        // children, named first: a bus controller's driver lists its children's drivers
         let mut mods: HashSet<String> = HashSet::new();
         if n.parent.is_none() {
             for r in ["labels", "aliases", "chosen"] {
                 mods.insert(r.to_string());
             }
         }
-        let kids: Vec<NodeId> = tree.children(id).filter(|&c| enabled(tree, c)).collect();
-        for c in kids {
-            let cn = tree.node(c);
-            if n.parent.is_none() && (cn.name == "aliases" || cn.name == "chosen") {
-                continue;
-            }
-            let m = unique(snake_ident(&cn.name), &mut mods);
+        let kids: Vec<(NodeId, String)> = tree
+            .children(id)
+            .filter(|&c| enabled(tree, c))
+            .filter(|&c| {
+                let cn = tree.node(c);
+                !(n.parent.is_none() && (cn.name == "aliases" || cn.name == "chosen"))
+            })
+            .map(|c| (c, unique(snake_ident(&tree.node(c).name), &mut mods)))
+            .collect();
+        self.driver_items(id, depth, binding.as_ref(), &kids);
+        for (c, m) in kids {
             let child_path = if rust_path.is_empty() {
                 m.clone()
             } else {
@@ -519,6 +523,50 @@ impl Gen<'_> {
             self.linef(depth, format_args!("pub mod {m} {{"));
             self.node_items(c, depth + 1, &child_path);
             self.line(depth, "}");
+        }
+    }
+
+    /// `DRIVER`, `IODEV` and `DEV` for a node a declared driver serves ([`crate::drivers`]).
+    fn driver_items(
+        &mut self,
+        id: NodeId,
+        depth: usize,
+        binding: Option<&Binding>,
+        kids: &[(NodeId, String)],
+    ) {
+        let tree = self.tree;
+        let drivers = &self.checked.drivers;
+        let Some(d) = crate::drivers::driver_of(tree, id, drivers) else {
+            return;
+        };
+        let children: Vec<String> = kids
+            .iter()
+            .filter(|(c, _)| crate::drivers::driver_of(tree, *c, drivers).is_some())
+            .map(|(_, m)| format!("&{m}::DRIVER"))
+            .collect();
+        let init = d
+            .init
+            .replace("$children", &format!("&[{}]", children.join(", ")));
+        let (ty, compat) = (d.ty.clone(), d.compatible.clone());
+        self.doc(
+            depth,
+            &format!("/// The driver instance (declared for `{compat}`)."),
+        );
+        self.linef(depth, format_args!("pub static DRIVER: {ty} = {init};"));
+        if binding.and_then(|b| b.iodev.as_ref()).is_some() {
+            self.doc(depth, "/// The node's iodev, served by [`DRIVER`].");
+            self.line(
+                depth,
+                "pub static IODEV: ::rtio::Iodev = ::rtio::Iodev::new(&DRIVER);",
+            );
+            self.doc(
+                depth,
+                "/// The typed handle: this node's iodev, this node's kind.",
+            );
+            self.line(
+                depth,
+                "pub const DEV: ::rtio::Dev<Kind> = ::rtio::Dev::new_unchecked(&IODEV);",
+            );
         }
     }
 
