@@ -152,8 +152,8 @@ pub fn run(frames: u32) -> Result<Report, Error> {
 
     let spi = Bus::spi("spi0", SPI_HZ);
     let dc = Line::new(true);
-    let lcd = spi.attach_spi(lcd::CHIP_SELECT, Ili9341::new(dc.clone()));
-    let dev = lcd.dev_as::<lcd::Kind>(); // write-only: a read would not compile
+    // at the node's chip select, with the node's kind: write-only, a read would not compile
+    let (lcd, dev) = lcd::attach(spi, Ili9341::new(dc.clone()));
     let mut front = vec![0u8; FRAME_BYTES];
     let mut back = vec![0u8; FRAME_BYTES];
     let mut cpu = cpu_or(Duration::ZERO);

@@ -548,6 +548,30 @@ impl Gen<'_> {
             .init
             .replace("$children", &format!("&[{}]", children.join(", ")));
         let (ty, compat) = (d.ty.clone(), d.compatible.clone());
+        if let Some(a) = d.attach.clone() {
+            if binding.and_then(|b| b.iodev.as_ref()).is_none() {
+                return;
+            }
+            self.docf(
+                depth,
+                format_args!("/// Attaches this node's model (declared for `{compat}`)."),
+            );
+            self.linef(
+                depth,
+                format_args!(
+                    "pub fn {}<{}>({}) -> ({ty}, ::rtio::Dev<Kind>) {{",
+                    a.name, a.generics, a.params
+                ),
+            );
+            self.linef(depth + 1, format_args!("let device: {ty} = {{ {init} }};"));
+            self.line(
+                depth + 1,
+                "let dev = ::rtio::Dev::new_unchecked(device.iodev());",
+            );
+            self.line(depth + 1, "(device, dev)");
+            self.line(depth, "}");
+            return;
+        }
         self.doc(
             depth,
             &format!("/// The driver instance (declared for `{compat}`)."),

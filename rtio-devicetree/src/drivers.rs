@@ -41,6 +41,13 @@
 //! pub const DEV: ::rtio::Dev<Kind> = /* the handle, of this node's kind only */;
 //! ```
 //!
+//! A simulated model is built when the program runs, so it is not a `static`: declare it with
+//! [`Driver::attach`] (in `devicetree!`: `"ti,tmp105" => fn attach<T: rtio_sim::I2cTarget>(bus:
+//! &'static rtio_sim::Bus, model: T) -> &'static rtio_sim::I2cDevice<T> {
+//! bus.attach_i2c(BUS_ADDRESS, model) }`), and the node's module gets that function,
+//! returning the device and the node's typed handle. One devicetree then describes the board
+//! for the firmware's static drivers and for the simulation's models.
+//!
 //! A node with a driver is used ([`crate::Options::used`]): the checks that need a binding
 //! are errors for it. Errors ([`Code::Driver`], `DT0310`): a node named in
 //! [`crate::Options::used`] whose binding has an iodev kind but no driver serves it (when the
@@ -59,10 +66,29 @@ use crate::passes::{binding_of, compatibles, enabled};
 pub struct Driver {
     /// The compatible string it serves, e.g. `ti,tmp105`.
     pub compatible: String,
-    /// The driver's type, a path valid where the generated code is included.
+    /// The driver's type, a path valid where the generated code is included (a static
+    /// driver), or the signature of the attach function (a run-time model, see
+    /// [`Driver::attach`]).
     pub ty: String,
-    /// A constant expression of type `ty`, evaluated in the node's module.
+    /// A constant expression of type `ty`, evaluated in the node's module; for a run-time
+    /// model, the attach function's body.
     pub init: String,
+    /// A run-time model ([`Driver::attach`]) rather than a static driver instance.
+    pub attach: Option<AttachFn>,
+}
+
+/// The signature of a generated attach function ([`Driver::attach`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttachFn {
+    /// The function's name, e.g. `attach`.
+    pub name: String,
+    /// Its generic parameters with their bounds, without the angle brackets (may be empty).
+    pub generics: String,
+    /// Its parameters, without the parentheses.
+    pub params: String,
+    /// The type its body returns: a device that has `fn iodev(&'static self) -> &'static
+    /// rtio::Iodev` (a simulated bus device).
+    pub device: String,
 }
 
 impl Driver {
@@ -76,6 +102,29 @@ impl Driver {
             compatible: compatible.into(),
             ty: ty.into(),
             init: init.into(),
+            attach: None,
+        }
+    }
+
+    /// A run-time model for `compatible` (a simulated device, built and attached when the
+    /// program runs, so not a `static`): the node's module gets
+    ///
+    /// ```text
+    /// pub fn NAME<GENERICS>(PARAMS) -> (DEVICE, ::rtio::Dev<Kind>) {
+    ///     let device: DEVICE = { BODY };
+    ///     (device, /* the device's iodev with this node's kind */)
+    /// }
+    /// ```
+    ///
+    /// `BODY` sees the node's constants, as an `init` does: `bus.attach_i2c(BUS_ADDRESS,
+    /// model)` attaches the model at the node's own address, and the handle returned has the
+    /// node's kind, so neither can be another node's.
+    pub fn attach(compatible: impl Into<String>, sig: AttachFn, body: impl Into<String>) -> Driver {
+        Driver {
+            compatible: compatible.into(),
+            ty: sig.device.clone(),
+            init: body.into(),
+            attach: Some(sig),
         }
     }
 
@@ -259,6 +308,32 @@ mod tests {
             "the bus has no kind: {c}"
         );
         assert!(!c.contains("tmp105_49"), "disabled nodes get nothing");
+    }
+
+    #[test]
+    fn a_run_time_model_gets_an_attach_function_returning_the_typed_handle() {
+        let sig = super::AttachFn {
+            name: "attach".into(),
+            generics: "T: Model".into(),
+            params: "bus: &'static Bus, model: T".into(),
+            device: "&'static Device<T>".into(),
+        };
+        let mut o = opts(&[], &["temp"]);
+        o.drivers.push(super::Driver::attach(
+            "ti,tmp105",
+            sig,
+            "bus.attach_i2c(BUS_ADDRESS, model)",
+        ));
+        let c = code(&o);
+        assert!(
+            c.contains("pub fn attach<T: Model>(bus: &'static Bus, model: T) -> (&'static Device<T>, ::rtio::Dev<Kind>) {"),
+            "{c}"
+        );
+        assert!(
+            c.contains("let device: &'static Device<T> = { bus.attach_i2c(BUS_ADDRESS, model) };")
+        );
+        assert!(c.contains("let dev = ::rtio::Dev::new_unchecked(device.iodev());"));
+        assert!(!c.contains("static DRIVER"), "a model is not a static: {c}");
     }
 
     #[test]

@@ -57,6 +57,34 @@ fn parse_input(ps: syn::parse::ParseStream<'_>) -> syn::Result<Input> {
             while !body.is_empty() {
                 let compatible: syn::LitStr = body.parse()?;
                 body.parse::<syn::Token![=>]>()?;
+                if body.peek(syn::Token![fn]) {
+                    // a run-time model: `fn attach<T>(bus: &'static Bus, model: T) -> D { .. }`
+                    let f: syn::ItemFn = body.parse()?;
+                    let syn::ReturnType::Type(_, device) = &f.sig.output else {
+                        return Err(syn::Error::new_spanned(
+                            &f.sig,
+                            "an attach function returns the device it attached: `-> &'static rtio_sim::I2cDevice<T>`",
+                        ));
+                    };
+                    let params = &f.sig.generics.params;
+                    let inputs = &f.sig.inputs;
+                    let stmts = &f.block.stmts;
+                    input.drivers.push(rtio_devicetree::Driver::attach(
+                        compatible.value(),
+                        rtio_devicetree::drivers::AttachFn {
+                            name: f.sig.ident.to_string(),
+                            generics: quote!(#params).to_string(),
+                            params: quote!(#inputs).to_string(),
+                            device: quote!(#device).to_string(),
+                        },
+                        quote!(#(#stmts)*).to_string(),
+                    ));
+                    if body.is_empty() {
+                        break;
+                    }
+                    body.parse::<syn::Token![,]>()?;
+                    continue;
+                }
                 let ty: syn::Type = body.parse()?;
                 body.parse::<syn::Token![=]>()?;
                 let init: syn::Expr = body.parse()?;
