@@ -61,6 +61,18 @@ fn main() {
              unsafe { crate::mmio::Mmio::at(crate::dt::labels::gpioe::REG_ADDRESS) }, \
              unsafe { crate::mmio::Mmio::at(crate::dt::labels::gpiof::REG_ADDRESS) }, &IODEV)",
         )
+        // Timer 0 is the runtime's clock, timer 1 the ADC's trigger: one compatible, two
+        // roles, so a driver per node (not iodevs: `DRIVER` only).
+        .node_driver(
+            "timer0",
+            "crate::drivers::gptm::GptmClock",
+            format!("crate::drivers::gptm::GptmClock::new({REGS}, 1000)"),
+        )
+        .node_driver(
+            "timer1",
+            "crate::drivers::gptm::AdcTrigger",
+            format!("crate::drivers::gptm::AdcTrigger::new({REGS})"),
+        )
         // The devices the programs use: each must have a driver (else the build fails).
         .used("temp")
         .used("eeprom")

@@ -172,6 +172,31 @@ impl Builder {
         self
     }
 
+    /// Declares the driver of one node (a label, full path or alias) that is not an iodev:
+    /// its module gets `pub static DRIVER: ty = init;` only. Takes precedence over a
+    /// [`Builder::driver`] for the node's compatible; see [`crate::drivers::Driver::for_node`].
+    ///
+    /// ```no_run
+    /// let _ = rtio_devicetree::Builder::new("boards/app.dts")
+    ///     .node_driver(
+    ///         "timer0",
+    ///         "crate::drivers::gptm::GptmClock",
+    ///         "crate::drivers::gptm::GptmClock::new(crate::board::regs(REG_ADDRESS), 1000)",
+    ///     )
+    ///     .generate();
+    /// ```
+    pub fn node_driver(
+        mut self,
+        node: impl Into<String>,
+        ty: impl Into<String>,
+        init: impl Into<String>,
+    ) -> Builder {
+        self.opts
+            .drivers
+            .push(crate::drivers::Driver::for_node(node, ty, init));
+        self
+    }
+
     /// Makes every warning an error (dtc's warning-level checks such as a `reg` that does not
     /// fit `#address-cells`/`#size-cells`, and checks that could not be made for want of a
     /// binding). See [`Options::strict`].

@@ -547,7 +547,8 @@ impl Gen<'_> {
         let init = d
             .init
             .replace("$children", &format!("&[{}]", children.join(", ")));
-        let (ty, compat) = (d.ty.clone(), d.compatible.clone());
+        let ty = d.ty.clone();
+        let compat = d.node.clone().unwrap_or_else(|| d.compatible.clone());
         if let Some(a) = d.attach.clone() {
             if binding.and_then(|b| b.iodev.as_ref()).is_none() {
                 return;
@@ -577,7 +578,7 @@ impl Gen<'_> {
             &format!("/// The driver instance (declared for `{compat}`)."),
         );
         self.linef(depth, format_args!("pub static DRIVER: {ty} = {init};"));
-        if binding.and_then(|b| b.iodev.as_ref()).is_some() {
+        if d.node.is_none() && binding.and_then(|b| b.iodev.as_ref()).is_some() {
             self.doc(depth, "/// The node's iodev, served by [`DRIVER`].");
             self.line(
                 depth,

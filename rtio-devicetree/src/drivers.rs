@@ -75,6 +75,9 @@ pub struct Driver {
     pub init: String,
     /// A run-time model ([`Driver::attach`]) rather than a static driver instance.
     pub attach: Option<AttachFn>,
+    /// For one node only ([`Driver::for_node`]): its label, full path or alias. Such a
+    /// driver is not an iodev (`DRIVER` only) and takes precedence over the compatible's.
+    pub node: Option<String>,
 }
 
 /// The signature of a generated attach function ([`Driver::attach`]).
@@ -103,6 +106,27 @@ impl Driver {
             ty: ty.into(),
             init: init.into(),
             attach: None,
+            node: None,
+        }
+    }
+
+    /// A driver instance for one node, named by label, full path or alias, that is not an
+    /// iodev: the node's module gets `DRIVER` only (no `IODEV`, no `DEV`). For peripherals
+    /// the program uses otherwise, where one compatible serves two roles (the lm3s6965's
+    /// timer 0 is the runtime's clock, timer 1 the ADC's trigger). The node is used: it
+    /// must exist and be enabled.
+    pub fn for_node(
+        node: impl Into<String>,
+        ty: impl Into<String>,
+        init: impl Into<String>,
+    ) -> Driver {
+        let node = node.into();
+        Driver {
+            compatible: String::new(),
+            ty: ty.into(),
+            init: init.into(),
+            attach: None,
+            node: Some(node),
         }
     }
 
@@ -125,6 +149,7 @@ impl Driver {
             ty: sig.device.clone(),
             init: body.into(),
             attach: Some(sig),
+            node: None,
         }
     }
 
@@ -136,9 +161,18 @@ impl Driver {
 
 /// The declaration that serves node `id`: the first entry of its compatible list that has one.
 pub fn driver_of<'d>(tree: &Tree, id: NodeId, drivers: &'d [Driver]) -> Option<&'d Driver> {
-    compatibles(tree, id)
-        .into_iter()
-        .find_map(|c| drivers.iter().find(|d| d.compatible == c))
+    let own = drivers.iter().find(|d| {
+        d.node
+            .as_deref()
+            .is_some_and(|n| crate::passes::used_nodes_bound::resolve(tree, n) == Some(id))
+    });
+    own.or_else(|| {
+        compatibles(tree, id).into_iter().find_map(|c| {
+            drivers
+                .iter()
+                .find(|d| d.node.is_none() && d.compatible == c)
+        })
+    })
 }
 
 /// The enabled nodes that get a generated driver.
@@ -162,7 +196,21 @@ pub fn check(
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut seen = HashSet::new();
+    let mut nodes = HashSet::new();
     for d in drivers {
+        if let Some(n) = &d.node {
+            let id = crate::passes::used_nodes_bound::resolve(tree, n);
+            if id.is_some() && !nodes.insert(id) {
+                diags.push(
+                    Diagnostic::error(
+                        Code::Driver,
+                        format!("two drivers are declared for node `{n}`"),
+                    )
+                    .help("declare one driver per node"),
+                );
+            }
+            continue;
+        }
         if !seen.insert(d.compatible.as_str()) {
             diags.push(
                 Diagnostic::error(
@@ -334,6 +382,28 @@ mod tests {
         );
         assert!(c.contains("let dev = ::rtio::Dev::new_unchecked(device.iodev());"));
         assert!(!c.contains("static DRIVER"), "a model is not a static: {c}");
+    }
+
+    #[test]
+    fn a_node_driver_takes_precedence_and_is_not_an_iodev() {
+        let mut o = opts(&[("ti,tmp105", "Dev", "Dev::new(BUS_ADDRESS)")], &[]);
+        o.drivers.push(super::Driver::for_node(
+            "temp",
+            "Probe",
+            "Probe::new(BUS_ADDRESS)",
+        ));
+        let c = code(&o);
+        assert!(
+            c.contains("pub static DRIVER: Probe = Probe::new(BUS_ADDRESS);"),
+            "{c}"
+        );
+        assert!(!c.contains("pub const DEV:"), "{c}");
+        o.drivers.push(super::Driver::for_node("off", "P", "P"));
+        let e = error(&o);
+        assert!(
+            e.contains("error[DT0309]: `off` is used, but `/i2c@4000/tmp105@49` is disabled"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -177,7 +177,10 @@ fn check(
         if has_errors(&diags) {
             return Err(fail(diags, sources, files_read));
         }
-        let mut used = passes::used_nodes_bound::run(&tree, &opts.used, &mut diags);
+        // a node with a driver of its own is used: it must exist and be enabled
+        let mut names = opts.used.clone();
+        names.extend(opts.drivers.iter().filter_map(|d| d.node.clone()));
+        let mut used = passes::used_nodes_bound::run(&tree, &names, &mut diags);
         let named: Vec<(String, crate::model::NodeId)> = opts
             .used
             .iter()

@@ -5,7 +5,7 @@
 //! `boards/lm3s6965evb.dts` through the generated [`crate::dt`] module; which driver serves
 //! which compatible is declared once, in `build.rs`.
 
-use crate::drivers::{gptm, uart};
+use crate::drivers::uart;
 use crate::dt::labels;
 use crate::mmio::Mmio;
 use core::cell::Cell;
@@ -161,7 +161,7 @@ pub const OLED_DC: Pin = Pin::new(GPIOC, 7);
 // ---- the runtime clock --------------------------------------------------------------------
 
 /// Timer 0 as the rtio clock: a 1 ms periodic tick (the model cannot read the counter).
-pub static CLOCK: gptm::GptmClock = gptm::GptmClock::new(regs!(labels::timer0), 1000);
+pub use labels::timer0::DRIVER as CLOCK;
 
 /// Starts [`CLOCK`] at `sysclk_hz`.
 pub fn start_clock(sysclk_hz: u32) {
@@ -246,7 +246,7 @@ pub fn init_ssi(sysclk_hz: u32) {
 pub use labels::adc0::DEV as ADC0;
 use labels::adc0::{DRIVER as ADC0_DRV, IODEV as ADC0_IODEV};
 /// Timer 1: the ADC trigger.
-pub static ADC_TRIGGER: gptm::AdcTrigger = gptm::AdcTrigger::new(regs!(labels::timer1));
+pub use labels::timer1::DRIVER as ADC_TRIGGER;
 
 /// Starts the ADC (sequencer 0) without a trigger yet.
 pub fn init_adc() {
