@@ -48,13 +48,10 @@ pub fn run(celsius: f32) -> Result<Report, Error> {
     // Speeds, address and chip select come from the devicetree (boards/host.dts).
     let i2c = Bus::i2c("i2c0", i2c0::CLOCK_FREQUENCY);
     let spi = Bus::spi("spi0", card_node::SPI_MAX_FREQUENCY);
-    let sensor = i2c.attach_i2c(temp::BUS_ADDRESS as u8, Tmp105::new(celsius));
+    // Each model at its node's address / chip select, with its node's typed handle.
+    let (_sensor, tmp) = temp::attach(i2c, Tmp105::new(celsius));
     // An SDHC card, initialised (as a bootloader leaves it): block addresses, CRC off.
-    let card_dev = spi.attach_spi(card_node::CHIP_SELECT as u8, SdCard::new(1024).ready());
-    let (tmp, card) = (
-        sensor.dev_as::<temp::Kind>(),
-        card_dev.dev_as::<card_node::Kind>(),
-    );
+    let (card_dev, card) = card_node::attach(spi, SdCard::new(1024).ready());
     let response = static_buf::<4>();
 
     let t0 = Instant::now();

@@ -26,9 +26,9 @@ use rtio_sim::{ili, Bus, Ili9341, Line};
 use std::time::{Duration, Instant};
 
 /// Display width (from the devicetree).
-pub const WIDTH: u16 = lcd::WIDTH as u16;
+pub const WIDTH: u16 = lcd::WIDTH;
 /// Display height (from the devicetree).
-pub const HEIGHT: u16 = lcd::HEIGHT as u16;
+pub const HEIGHT: u16 = lcd::HEIGHT;
 /// SPI clock (the display's `spi-max-frequency` in the devicetree).
 pub const SPI_HZ: u32 = lcd::SPI_MAX_FREQUENCY;
 /// Bytes per frame of pixel data (RGB565, big-endian); the RAMWR command before it is a
@@ -152,8 +152,8 @@ pub fn run(frames: u32) -> Result<Report, Error> {
 
     let spi = Bus::spi("spi0", SPI_HZ);
     let dc = Line::new(true);
-    let lcd = spi.attach_spi(lcd::CHIP_SELECT as u8, Ili9341::new(dc.clone()));
-    let dev = lcd.dev_as::<lcd::Kind>(); // write-only: a read would not compile
+    // at the node's chip select, with the node's kind: write-only, a read would not compile
+    let (lcd, dev) = lcd::attach(spi, Ili9341::new(dc.clone()));
     let mut front = vec![0u8; FRAME_BYTES];
     let mut back = vec![0u8; FRAME_BYTES];
     let mut cpu = cpu_or(Duration::ZERO);

@@ -2,20 +2,17 @@
 //!
 //! One chain of two entries on the simulated TMP105 (I2C, 100 kHz): the read starts only
 //! after the pointer write completed (S4). The owner submits both and blocks for two
-//! completions. The context and the device kind are declared with `rtio-macros`, and the
-//! chain is built with `chain!`, which checks at compile time that the sensor can be
-//! written and read and that two entries fit the context.
+//! completions. The context is declared with `rtio-macros`; the sensor, its address and its
+//! kind come from the devicetree (`boards/host.dts`, node `temp`), and the chain is built
+//! with `chain!`, which checks at compile time that the sensor can be written and read and
+//! that two entries fit the context.
 
+use crate::board::labels::{i2c0, temp};
 use crate::support::{claim, static_buf};
 use rtio::{Buffer, Error, Rtio};
-use rtio_macros::{chain, rtio_define, rtio_iodev};
+use rtio_macros::{chain, rtio_define};
 use rtio_sim::{Bus, Tmp105};
 use std::time::{Duration, Instant};
-
-/// The sensor's kind: what chains may do with it.
-#[rtio_iodev(read, write, bus = i2c, address = 0x48)]
-#[derive(Debug)]
-pub struct Tmp105Sensor;
 
 #[rtio_define(sq = 4, cq = 4)]
 static SENSORS: Rtio;
@@ -42,9 +39,10 @@ pub struct Report {
 pub fn run(celsius: f32) -> Result<Report, Error> {
     let ctx = claim(&SENSORS)?;
 
-    let bus = Bus::i2c("i2c0", 100_000);
-    let tmp = bus.attach_i2c(0x48, Tmp105::new(celsius));
-    let sensor = tmp.dev_as::<Tmp105Sensor>();
+    let bus = Bus::i2c("i2c0", i2c0::CLOCK_FREQUENCY);
+    // The model at the node's address (0x48), and the node's handle: its kind says what
+    // chains may do with it.
+    let (_tmp, sensor) = temp::attach(bus, Tmp105::new(celsius));
 
     let buf = static_buf::<2>();
     let t0 = Instant::now();

@@ -143,6 +143,60 @@ impl Builder {
         self
     }
 
+    /// Declares that the Rust driver `ty`, built by the constant expression `init`, serves
+    /// every enabled node whose `compatible` lists `compatible`: the generated module of each
+    /// such node gets `pub static DRIVER: ty = init;`, and if its binding has an iodev kind,
+    /// `pub static IODEV: rtio::Iodev` and `pub const DEV: rtio::Dev<Kind>`, a handle of that
+    /// node's kind only. `init` sees the node's constants (`BUS_ADDRESS`, `REG_ADDRESS`,
+    /// `INTERRUPTS`, ...), `DRIVER`, `IODEV`, the bus controller's `super::DRIVER` and
+    /// `$children`; see [`crate::drivers`] for the names and the errors.
+    ///
+    /// ```no_run
+    /// let _ = rtio_devicetree::Builder::new("boards/app.dts")
+    ///     .driver(
+    ///         "ti,tmp105",
+    ///         "crate::drivers::i2c::I2cDevice",
+    ///         "crate::drivers::i2c::I2cDevice::new(&super::DRIVER, BUS_ADDRESS)",
+    ///     )
+    ///     .generate();
+    /// ```
+    pub fn driver(
+        mut self,
+        compatible: impl Into<String>,
+        ty: impl Into<String>,
+        init: impl Into<String>,
+    ) -> Builder {
+        self.opts
+            .drivers
+            .push(crate::drivers::Driver::new(compatible, ty, init));
+        self
+    }
+
+    /// Declares the driver of one node (a label, full path or alias) that is not an iodev:
+    /// its module gets `pub static DRIVER: ty = init;` only. Takes precedence over a
+    /// [`Builder::driver`] for the node's compatible; see [`crate::drivers::Driver::for_node`].
+    ///
+    /// ```no_run
+    /// let _ = rtio_devicetree::Builder::new("boards/app.dts")
+    ///     .node_driver(
+    ///         "timer0",
+    ///         "crate::drivers::gptm::GptmClock",
+    ///         "crate::drivers::gptm::GptmClock::new(crate::board::regs(REG_ADDRESS), 1000)",
+    ///     )
+    ///     .generate();
+    /// ```
+    pub fn node_driver(
+        mut self,
+        node: impl Into<String>,
+        ty: impl Into<String>,
+        init: impl Into<String>,
+    ) -> Builder {
+        self.opts
+            .drivers
+            .push(crate::drivers::Driver::for_node(node, ty, init));
+        self
+    }
+
     /// Makes every warning an error (dtc's warning-level checks such as a `reg` that does not
     /// fit `#address-cells`/`#size-cells`, and checks that could not be made for want of a
     /// binding). See [`Options::strict`].

@@ -13,7 +13,7 @@
 //!             impl ::rtio::caps::Kind for Kind { const NAME: &'static str = "tmp105@48"; }
 //!             impl ::rtio::caps::Read for Kind {}
 //!             impl ::rtio::caps::I2c for Kind {}
-//!             pub const BUS_ADDRESS: u16 = 0x48;
+//!             pub const BUS_ADDRESS: u8 = 0x48;
 //!         }
 //!     }
 //! }
@@ -394,8 +394,13 @@ impl Gen<'_> {
                 continue;
             }
             seen_props.insert(&p.name);
-            let ty = binding.as_ref().and_then(|b| b.prop(&p.name)).map(|s| s.ty);
-            let (t, e) = typed_value(&p.value, ty);
+            let spec = binding.as_ref().and_then(|b| b.prop(&p.name));
+            let (mut t, e) = typed_value(&p.value, spec.map(|s| s.ty));
+            if let Some(r) = spec.and_then(|s| s.rust) {
+                if t == "u32" {
+                    t = r.name().to_string();
+                }
+            }
             let c = unique(const_ident(&p.name), &mut used);
             self.line(
                 depth,
@@ -409,7 +414,13 @@ impl Gen<'_> {
                     continue;
                 }
                 let te = match (&spec.default, spec.ty) {
-                    (Some(d), ty) => Some(default_value(d, ty)),
+                    (Some(d), ty) => {
+                        let (t, e) = default_value(d, ty);
+                        match spec.rust {
+                            Some(r) if t == "u32" => Some((r.name().to_string(), e)),
+                            _ => Some((t, e)),
+                        }
+                    }
                     (None, PropType::Bool) => Some(("bool".to_string(), "false".to_string())),
                     _ => None,
                 };
@@ -457,38 +468,48 @@ impl Gen<'_> {
                         self.line(depth, "impl ::rtio::caps::I2c for Kind {}");
                         if let Some(a) = first {
                             let a = a & 0x3ff;
+                            // 7-bit addresses as `u8`, as the bus APIs take them; a
+                            // 10-bit one (I2C_TEN_BIT_ADDRESS) does not fit and stays `u16`
+                            let ty = if a <= 0x7f { "u8" } else { "u16" };
                             self.doc(depth, "/// Address on the I2C bus.");
                             self.linef(
                                 depth,
-                                format_args!("pub const BUS_ADDRESS: u16 = {};", hex(a)),
+                                format_args!("pub const BUS_ADDRESS: {ty} = {};", hex(a)),
                             );
                         }
                     }
                     Some(Bus::Spi) => {
                         self.line(depth, "impl ::rtio::caps::Spi for Kind {}");
                         if let Some(cs) = first {
+                            // `u8`, as the bus APIs take it (chip selects are checked
+                            // against the controller's count, which is far below 256)
+                            let ty = if cs <= 0xff { "u8" } else { "u32" };
                             self.doc(depth, "/// Chip select on the SPI bus.");
-                            self.linef(depth, format_args!("pub const CHIP_SELECT: u32 = {cs};"));
+                            self.linef(depth, format_args!("pub const CHIP_SELECT: {ty} = {cs};"));
                         }
                     }
                     None => {}
                 }
             }
         }
-        // children
+        // children, named first: a bus controller's driver lists its children's drivers
         let mut mods: HashSet<String> = HashSet::new();
         if n.parent.is_none() {
             for r in ["labels", "aliases", "chosen"] {
                 mods.insert(r.to_string());
             }
         }
-        let kids: Vec<NodeId> = tree.children(id).filter(|&c| enabled(tree, c)).collect();
-        for c in kids {
-            let cn = tree.node(c);
-            if n.parent.is_none() && (cn.name == "aliases" || cn.name == "chosen") {
-                continue;
-            }
-            let m = unique(snake_ident(&cn.name), &mut mods);
+        let kids: Vec<(NodeId, String)> = tree
+            .children(id)
+            .filter(|&c| enabled(tree, c))
+            .filter(|&c| {
+                let cn = tree.node(c);
+                !(n.parent.is_none() && (cn.name == "aliases" || cn.name == "chosen"))
+            })
+            .map(|c| (c, unique(snake_ident(&tree.node(c).name), &mut mods)))
+            .collect();
+        self.driver_items(id, depth, binding.as_ref(), &kids);
+        for (c, m) in kids {
             let child_path = if rust_path.is_empty() {
                 m.clone()
             } else {
@@ -502,6 +523,75 @@ impl Gen<'_> {
             self.linef(depth, format_args!("pub mod {m} {{"));
             self.node_items(c, depth + 1, &child_path);
             self.line(depth, "}");
+        }
+    }
+
+    /// `DRIVER`, `IODEV` and `DEV` for a node a declared driver serves ([`crate::drivers`]).
+    fn driver_items(
+        &mut self,
+        id: NodeId,
+        depth: usize,
+        binding: Option<&Binding>,
+        kids: &[(NodeId, String)],
+    ) {
+        let tree = self.tree;
+        let drivers = &self.checked.drivers;
+        let Some(d) = crate::drivers::driver_of(tree, id, drivers) else {
+            return;
+        };
+        let children: Vec<String> = kids
+            .iter()
+            .filter(|(c, _)| crate::drivers::driver_of(tree, *c, drivers).is_some())
+            .map(|(_, m)| format!("&{m}::DRIVER"))
+            .collect();
+        let init = d
+            .init
+            .replace("$children", &format!("&[{}]", children.join(", ")));
+        let ty = d.ty.clone();
+        let compat = d.node.clone().unwrap_or_else(|| d.compatible.clone());
+        if let Some(a) = d.attach.clone() {
+            if binding.and_then(|b| b.iodev.as_ref()).is_none() {
+                return;
+            }
+            self.docf(
+                depth,
+                format_args!("/// Attaches this node's model (declared for `{compat}`)."),
+            );
+            self.linef(
+                depth,
+                format_args!(
+                    "pub fn {}<{}>({}) -> ({ty}, ::rtio::Dev<Kind>) {{",
+                    a.name, a.generics, a.params
+                ),
+            );
+            self.linef(depth + 1, format_args!("let device: {ty} = {{ {init} }};"));
+            self.line(
+                depth + 1,
+                "let dev = ::rtio::Dev::new_unchecked(device.iodev());",
+            );
+            self.line(depth + 1, "(device, dev)");
+            self.line(depth, "}");
+            return;
+        }
+        self.doc(
+            depth,
+            &format!("/// The driver instance (declared for `{compat}`)."),
+        );
+        self.linef(depth, format_args!("pub static DRIVER: {ty} = {init};"));
+        if d.node.is_none() && binding.and_then(|b| b.iodev.as_ref()).is_some() {
+            self.doc(depth, "/// The node's iodev, served by [`DRIVER`].");
+            self.line(
+                depth,
+                "pub static IODEV: ::rtio::Iodev = ::rtio::Iodev::new(&DRIVER);",
+            );
+            self.doc(
+                depth,
+                "/// The typed handle: this node's iodev, this node's kind.",
+            );
+            self.line(
+                depth,
+                "pub const DEV: ::rtio::Dev<Kind> = ::rtio::Dev::new_unchecked(&IODEV);",
+            );
         }
     }
 
@@ -740,5 +830,37 @@ mod tests {
         assert!(code.contains("pub const FLAG: bool = true;"));
         assert!(code.contains("pub const W: u16 = 0x7;"));
         assert!(code.contains("impl ::rtio::caps::Stream for Kind {}"));
+    }
+
+    const SPI_BOARD: &str = "/dts-v1/;\n/ {\n\t#address-cells = <1>;\n\t#size-cells = <1>;\n\
+        \tspi@4000 {\n\t\tcompatible = \"rtio,spi-controller\";\n\t\treg = <0x4000 0x100>;\n\
+        \t\t#address-cells = <1>;\n\t\t#size-cells = <0>;\n\
+        \t\toled: display@1 {\n\t\t\tcompatible = \"solomon,ssd0323\";\n\t\t\treg = <1>;\n\
+        \t\t\tspi-max-frequency = <1000000>;\n\t\t\twidth = <WIDTH>;\n\t\t};\n\t};\n};\n";
+
+    #[test]
+    fn constants_have_the_types_the_apis_take() {
+        let code = crate::generate_from_str("t.dts", &SPI_BOARD.replace("WIDTH", "240"))
+            .unwrap_or_else(|d| panic!("{}", d.render()))
+            .code;
+        assert!(code.contains("pub const CHIP_SELECT: u8 = 1;"), "{code}");
+        assert!(code.contains("pub const WIDTH: u16 = 0xf0;"), "{code}");
+        assert!(
+            code.contains("pub const HEIGHT: u16 = 0x40;"),
+            "default: {code}"
+        );
+    }
+
+    #[test]
+    fn a_value_too_large_for_its_rust_type_is_an_error_at_the_value() {
+        let err = crate::generate_from_str("t.dts", &SPI_BOARD.replace("WIDTH", "70000"))
+            .expect_err("70000 does not fit u16");
+        let text = err.render();
+        assert!(
+            text.contains("property `width` of `/spi@4000/display@1` is 70000, too large for its Rust type `u16`"),
+            "{text}"
+        );
+        assert!(text.contains("t.dts:14:12"), "{text}");
+        assert!(text.contains("must be at most 65535"), "{text}");
     }
 }

@@ -67,6 +67,10 @@ pub enum Code {
     /// A node the caller uses ([`crate::Options::used`]) that is missing, disabled or whose
     /// `reg` cannot be decoded.
     UsedNode,
+    /// A driver declaration ([`crate::drivers`]) that does not fit the tree: a used device no
+    /// driver serves, a device driver whose bus controller has none, a compatible declared
+    /// twice.
+    Driver,
 }
 
 impl Code {
@@ -98,6 +102,7 @@ impl Code {
             Code::UnknownCompatible => "DT0307",
             Code::UnknownBus => "DT0308",
             Code::UsedNode => "DT0309",
+            Code::Driver => "DT0310",
         }
     }
 }

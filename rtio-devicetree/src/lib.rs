@@ -43,7 +43,7 @@
 //! };
 //! "#;
 //! let generated = rtio_devicetree::generate_from_str("app.dts", dts).unwrap();
-//! assert!(generated.code.contains("pub const BUS_ADDRESS: u16 = 0x48;"));
+//! assert!(generated.code.contains("pub const BUS_ADDRESS: u8 = 0x48;"));
 //! assert!(generated.code.contains("impl ::rtio::caps::I2c for Kind {}"));
 //!
 //! // A mistake is reported with file, line, column, the source line and a hint:
@@ -60,7 +60,7 @@
 //!
 //! | caller | call |
 //! |---|---|
-//! | build.rs | [`Builder::new`]`(path)`… [`Builder::generate`]: writes `$OUT_DIR/devicetree.rs`, prints `cargo::rerun-if-changed=` for every file read and every rendered line of every diagnostic as `cargo::error=` / `cargo::warning=` (see [How the build fails](Builder#how-the-build-fails)) |
+//! | build.rs | [`Builder::new`]`(path)`… [`Builder::driver`]`(compatible, type, init)`… [`Builder::generate`]: writes `$OUT_DIR/devicetree.rs`, prints `cargo::rerun-if-changed=` for every file read and every rendered line of every diagnostic as `cargo::error=` / `cargo::warning=` (see [How the build fails](Builder#how-the-build-fails)) |
 //! | proc-macro (`devicetree!`) | [`generate_from_file`]`(path) -> Result<`[`Generated`]` { code, files_read }, `[`Diagnostics`]`>`: pure, prints nothing; track every `files_read` (also on error: [`Diagnostics::files_read`]) and report [`Diagnostics::render`] or [`Diagnostic::short`] |
 //! | tools, tests | [`pipeline::load_file`] / [`pipeline::load_str`] → [`pipeline::Checked`] (the tree), then [`codegen::generate`] or [`canonical::to_dts`] |
 //!
@@ -96,7 +96,11 @@
 //! `u32`, `u64`, `&str`, `&[&str]`, `&[u32]`, `&[u8]`, `bool`; binding defaults fill in
 //! missing properties). A node whose binding names an iodev kind gets `pub struct Kind`
 //! implementing `rtio::caps::Kind` and its capability traits (`Read`, `Write`,
-//! `Transceive`, `Stream`, and `I2c` + `BUS_ADDRESS: u16` or `Spi` + `CHIP_SELECT: u32`).
+//! `Transceive`, `Stream`, and `I2c` + `BUS_ADDRESS: u8` (`u16` for a 10-bit address) or `Spi` + `CHIP_SELECT: u8`).
+//! A node a declared driver serves ([`Builder::driver`], [`drivers`]) also gets
+//! `pub static DRIVER` (the driver instance, built from the node's constants and its bus
+//! controller's `DRIVER`), and with an iodev kind `pub static IODEV` and `pub const DEV:
+//! rtio::Dev<Kind>`: the typed handle of this node's iodev, of this node's kind only.
 //! Then `labels` (re-exports by label), `aliases` and `chosen` (re-exports of the nodes their
 //! strings name, plus the strings). Disabled nodes generate nothing.
 //!
@@ -129,6 +133,7 @@ pub mod builder;
 pub mod canonical;
 pub mod codegen;
 pub mod diagnostics;
+pub mod drivers;
 pub mod lexer;
 pub mod model;
 pub mod nearest;
@@ -141,4 +146,5 @@ pub mod toml_front;
 
 pub use builder::{generate_from_file, generate_from_str, generate_with, Builder, Generated};
 pub use diagnostics::{Diagnostic, Diagnostics};
+pub use drivers::Driver;
 pub use pipeline::Options;

@@ -28,6 +28,10 @@ pub struct Options {
     /// Every warning is an error: dtc's warning-level checks (`reg` shape, unit addresses)
     /// and the checks that could not be made for want of a binding.
     pub strict: bool,
+    /// Which Rust driver serves which compatible ([`crate::drivers`]): the generator emits a
+    /// driver instance, iodev and typed handle for every enabled node one serves, and those
+    /// nodes are used.
+    pub drivers: Vec<crate::drivers::Driver>,
 }
 
 /// A parsed and checked devicetree.
@@ -43,6 +47,8 @@ pub struct Checked {
     pub bindings: Bindings,
     /// Warnings (the input was accepted); render with [`Checked::render_warnings`].
     pub warnings: Vec<Diagnostic>,
+    /// The driver declarations the code generator instantiates ([`Options::drivers`]).
+    pub drivers: Vec<crate::drivers::Driver>,
 }
 
 impl Checked {
@@ -171,7 +177,18 @@ fn check(
         if has_errors(&diags) {
             return Err(fail(diags, sources, files_read));
         }
-        let used = passes::used_nodes_bound::run(&tree, &opts.used, &mut diags);
+        // a node with a driver of its own is used: it must exist and be enabled
+        let mut names = opts.used.clone();
+        names.extend(opts.drivers.iter().filter_map(|d| d.node.clone()));
+        let mut used = passes::used_nodes_bound::run(&tree, &names, &mut diags);
+        let named: Vec<(String, crate::model::NodeId)> = opts
+            .used
+            .iter()
+            .filter_map(|n| Some((n.clone(), passes::used_nodes_bound::resolve(&tree, n)?)))
+            .filter(|(_, id)| used.contains(id))
+            .collect();
+        crate::drivers::check(&tree, &bindings, &opts.drivers, &named, &mut diags);
+        used.extend(crate::drivers::driven_nodes(&tree, &opts.drivers));
         let ctx = Ctx {
             sources: &sources,
             bindings: &bindings,
@@ -196,5 +213,10 @@ fn check(
         files_read,
         bindings,
         warnings,
+        drivers: if opts.dtc_only {
+            Vec::new()
+        } else {
+            opts.drivers.clone()
+        },
     })
 }

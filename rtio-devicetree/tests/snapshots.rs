@@ -56,6 +56,8 @@ const CASES: &[(&str, &str, &str)] = &[
     ("toml-missing-property", "app.toml", "[spi]\ncompatible = \"rtio,spi-controller\"\n\"#address-cells\" = 1\n\"#size-cells\" = 0\n[spi.\"display@0\"]\ncompatible = \"solomon,ssd0323\"\nreg = 0\n"),
     ("toml-property-type", "app.toml", "[i2c]\ncompatible = \"rtio,i2c-controller\"\nclock-frequency = \"fast\"\n"),
     ("toml-unresolved", "app.toml", "[uart]\nclocks = [{ ref = \"sysclk\" }]\n"),
+    ("driver-missing", "app.dts", "/dts-v1/;\n/ {\n\ti2c {\n\t\tcompatible = \"rtio,i2c-controller\";\n\t\t#address-cells = <1>;\n\t\t#size-cells = <0>;\n\t\ttemp: tmp105@48 {\n\t\t\tcompatible = \"ti,tmp105\";\n\t\t\treg = <0x48>;\n\t\t};\n\t\teeprom: eeprom@50 {\n\t\t\tcompatible = \"atmel,24c32\";\n\t\t\treg = <0x50>;\n\t\t};\n\t};\n};\n"),
+    ("rust-type-too-small", "app.dts", "/dts-v1/;\n/ {\n\tspi {\n\t\tcompatible = \"rtio,spi-controller\";\n\t\t#address-cells = <1>;\n\t\t#size-cells = <0>;\n\t\tdisplay@0 {\n\t\t\tcompatible = \"solomon,ssd0323\";\n\t\t\treg = <0>;\n\t\t\tspi-max-frequency = <1000000>;\n\t\t\twidth = <70000>;\n\t\t};\n\t};\n};\n"),
 ];
 
 /// A TMP105 mistyped as `ti,tmp150`, labelled `temp`.
@@ -80,6 +82,16 @@ fn opts_for(name: &str) -> Options {
         "unknown-compatible-used" => used("temp"),
         "unknown-bus-used" => used("eeprom"),
         "used-disabled" => used("uart0"),
+        // a driver for the sensor only, and the EEPROM used too
+        "driver-missing" => Options {
+            used: vec!["temp".to_string(), "eeprom".to_string()],
+            drivers: vec![rtio_devicetree::Driver::new(
+                "ti,tmp105",
+                "Drv",
+                "Drv::new(BUS_ADDRESS)",
+            )],
+            ..Options::default()
+        },
         _ => Options::default(),
     }
 }

@@ -1,7 +1,8 @@
 //! `devicetree!("boards/app.dts")`: runs rtio-devicetree at expansion time (parse -> check
 //! -> analyze -> codegen, as one function each below).
 //!
-//! * parse: one string literal, the path of a `.dts` or `.toml` file;
+//! * parse: one string literal, the path of a `.dts` or `.toml` file, then optionally
+//!   `drivers { "compatible" => Type = init, .. }` and `used [label, ..]`;
 //! * check: the file exists, relative to `CARGO_MANIFEST_DIR` (like a build script), else to
 //!   the directory of the source file that calls the macro (like `include_str!`);
 //! * analyze: `rtio_devicetree::generate_from_file` checks the tree and writes the Rust;
@@ -20,25 +21,110 @@ use std::path::{Path, PathBuf};
 pub struct Input {
     /// The path literal.
     pub lit: syn::LitStr,
+    /// `drivers { "compatible" => Type = init, .. }`: which driver serves which compatible.
+    pub drivers: Vec<rtio_devicetree::Driver>,
+    /// `used [label, "/full/path", ..]`: the nodes the program uses.
+    pub used: Vec<String>,
 }
 
-/// Parses one string literal.
+fn argument_error(span: Span) -> syn::Error {
+    syn::Error::new(
+        span,
+        format_rule(
+            "devicetree-argument",
+            "devicetree! takes the path of a `.dts` or `.toml` file, as a string literal, then optionally `drivers { \"compatible\" => Type = init, .. }` and `used [label, ..]`",
+            "write `devicetree!(\"boards/app.dts\")`, relative to the package root, or `devicetree!(\"boards/app.dts\", drivers { \"ti,tmp105\" => Tmp = Tmp::new(BUS_ADDRESS) }, used [temp])`",
+        ),
+    )
+}
+
+fn parse_input(ps: syn::parse::ParseStream<'_>) -> syn::Result<Input> {
+    let lit: syn::LitStr = ps.parse().map_err(|e| argument_error(e.span()))?;
+    let mut input = Input {
+        lit,
+        drivers: Vec::new(),
+        used: Vec::new(),
+    };
+    while !ps.is_empty() {
+        ps.parse::<syn::Token![,]>()?;
+        if ps.is_empty() {
+            break;
+        }
+        let key: syn::Ident = ps.parse().map_err(|e| argument_error(e.span()))?;
+        if key == "drivers" {
+            let body;
+            syn::braced!(body in ps);
+            while !body.is_empty() {
+                let compatible: syn::LitStr = body.parse()?;
+                body.parse::<syn::Token![=>]>()?;
+                if body.peek(syn::Token![fn]) {
+                    // a run-time model: `fn attach<T>(bus: &'static Bus, model: T) -> D { .. }`
+                    let f: syn::ItemFn = body.parse()?;
+                    let syn::ReturnType::Type(_, device) = &f.sig.output else {
+                        return Err(syn::Error::new_spanned(
+                            &f.sig,
+                            "an attach function returns the device it attached: `-> &'static rtio_sim::I2cDevice<T>`",
+                        ));
+                    };
+                    let params = &f.sig.generics.params;
+                    let inputs = &f.sig.inputs;
+                    let stmts = &f.block.stmts;
+                    input.drivers.push(rtio_devicetree::Driver::attach(
+                        compatible.value(),
+                        rtio_devicetree::drivers::AttachFn {
+                            name: f.sig.ident.to_string(),
+                            generics: quote!(#params).to_string(),
+                            params: quote!(#inputs).to_string(),
+                            device: quote!(#device).to_string(),
+                        },
+                        quote!(#(#stmts)*).to_string(),
+                    ));
+                    if body.is_empty() {
+                        break;
+                    }
+                    body.parse::<syn::Token![,]>()?;
+                    continue;
+                }
+                let ty: syn::Type = body.parse()?;
+                body.parse::<syn::Token![=]>()?;
+                let init: syn::Expr = body.parse()?;
+                input.drivers.push(rtio_devicetree::Driver::new(
+                    compatible.value(),
+                    quote!(#ty).to_string(),
+                    quote!(#init).to_string(),
+                ));
+                if body.is_empty() {
+                    break;
+                }
+                body.parse::<syn::Token![,]>()?;
+            }
+        } else if key == "used" {
+            let body;
+            syn::bracketed!(body in ps);
+            while !body.is_empty() {
+                if body.peek(syn::LitStr) {
+                    input.used.push(body.parse::<syn::LitStr>()?.value());
+                } else {
+                    input.used.push(body.parse::<syn::Ident>()?.to_string());
+                }
+                if body.is_empty() {
+                    break;
+                }
+                body.parse::<syn::Token![,]>()?;
+            }
+        } else {
+            return Err(argument_error(key.span()));
+        }
+    }
+    Ok(input)
+}
+
+/// Parses the path literal and the optional `drivers { .. }` and `used [..]`.
 pub fn parse(input: TokenStream) -> syn::Result<Input> {
-    syn::parse2::<syn::LitStr>(input.clone())
-        .map(|lit| Input { lit })
-        .map_err(|_| {
-            syn::Error::new(
-                input
-                    .into_iter()
-                    .next()
-                    .map_or(Span::call_site(), |t| t.span()),
-                format_rule(
-                    "devicetree-argument",
-                    "devicetree! takes the path of a `.dts` or `.toml` file, as a string literal",
-                    "write `devicetree!(\"boards/app.dts\")`, relative to the package root",
-                ),
-            )
-        })
+    if input.is_empty() {
+        return Err(argument_error(Span::call_site()));
+    }
+    syn::parse::Parser::parse2(parse_input, input)
 }
 
 /// Finds the file: returns the directory it is relative to and its full path.
@@ -76,10 +162,15 @@ pub struct Analyzed {
 }
 
 /// Runs the devicetree pipeline on `path`.
-pub fn analyze(base: &Path, path: &Path) -> Analyzed {
+pub fn analyze(base: &Path, path: &Path, input: &Input) -> Analyzed {
     let prefix = format!("{}/", base.display());
     let relative = |s: String| s.replace(&prefix, "");
-    match rtio_devicetree::generate_from_file(path) {
+    let opts = rtio_devicetree::Options {
+        drivers: input.drivers.clone(),
+        used: input.used.clone(),
+        ..rtio_devicetree::Options::default()
+    };
+    match rtio_devicetree::generate_with(path, &opts) {
         Ok(g) => {
             let code = g.code.parse::<TokenStream>().map_err(|e| {
                 vec![format!(
@@ -147,5 +238,5 @@ pub fn expand(input: TokenStream, caller_file: Option<PathBuf>) -> TokenStream {
         Ok(p) => p,
         Err(e) => return e.to_compile_error(),
     };
-    codegen(&input.lit, analyze(&base, &path))
+    codegen(&input.lit, analyze(&base, &path, &input))
 }

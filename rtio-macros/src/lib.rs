@@ -33,7 +33,9 @@
 //! /// A TMP105 temperature sensor at 0x48.
 //! #[rtio_iodev(read, write, bus = i2c, address = 0x48)]
 //! pub struct Tmp105;
-//! const TEMP: rtio::Dev<Tmp105> = rtio::Dev::new(&TMP105_IODEV);
+//! // No devicetree node stands behind this hand-written iodev: pairing it with its kind is
+//! // the explicitly unchecked step (a devicetree node's handle is generated instead).
+//! const TEMP: rtio::Dev<Tmp105> = rtio::Dev::new_unchecked(&TMP105_IODEV);
 //!
 //! #[rtio_define(sq = 4, cq = 4)]
 //! static SENSORS: Rtio;
@@ -133,8 +135,8 @@ pub fn rtio_define(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 ///
 /// Capabilities: `read`, `write`, `transceive`, `stream` (needs `read`); `bus = i2c | spi`;
-/// `address = ..` (I2C, 7-bit) or `cs = ..` (SPI chip select) become `BUS_ADDRESS: u16` /
-/// `CHIP_SELECT: u32`, the names rtio-devicetree uses; `name = ".."` sets `Kind::NAME`
+/// `address = ..` (I2C, 7-bit) or `cs = ..` (SPI chip select) become `BUS_ADDRESS: u8` /
+/// `CHIP_SELECT: u8`, the names rtio-devicetree uses; `name = ".."` sets `Kind::NAME`
 /// (default: the struct's name in lowercase). The expansion is exactly the impls `rtio-devicetree` generates, so kinds
 /// written by hand, generated, or declared with this attribute all work the same
 /// ([`hand-written-kind`](../ui-tests/tests/ui/pass/hand-written-kind.rs)).
@@ -175,8 +177,8 @@ pub fn rtio_iodev(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # static IO_B: Iodev = Iodev::new(&DRV);
 /// # #[rtio_iodev(read, write, bus = i2c, address = 0x48)] pub struct Tmp105;
 /// # #[rtio_iodev(write, bus = spi, cs = 0)] pub struct Display;
-/// # const TEMP: rtio::Dev<Tmp105> = rtio::Dev::new(&IO_A);
-/// # const DISPLAY: rtio::Dev<Display> = rtio::Dev::new(&IO_B);
+/// # const TEMP: rtio::Dev<Tmp105> = rtio::Dev::new_unchecked(&IO_A);
+/// # const DISPLAY: rtio::Dev<Display> = rtio::Dev::new_unchecked(&IO_B);
 /// #[rtio_define(sq = 8, cq = 8)]
 /// static APP: Rtio;
 /// static FRAME: [u8; 4] = [0; 4];
@@ -267,7 +269,7 @@ pub fn chain(input: TokenStream) -> TokenStream {
 /// # static DRV: Instant = Instant;
 /// # static IO: Iodev = Iodev::new(&DRV);
 /// # #[rtio_iodev(read, write, bus = i2c, address = 0x50)] pub struct At24c;
-/// # const EEPROM: rtio::Dev<At24c> = rtio::Dev::new(&IO);
+/// # const EEPROM: rtio::Dev<At24c> = rtio::Dev::new_unchecked(&IO);
 /// #[rtio_define(sq = 2, cq = 2)]
 /// static MEM: Rtio;
 /// let ctx = MEM.claim().unwrap();
@@ -305,6 +307,45 @@ pub fn transaction(input: TokenStream) -> TokenStream {
 /// exist is [`devicetree-file-not-found`](../ui-tests/tests/ui/fail/devicetree-file-not-found.rs).
 /// Generated kinds are checked by [`chain!`] like any other
 /// ([`devicetree-kind-checked`](../ui-tests/tests/ui/fail/devicetree-kind-checked.rs)).
+///
+/// # Generated bindings
+///
+/// After the path, `drivers { "compatible" => Type = init, .. }` declares which driver
+/// serves which compatible (as `rtio_devicetree::Builder::driver` does in build.rs; see
+/// `rtio_devicetree::drivers` for the names `init` sees: the node's constants, `DRIVER`,
+/// `IODEV`, the bus controller's `super::DRIVER`), and `used [label, "/full/path", ..]`
+/// names the nodes the program uses. Every enabled node a driver serves gets `DRIVER`, and
+/// with an iodev kind `IODEV` and `DEV: rtio::Dev<Kind>`: the handle of that node's iodev
+/// with that node's kind, the analogue of Zephyr's `I2C_DT_IODEV_DEFINE`.
+///
+/// ```
+/// mod dt {
+///     rtio_macros::devicetree!("tests/boards/sensors.dts", drivers {
+///         "ti,tmp105" => crate::Regs = crate::Regs,
+///     }, used [temp]);
+/// }
+/// use rtio::{IodevApi, Token};
+///
+/// pub struct Regs;
+/// impl IodevApi for Regs {
+///     fn submit(&'static self, t: Token) { t.ok(0) }
+/// }
+///
+/// fn main() {
+///     let temp: rtio::Dev<dt::labels::temp::Kind> = dt::labels::temp::DEV;
+///     assert_eq!(format!("{temp:?}"), "Dev<tmp105@48>");
+/// }
+/// ```
+///
+/// The handle has its node's kind and no other:
+/// [`devicetree-handle-kind-mismatch`](../ui-tests/tests/ui/fail/devicetree-handle-kind-mismatch.rs)
+/// (another node's handle where this one's is expected),
+/// [`devicetree-handle-read-write-only`](../ui-tests/tests/ui/fail/devicetree-handle-read-write-only.rs)
+/// (reading the write-only display's handle). A used node that is disabled,
+/// [`devicetree-handle-disabled-node`](../ui-tests/tests/ui/fail/devicetree-handle-disabled-node.rs),
+/// or that no declared driver serves,
+/// [`devicetree-driver-missing`](../ui-tests/tests/ui/fail/devicetree-driver-missing.rs), is a
+/// devicetree error naming the node (`DT0309`, `DT0310`).
 #[proc_macro]
 pub fn devicetree(input: TokenStream) -> TokenStream {
     let caller = proc_macro::Span::call_site().local_file();

@@ -94,12 +94,27 @@ pub struct Dev<K: crate::caps::Kind> {
 }
 
 impl<K: crate::caps::Kind> Dev<K> {
-    /// Binds `iodev` to the kind `K`.
-    pub const fn new(iodev: &'static Iodev) -> Self {
+    /// Binds `iodev` to the kind `K`, unchecked: nothing ties the kind to the device, so a
+    /// wrong pairing (a display's iodev typed as a sensor) compiles, and the chain builders
+    /// then accept operations the device does not support.
+    ///
+    /// The handles of devicetree nodes come from the generator instead: with a driver
+    /// declared for the node's compatible (`rtio_devicetree::Builder::driver`, or `drivers {
+    /// .. }` in `devicetree!`), the node's module has `DEV: Dev<Kind>`, built from the node's
+    /// own iodev and kind. Use this constructor where no devicetree node stands behind the
+    /// device: a driver crate's own kind on a hand-written iodev, test doubles, the
+    /// simulator's models.
+    pub const fn new_unchecked(iodev: &'static Iodev) -> Self {
         Dev {
             iodev,
             _kind: PhantomData,
         }
+    }
+    /// The same as [`Dev::new_unchecked`], under its old name (the runtime's own docs,
+    /// benches and the simulator still call it); new code writes `new_unchecked`, or takes
+    /// the generated handle of a devicetree node.
+    pub const fn new(iodev: &'static Iodev) -> Self {
+        Self::new_unchecked(iodev)
     }
     /// The untyped iodev.
     pub const fn iodev(self) -> &'static Iodev {

@@ -120,15 +120,15 @@ pub struct Flash;
 pub struct Imu;
 
 /// The temperature sensor.
-pub const TEMP: Dev<Tmp105> = Dev::new(&TEMP_IODEV);
+pub const TEMP: Dev<Tmp105> = Dev::new_unchecked(&TEMP_IODEV);
 /// The ADC.
-pub const ADC: Dev<Adc> = Dev::new(&ADC_IODEV);
+pub const ADC: Dev<Adc> = Dev::new_unchecked(&ADC_IODEV);
 /// The display.
-pub const DISPLAY: Dev<Display> = Dev::new(&DISPLAY_IODEV);
+pub const DISPLAY: Dev<Display> = Dev::new_unchecked(&DISPLAY_IODEV);
 /// The flash.
-pub const FLASH: Dev<Flash> = Dev::new(&FLASH_IODEV);
+pub const FLASH: Dev<Flash> = Dev::new_unchecked(&FLASH_IODEV);
 /// The IMU.
-pub const IMU: Dev<Imu> = Dev::new(&IMU_IODEV);
+pub const IMU: Dev<Imu> = Dev::new_unchecked(&IMU_IODEV);
 
 /// A `'static` buffer of `N` bytes (leaked: fine in tests and examples).
 pub fn leak<const N: usize>() -> &'static mut [u8; N] {

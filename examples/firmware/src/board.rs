@@ -1,15 +1,15 @@
-//! The board: driver instances at the devicetree's addresses, typed iodev handles, the
-//! interrupt table, clocks and pins.
+//! The board: the interrupt table, clocks and pins, and the board's names for the driver
+//! instances and typed iodev handles that [`crate::dt`] generates.
 //!
 //! Every address, IRQ line, bus address and iodev kind below comes from
-//! `boards/lm3s6965evb.dts` through the generated [`crate::dt`] module.
+//! `boards/lm3s6965evb.dts` through the generated [`crate::dt`] module; which driver serves
+//! which compatible is declared once, in `build.rs`.
 
-use crate::drivers::{adc, gamepad, gptm, i2c, ssi, uart};
+use crate::drivers::uart;
 use crate::dt::labels;
 use crate::mmio::Mmio;
 use core::cell::Cell;
 use critical_section::Mutex;
-use rtio::{Dev, Iodev};
 
 /// System clock after reset in QEMU: 200 MHz / (SYSDIV + 1) with SYSDIV = 15.
 pub const SYSCLK_HZ: u32 = 12_500_000;
@@ -161,7 +161,7 @@ pub const OLED_DC: Pin = Pin::new(GPIOC, 7);
 // ---- the runtime clock --------------------------------------------------------------------
 
 /// Timer 0 as the rtio clock: a 1 ms periodic tick (the model cannot read the counter).
-pub static CLOCK: gptm::GptmClock = gptm::GptmClock::new(regs!(labels::timer0), 1000);
+pub use labels::timer0::DRIVER as CLOCK;
 
 /// Starts [`CLOCK`] at `sysclk_hz`.
 pub fn start_clock(sysclk_hz: u32) {
@@ -170,26 +170,19 @@ pub fn start_clock(sysclk_hz: u32) {
 }
 
 // ---- I2C0: TMP105 and AT24C EEPROM --------------------------------------------------------
+//
+// The driver instances, iodevs and typed handles below are generated from the devicetree
+// (build.rs declares which driver serves which compatible): each node's module has
+// `DRIVER`, and a device's `IODEV` and `DEV: Dev<Kind>`. Here they get the board's names.
 
-/// The I2C0 master.
-pub static I2C0: i2c::I2cBus = i2c::I2cBus::new(
-    regs!(labels::i2c0),
-    labels::i2c0::INTERRUPTS[0],
-    &[&TMP105_DRV, &EEPROM_DRV, &ABSENT_DRV],
-);
-static TMP105_DRV: i2c::I2cDevice = i2c::I2cDevice::new(&I2C0, labels::temp::BUS_ADDRESS);
-static EEPROM_DRV: i2c::I2cDevice = i2c::I2cDevice::new(&I2C0, labels::eeprom::BUS_ADDRESS);
-static ABSENT_DRV: i2c::I2cDevice = i2c::I2cDevice::new(&I2C0, labels::absent::BUS_ADDRESS);
-static TMP105_IODEV: Iodev = Iodev::new(&TMP105_DRV);
-static EEPROM_IODEV: Iodev = Iodev::new(&EEPROM_DRV);
-static ABSENT_IODEV: Iodev = Iodev::new(&ABSENT_DRV);
-
-/// The TMP105 temperature sensor.
-pub const TMP105: Dev<labels::temp::Kind> = Dev::new(&TMP105_IODEV);
-/// The AT24C EEPROM (QEMU 7.2: always two address bytes).
-pub const EEPROM: Dev<labels::eeprom::Kind> = Dev::new(&EEPROM_IODEV);
 /// An address where no device answers: every operation fails with `Nack`.
-pub const ABSENT: Dev<labels::absent::Kind> = Dev::new(&ABSENT_IODEV);
+pub use labels::absent::DEV as ABSENT;
+/// The AT24C EEPROM (QEMU 7.2: always two address bytes).
+pub use labels::eeprom::DEV as EEPROM;
+/// The I2C0 master (its devices are the enabled children of `i2c0` that have a driver).
+pub use labels::i2c0::DRIVER as I2C0;
+/// The TMP105 temperature sensor.
+pub use labels::temp::DEV as TMP105;
 
 /// Starts I2C0 at its devicetree `clock-frequency`.
 pub fn init_i2c(sysclk_hz: u32) {
@@ -199,10 +192,9 @@ pub fn init_i2c(sysclk_hz: u32) {
 
 // ---- UART0 --------------------------------------------------------------------------------
 
-static UART0_DRV: uart::Uart = uart::Uart::new(regs!(labels::uart0), &UART0_IODEV);
-static UART0_IODEV: Iodev = Iodev::new(&UART0_DRV);
 /// UART0 as a byte stream (`-serial stdio` on the QEMU command line).
-pub const UART0: Dev<labels::uart0::Kind> = Dev::new(&UART0_IODEV);
+pub use labels::uart0::DEV as UART0;
+use labels::uart0::{DRIVER as UART0_DRV, IODEV as UART0_IODEV};
 
 /// Starts UART0 at its devicetree `current-speed`.
 pub fn init_uart(sysclk_hz: u32) {
@@ -235,26 +227,12 @@ pub fn uart0_buffered() -> usize {
 
 // ---- SSI0: SSD0323 OLED and SD card -------------------------------------------------------
 
-/// The SSI0 controller (PL022), shared by the OLED and the SD card.
-pub static SSI0: ssi::SsiBus =
-    ssi::SsiBus::new(regs!(labels::ssi0), labels::ssi0::INTERRUPTS[0], |t| {
-        SSI0.resume(t)
-    });
-static OLED_DRV: ssi::SsiDevice = ssi::SsiDevice::new(
-    &SSI0,
-    ssi::Target::from_chip_select(labels::oled::CHIP_SELECT),
-);
-static SD_DRV: ssi::SsiDevice = ssi::SsiDevice::new(
-    &SSI0,
-    ssi::Target::from_chip_select(labels::sd::CHIP_SELECT),
-);
-static OLED_IODEV: Iodev = Iodev::new(&OLED_DRV);
-static SD_IODEV: Iodev = Iodev::new(&SD_DRV);
-
 /// The SSD0323 OLED (write-only).
-pub const OLED: Dev<labels::oled::Kind> = Dev::new(&OLED_IODEV);
+pub use labels::oled::DEV as OLED;
 /// The SD card in SPI mode (blocks of 512 bytes; see [`crate::drivers::sd`]).
-pub const SD: Dev<labels::sd::Kind> = Dev::new(&SD_IODEV);
+pub use labels::sd::DEV as SD;
+/// The SSI0 controller (PL022), shared by the OLED and the SD card.
+pub use labels::ssi0::DRIVER as SSI0;
 
 /// Starts SSI0 at the fastest `spi-max-frequency` of its targets.
 pub fn init_ssi(sysclk_hz: u32) {
@@ -264,12 +242,11 @@ pub fn init_ssi(sysclk_hz: u32) {
 
 // ---- ADC, triggered by Timer 1 ------------------------------------------------------------
 
-static ADC0_DRV: adc::Adc = adc::Adc::new(regs!(labels::adc0), &ADC0_IODEV);
-static ADC0_IODEV: Iodev = Iodev::new(&ADC0_DRV);
 /// ADC sequencer 0 as a stream of 16-bit samples (multishot reads into pool buffers).
-pub const ADC0: Dev<labels::adc0::Kind> = Dev::new(&ADC0_IODEV);
+pub use labels::adc0::DEV as ADC0;
+use labels::adc0::{DRIVER as ADC0_DRV, IODEV as ADC0_IODEV};
 /// Timer 1: the ADC trigger.
-pub static ADC_TRIGGER: gptm::AdcTrigger = gptm::AdcTrigger::new(regs!(labels::timer1));
+pub use labels::timer1::DRIVER as ADC_TRIGGER;
 
 /// Starts the ADC (sequencer 0) without a trigger yet.
 pub fn init_adc() {
@@ -289,11 +266,9 @@ pub fn adc_overruns() -> u32 {
 
 // ---- the gamepad (GPIO E and F) -----------------------------------------------------------
 
-static KEYS_DRV: gamepad::Gamepad =
-    gamepad::Gamepad::new(regs!(labels::gpioe), regs!(labels::gpiof), &KEYS_IODEV);
-static KEYS_IODEV: Iodev = Iodev::new(&KEYS_DRV);
 /// The navigation switch as a stream of key events (see [`crate::drivers::gamepad`]).
-pub const KEYS: Dev<labels::keys::Kind> = Dev::new(&KEYS_IODEV);
+pub use labels::keys::DEV as KEYS;
+use labels::keys::DRIVER as KEYS_DRV;
 
 /// Starts the gamepad's edge interrupts. (The PL061 nodes have no binding, so the
 /// generator types their one-cell `interrupts` as a plain `u32`.)

@@ -2,7 +2,7 @@
 // no panic, every diagnostic span inside the file it names, rendering total.
 use rtio_devicetree::pipeline::{load_str, Options};
 
-fn modes() -> [Options; 3] {
+fn modes() -> [Options; 4] {
     [
         Options {
             dtc_only: true,
@@ -15,6 +15,27 @@ fn modes() -> [Options; 3] {
             used: ["a", "&l", "/a", "/a/b@1", "l", "serial0", "nope"]
                 .map(String::from)
                 .to_vec(),
+            ..Options::default()
+        },
+        // generated bindings: drivers by compatible (a bus controller listing its
+        // children), for one node, and a run-time model; used nodes must be served
+        Options {
+            used: ["a", "l", "nope"].map(String::from).to_vec(),
+            drivers: vec![
+                rtio_devicetree::Driver::new("rtio,i2c-controller", "B", "B::new($children)"),
+                rtio_devicetree::Driver::new("ti,tmp105", "D", "D::new(&super::DRIVER)"),
+                rtio_devicetree::Driver::for_node("l", "N", "N"),
+                rtio_devicetree::Driver::attach(
+                    "atmel,24c32",
+                    rtio_devicetree::drivers::AttachFn {
+                        name: "attach".into(),
+                        generics: String::new(),
+                        params: "bus: &'static Bus".into(),
+                        device: "&'static D".into(),
+                    },
+                    "bus.attach(BUS_ADDRESS)",
+                ),
+            ],
             ..Options::default()
         },
     ]

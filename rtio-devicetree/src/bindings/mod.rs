@@ -93,6 +93,54 @@ pub struct PropSpec {
     pub required: bool,
     /// Value used when absent.
     pub default: Option<Default>,
+    /// The Rust type of the generated constant, for a `u32` property whose API takes a
+    /// narrower or wider integer (`rust = "u16"` for a display's `width`, `"usize"` for a
+    /// memory's `size`); the value is checked to fit.
+    pub rust: Option<RustInt>,
+}
+
+/// The Rust integer type a `u32` property's constant is generated as (`rust = "..."`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RustInt {
+    /// `u8`
+    U8,
+    /// `u16`
+    U16,
+    /// `u32`
+    U32,
+    /// `usize` (checked against 32 bits, the narrowest `usize` rtio's targets have)
+    Usize,
+}
+
+impl RustInt {
+    fn parse(s: &str) -> Option<RustInt> {
+        Some(match s {
+            "u8" => RustInt::U8,
+            "u16" => RustInt::U16,
+            "u32" => RustInt::U32,
+            "usize" => RustInt::Usize,
+            _ => return None,
+        })
+    }
+
+    /// The type's name in Rust.
+    pub fn name(self) -> &'static str {
+        match self {
+            RustInt::U8 => "u8",
+            RustInt::U16 => "u16",
+            RustInt::U32 => "u32",
+            RustInt::Usize => "usize",
+        }
+    }
+
+    /// The largest value the type holds (on every target rtio supports).
+    pub fn max(self) -> u64 {
+        match self {
+            RustInt::U8 => u64::from(u8::MAX),
+            RustInt::U16 => u64::from(u16::MAX),
+            RustInt::U32 | RustInt::Usize => u64::from(u32::MAX),
+        }
+    }
 }
 
 /// A bus a node provides or sits on.
@@ -598,11 +646,49 @@ fn parse_prop(
             d
         }
     };
+    let rust = match t.get("rust") {
+        None => None,
+        Some(v) => match v.get_ref().as_str().and_then(RustInt::parse) {
+            Some(r) if ty == PropType::U32 => {
+                if let Some(Default::Int(i)) = &default {
+                    if *i > r.max() {
+                        diags.push(bad(
+                            file,
+                            v,
+                            &format!("default {i} does not fit `{}`", r.name()),
+                            &format!("the largest `{}` is {}", r.name(), r.max()),
+                        ));
+                        return None;
+                    }
+                }
+                Some(r)
+            }
+            Some(_) => {
+                diags.push(bad(
+                    file,
+                    v,
+                    "`rust` is for `u32` properties only",
+                    "set `type = \"u32\"`, or remove `rust`",
+                ));
+                return None;
+            }
+            None => {
+                diags.push(bad(
+                    file,
+                    v,
+                    "unknown Rust type",
+                    "`rust` is one of \"u8\", \"u16\", \"u32\", \"usize\"",
+                ));
+                return None;
+            }
+        },
+    };
     Some(PropSpec {
         name: name.to_string(),
         ty,
         required,
         default,
+        rust,
     })
 }
 

@@ -110,7 +110,35 @@ pub fn run(tree: &Tree, ctx: &Ctx<'_>, diags: &mut Vec<Diagnostic>) {
                         )),
                     );
                 }
-                Some(_) => {}
+                Some(p) => {
+                    let cells = p.value.as_cells();
+                    let (Some(r), Some([v])) = (spec.rust, cells.as_deref()) else {
+                        continue;
+                    };
+                    if u64::from(*v) > r.max() {
+                        diags.push(
+                            Diagnostic::error(
+                                Code::PropertyType,
+                                format!(
+                                    "property `{}` of `{}` is {v}, too large for its Rust type `{}` (binding `{}`)",
+                                    spec.name,
+                                    tree.path(id),
+                                    r.name(),
+                                    b.compatible
+                                ),
+                            )
+                            .at(
+                                p.value.span_or(p.name_span),
+                                format!("must be at most {}", r.max()),
+                            )
+                            .help(format!(
+                                "the generated `{}` is a `{}`, as the driver APIs take it",
+                                crate::codegen::const_ident(&spec.name),
+                                r.name()
+                            )),
+                        );
+                    }
+                }
             }
         }
     }

@@ -24,13 +24,13 @@ pub fn kind(k: &Kind) -> TokenStream {
     if let Some(a) = &k.address {
         consts.extend(quote! {
             /// The device's I2C target address (7-bit).
-            pub const BUS_ADDRESS: u16 = #a;
+            pub const BUS_ADDRESS: u8 = #a;
         });
     }
     if let Some(cs) = &k.cs {
         consts.extend(quote! {
             /// The device's SPI chip select.
-            pub const CHIP_SELECT: u32 = #cs;
+            pub const CHIP_SELECT: u8 = #cs;
         });
     }
     let inherent = if consts.is_empty() {

@@ -68,7 +68,7 @@ impl caps::Stream for Any {}
 impl caps::I2c for Any {}
 
 pub fn dev(iodev: &'static Iodev) -> Dev<Any> {
-    Dev::new(iodev)
+    Dev::new_unchecked(iodev)
 }
 
 /// Declares a test driver and the [`Iodev`] over it, both `static` (drivers serve from

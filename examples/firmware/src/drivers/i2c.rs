@@ -62,10 +62,10 @@ impl core::fmt::Debug for I2cDevice {
 
 impl I2cDevice {
     /// The target at 7-bit address `addr` on `bus`.
-    pub const fn new(bus: &'static I2cBus, addr: u16) -> Self {
+    pub const fn new(bus: &'static I2cBus, addr: u8) -> Self {
         I2cDevice {
             bus,
-            addr: addr as u8,
+            addr,
             queue: IodevQueue::new(),
         }
     }

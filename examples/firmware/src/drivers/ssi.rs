@@ -102,7 +102,7 @@ pub enum Target {
 
 impl Target {
     /// The target behind devicetree chip select `cs`: 0 = PD0 high (OLED), 1 = PD0 low (card).
-    pub const fn from_chip_select(cs: u32) -> Target {
+    pub const fn from_chip_select(cs: u8) -> Target {
         match cs {
             0 => Target::Oled,
             _ => Target::Sd,

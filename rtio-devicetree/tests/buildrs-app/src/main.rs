@@ -17,12 +17,12 @@ fn name<K: caps::Kind>() -> &'static str {
 }
 
 /// Only I2C devices that can be read get here (checked at compile time).
-fn i2c_reader<K: caps::Read + caps::I2c>(addr: u16) -> String {
+fn i2c_reader<K: caps::Read + caps::I2c>(addr: u8) -> String {
     format!("{} at 0x{addr:02x}", name::<K>())
 }
 
 /// Only writable SPI devices get here.
-fn spi_writer<K: caps::Write + caps::Spi>(cs: u32) -> String {
+fn spi_writer<K: caps::Write + caps::Spi>(cs: u8) -> String {
     format!("{} on cs {cs}", name::<K>())
 }
 

@@ -67,7 +67,7 @@ pub mod soc {
             impl ::rtio::caps::Write for Kind {}
             pub const IODEV_KIND: &str = "sensor";
             impl ::rtio::caps::I2c for Kind {}
-            pub const BUS_ADDRESS: u16 = 0x48;
+            pub const BUS_ADDRESS: u8 = 0x48;
         }
     }
     #[allow(dead_code, missing_docs)]
@@ -92,14 +92,14 @@ pub mod soc {
             pub const SPI_MAX_FREQUENCY: u32 = 0xf4240;
             pub const INIT: &[u8] = &[0xae, 0xa0];
             pub const BIG: u64 = 0x100000000;
-            pub const WIDTH: u32 = 0x80;
-            pub const HEIGHT: u32 = 0x40;
+            pub const WIDTH: u16 = 0x80;
+            pub const HEIGHT: u16 = 0x40;
             pub struct Kind;
             impl ::rtio::caps::Kind for Kind { const NAME: &'static str = "display@0"; }
             impl ::rtio::caps::Write for Kind {}
             pub const IODEV_KIND: &str = "display";
             impl ::rtio::caps::Spi for Kind {}
-            pub const CHIP_SELECT: u32 = 0;
+            pub const CHIP_SELECT: u8 = 0;
         }
     }
     #[allow(dead_code, missing_docs)]

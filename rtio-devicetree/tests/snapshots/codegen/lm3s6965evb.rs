@@ -58,14 +58,14 @@ pub mod soc {
             pub const REG_ADDRESS: u64 = 0x0;
             pub const REG_SIZE: u64 = 0x0;
             pub const SPI_MAX_FREQUENCY: u32 = 0x3d0900;
-            pub const WIDTH: u32 = 0x80;
-            pub const HEIGHT: u32 = 0x40;
+            pub const WIDTH: u16 = 0x80;
+            pub const HEIGHT: u16 = 0x40;
             pub struct Kind;
             impl ::rtio::caps::Kind for Kind { const NAME: &'static str = "oled@0"; }
             impl ::rtio::caps::Write for Kind {}
             pub const IODEV_KIND: &str = "display";
             impl ::rtio::caps::Spi for Kind {}
-            pub const CHIP_SELECT: u32 = 0;
+            pub const CHIP_SELECT: u8 = 0;
         }
         #[allow(dead_code, missing_docs)]
         pub mod sd_1 {
@@ -84,7 +84,7 @@ pub mod soc {
             impl ::rtio::caps::Transceive for Kind {}
             pub const IODEV_KIND: &str = "sd-card";
             impl ::rtio::caps::Spi for Kind {}
-            pub const CHIP_SELECT: u32 = 1;
+            pub const CHIP_SELECT: u8 = 1;
         }
     }
     #[allow(dead_code, missing_docs)]
@@ -130,7 +130,7 @@ pub mod soc {
             impl ::rtio::caps::Write for Kind {}
             pub const IODEV_KIND: &str = "sensor";
             impl ::rtio::caps::I2c for Kind {}
-            pub const BUS_ADDRESS: u16 = 0x48;
+            pub const BUS_ADDRESS: u8 = 0x48;
         }
         #[allow(dead_code, missing_docs)]
         pub mod eeprom_50 {
@@ -140,8 +140,8 @@ pub mod soc {
             pub const REG: &[(u64, u64)] = &[(0x50, 0x0)];
             pub const REG_ADDRESS: u64 = 0x50;
             pub const REG_SIZE: u64 = 0x0;
-            pub const PAGESIZE: u32 = 0x10;
-            pub const SIZE: u32 = 0x100;
+            pub const PAGESIZE: usize = 0x10;
+            pub const SIZE: usize = 0x100;
             pub const READ_ONLY: bool = false;
             pub struct Kind;
             impl ::rtio::caps::Kind for Kind { const NAME: &'static str = "eeprom@50"; }
@@ -149,7 +149,7 @@ pub mod soc {
             impl ::rtio::caps::Write for Kind {}
             pub const IODEV_KIND: &str = "eeprom";
             impl ::rtio::caps::I2c for Kind {}
-            pub const BUS_ADDRESS: u16 = 0x50;
+            pub const BUS_ADDRESS: u8 = 0x50;
         }
     }
     #[allow(dead_code, missing_docs)]

@@ -1,16 +1,15 @@
 // Kinds generated from the devicetree are checked like any other: the ADC binding can read
 // and stream, not write.
-use rtio::{Dev, Iodev, Rtio};
+use rtio::Rtio;
 use rtio_macros::{chain, rtio_define};
-use ui_tests::Immediate;
 
 mod dt {
-    rtio_macros::devicetree!("boards/sensors.dts");
+    rtio_macros::devicetree!("boards/sensors.dts", drivers {
+        "ti,stellaris-adc" => ui_tests::Immediate = ui_tests::Immediate,
+    });
 }
 
-static DRIVER: Immediate = Immediate;
-static ADC_IODEV: Iodev = Iodev::new(&DRIVER);
-const ADC: Dev<dt::soc::adc_40038000::Kind> = Dev::new(&ADC_IODEV);
+const ADC: rtio::Dev<dt::soc::adc_40038000::Kind> = dt::soc::adc_40038000::DEV;
 
 #[rtio_define(sq = 2, cq = 2)]
 static SENSORS: Rtio;

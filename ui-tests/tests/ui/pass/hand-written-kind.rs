@@ -14,7 +14,7 @@ impl caps::I2c for Bmp280 {}
 
 static DRIVER: Immediate = Immediate;
 static BMP_IODEV: Iodev = Iodev::new(&DRIVER);
-const BMP: Dev<Bmp280> = Dev::new(&BMP_IODEV);
+const BMP: Dev<Bmp280> = Dev::new_unchecked(&BMP_IODEV);
 
 #[rtio_define(sq = 3, cq = 3)]
 static SENSORS: Rtio;
