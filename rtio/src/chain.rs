@@ -136,6 +136,7 @@ impl Context {
     ///
     /// # Errors
     /// [`Error::QueueFull`] at once when `N` entries or `N` completion slots are not free.
+    #[inline(always)]
     pub fn chain<const N: usize>(&self) -> Result<Chain<'_, N>, Error> {
         const { assert!(N > 0, "rule: an empty chain is not allowed") };
         let mut idx = [0u16; N];
@@ -156,6 +157,7 @@ impl Context {
     ///
     /// # Errors
     /// [`Error::QueueFull`] when no entry or completion slot is free (S9).
+    #[inline(always)]
     pub fn acquire(&self) -> Result<Chain<'_, 1>, Error> {
         self.chain::<1>()
     }
@@ -615,6 +617,7 @@ impl<'c, const N: usize> Chain<'c, N> {
     /// # Errors
     /// The first builder mistake, or [`Error::InvalidChain`] when fewer than `N` entries were
     /// added or the links are malformed; every slot is returned.
+    #[inline(always)]
     pub fn prepare(mut self) -> Result<ChainHandle<N>, Error> {
         if let Err(e) = self.validate() {
             // Dropping `self` hands the entries' buffers back with this error (S3).

@@ -190,6 +190,8 @@ pub struct Rtio {
     pub(crate) reserved: Reservations,
     /// Completions posted to the ring, wrapping (S1).
     pub(crate) completed: AtomicU32,
+    /// Completions the owner made itself during `submit` (owner-only; `post.rs`).
+    pub(crate) local: crate::post::Local,
     pub(crate) notify: Notify,
     /// The armed timers: FIFO ends, heap size, arming sequence (`timer.rs`).
     pub(crate) timers: Mutex<Timers>,
@@ -272,6 +274,7 @@ impl Rtio {
             claimed: AtomicBool::new(false),
             reserved: Reservations::new(),
             completed: AtomicU32::new(0),
+            local: crate::post::Local::new(),
             notify: Notify::new(),
             timers: Mutex::new(Timers::new()),
             timer_hint: crate::timer::Earliest::new(),
@@ -801,7 +804,8 @@ impl Context {
         while cur != NONE {
             // SAFETY: owner-only link, read before the head is dispatched.
             let next = unsafe { *r.slot(cur).onext.get() };
-            executor::submit_chain(r, cur);
+            // SAFETY: we are the owner (`&self` is the unique `Context`).
+            unsafe { executor::submit_chain_owner(r, cur) };
             cur = next;
         }
     }
@@ -818,12 +822,18 @@ impl Context {
         self.submit_until(n, None)
     }
 
+    /// Completions posted so far (ring and local), wrapping (S1).
+    #[inline]
+    fn posted(&self) -> u32 {
+        let r = self.rtio;
+        // SAFETY: the owner's own counter.
+        let local = unsafe { r.local.posted() };
+        r.completed.load(Ordering::Acquire).wrapping_add(local)
+    }
+
     #[inline]
     fn posted_since(&self, start: u32) -> usize {
-        self.rtio
-            .completed
-            .load(Ordering::Acquire)
-            .wrapping_sub(start) as usize
+        self.posted().wrapping_sub(start) as usize
     }
 
     /// S1 with a deadline: like [`Context::submit`], but gives up after `timeout` with
@@ -836,9 +846,9 @@ impl Context {
         self.submit_until(n, Some(clock.now() + timeout))
     }
 
-    #[inline]
+    #[inline(always)]
     fn submit_until(&self, n: usize, deadline: Option<Instant>) -> Result<(), Error> {
-        let start = self.rtio.completed.load(Ordering::Acquire);
+        let start = self.posted();
         self.dispatch_pending();
         // Entries that completed in place while dispatching: no timers to run, no wait.
         if n == 0 || self.posted_since(start) >= n {
@@ -871,7 +881,7 @@ impl Context {
             (
                 *r.kept.get(),
                 *r.multishots.get(),
-                r.ring.occupancy(r.cells),
+                r.ring.occupancy(r.cells) + r.local.len(),
             )
         };
         if multishots > 0 {
@@ -985,13 +995,24 @@ impl Context {
 
     /// Takes the next completion, if one is ready (S14, polling). Its queue slot is released;
     /// its buffer comes with it (S3).
-    #[inline]
+    #[inline(always)]
     pub fn try_consume(&self) -> Option<Completion> {
         let r = self.rtio;
         // S8: polling alone advances timers (a clock without alarms calls nothing else).
         executor::poll_timers(r);
-        // SAFETY: the owner is the ring's single consumer.
-        let raw = unsafe { r.ring.pop(r.cells) }?;
+        // The owner's own completions first (`post.rs`: chain order, S6).
+        // SAFETY: the local list is the owner's.
+        let raw = match unsafe { r.local.pop(r) } {
+            // A local completion: its result waits in its slot; never pool blocks.
+            Some(idx) => crate::ring::Raw {
+                slot: idx,
+                flags: 0,
+                pool_start: 0,
+                result: r.slot(idx).result(),
+            },
+            // SAFETY: the owner is the ring's single consumer.
+            None => unsafe { r.ring.pop(r.cells) }?,
+        };
         let slot = r.slot(raw.slot);
         let sqe = slot.sqe_ptr();
         // SAFETY: `userdata` is immutable after prepare and not otherwise referenced here.
@@ -1120,8 +1141,8 @@ impl Context {
     /// Whether a completion is ready.
     pub fn has_completion(&self) -> bool {
         executor::poll_timers(self.rtio);
-        // SAFETY: the owner is the single consumer.
-        unsafe { self.rtio.ring.ready(self.rtio.cells) }
+        // SAFETY: the owner is the single consumer, and the local list is its own.
+        unsafe { self.rtio.local.len() > 0 || self.rtio.ring.ready(self.rtio.cells) }
     }
 
     /// Cancels an entry (S7). Not yet dispatched: it and the rest of its chain complete with

@@ -9,7 +9,7 @@
 use crate::context::OpHandle;
 use crate::context::{RawToken, Rtio};
 use crate::iodev::{Shot, Token};
-use crate::post::{bounded, buffer_len, capacity, drop_pool, post, post_shot};
+use crate::post::{bounded, buffer_len, capacity, drop_pool, post, post_shot, Sink};
 use crate::slot::Phase;
 use crate::sqe::{Flags, Meta, Op, ResumeFn, Sqe, NONE};
 use crate::timer;
@@ -22,8 +22,25 @@ fn sqe(r: &Rtio, idx: u16) -> *mut Sqe {
 
 /// Owner side of submit: makes a prepared chain's successors QUEUED, then starts its head
 /// straight from PREPARED (one transition fewer on the common single-entry path).
+/// Completions of this run go through the ring (kept entries: to their slots).
 #[inline]
 pub(crate) fn submit_chain(r: &'static Rtio, head: u16) {
+    submit_chain_to(r, head, &Sink::ring());
+}
+
+/// [`submit_chain`] for the owner's `submit`: what completes during the run itself goes to
+/// the owner's local list (`post.rs`).
+///
+/// # Safety
+/// The caller is the context's owner, on its own thread.
+#[inline]
+pub(crate) unsafe fn submit_chain_owner(r: &'static Rtio, head: u16) {
+    // SAFETY: the caller is the owner (precondition).
+    submit_chain_to(r, head, &unsafe { Sink::owner() });
+}
+
+#[inline(always)]
+fn submit_chain_to(r: &'static Rtio, head: u16, sink: &Sink) {
     // SAFETY: prepared entries are the owner's (we are the owner here).
     let hs = unsafe { &*sqe(r, head) };
     let linked = hs.flags.contains(Flags::CHAINED) || hs.flags.contains(Flags::TRANSACTION);
@@ -32,9 +49,9 @@ pub(crate) fn submit_chain(r: &'static Rtio, head: u16) {
         let slot = r.slot(head);
         if slot.state.start(slot.gen(), Phase::Prepared) {
             if hs.op == Op::Nop && hs.iodev.is_none() {
-                post(r, head, Ok(0));
+                post(r, head, Ok(0), sink);
             } else {
-                run(r, head, Ok(0));
+                run(r, head, Ok(0), sink);
             }
         }
         return;
@@ -60,7 +77,7 @@ pub(crate) fn submit_chain(r: &'static Rtio, head: u16) {
     }
     let gen = r.slot(head).gen();
     if try_start(r, head, gen, Phase::Prepared) {
-        run(r, head, Ok(0));
+        run(r, head, Ok(0), sink);
     }
 }
 
@@ -89,18 +106,18 @@ fn try_start(r: &'static Rtio, idx: u16, gen: u16, from: Phase) -> bool {
 /// in place.
 fn start(r: &'static Rtio, idx: u16, gen: u16, carry: Result<usize, Error>) {
     if try_start(r, idx, gen, Phase::Queued) {
-        run(r, idx, carry);
+        run(r, idx, carry, &Sink::ring());
     }
 }
 
 /// Executes an INFLIGHT entry and every successor that completes in place.
-fn run(r: &'static Rtio, idx: u16, carry: Result<usize, Error>) {
-    let mut next = execute(r, idx, carry);
+fn run(r: &'static Rtio, idx: u16, carry: Result<usize, Error>, sink: &Sink) {
+    let mut next = execute(r, idx, carry, sink);
     while let Some((i, g, carry)) = next.take() {
         if !try_start(r, i, g, Phase::Queued) {
             return; // cancelled, or a stale link
         }
-        next = execute(r, i, carry);
+        next = execute(r, i, carry, sink);
     }
 }
 
@@ -109,6 +126,7 @@ fn execute(
     r: &'static Rtio,
     idx: u16,
     carry: Result<usize, Error>,
+    sink: &Sink,
 ) -> Option<(u16, u16, Result<usize, Error>)> {
     let p = sqe(r, idx);
     if let Err(e) = carry {
@@ -122,7 +140,7 @@ fn execute(
     // Made after `arm_link_timeout`, which reads chain headers through their own pointers.
     let s = unsafe { &*p };
     match s.op {
-        Op::Nop if s.iodev.is_none() => finish(r, idx, Ok(0)),
+        Op::Nop if s.iodev.is_none() => finish(r, idx, Ok(0), sink),
         Op::Callback => {
             let cb = s.callback()?;
             let prev = match crate::error::from_carry(s.carry) {
@@ -130,11 +148,11 @@ fn execute(
                 None => carry,
             };
             let res = (cb.f)(prev, cb.arg);
-            finish(r, idx, res)
+            finish(r, idx, res, sink)
         }
         Op::Delay => {
             let Some(clock) = r.clock else {
-                return finish(r, idx, Err(Error::NoClock));
+                return finish(r, idx, Err(Error::NoClock), sink);
             };
             // SAFETY: `time` is the active member for DELAY; the executor owns the payload,
             // and `s` is not used again.
@@ -142,21 +160,21 @@ fn execute(
             t.arm(clock.now());
             match r.timer_ops {
                 Some(ops) => (ops.insert)(r, idx),
-                None => return finish(r, idx, Err(Error::NoClock)),
+                None => return finish(r, idx, Err(Error::NoClock), sink),
             }
             None
         }
         Op::LinkTimeout => {
             // Reached on its own: its operation already completed (or it heads a chain,
             // which prepare refuses). It has nothing left to bound.
-            finish(r, idx, Ok(0))
+            finish(r, idx, Ok(0), sink)
         }
         Op::Await if s.iodev.is_none() => {
             let old = r.slot(idx).state.arm();
             if old.cancel_requested() {
-                finish(r, idx, Err(Error::Canceled))
+                finish(r, idx, Err(Error::Canceled), sink)
             } else if old.signaled() {
-                finish(r, idx, Ok(0))
+                finish(r, idx, Ok(0), sink)
             } else {
                 None
             }
@@ -166,7 +184,7 @@ fn execute(
                 dev.submit(Token::from_raw(RawToken { rtio: r, idx }));
                 None
             }
-            None => finish(r, idx, Err(Error::NotSupported)),
+            None => finish(r, idx, Err(Error::NotSupported), sink),
         },
     }
 }
@@ -245,7 +263,7 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
 /// Completes a token's entry and runs what follows.
 pub(crate) fn complete(t: RawToken, res: Result<usize, Error>) {
     let res = bounded(t.rtio, t.idx, res);
-    if let Some((i, g, c)) = finish(t.rtio, t.idx, res) {
+    if let Some((i, g, c)) = finish(t.rtio, t.idx, res, &Sink::ring()) {
         start(t.rtio, i, g, c);
     }
 }
@@ -256,13 +274,14 @@ fn finish(
     r: &'static Rtio,
     idx: u16,
     mut res: Result<usize, Error>,
+    sink: &Sink,
 ) -> Option<(u16, u16, Result<usize, Error>)> {
     // SAFETY: a field read of the header, immutable while the entry is in flight.
     let flags = unsafe { core::ptr::addr_of!((*sqe(r, idx)).flags).read() };
     if !flags.contains(Flags::CHAINED) && !flags.contains(Flags::TRANSACTION) {
         // Unlinked: nothing follows, and no LINK_TIMEOUT bounds it (a bounded entry is
         // chained to its timeout), so there is no TimedOut to convert.
-        post(r, idx, res);
+        post(r, idx, res, sink);
         return None;
     }
     let slot = &r.slot(idx);
@@ -297,7 +316,7 @@ fn finish(
             (true, r) => r,
             (false, _) => Err(Error::Canceled),
         };
-        post(r, cur, member_res);
+        post(r, cur, member_res, sink);
         first = false;
         if next == NONE {
             break;
@@ -329,6 +348,7 @@ fn finish(
                 } else {
                     Ok(0)
                 },
+                sink,
             );
             succ = after;
             succ_gen = after_gen;
@@ -339,7 +359,7 @@ fn finish(
         return None;
     }
     if res.is_err() && !link_flags.contains(Flags::HARDLINK) && !flags.contains(Flags::HARDLINK) {
-        cancel_from(r, succ, succ_gen);
+        cancel_from(r, succ, succ_gen, sink);
         return None;
     }
     Some((succ, succ_gen, first_err))
@@ -353,7 +373,7 @@ fn member_len(r: &Rtio, idx: u16) -> usize {
 }
 
 /// Cancels QUEUED entries from `idx` to the end of the chain, posting `Canceled` for each.
-fn cancel_from(r: &'static Rtio, mut idx: u16, mut gen: u16) {
+fn cancel_from(r: &'static Rtio, mut idx: u16, mut gen: u16, sink: &Sink) {
     while idx != NONE {
         let slot = &r.slot(idx);
         let taken = slot.state.take(gen);
@@ -368,7 +388,7 @@ fn cancel_from(r: &'static Rtio, mut idx: u16, mut gen: u16) {
             } else {
                 (NONE, 0)
             };
-        post(r, idx, Err(Error::Canceled));
+        post(r, idx, Err(Error::Canceled), sink);
         idx = next;
         gen = next_gen;
     }
@@ -376,7 +396,7 @@ fn cancel_from(r: &'static Rtio, mut idx: u16, mut gen: u16) {
 
 /// Owner: cancels a PREPARED or QUEUED entry and the rest of its chain (S7).
 pub(crate) fn cancel_chain(r: &'static Rtio, idx: u16, gen: u16) {
-    cancel_from(r, idx, gen);
+    cancel_from(r, idx, gen, &Sink::ring());
 }
 
 /// Owner: asks an INFLIGHT entry to stop (S7).

@@ -5,7 +5,17 @@
 //!
 //! Only the executor calls into this module; it reads and writes nothing but the entry it is
 //! given, which its caller owns (the holder of the entry's token, or the canceller that took
-//! it).
+//! it), and, for the owner's own runs, the owner's local list.
+//!
+//! # Two ways to the owner
+//! Completions made by interrupts and other threads go through the ring (atomics, S6, S9).
+//! Completions the owner makes itself, while it runs a chain in `submit` (NOPs, callbacks,
+//! refusals, transaction members and cancelled successors of those), go to the owner's
+//! [`Local`] list instead: plain stores, no atomics, no wake-up. The owner consumes the local
+//! list first. A run posts locally only until its first ring post (a pool read), and every
+//! completion of a chain made after its run handed an entry to a driver goes through the ring;
+//! so within one chain every local completion precedes every ring one, and chain order (S6)
+//! holds. Independent completions may be consumed in any order (S6).
 
 use crate::context::Rtio;
 use crate::cqe::CqeFlags;
@@ -14,8 +24,122 @@ use crate::pool::BlockRange;
 use crate::ring::Raw;
 use crate::sqe::{BufPayload, Flags, Meta, Op, Sqe};
 use crate::Error;
+use core::cell::{Cell, UnsafeCell};
 use core::ptr::{addr_of, addr_of_mut};
 use portable_atomic::Ordering;
+
+/// Where a run posts: the ring, or (for the owner's own runs) its local list while every
+/// completion of the run so far went there (see the module docs).
+pub(crate) struct Sink {
+    local: Cell<bool>,
+}
+
+impl Sink {
+    /// Posts go through the ring: any context.
+    #[inline(always)]
+    pub(crate) const fn ring() -> Sink {
+        Sink {
+            local: Cell::new(false),
+        }
+    }
+
+    /// Posts go to the owner's local list while they can.
+    ///
+    /// # Safety
+    /// Only the owner of the context the sink is used with may create one, on its own thread,
+    /// and use it for the run it starts (the local list is the owner's alone).
+    #[inline(always)]
+    pub(crate) const unsafe fn owner() -> Sink {
+        Sink {
+            local: Cell::new(true),
+        }
+    }
+}
+
+/// The owner's local completions: a FIFO of DONE entries linked through their owner links,
+/// their results in the slots (see the module docs). Owner-only.
+#[derive(Debug)]
+pub(crate) struct Local {
+    head: UnsafeCell<u16>,
+    tail: UnsafeCell<u16>,
+    len: UnsafeCell<u32>,
+    /// Completions posted here, wrapping (S1, with the ring's counter).
+    posted: UnsafeCell<u32>,
+}
+
+impl Local {
+    pub(crate) const fn new() -> Self {
+        Local {
+            head: UnsafeCell::new(crate::sqe::NONE),
+            tail: UnsafeCell::new(crate::sqe::NONE),
+            len: UnsafeCell::new(0),
+            posted: UnsafeCell::new(0),
+        }
+    }
+
+    /// Appends DONE entry `idx`.
+    ///
+    /// # Safety
+    /// Owner only; the entry is DONE, its result stored, and no list links it.
+    #[inline(always)]
+    unsafe fn push(&self, r: &Rtio, idx: u16) {
+        // SAFETY: owner-only fields and links (precondition).
+        unsafe {
+            *r.slot(idx).onext.get() = crate::sqe::NONE;
+            let tail = *self.tail.get();
+            if tail == crate::sqe::NONE {
+                *self.head.get() = idx;
+            } else {
+                *r.slot(tail).onext.get() = idx;
+            }
+            *self.tail.get() = idx;
+            *self.len.get() += 1;
+            *self.posted.get() = (*self.posted.get()).wrapping_add(1);
+        }
+    }
+
+    /// Takes the oldest local completion: its slot index.
+    ///
+    /// # Safety
+    /// Owner only.
+    #[inline(always)]
+    pub(crate) unsafe fn pop(&self, r: &Rtio) -> Option<u16> {
+        // SAFETY: owner-only fields and links (precondition).
+        unsafe {
+            let head = *self.head.get();
+            if head == crate::sqe::NONE {
+                return None;
+            }
+            let next = *r.slot(head).onext.get();
+            *self.head.get() = next;
+            if next == crate::sqe::NONE {
+                *self.tail.get() = crate::sqe::NONE;
+            }
+            *self.len.get() -= 1;
+            Some(head)
+        }
+    }
+
+    /// Local completions not consumed yet.
+    ///
+    /// # Safety
+    /// Owner only.
+    #[inline(always)]
+    pub(crate) unsafe fn len(&self) -> u32 {
+        // SAFETY: owner-only field (precondition).
+        unsafe { *self.len.get() }
+    }
+
+    /// Completions ever posted here, wrapping.
+    ///
+    /// # Safety
+    /// Owner only.
+    #[inline(always)]
+    pub(crate) unsafe fn posted(&self) -> u32 {
+        // SAFETY: owner-only field (precondition).
+        unsafe { *self.posted.get() }
+    }
+}
 
 fn sqe(r: &Rtio, idx: u16) -> *mut Sqe {
     r.slot(idx).sqe_ptr()
@@ -92,12 +216,13 @@ pub(crate) fn bounded(r: &Rtio, idx: u16, res: Result<usize, Error>) -> Result<u
 /// Owner: completes an entry that was never dispatched (taken with `SlotState::take`) with
 /// `err`, alone: its buffer comes back in the completion (S3).
 pub(crate) fn post_unsubmitted(r: &'static Rtio, idx: u16, err: Error) {
-    post(r, idx, Err(err));
+    post(r, idx, Err(err), &Sink::ring());
 }
 
-/// Posts the terminal completion of one entry and marks it DONE.
+/// Posts the terminal completion of one entry and marks it DONE: to the owner's local list
+/// when `sink` allows it, else through the ring.
 #[inline]
-pub(crate) fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
+pub(crate) fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>, sink: &Sink) {
     let slot = &r.slot(idx);
     let flags = header_flags(r, idx);
     // SAFETY: the runtime's bits are written before prepare and only read afterwards.
@@ -123,6 +248,18 @@ pub(crate) fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
         // A wait for a free entry (`Context::chain_wait`) may be waiting for this one.
         r.notify.notify();
         return;
+    }
+    if sink.local.get() {
+        if !flags.contains(Flags::MEMPOOL) {
+            // The owner's own run: the result waits in the slot, on the owner's list.
+            slot.set_result(encode(res));
+            // SAFETY: the sink is the owner's (`Sink::owner`); the entry is DONE and linked
+            // by no list (it left the pending list when dispatched).
+            unsafe { r.local.push(r, idx) };
+            return;
+        }
+        // From here on this run posts through the ring (chain order, S6).
+        sink.local.set(false);
     }
     let pool_start = take_pool(r, idx, res);
     let cflags = if pool_start.is_some() {
