@@ -175,6 +175,7 @@ impl<'c, const N: usize> Chain<'c, N> {
         self
     }
 
+    #[inline(always)]
     fn push(
         mut self,
         op: Op,
