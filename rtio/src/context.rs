@@ -181,6 +181,8 @@ pub struct Rtio {
     pub(crate) cells: &'static [CqeCell],
     pub(crate) ring: Ring,
     pub(crate) pool: Option<&'static Mempool>,
+    /// The pool code, present exactly when the pool is (`with_pool`).
+    pub(crate) pool_ops: Option<&'static crate::post::PoolOps>,
     pub(crate) clock: Option<&'static dyn Clock>,
     /// The timer code, present exactly when the clock is (`with_clock`).
     pub(crate) timer_ops: Option<&'static crate::timer::TimerOps>,
@@ -268,6 +270,7 @@ impl Rtio {
             cells: &storage.cells,
             ring: Ring::new(),
             pool: None,
+            pool_ops: None,
             // A feature flag never changes what a context does: the clock is always explicit.
             clock: None,
             timer_ops: None,
@@ -293,6 +296,7 @@ impl Rtio {
     /// Gives the context a memory pool for pool reads and multishot streams (S11).
     pub const fn with_pool(mut self, pool: &'static Mempool) -> Self {
         self.pool = Some(pool);
+        self.pool_ops = Some(&crate::post::POOL_OPS);
         self
     }
 

@@ -90,6 +90,10 @@ pub struct Mempool {
     blocks: u16,
     block_size: u32,
     used: Mutex<Cell<[u32; MAX_BLOCKS / 32]>>,
+    /// [`Mempool::free`], reached from [`PoolBuf`]'s drop through this pointer, so that
+    /// programs without a pool (whose completions' drop glue still names `PoolBuf`) do not
+    /// link it.
+    free_fn: fn(&Mempool, BlockRange),
 }
 
 // SAFETY: block ranges are handed to one owner at a time under the critical section that
@@ -116,6 +120,7 @@ impl Mempool {
             blocks: B as u16,
             block_size: S as u32,
             used: Mutex::new(Cell::new([0; MAX_BLOCKS / 32])),
+            free_fn: Mempool::free,
         }
     }
 
@@ -308,7 +313,7 @@ impl core::ops::DerefMut for PoolBuf {
 
 impl Drop for PoolBuf {
     fn drop(&mut self) {
-        self.pool.free(self.range);
+        (self.pool.free_fn)(self.pool, self.range);
     }
 }
 

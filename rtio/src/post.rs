@@ -291,8 +291,37 @@ pub(crate) fn free_orphan(r: &'static Rtio, idx: u16) {
     r.push_returned(idx);
 }
 
+/// The pool code a context with a pool uses, stored by `Rtio::with_pool` and referenced from
+/// nowhere else: a program whose contexts have no pool links none of it (as `TimerOps` for
+/// the clock).
+pub(crate) struct PoolOps {
+    take: fn(&'static Rtio, u16, Result<usize, Error>) -> Option<u8>,
+    keep: fn(&'static Rtio, u16, Result<usize, Error>),
+    drop: fn(&'static Rtio, u16),
+}
+
+impl core::fmt::Debug for PoolOps {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("PoolOps")
+    }
+}
+
+/// See [`PoolOps`].
+pub(crate) static POOL_OPS: PoolOps = PoolOps {
+    take: take_pool_impl,
+    keep: keep_pool_impl,
+    drop: drop_pool_impl,
+};
+
 /// Frees the pool blocks an entry holds, if any.
+#[inline]
 pub(crate) fn drop_pool(r: &'static Rtio, idx: u16) {
+    if let Some(ops) = r.pool_ops {
+        (ops.drop)(r, idx);
+    }
+}
+
+fn drop_pool_impl(r: &'static Rtio, idx: u16) {
     // SAFETY: callers own the entry (its token holder, or the completer of an orphan).
     if let (Some(p), Some(b)) = (r.pool, unsafe { buf_payload(r, idx) }) {
         let range = BlockRange::unpack(b.pool_range);
@@ -310,10 +339,10 @@ pub(crate) fn take_pool(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -
     if !header_flags(r, idx).contains(Flags::MEMPOOL) {
         return None;
     }
-    take_pool_slow(r, idx, res)
+    (r.pool_ops?.take)(r, idx, res)
 }
 
-fn take_pool_slow(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Option<u8> {
+fn take_pool_impl(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Option<u8> {
     let pool = r.pool?;
     // SAFETY: the poster owns the entry's payload until the completion is published.
     let b = unsafe { buf_payload(r, idx) }?;
@@ -333,10 +362,17 @@ fn take_pool_slow(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Opti
 
 /// A kept pool read's blocks, trimmed to the result's bytes (freed on error), stay in the
 /// entry for its future or scope.
+#[inline]
 pub(crate) fn keep_pool(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
     if !header_flags(r, idx).contains(Flags::MEMPOOL) {
         return;
     }
+    if let Some(ops) = r.pool_ops {
+        (ops.keep)(r, idx, res);
+    }
+}
+
+fn keep_pool_impl(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
     let Some(pool) = r.pool else { return };
     // SAFETY: the poster owns the entry's payload until the completion is published.
     let Some(b) = (unsafe { buf_payload(r, idx) }) else {

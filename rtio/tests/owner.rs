@@ -5,7 +5,7 @@
 
 mod common;
 use common::*;
-use rtio::{Buffer, Error};
+use rtio::Error;
 
 /// Consumes every ready completion: (userdata, result).
 fn drain(ctx: &rtio::Context) -> Vec<(usize, Result<usize, Error>)> {
