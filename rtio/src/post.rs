@@ -12,10 +12,12 @@
 //! Completions the owner makes itself, while it runs a chain in `submit` (NOPs, callbacks,
 //! refusals, transaction members and cancelled successors of those), go to the owner's
 //! [`Local`] list instead: plain stores, no atomics, no wake-up. The owner consumes the local
-//! list first. A run posts locally only until its first ring post (a pool read), and every
-//! completion of a chain made after its run handed an entry to a driver goes through the ring;
-//! so within one chain every local completion precedes every ring one, and chain order (S6)
-//! holds. Independent completions may be consumed in any order (S6).
+//! list first. A run posts locally only while the ring holds nothing unconsumed (no producer
+//! index handed out and not consumed) and until its first ring post (a pool read's, whose
+//! blocks the ring cell names); every completion made after a run handed an entry to a driver
+//! goes through the ring. So every local completion was posted before every ring completion
+//! not yet consumed, and the owner consumes completions in the order they were posted: chain
+//! order (S6) holds, and so does the order of independent completions.
 
 use crate::context::Rtio;
 use crate::cqe::CqeFlags;
@@ -250,7 +252,8 @@ pub(crate) fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>, sink: 
         return;
     }
     if sink.local.get() {
-        if !flags.contains(Flags::MEMPOOL) {
+        // SAFETY: the sink is the owner's, the ring's consumer.
+        if !flags.contains(Flags::MEMPOOL) && unsafe { r.ring.is_idle() } {
             // The owner's own run: the result waits in the slot, on the owner's list.
             slot.set_result(encode(res));
             // SAFETY: the sink is the owner's (`Sink::owner`); the entry is DONE and linked

@@ -203,6 +203,18 @@ impl Ring {
         })
     }
 
+    /// Whether no completion is claimed or posted and not consumed: every producer index
+    /// handed out was consumed. Consumer only (the owner).
+    ///
+    /// # Safety
+    /// As for [`Ring::pop`].
+    #[inline(always)]
+    pub(crate) unsafe fn is_idle(&self) -> bool {
+        // SAFETY: consumer-only read of `head`.
+        let head = self.head.with(|p| unsafe { *p });
+        self.tail.load(Ordering::Acquire) == head
+    }
+
     /// Cells claimed by producers and not yet consumed: published completions plus the ones
     /// being written (consumer only; a lower bound is never needed, so a racing claim that
     /// is counted early is fine).

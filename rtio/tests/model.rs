@@ -383,10 +383,6 @@ struct MEntry {
     kind: Kind,
     link: Link,
     chain: usize,
-    /// S6 order group: its chain, until an owner cancel before dispatch splits the chain (the
-    /// cancelled rest completes at once, in its own order, independently of the entries in
-    /// front of it: DESIGN.md section 6).
-    group: usize,
     st: St,
     /// The buffer its terminal completion hands back (S3).
     buf: ExpBuf,
@@ -645,16 +641,6 @@ impl Model {
         Ok(())
     }
 
-    /// The entries from `id` to the end of its chain form an order group of their own.
-    fn split_group(&mut self, id: usize) {
-        let g = self.e.len() + id + 1_000_000;
-        let mut cur = Some(id);
-        while let Some(i) = cur {
-            self.e[i].group = g;
-            cur = self.next_in_chain(i);
-        }
-    }
-
     /// S7: the owner cancels entry `id`; returns what `cancel` must return.
     fn cancel(&mut self, id: usize) -> Result<(), Error> {
         match self.e[id].st {
@@ -667,12 +653,10 @@ impl Model {
                 if self.chains[c][0] == id {
                     self.pending.retain(|&p| p != c);
                 }
-                self.split_group(id);
                 self.cancel_from(id);
                 Ok(())
             }
             St::Queued => {
-                self.split_group(id);
                 self.cancel_from(id);
                 Ok(())
             }
@@ -699,7 +683,6 @@ impl Model {
                 kind: s.k,
                 link: s.l,
                 chain: c,
-                group: c,
                 st: St::Prepared,
                 buf: s.exp,
                 cancel: false,
@@ -715,25 +698,8 @@ impl Model {
         self.reserved += spec.len();
     }
 
-    /// Takes the expected completion the runtime's next one (userdata `got`) must match.
-    /// S6: completions of one chain arrive in order, independent chains in any order (the
-    /// owner's own completions are consumed before the ring's), so the match is the earliest
-    /// expected completion of `got`'s entry, and no earlier completion of its chain may still
-    /// be expected; otherwise the oldest expectation (which then differs).
-    fn consumed(&mut self, got: Option<usize>) -> Option<Exp> {
-        let pos = got
-            .and_then(|ud| {
-                let group = self.e.get(ud)?.group;
-                let p = self.expect.iter().position(|x| x.ud == ud)?;
-                let earlier_of_chain = self
-                    .expect
-                    .iter()
-                    .take(p)
-                    .any(|x| self.e[x.ud].group == group);
-                (!earlier_of_chain).then_some(p)
-            })
-            .unwrap_or(0);
-        let x = self.expect.remove(pos)?;
+    fn consumed(&mut self) -> Option<Exp> {
+        let x = self.expect.pop_front()?;
         self.reserved -= 1;
         if !x.more {
             self.e[x.ud].st = St::Freed;
@@ -785,7 +751,7 @@ impl Run {
 
     fn consume_one(&mut self) -> Result<bool, TestCaseError> {
         let got = self.rig.ctx.try_consume();
-        let want = self.m.consumed(got.as_ref().map(|c| c.userdata()));
+        let want = self.m.consumed();
         match (got, want) {
             (None, None) => Ok(false),
             (Some(mut c), Some(w)) => {

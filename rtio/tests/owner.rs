@@ -144,3 +144,34 @@ fn s3_s7_owner_completions_free_their_slots_and_stale_handles() {
     }
     assert_eq!(ctx.rtio().reserved(), 0);
 }
+
+/// S6 and posting order: a completion the owner makes while the ring holds one it has not
+/// consumed goes through the ring behind it, so completions are consumed in the order they
+/// were posted even across the two ways (an independent NOP does not overtake a driver's
+/// completion that arrived first).
+#[test]
+fn s6_owner_completions_do_not_overtake_the_ring() {
+    let ctx = ctx!(8, 8);
+    let (held, dev) = iodev!(Held::new(false));
+    ctx.acquire()
+        .unwrap()
+        .write(dev, &[7])
+        .userdata(1)
+        .prepare()
+        .unwrap();
+    ctx.submit(0).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| held.finish_next(0));
+    });
+    // The write's completion waits in the ring; the NOP after it must not come first.
+    ctx.acquire().unwrap().nop().userdata(2).prepare().unwrap();
+    ctx.submit(1).unwrap();
+    ctx.acquire().unwrap().nop().userdata(3).prepare().unwrap();
+    ctx.submit(1).unwrap();
+    let got: Vec<usize> = drain(&ctx).into_iter().map(|g| g.0).collect();
+    assert_eq!(got, [1, 2, 3], "consumed in posting order");
+    // With the ring empty again, the owner's own completions take the local list.
+    ctx.acquire().unwrap().nop().userdata(4).prepare().unwrap();
+    ctx.submit(1).unwrap();
+    assert_eq!(drain(&ctx), [(4, Ok(0))]);
+}
