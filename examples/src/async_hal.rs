@@ -73,16 +73,19 @@ pub fn run(celsius: f32) -> Result<Report, Error> {
 
     // Priorities (S12): while a first read occupies the task, a low- and a high-priority
     // read queue up; the high one is served first. A third, queued, is cancelled.
-    ctx.acquire()?
+    let _ = ctx
+        .acquire()?
         .read(dev, static_buf::<2>())
         .userdata(10)
         .submit()?;
-    ctx.acquire()?
+    let _ = ctx
+        .acquire()?
         .read(dev, static_buf::<2>())
         .priority(Priority::Low)
         .userdata(1)
         .submit()?;
-    ctx.acquire()?
+    let _ = ctx
+        .acquire()?
         .read(dev, static_buf::<2>())
         .priority(Priority::High)
         .userdata(2)

@@ -103,7 +103,7 @@ pub fn run(
 
     let in_flight = in_flight.clamp(1, 8);
     for _ in 0..in_flight {
-        ctx.acquire()?.write(dac.dev(), table).submit()?;
+        let _chain = ctx.acquire()?.write(dac.dev(), table).submit()?;
     }
     let t0 = Instant::now();
     let mut buffers = 0;
@@ -114,7 +114,7 @@ pub fn run(
         if !hold.is_zero() {
             std::thread::sleep(hold);
         }
-        ctx.acquire()?.write(dac.dev(), table).submit()?;
+        let _chain = ctx.acquire()?.write(dac.dev(), table).submit()?;
     }
     let (played, underruns, clocked) = (dac.played(), dac.underruns(), dac.clocked());
     let elapsed = dac.running_for().unwrap_or_default();

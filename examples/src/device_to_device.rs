@@ -55,7 +55,8 @@ pub fn run(celsius: f32) -> Result<Report, Error> {
     let response = static_buf::<4>();
 
     let t0 = Instant::now();
-    ctx.chain::<8>()?
+    let _ = ctx
+        .chain::<8>()?
         .tiny_write(tmp, &[0x00])
         .userdata(1)
         .read(tmp, static_buf::<2>())

@@ -200,9 +200,7 @@ pub fn run(frames: u32) -> Result<Report, Error> {
     drop(ctx);
 
     // Blocking: render, then push with the CPU spinning on the transfer.
-    let ctx = RTIO_SPIN
-        .claim_with(&rtio::wait::SPIN)
-        .ok_or(Error::QueueFull)?;
+    let ctx = RTIO_SPIN.claim_with(&rtio::wait::SPIN)?;
     let (mut io, mut rend) = (Duration::ZERO, Duration::ZERO);
     let t0 = Instant::now();
     let mut last = 0;

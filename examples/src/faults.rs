@@ -85,7 +85,8 @@ pub fn run() -> Result<Report, Error> {
     // 1. NACK on the second transfer of the chain.
     i2c.record();
     tmp.faults().at(tmp.faults().transfers() + 1, Fault::Nack);
-    ctx.chain::<3>()?
+    let _ = ctx
+        .chain::<3>()?
         .tiny_write(tmp.dev(), &[0x00])
         .userdata(1)
         .read(tmp.dev(), static_buf::<2>())
@@ -105,7 +106,8 @@ pub fn run() -> Result<Report, Error> {
     // 2. The EEPROM never answers; LINK_TIMEOUT recovers.
     eeprom.faults().next(Fault::Hang);
     let t0 = std::time::Instant::now();
-    ctx.chain::<2>()?
+    let _ = ctx
+        .chain::<2>()?
         .read(eeprom.dev(), static_buf::<4>())
         .userdata(4)
         .link_timeout(Duration::from_millis(20))
@@ -115,7 +117,8 @@ pub fn run() -> Result<Report, Error> {
         .map(|_| ctx.consume().map(seen))
         .collect::<Result<_, _>>()?;
     let hang_resolved_after = t0.elapsed();
-    ctx.acquire()?
+    let _ = ctx
+        .acquire()?
         .read(eeprom.dev(), static_buf::<4>())
         .userdata(6)
         .submit()?;

@@ -47,7 +47,7 @@ pub fn run(celsius: f32) -> Result<Report, Error> {
     let buf = static_buf::<2>();
     let t0 = Instant::now();
     // Pointer register 0 (temperature), then read two bytes.
-    chain!(ctx: SENSORS, [
+    let _chain = chain!(ctx: SENSORS, [
         tiny_write(sensor, [0x00]).userdata(1),
         read(sensor, buf).userdata(2),
     ])?;

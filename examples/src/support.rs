@@ -19,9 +19,9 @@ pub fn static_vec(n: usize) -> &'static mut [u8] {
 /// Takes the owner side of `rtio`.
 ///
 /// # Errors
-/// [`Error::QueueFull`] if another owner holds it.
+/// [`Error::Claimed`] if another owner holds it.
 pub fn claim(rtio: &'static Rtio) -> Result<Context, Error> {
-    rtio.claim().ok_or(Error::QueueFull)
+    Ok(rtio.claim()?)
 }
 
 /// A minimal single-future executor: polls, and parks the thread until a completion wakes

@@ -47,7 +47,8 @@ pub fn blocking(ctx: &Context, dev: Dev<rtio_sim::I2cKind>) -> Result<f32, Error
 /// # Errors
 /// The chain's error.
 pub fn polling(ctx: &Context, dev: Dev<rtio_sim::I2cKind>) -> Result<(f32, u64), Error> {
-    ctx.chain::<2>()?
+    let _ = ctx
+        .chain::<2>()?
         .tiny_write(dev, &[0x00])
         .read(dev, crate::support::static_buf::<2>())
         .userdata(2)

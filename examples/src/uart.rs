@@ -80,7 +80,8 @@ pub fn run() -> Result<Report, Error> {
     let timeout = Duration::from_millis(100);
 
     // 1. The message arrives in time (8 bytes at 115200 baud: ~0.7 ms).
-    ctx.chain::<2>()?
+    let _ = ctx
+        .chain::<2>()?
         .read(uart.dev(), static_buf::<8>())
         .userdata(1)
         .link_timeout(timeout)
@@ -91,7 +92,8 @@ pub fn run() -> Result<Report, Error> {
 
     // 2. Only three bytes come: the read times out.
     let t0 = Instant::now();
-    ctx.chain::<2>()?
+    let _ = ctx
+        .chain::<2>()?
         .read(uart.dev(), static_buf::<8>())
         .userdata(3)
         .link_timeout(timeout)

@@ -86,7 +86,12 @@ impl<const N: usize> core::fmt::Debug for Chain<'_, N> {
 }
 
 /// Handles of a prepared chain, for cancel and signal (S7, S15).
+///
+/// `#[must_use]`: a chain that is only prepared (`chain!(..)`, [`Chain::prepare`]) does
+/// nothing until [`Context::submit`], so dropping its handle on the spot is the mark of a
+/// forgotten submit. Bind it (`let _chain = ..`) when the submit follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a prepared chain runs only after `Context::submit`; keep the handle to cancel or signal it (`let _chain = ..` when the submit follows)"]
 pub struct ChainHandle<const N: usize> {
     handles: [OpHandle; N],
 }
@@ -94,6 +99,7 @@ pub struct ChainHandle<const N: usize> {
 impl<const N: usize> ChainHandle<N> {
     /// The first entry. Cancelling it cancels the chain only while the head has not
     /// completed; [`ChainHandle::cancel`] cancels whatever is left of the chain.
+    #[must_use]
     pub fn head(&self) -> OpHandle {
         self.handles[0]
     }
@@ -122,10 +128,12 @@ impl<const N: usize> ChainHandle<N> {
         }
     }
     /// Entry `i`.
+    #[must_use]
     pub fn get(&self, i: usize) -> Option<OpHandle> {
         self.handles.get(i).copied()
     }
     /// All entries.
+    #[must_use]
     pub fn handles(&self) -> &[OpHandle; N] {
         &self.handles
     }

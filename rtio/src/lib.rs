@@ -100,9 +100,9 @@ pub use chain::{Chain, ChainHandle};
 #[cfg(not(loom))]
 pub use context::{Context, OpHandle, Rtio, Slot, Storage};
 #[cfg(not(loom))]
-pub use cqe::{first_failure, Buffer, Completion, CqeFlags};
+pub use cqe::{first_failure, Buffer, ChainError, Completion, CqeFlags};
 #[cfg(not(loom))]
-pub use error::{Error, ErrorKind};
+pub use error::{ClaimError, Error, ErrorKind};
 #[cfg(not(loom))]
 pub use future::{block_on, ChainFuture, Next};
 #[cfg(not(loom))]
