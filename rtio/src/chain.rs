@@ -1,7 +1,7 @@
 //! Building entries: one, a chain, or a transaction, acquired all or nothing (S10).
 //!
 //! ```
-//! use rtio::{caps, Dev, Iodev, IodevApi, Request, Rtio, Storage, Token};
+//! use rtio::{caps, Dev, Iodev, IodevApi, Request, Rtio, StaticBuf, Storage, Token};
 //! # struct Regs;
 //! # impl IodevApi for Regs {
 //! #     fn submit(&'static self, mut t: Token) {
@@ -20,13 +20,12 @@
 //!
 //! static STORAGE: Storage<4, 4> = Storage::new();
 //! static RTIO: Rtio = Rtio::new(&STORAGE);
-//! static mut RX: [u8; 2] = [0; 2];
+//! static RX: StaticBuf<2> = StaticBuf::new();
 //!
 //! let ctx = RTIO.claim().unwrap();
 //! // Write the register pointer, then read two bytes: one chain, acquired as a whole.
-//! // SAFETY: the only reference ever taken to RX; it moves into the chain.
-//! let rx: &'static mut [u8; 2] = unsafe { &mut *core::ptr::addr_of_mut!(RX) };
-//! ctx.chain::<2>()
+//! let rx = RX.take().expect("taken once"); // moves into the chain, back in the completion
+//! let _chain = ctx.chain::<2>()
 //!     .unwrap()
 //!     .tiny_write(SENSOR, &[0x00])
 //!     .read(SENSOR, rx)

@@ -66,6 +66,8 @@ mod sync;
 // Everything else is left out under `--cfg loom` (each item carries the cfg, so rustfmt
 // formats every module).
 #[cfg(not(loom))]
+mod buf;
+#[cfg(not(loom))]
 pub mod caps;
 #[cfg(not(loom))]
 mod chain;
@@ -95,6 +97,8 @@ pub mod time;
 mod timer;
 #[cfg(not(loom))]
 pub mod wait;
+#[cfg(not(loom))]
+pub use buf::StaticBuf;
 #[cfg(not(loom))]
 pub use chain::{Chain, ChainHandle};
 #[cfg(not(loom))]

@@ -246,3 +246,54 @@ fn a_signal_to_an_entry_that_is_not_an_await_has_no_effect() {
     held.finish_next(0);
     assert_eq!(ctx.consume().unwrap().result(), Ok(1));
 }
+
+/// Completes writes, NACKs reads.
+struct NackReads;
+impl rtio::IodevApi for NackReads {
+    fn submit(&'static self, mut t: rtio::Token) {
+        match t.request() {
+            rtio::Request::Read(_) => t.err(Error::Nack),
+            rtio::Request::Write(d) => {
+                let n = d.len();
+                t.ok(n)
+            }
+            _ => t.ok(0),
+        }
+    }
+}
+
+/// S17 through the chain APIs: `wait_checked` (what `chain!(..) => wait` calls) and
+/// `ChainError::check` on a future's output are `Err` when an entry failed, naming the entry
+/// that failed first and its own error, not the `Canceled` after it; every buffer comes
+/// back inside the error (S3). `wait` itself keeps returning every completion.
+#[test]
+fn s17_wait_checked_and_check_name_the_entry_that_failed_first() {
+    let (_, dev) = iodev!(NackReads);
+    let ctx = ctx!(4, 4);
+    let e = ctx
+        .chain::<3>()
+        .unwrap()
+        .write(dev, b"\x00")
+        .read(dev, sbuf!(2))
+        .write(dev, b"x")
+        .wait_checked()
+        .unwrap_err();
+    assert_eq!((e.entry(), e.error()), (Some(1), Error::Nack));
+    let done = e.into_completions().unwrap();
+    assert_eq!(
+        done.iter().map(|c| c.result()).collect::<Vec<_>>(),
+        [Ok(1), Err(Error::Nack), Err(Error::Canceled)]
+    );
+    assert_eq!(done[1].buffer().data().map(<[u8]>::len), Some(2));
+
+    let fut = ctx.chain::<2>().unwrap().read(dev, sbuf!(1)).nop().run().unwrap();
+    let e = rtio::ChainError::check(rtio::block_on(fut)).unwrap_err();
+    assert_eq!((e.entry(), e.error()), (Some(0), Error::Nack));
+
+    let [w] = ctx.acquire().unwrap().write(dev, b"ok").wait_checked().unwrap();
+    assert_eq!(w.result(), Ok(2));
+    // A chain that never ran: the builder's mistake, no entry.
+    let e = ctx.chain::<2>().unwrap().nop().wait_checked().unwrap_err();
+    assert_eq!((e.entry(), e.error()), (None, Error::InvalidChain));
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
