@@ -53,6 +53,8 @@ impl<const N: usize> StaticBuf<N> {
     }
 
     /// The buffer, the first time; `None` ever after.
+    // A `&mut` from `&self`, made once: the taken flag elects the one caller that gets it.
+    #[allow(clippy::mut_from_ref)]
     pub fn take(&'static self) -> Option<&'static mut [u8; N]> {
         // Relaxed suffices: the flag publishes nothing (no one writes the bytes before the
         // winner, and they never come back); the compare-and-swap's atomicity alone elects

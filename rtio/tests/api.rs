@@ -286,11 +286,22 @@ fn s17_wait_checked_and_check_name_the_entry_that_failed_first() {
     );
     assert_eq!(done[1].buffer().data().map(<[u8]>::len), Some(2));
 
-    let fut = ctx.chain::<2>().unwrap().read(dev, sbuf!(1)).nop().run().unwrap();
+    let fut = ctx
+        .chain::<2>()
+        .unwrap()
+        .read(dev, sbuf!(1))
+        .nop()
+        .run()
+        .unwrap();
     let e = rtio::ChainError::check(rtio::block_on(fut)).unwrap_err();
     assert_eq!((e.entry(), e.error()), (Some(0), Error::Nack));
 
-    let [w] = ctx.acquire().unwrap().write(dev, b"ok").wait_checked().unwrap();
+    let [w] = ctx
+        .acquire()
+        .unwrap()
+        .write(dev, b"ok")
+        .wait_checked()
+        .unwrap();
     assert_eq!(w.result(), Ok(2));
     // A chain that never ran: the builder's mistake, no entry.
     let e = ctx.chain::<2>().unwrap().nop().wait_checked().unwrap_err();
