@@ -289,12 +289,14 @@ impl Rtio {
     }
 
     /// Gives the context a memory pool for pool reads and multishot streams (S11).
+    #[must_use = "the context with the pool or clock is the returned one"]
     pub const fn with_pool(mut self, pool: &'static Mempool) -> Self {
         self.pool = Some(pool);
         self
     }
 
     /// Gives the context a clock for DELAY, LINK_TIMEOUT and deadlines (S8).
+    #[must_use = "the context with the pool or clock is the returned one"]
     pub const fn with_clock(mut self, clock: &'static dyn Clock) -> Self {
         self.clock = Some(clock);
         self.timer_ops = Some(&executor::TIMER_OPS);
