@@ -8,6 +8,8 @@ use ui_tests::{leak, TEMP};
 static A: Rtio;
 #[rtio_define(sq = 4, cq = 4)]
 static B: Rtio;
+#[rtio_define(sq = 4, cq = 4)]
+static C: Rtio;
 
 fn nack(_: Result<usize, Error>, _: usize) -> Result<usize, Error> {
     Err(Error::Nack)
@@ -36,15 +38,9 @@ fn a_chain_on_the_owner_side_of_another_context_is_refused_in_every_build() {
 /// own error (not the `Canceled` of the entries after it), with every completion and buffer.
 #[test]
 fn s17_wait_reports_the_entry_that_failed_first_with_its_own_error() {
-    let a = loop {
-        // The other test in this file may hold `A` for a moment.
-        if let Ok(a) = A.claim() {
-            break a;
-        }
-        std::thread::yield_now();
-    };
+    let c = C.claim().unwrap();
     let rx = leak::<2>();
-    let r = chain!(a: A, [ tiny_write(TEMP, [0x00]), callback(nack, 0), read(TEMP, rx) ] => wait);
+    let r = chain!(c: C, [ tiny_write(TEMP, [0x00]), callback(nack, 0), read(TEMP, rx) ] => wait);
     let e: ChainError<3> = r.unwrap_err();
     assert_eq!((e.entry(), e.error()), (Some(1), Error::Nack));
     assert_eq!(
@@ -61,13 +57,13 @@ fn s17_wait_reports_the_entry_that_failed_first_with_its_own_error() {
     );
     // Through `?`, the cause is what a caller of `rtio::Error` sees.
     let f = || -> Result<(), Error> {
-        chain!(a: A, [ callback(nack, 0), nop() ] => wait)?;
+        chain!(c: C, [ callback(nack, 0), nop() ] => wait)?;
         Ok(())
     };
     assert_eq!(f(), Err(Error::Nack));
     // A chain where every entry succeeds is `Ok`.
-    let [w, c] =
-        chain!(a: A, [ tiny_write(TEMP, [0x00]), read(TEMP, leak::<2>()) ] => wait).unwrap();
-    assert_eq!((w.result(), c.result()), (Ok(1), Ok(2)));
-    assert_eq!(A.reserved(), 0);
+    let [w, t] =
+        chain!(c: C, [ tiny_write(TEMP, [0x00]), read(TEMP, leak::<2>()) ] => wait).unwrap();
+    assert_eq!((w.result(), t.result()), (Ok(1), Ok(2)));
+    assert_eq!(C.reserved(), 0);
 }
