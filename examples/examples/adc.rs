@@ -8,9 +8,9 @@
 //! the FIFO, or was counted as dropped. After the stream is cancelled, one plain read drains
 //! what the FIFO still holds, so that drops after the last streamed sample show up too.
 //!
-//! Example 5: ADC stream at a chosen rate with overruns reported.
-//! `cargo run -p rtio-examples --example adc [-- --rate 8000] [--secs 2] [--sweep]`
-//! `--sweep` runs 8, 32 and 100 kHz.
+//! Run: `cargo run -p rtio-examples --example adc [-- --rate 8000] [--secs 2] [--sweep]`
+//! (`--sweep` runs 8, 32 and 100 kHz).
+//! Test: `cargo test -p rtio-examples --example adc`.
 
 use rtio::{Buffer, Error, Mempool, PoolStorage, Rtio, Storage};
 use rtio_examples::support;

@@ -7,7 +7,8 @@
 //! interrupt driver is written; here the "HAL" is the simulated I2C bus through its own
 //! async interface ([`rtio_hal::I2cHandle`] on a second context), the task on a thread.
 //!
-//! Example 10: any async HAL as an iodev. `cargo run -p rtio-examples --example async_hal`
+//! Run: `cargo run -p rtio-examples --example async_hal`
+//! Test: `cargo test -p rtio-examples --example async_hal`.
 
 use rtio::{caps, Dev, Error, Iodev, Mempool, PoolStorage, Priority, Rtio, Storage};
 use rtio_examples::support::{claim, static_buf};

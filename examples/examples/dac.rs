@@ -8,9 +8,9 @@
 //! wavetable is a whole number of periods of a 1 kHz sine (12-bit, mid-scale 2048), so
 //! consecutive buffers join without a seam, as a DMA circular buffer would play it.
 //!
-//! Example 11: a sine through a DAC at a chosen rate, double/triple buffered.
-//! `cargo run -p rtio-examples --example dac [-- --rate 8000] [--secs 2] [--buffers 3]
+//! Run: `cargo run -p rtio-examples --example dac [-- --rate 8000] [--secs 2] [--buffers 3]
 //! [--buffer-ms 5] [--sweep]`; `--sweep` runs 8, 32 and 100 kHz.
+//! Test: `cargo test -p rtio-examples --example dac`.
 
 use rtio::{Error, Rtio, Storage};
 use rtio_examples::support;

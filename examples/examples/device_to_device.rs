@@ -7,8 +7,8 @@
 //! CRC, and the card's data response token. The main loop keeps counting and polls; the
 //! buffer comes back once, with its write (S3).
 //!
-//! Example 2: I2C sensor -> SPI block device without blocking.
-//! `cargo run -p rtio-examples --example device_to_device`
+//! Run: `cargo run -p rtio-examples --example device_to_device`
+//! Test: `cargo test -p rtio-examples --example device_to_device`.
 
 use rtio::{Buffer, Error, Rtio, Storage};
 use rtio_examples::board::labels::{i2c0, sd as card_node, temp};

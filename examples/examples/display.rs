@@ -19,8 +19,8 @@
 //! driver it is the whole duration of the blocking call, which holds the CPU by
 //! construction.
 //!
-//! Example 4 (the demo): 240x320 RGB565 frames over simulated 40 MHz SPI to a 4-wire ILI9341, rtio vs blocking.
-//! `cargo run -p rtio-examples --example display [-- --frames N] [--png out.png]`
+//! Run: `cargo run -p rtio-examples --example display [-- --frames N] [--png out.png]`
+//! Test: `cargo test -p rtio-examples --example display`.
 
 use rtio::{Context, Dev, Error, Rtio, Storage};
 use rtio_examples::board::labels::lcd;

@@ -7,8 +7,8 @@
 //!   the end of the write cycle (the part NACKs meanwhile, and the NACK reaches the driver
 //!   as `NoAcknowledge`), and reads the page back.
 //!
-//! crates.io drivers (`tmp1x2` async, `eeprom24x` blocking) unchanged over rtio and simulated devices.
-//! `cargo run -p rtio-examples --example driver_crate`
+//! Run: `cargo run -p rtio-examples --example driver_crate`
+//! Test: `cargo test -p rtio-examples --example driver_crate`.
 
 use eeprom24x::Eeprom24x;
 use rtio::{Error, Mempool, PoolStorage, Rtio, Storage};

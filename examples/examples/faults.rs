@@ -12,8 +12,8 @@
 //!
 //! At the end the context acquires its whole submission queue: no entry was lost.
 //!
-//! Example 8: fault handling with every buffer coming back.
-//! `cargo run -p rtio-examples --example faults`
+//! Run: `cargo run -p rtio-examples --example faults`
+//! Test: `cargo test -p rtio-examples --example faults`.
 
 use rtio::{Buffer, Duration, Error, Mempool, PoolStorage, Rtio, Storage};
 use rtio_examples::support::{claim, static_buf};

@@ -7,7 +7,8 @@
 //! with `chain!`, which checks at compile time that the sensor can be written and read and
 //! that two entries fit the context.
 //!
-//! Example 1: chained blocking register read. `cargo run -p rtio-examples --example register_read`
+//! Run: `cargo run -p rtio-examples --example register_read`
+//! Test: `cargo test -p rtio-examples --example register_read`.
 
 use rtio::{Buffer, Error, Rtio};
 use rtio_examples::board::labels::{i2c0, temp};

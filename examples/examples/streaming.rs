@@ -7,8 +7,8 @@
 //! which returns its blocks to the pool (S11). Cancelling ends the stream: the last
 //! completion says `Canceled` and carries no MORE flag (S7).
 //!
-//! Example 3: IMU streaming with multishot pool buffers.
-//! `cargo run -p rtio-examples --example streaming [-- --buffers N]`
+//! Run: `cargo run -p rtio-examples --example streaming [-- --buffers N]`
+//! Test: `cargo test -p rtio-examples --example streaming`.
 
 use rtio::{Buffer, Error, Mempool, PoolStorage, Rtio, Storage};
 use rtio_examples::support;

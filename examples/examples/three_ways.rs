@@ -3,10 +3,10 @@
 //! * blocking: build the chain and `wait()` for it (the thread parks);
 //! * polling: `submit(0)` and poll `try_consume()`, doing other work between polls;
 //! * `async`: `run()?.await` inside an `async fn`, driven by a tiny executor that parks the
-//!   thread until a completion wakes it ([`crate::support::run`]).
+//!   thread until a completion wakes it ([`rtio_examples::support::run`]).
 //!
-//! Example 7: one register read, blocking, polling and async.
-//! `cargo run -p rtio-examples --example three_ways`
+//! Run: `cargo run -p rtio-examples --example three_ways`
+//! Test: `cargo test -p rtio-examples --example three_ways`.
 
 use rtio::{Buffer, Context, Dev, Error, Rtio, Storage};
 use rtio_examples::support::{claim, run as block_on};

@@ -13,8 +13,8 @@
 //! line is complete and the stream is cancelled. And the same UART as an `embedded-io`
 //! byte stream ([`rtio_hal::Serial`]): `write_all`, then `read_exact` of the reply.
 //!
-//! Example 6: UART read with timeout and cancellation.
-//! `cargo run -p rtio-examples --example uart`
+//! Run: `cargo run -p rtio-examples --example uart`
+//! Test: `cargo test -p rtio-examples --example uart`.
 
 use rtio::{Buffer, Duration, Error, Mempool, PoolStorage, Rtio, Storage};
 use rtio_examples::support::{claim, static_buf};
