@@ -1,7 +1,10 @@
-//! Host examples for rtio, on simulated peripherals ([`rtio_sim`]).
+//! Host examples for rtio, on simulated peripherals ([`rtio_sim`]): what they share.
 //!
-//! Each example is a function here that returns what it observed, so that
-//! `examples/examples/NAME.rs` prints it and `examples/tests/NAME.rs` asserts it:
+//! Each example is one file, `examples/examples/NAME.rs`: the rtio code (a function that
+//! returns what it observed), `main` printing it (`cargo run -p rtio-examples --example
+//! NAME`) and a `#[cfg(test)] mod tests` asserting it (`cargo test -p rtio-examples`). This
+//! library holds only what they share: the board ([`board`]) and small helpers
+//! ([`support`]).
 //!
 //! | # | example | what it shows |
 //! |---|---|---|
@@ -19,19 +22,7 @@
 //!
 //! The board (bus speeds, addresses, chip selects, display geometry, device kinds) comes
 //! from `boards/host.dts` through [`board`].
-#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod adc;
-pub mod async_hal;
 pub mod board;
-pub mod dac;
-pub mod device_to_device;
-pub mod display;
-pub mod driver_crate;
-pub mod faults;
-pub mod register_read;
-pub mod streaming;
 pub mod support;
-pub mod three_ways;
-pub mod uart;

@@ -5,23 +5,26 @@ use std::future::Future;
 use std::task::{Context as TaskCx, Poll};
 use std::time::Duration;
 
-/// A zeroed `'static` buffer. The examples run once per process (or once per test), so
-/// leaking a few buffers is the host stand-in for a `static` in firmware.
-pub fn static_buf<const N: usize>() -> &'static mut [u8; N] {
+/// A zeroed buffer that lives for the rest of the program (any lifetime `'a`, `'static`
+/// included, as [`Box::leak`] gives). The examples run several times per process (once per
+/// test), so each run leaks a few buffers: the host stand-in for a firmware's
+/// [`rtio::StaticBuf`], which hands its bytes out once.
+pub fn static_buf<'a, const N: usize>() -> &'a mut [u8; N] {
     Box::leak(Box::new([0u8; N]))
 }
 
-/// A zeroed `'static` buffer of `n` bytes (for sizes too large for the stack).
-pub fn static_vec(n: usize) -> &'static mut [u8] {
+/// A zeroed buffer of `n` bytes for the rest of the program (for sizes too large for the
+/// stack), as [`static_buf`].
+pub fn static_vec<'a>(n: usize) -> &'a mut [u8] {
     Box::leak(vec![0u8; n].into_boxed_slice())
 }
 
 /// Takes the owner side of `rtio`.
 ///
 /// # Errors
-/// [`Error::QueueFull`] if another owner holds it.
+/// [`Error::Claimed`] if another owner holds it.
 pub fn claim(rtio: &'static Rtio) -> Result<Context, Error> {
-    rtio.claim().ok_or(Error::QueueFull)
+    Ok(rtio.claim()?)
 }
 
 /// A minimal single-future executor: polls, and parks the thread until a completion wakes

@@ -97,6 +97,7 @@ pub fn generate_from_str(name: &str, text: &str) -> Result<Generated, Diagnostic
 /// build unless [`Builder::strict`] is set or the node is [`Builder::used`]; cargo shows
 /// build-script warnings of local packages only (not of dependencies from a registry).
 #[derive(Clone, Debug)]
+#[must_use = "a Builder generates nothing until `.generate()` is called"]
 pub struct Builder {
     input: PathBuf,
     opts: Options,

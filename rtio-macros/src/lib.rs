@@ -165,7 +165,12 @@ pub fn rtio_iodev(args: TokenStream, item: TokenStream) -> TokenStream {
 /// The macro computes `N` and expands to `ctx.chain::<N>()` and the builder calls, then
 /// `.prepare()` (the default), `=> submit` (prepare and dispatch), `=> run` (a future of
 /// the completions) or `=> wait` (block until all complete). The result is a
-/// `Result<_, rtio::Error>` (the runtime can still find the queue full).
+/// `Result<_, rtio::Error>` (the runtime can still find the queue full); for `=> wait` it is
+/// `Result<[rtio::Completion; N], rtio::ChainError<N>>`, an error when any entry failed
+/// that names the entry that failed first and its own error, not the `Canceled` of the
+/// entries after it (S17; `?` converts it into that `rtio::Error`). The prepared chain's
+/// `rtio::ChainHandle` is `#[must_use]`: a chain that is only prepared does nothing until
+/// `ctx.submit(..)`, so dropping its handle on the spot warns.
 ///
 /// ```
 /// # use rtio::{Iodev, IodevApi, Rtio, Token};
@@ -237,14 +242,16 @@ pub fn rtio_iodev(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | 25 | unknown `=> finish` | syntax | [`unknown-finish`](../ui-tests/tests/ui/fail/unknown-finish.rs) |
 /// | 26 | `CONTEXT` not declared with `#[rtio_define]` (rustc: "declared as a static, not a type") | name resolution | [`context-not-declared`](../ui-tests/tests/ui/fail/context-not-declared.rs) |
 /// | 27 | `write_previous` with no earlier caller-buffer `read` to take the buffer of | syntax | [`write-previous-without-read`](../ui-tests/tests/ui/fail/write-previous-without-read.rs) |
+/// | 28 | a prepared chain's handle dropped on the spot (a forgotten submit) | lint (`unused_must_use`, a warning; an error under `deny`) | [`chain-prepared-never-submitted`](../ui-tests/tests/ui/fail/chain-prepared-never-submitted.rs) |
 ///
 /// Every syntax-level mistake is reported in one run
 /// ([`many-errors-one-run`](../ui-tests/tests/ui/fail/many-errors-one-run.rs)).
 ///
 /// What stays at run time: transactions are compared by the text of their iodev expressions
 /// (two names for one device pass; the runtime still checks the pointers in `prepare`); tiny
-/// write data whose type is a slice is checked by `prepare`; in debug builds, the owner side
-/// passed in is asserted to belong to `CONTEXT`.
+/// write data whose type is a slice is checked by `prepare`; the owner side passed in must
+/// belong to `CONTEXT`, which its type does not say, so the chain fails with
+/// `rtio::Error::WrongContext` (in every build, taking no entry) when it does not.
 #[proc_macro]
 pub fn chain(input: TokenStream) -> TokenStream {
     chain::expand(chain::parse::MacroKind::Chain, input.into()).into()

@@ -69,7 +69,8 @@ fn i2c_transfer_takes_bus_time_and_does_not_block_the_submitter() {
     // 1 kHz: writing 2 bytes is 1 START + 9 address + 18 data + 1 STOP = 29 bits = 29 ms.
     let tmp = Bus::i2c("t-time", 1_000).attach_i2c(0x48, Tmp105::new(0.0));
     let t0 = StdInstant::now();
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .tiny_write(tmp.dev(), &[1, 0x60])
         .submit()
@@ -148,7 +149,8 @@ fn the_bus_serves_higher_priority_first() {
     // A long transfer occupies the bus while the others queue behind it.
     tmp.faults()
         .next(Fault::Stall(rtio::Duration::from_millis(200)));
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .tiny_write(tmp.dev(), &[0])
         .userdata(0)
@@ -161,7 +163,8 @@ fn the_bus_serves_higher_priority_first() {
         (3, Priority::Urgent),
         (4, Priority::Normal),
     ] {
-        ctx.acquire()
+        let _ = ctx
+            .acquire()
             .unwrap()
             .tiny_write(tmp.dev(), &[0])
             .userdata(ud)
@@ -359,7 +362,7 @@ fn stress_several_threads_contexts_complete_every_submission_exactly_once() {
                                 .transaction()
                                 .read(card.dev(), buf::<16>()),
                         };
-                        ch.userdata(ud).prepare().unwrap();
+                        let _ = ch.userdata(ud).prepare().unwrap();
                         next += 1;
                     }
                     ctx.submit(1).unwrap();
@@ -493,7 +496,8 @@ fn stress_hangs_and_link_timeouts_across_threads_complete_once_each() {
                 let (mut ok, mut timed_out) = (0, 0);
                 let mut seen = vec![0u8; PER_THREAD];
                 for i in 0..PER_THREAD {
-                    ctx.chain::<2>()
+                    let _ = ctx
+                        .chain::<2>()
                         .unwrap()
                         .read(tmp.dev(), buf::<2>())
                         .userdata(i)
@@ -639,7 +643,8 @@ fn independent_chains_complete_in_hardware_order_chains_in_their_own_order() {
     let slow = Bus::i2c("t-order-i2c", 1_000).attach_i2c(0x48, Tmp105::new(1.0));
     let fast = Bus::spi("t-order-spi", 20_000_000).attach_spi(0, SdCard::new(1024).ready());
     // A slow I2C chain (about 20 + 29 ms), then a fast SPI write (a few µs), both in flight.
-    ctx.chain::<2>()
+    let _ = ctx
+        .chain::<2>()
         .unwrap()
         .tiny_write(slow.dev(), &[0])
         .userdata(1)
@@ -647,7 +652,8 @@ fn independent_chains_complete_in_hardware_order_chains_in_their_own_order() {
         .userdata(2)
         .submit()
         .unwrap();
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .tiny_write(fast.dev(), &sd::command(sd::CMD13, 0))
         .userdata(3)
@@ -670,7 +676,8 @@ fn cancelling_a_chain_queued_behind_a_busy_bus_cancels_it_whole() {
     let tmp = Bus::i2c("t-cancel-queued", 400_000).attach_i2c(0x48, Tmp105::new(1.0));
     tmp.faults()
         .next(Fault::Stall(rtio::Duration::from_millis(100)));
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .tiny_write(tmp.dev(), &[0])
         .userdata(1)
@@ -991,7 +998,8 @@ fn await_on_a_device_holds_its_bus_until_signalled_or_cancelled() {
             .submit()
             .unwrap();
         // Another device on the same bus waits behind the held bus.
-        ctx.acquire()
+        let _ = ctx
+            .acquire()
             .unwrap()
             .tiny_write(ee.dev(), &[0, 0])
             .userdata(2)

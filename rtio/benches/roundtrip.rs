@@ -195,7 +195,7 @@ fn setup(case: Case) -> Fixture {
         Case::Outstanding(k) => {
             let ctx = R_BIG.claim().expect("big context");
             for _ in 0..k {
-                ctx.acquire().unwrap().write(SLOW, &WBUF).prepare().unwrap();
+                let _ = ctx.acquire().unwrap().write(SLOW, &WBUF).prepare().unwrap();
             }
             ctx.submit(0).unwrap();
             assert_eq!(HOLDER_DRV.q.len(), k);
@@ -204,7 +204,8 @@ fn setup(case: Case) -> Fixture {
         Case::Timed(k) => {
             let ctx = R_TIMED.claim().expect("timed context");
             for _ in 0..k {
-                ctx.acquire()
+                let _ = ctx
+                    .acquire()
                     .unwrap()
                     .delay(rtio::Duration::from_secs(3600))
                     .prepare()
@@ -237,7 +238,7 @@ fn run_case(case: Case, f: &mut Fixture, iters: usize) {
     match (case, f) {
         (Case::Nop | Case::Outstanding(_), Fixture::Rtio(ctx)) => {
             for i in 0..iters {
-                ctx.acquire().unwrap().nop().userdata(i).prepare().unwrap();
+                let _ = ctx.acquire().unwrap().nop().userdata(i).prepare().unwrap();
                 ctx.submit(1).unwrap();
                 let c = ctx.try_consume().unwrap();
                 black_box(c.result().unwrap());
@@ -246,7 +247,8 @@ fn run_case(case: Case, f: &mut Fixture, iters: usize) {
         }
         (Case::Timed(_), Fixture::Rtio(ctx)) => {
             for i in 0..iters {
-                ctx.chain::<2>()
+                let _ = ctx
+                    .chain::<2>()
                     .unwrap()
                     .write(FAST, &WBUF)
                     .userdata(i)
@@ -262,7 +264,7 @@ fn run_case(case: Case, f: &mut Fixture, iters: usize) {
         (Case::Chain4, Fixture::Rtio(ctx)) => {
             for i in 0..iters {
                 let c = ctx.chain::<4>().unwrap();
-                c.nop().userdata(i).nop().nop().nop().prepare().unwrap();
+                let _ = c.nop().userdata(i).nop().nop().nop().prepare().unwrap();
                 ctx.submit(4).unwrap();
                 for _ in 0..4 {
                     black_box(ctx.try_consume().unwrap().result().unwrap());
@@ -272,7 +274,8 @@ fn run_case(case: Case, f: &mut Fixture, iters: usize) {
         (Case::Transaction2, Fixture::Rtio(ctx)) => {
             for i in 0..iters {
                 let c = ctx.chain::<2>().unwrap();
-                c.write(FAST, &WBUF)
+                let _ = c
+                    .write(FAST, &WBUF)
                     .userdata(i)
                     .transaction()
                     .write(FAST, &WBUF)
@@ -287,7 +290,8 @@ fn run_case(case: Case, f: &mut Fixture, iters: usize) {
         (Case::Batch8, Fixture::Rtio(ctx)) => {
             for i in 0..iters {
                 for k in 0..8 {
-                    ctx.acquire()
+                    let _ = ctx
+                        .acquire()
                         .unwrap()
                         .nop()
                         .userdata(i + k)

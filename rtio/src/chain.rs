@@ -1,7 +1,7 @@
 //! Building entries: one, a chain, or a transaction, acquired all or nothing (S10).
 //!
 //! ```
-//! use rtio::{caps, Dev, Iodev, IodevApi, Request, Rtio, Storage, Token};
+//! use rtio::{caps, Dev, Iodev, IodevApi, Request, Rtio, StaticBuf, Storage, Token};
 //! # struct Regs;
 //! # impl IodevApi for Regs {
 //! #     fn submit(&'static self, mut t: Token) {
@@ -20,13 +20,12 @@
 //!
 //! static STORAGE: Storage<4, 4> = Storage::new();
 //! static RTIO: Rtio = Rtio::new(&STORAGE);
-//! static mut RX: [u8; 2] = [0; 2];
+//! static RX: StaticBuf<2> = StaticBuf::new();
 //!
 //! let ctx = RTIO.claim().unwrap();
 //! // Write the register pointer, then read two bytes: one chain, acquired as a whole.
-//! // SAFETY: the only reference ever taken to RX; it moves into the chain.
-//! let rx: &'static mut [u8; 2] = unsafe { &mut *core::ptr::addr_of_mut!(RX) };
-//! ctx.chain::<2>()
+//! let rx = RX.take().expect("taken once"); // moves into the chain, back in the completion
+//! let _chain = ctx.chain::<2>()
 //!     .unwrap()
 //!     .tiny_write(SENSOR, &[0x00])
 //!     .read(SENSOR, rx)
@@ -86,7 +85,12 @@ impl<const N: usize> core::fmt::Debug for Chain<'_, N> {
 }
 
 /// Handles of a prepared chain, for cancel and signal (S7, S15).
+///
+/// `#[must_use]`: a chain that is only prepared (`chain!(..)`, [`Chain::prepare`]) does
+/// nothing until [`Context::submit`], so dropping its handle on the spot is the mark of a
+/// forgotten submit. Bind it (`let _chain = ..`) when the submit follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "a prepared chain runs only after `Context::submit`; keep the handle to cancel or signal it (`let _chain = ..` when the submit follows)"]
 pub struct ChainHandle<const N: usize> {
     handles: [OpHandle; N],
 }
@@ -94,6 +98,7 @@ pub struct ChainHandle<const N: usize> {
 impl<const N: usize> ChainHandle<N> {
     /// The first entry. Cancelling it cancels the chain only while the head has not
     /// completed; [`ChainHandle::cancel`] cancels whatever is left of the chain.
+    #[must_use]
     pub fn head(&self) -> OpHandle {
         self.handles[0]
     }
@@ -122,10 +127,12 @@ impl<const N: usize> ChainHandle<N> {
         }
     }
     /// Entry `i`.
+    #[must_use]
     pub fn get(&self, i: usize) -> Option<OpHandle> {
         self.handles.get(i).copied()
     }
     /// All entries.
+    #[must_use]
     pub fn handles(&self) -> &[OpHandle; N] {
         &self.handles
     }

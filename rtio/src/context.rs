@@ -24,6 +24,7 @@
 //! its methods change the state word.
 
 use crate::cqe::{Buffer, Completion, CqeFlags};
+use crate::error::ClaimError;
 use crate::iodev::{Iodev, Req};
 use crate::pool::{BlockRange, Mempool, PoolBuf};
 use crate::ring::{CqeCell, Reservations, Ring};
@@ -294,6 +295,7 @@ impl Rtio {
     }
 
     /// Gives the context a memory pool for pool reads and multishot streams (S11).
+    #[must_use = "the context with the pool or clock is the returned one"]
     pub const fn with_pool(mut self, pool: &'static Mempool) -> Self {
         self.pool = Some(pool);
         self.pool_ops = Some(&crate::post::POOL_OPS);
@@ -301,23 +303,32 @@ impl Rtio {
     }
 
     /// Gives the context a clock for DELAY, LINK_TIMEOUT and deadlines (S8).
+    #[must_use = "the context with the pool or clock is the returned one"]
     pub const fn with_clock(mut self, clock: &'static dyn Clock) -> Self {
         self.clock = Some(clock);
         self.timer_ops = Some(&executor::TIMER_OPS);
         self
     }
 
-    /// Takes the owner side. `None` while another owner holds it.
-    pub fn claim(&'static self) -> Option<Context> {
+    /// Takes the owner side, to be given back by dropping it.
+    ///
+    /// # Errors
+    /// [`ClaimError::AlreadyClaimed`] while another owner holds it.
+    pub fn claim(&'static self) -> Result<Context, ClaimError> {
         self.claim_with(crate::wait::DEFAULT_WAIT)
     }
 
     /// Takes the owner side with a waiting strategy for its blocking calls (S14).
-    pub fn claim_with(&'static self, wait: &'static dyn Wait) -> Option<Context> {
+    ///
+    /// # Errors
+    /// [`ClaimError::AlreadyClaimed`] while another owner holds it.
+    pub fn claim_with(&'static self, wait: &'static dyn Wait) -> Result<Context, ClaimError> {
+        // Acquire pairs with the Release of the previous owner's drop: its last writes to the
+        // owner-only fields happen before ours.
         self.claimed
             .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .ok()?;
-        Some(Context {
+            .map_err(|_| ClaimError::AlreadyClaimed)?;
+        Ok(Context {
             rtio: self,
             wait,
             _not_sync: PhantomData,
@@ -616,7 +627,8 @@ impl Iterator for Members {
 /// The owner side of a context: acquires, submits, consumes, cancels (S1-S16).
 ///
 /// There is one at a time per context ([`Rtio::claim`]); it is `Send` but not `Sync`, so one
-/// task or thread uses it. Dropping it gives the context back to be claimed again.
+/// task or thread uses it. Dropping it gives the context back to be claimed again, clean:
+/// nothing this owner prepared leaks to the next one (see [`Drop`](#impl-Drop-for-Context)).
 pub struct Context {
     pub(crate) rtio: &'static Rtio,
     pub(crate) wait: &'static dyn Wait,
@@ -629,8 +641,29 @@ impl core::fmt::Debug for Context {
     }
 }
 
+/// Dropping the owner side gives the context back clean, so that the next
+/// [`Rtio::claim`] starts with nothing of this owner's:
+///
+/// - entries prepared but not submitted are removed as by [`Context::drop_all`]: they never
+///   run, and the ones holding a caller buffer complete `Canceled`, handing it back (S3);
+///   builders not prepared already gave theirs back when they were dropped (S10), since
+///   they borrow the owner side;
+/// - completions ready and not consumed, those `Canceled` ones included, are taken and
+///   dropped with their buffers (pool blocks go back to the pool, S11).
+///
+/// Entries already submitted and still in flight are not waited for (that could hang, S16):
+/// their drivers own them, and their completions reach whoever owns the context next.
 impl Drop for Context {
     fn drop(&mut self) {
+        self.drop_all();
+        // Bounded: each pass takes one completion and the ring holds at most `CQ`, so this
+        // takes everything that was ready even while a stream keeps posting.
+        for _ in 0..self.rtio.cells.len() {
+            if self.try_consume().is_none() {
+                break;
+            }
+        }
+        // Release pairs with the Acquire of the next claim.
         self.rtio.claimed.store(false, Ordering::Release);
     }
 }

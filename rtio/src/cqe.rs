@@ -102,6 +102,94 @@ pub fn first_failure(completions: &[Completion]) -> Option<(usize, Error)> {
     canceled
 }
 
+/// S17: why a chain waited for with [`crate::Chain::wait_checked`] (`chain!(..) => wait`)
+/// did not succeed whole: the entry that failed first, in chain order, and its own error
+/// (as [`first_failure`] finds them), with every completion and so every buffer (S3). Or,
+/// when the chain never ran, the error that stopped it (a builder mistake, a full queue).
+///
+/// It converts into its [`Error`], so `?` works in functions returning `rtio::Error`.
+///
+/// ```
+/// # use rtio::{ChainError, Error, Rtio, Storage};
+/// static STORAGE: Storage<3, 3> = Storage::new();
+/// static RTIO: Rtio = Rtio::new(&STORAGE);
+/// let ctx = RTIO.claim().unwrap();
+/// fn nack(_: Result<usize, Error>, _: usize) -> Result<usize, Error> { Err(Error::Nack) }
+/// let e = ctx.chain::<3>()?.nop().callback(nack, 0).nop().wait_checked().unwrap_err();
+/// assert_eq!((e.entry(), e.error()), (Some(1), Error::Nack));
+/// assert_eq!(e.to_string(), "entry 1 of 3 failed: device did not acknowledge (NACK)");
+/// let done = e.into_completions().unwrap();
+/// assert_eq!(done[2].result(), Err(Error::Canceled)); // its successor, cancelled (S4)
+/// # Ok::<(), Error>(())
+/// ```
+#[derive(Debug)]
+pub struct ChainError<const N: usize> {
+    error: Error,
+    entry: Option<usize>,
+    completions: Option<[Completion; N]>,
+}
+
+impl<const N: usize> ChainError<N> {
+    /// A chain's completions, in chain order: all of them when every entry succeeded, or the
+    /// first failure (for a [`crate::ChainFuture`]'s output: `ChainError::check(fut.await)`).
+    ///
+    /// # Errors
+    /// The entry that failed first and its own error, with the completions.
+    pub fn check(completions: [Completion; N]) -> Result<[Completion; N], Self> {
+        match first_failure(&completions) {
+            None => Ok(completions),
+            Some((entry, error)) => Err(ChainError {
+                error,
+                entry: Some(entry),
+                completions: Some(completions),
+            }),
+        }
+    }
+    /// The cause: the failed entry's own error, or why the chain did not run.
+    pub fn error(&self) -> Error {
+        self.error
+    }
+    /// Which entry failed first (0-based, chain order); `None` when the chain did not run.
+    pub fn entry(&self) -> Option<usize> {
+        self.entry
+    }
+    /// Every completion of a chain that ran, buffers included.
+    pub fn completions(&self) -> Option<&[Completion; N]> {
+        self.completions.as_ref()
+    }
+    /// Takes the completions (and their buffers) out.
+    pub fn into_completions(self) -> Option<[Completion; N]> {
+        self.completions
+    }
+}
+
+impl<const N: usize> From<Error> for ChainError<N> {
+    fn from(error: Error) -> Self {
+        ChainError {
+            error,
+            entry: None,
+            completions: None,
+        }
+    }
+}
+
+impl<const N: usize> From<ChainError<N>> for Error {
+    fn from(e: ChainError<N>) -> Error {
+        e.error
+    }
+}
+
+impl<const N: usize> core::fmt::Display for ChainError<N> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.entry {
+            Some(i) => write!(f, "entry {i} of {N} failed: {}", self.error),
+            None => write!(f, "the chain did not run: {}", self.error),
+        }
+    }
+}
+
+impl<const N: usize> core::error::Error for ChainError<N> {}
+
 impl Completion {
     /// `Ok(n)` with the byte count (or op-specific value), or the error.
     pub fn result(&self) -> Result<usize, Error> {

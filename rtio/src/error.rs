@@ -44,8 +44,43 @@ pub enum Error {
     /// The call would wait for completions that can never come (S16): `submit(n)` with fewer
     /// than `n` operations outstanding, or `consume()` with nothing outstanding.
     WouldHang,
+    /// The context is already claimed: another owner holds its [`crate::Context`]
+    /// ([`ClaimError::AlreadyClaimed`] converted).
+    Claimed,
+    /// A chain was built on the owner side of another context than the one it was checked
+    /// against (`chain!(ctx: A, ..)` with `ctx` claimed from a different `Rtio`).
+    WrongContext,
     /// A device-specific error code.
     Device(u8),
+}
+
+/// Why [`crate::Rtio::claim`] gave no owner side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ClaimError {
+    /// Another owner holds the context (one owner at a time); it is given back when that
+    /// owner's `Context` is dropped.
+    AlreadyClaimed,
+}
+
+impl fmt::Display for ClaimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClaimError::AlreadyClaimed => f.write_str(
+                "the context is already claimed: another owner holds its `Context` (drop it to give the context back)",
+            ),
+        }
+    }
+}
+
+impl core::error::Error for ClaimError {}
+
+impl From<ClaimError> for Error {
+    fn from(e: ClaimError) -> Error {
+        match e {
+            ClaimError::AlreadyClaimed => Error::Claimed,
+        }
+    }
 }
 
 /// A coarse classification of [`Error`], in the spirit of `embedded_hal::i2c::ErrorKind`.
@@ -70,14 +105,15 @@ impl Error {
             Error::Nack | Error::Bus | Error::Overrun | Error::BadLength | Error::Device(_) => {
                 ErrorKind::Device
             }
-            Error::NoMemory | Error::QueueFull => ErrorKind::Resources,
+            Error::NoMemory | Error::QueueFull | Error::Claimed => ErrorKind::Resources,
             Error::NotSupported
             | Error::InvalidArgument
             | Error::Stale
             | Error::InvalidChain
             | Error::NoPool
             | Error::NoClock
-            | Error::WouldHang => ErrorKind::Usage,
+            | Error::WouldHang
+            | Error::WrongContext => ErrorKind::Usage,
         }
     }
 
@@ -101,6 +137,8 @@ impl Error {
             Error::NoClock => -14,
             Error::BadLength => -15,
             Error::WouldHang => -16,
+            Error::Claimed => -17,
+            Error::WrongContext => -18,
             Error::Device(c) => -256 - c as i32,
         }
     }
@@ -125,6 +163,8 @@ impl Error {
             -14 => Error::NoClock,
             -15 => Error::BadLength,
             -16 => Error::WouldHang,
+            -17 => Error::Claimed,
+            -18 => Error::WrongContext,
             c if c <= -256 && c > -512 => Error::Device((-c - 256) as u8),
             _ => Error::Device(255),
         }
@@ -187,6 +227,10 @@ impl fmt::Display for Error {
             Error::NoClock => "the context has no clock",
             Error::BadLength => "the driver reported more bytes than the buffer holds",
             Error::WouldHang => "the wait could never end: not enough operations outstanding",
+            Error::Claimed => "the context is already claimed by another owner",
+            Error::WrongContext => {
+                "the owner side belongs to another context than the one the chain was checked against"
+            }
             Error::Device(c) => return write!(f, "device error {c}"),
         };
         f.write_str(s)
@@ -218,6 +262,8 @@ mod tests {
             Error::NoClock,
             Error::BadLength,
             Error::WouldHang,
+            Error::Claimed,
+            Error::WrongContext,
             Error::Device(0),
             Error::Device(255),
         ];

@@ -94,7 +94,8 @@ impl<'c, const N: usize> Chain<'c, N> {
         })
     }
 
-    /// Dispatches the chain and blocks until every entry completed (S14, blocking).
+    /// Dispatches the chain and blocks until every entry completed (S14, blocking). Returns
+    /// every completion, failed ones included; [`Chain::wait_checked`] fails when one did.
     ///
     /// # Errors
     /// As [`Chain::prepare`].
@@ -103,6 +104,17 @@ impl<'c, const N: usize> Chain<'c, N> {
         let mut fut = self.run()?;
         ctx.block_until(|| fut.all_done(), None)?;
         Ok(fut.collect())
+    }
+
+    /// [`Chain::wait`], `Ok` only when every entry succeeded (what `chain!(..) => wait`
+    /// calls).
+    ///
+    /// # Errors
+    /// S17: the entry that failed first and its own error, not the `Canceled` of the entries
+    /// after it, with every completion ([`crate::ChainError`]); or, without completions, the
+    /// errors of [`Chain::wait`].
+    pub fn wait_checked(self) -> Result<[Completion; N], crate::ChainError<N>> {
+        crate::ChainError::check(self.wait()?)
     }
 }
 

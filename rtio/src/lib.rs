@@ -66,6 +66,8 @@ mod sync;
 // Everything else is left out under `--cfg loom` (each item carries the cfg, so rustfmt
 // formats every module).
 #[cfg(not(loom))]
+mod buf;
+#[cfg(not(loom))]
 pub mod caps;
 #[cfg(not(loom))]
 mod chain;
@@ -96,13 +98,15 @@ mod timer;
 #[cfg(not(loom))]
 pub mod wait;
 #[cfg(not(loom))]
+pub use buf::StaticBuf;
+#[cfg(not(loom))]
 pub use chain::{Chain, ChainHandle};
 #[cfg(not(loom))]
 pub use context::{Context, OpHandle, Rtio, Slot, Storage};
 #[cfg(not(loom))]
-pub use cqe::{first_failure, Buffer, Completion, CqeFlags};
+pub use cqe::{first_failure, Buffer, ChainError, Completion, CqeFlags};
 #[cfg(not(loom))]
-pub use error::{Error, ErrorKind};
+pub use error::{ClaimError, Error, ErrorKind};
 #[cfg(not(loom))]
 pub use future::{block_on, ChainFuture, Next};
 #[cfg(not(loom))]

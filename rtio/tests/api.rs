@@ -9,16 +9,53 @@ fn one_owner_at_a_time() {
     static S: Storage<1, 1> = Storage::new();
     static R: Rtio = Rtio::new(&S);
     let a = R.claim().unwrap();
-    assert!(R.claim().is_none());
+    assert_eq!(R.claim().unwrap_err(), rtio::ClaimError::AlreadyClaimed);
     drop(a);
-    assert!(R.claim().is_some());
+    assert!(R.claim().is_ok());
+}
+
+/// A dropped owner gives back what it prepared and did not submit (buffers included, S3) and
+/// the completions it did not consume: the next owner starts clean, and the old entries are
+/// never dispatched by its `submit`.
+#[test]
+fn dropping_the_owner_leaves_nothing_for_the_next_one() {
+    static S: Storage<4, 4> = Storage::new();
+    static R: Rtio = Rtio::new(&S);
+    let (drv, dev) = iodev!(Inplace::new(0x5A));
+    let ctx = R.claim().unwrap();
+    // Submitted and completed, never consumed.
+    let _done = ctx.acquire().unwrap().nop().userdata(9).submit().unwrap();
+    // Prepared and never submitted: one entry holding a caller buffer, a chain without.
+    let _read = ctx
+        .acquire()
+        .unwrap()
+        .read(dev, sbuf!(2))
+        .prepare()
+        .unwrap();
+    let _chain = ctx
+        .chain::<2>()
+        .unwrap()
+        .nop()
+        .tiny_write(dev, &[1])
+        .prepare()
+        .unwrap();
+    assert_eq!(R.reserved(), 4);
+    drop(ctx);
+
+    let ctx = R.claim().unwrap();
+    assert_eq!(R.reserved(), 0, "every entry and completion was given back");
+    assert!(ctx.try_consume().is_none(), "no stray completion");
+    ctx.submit(0).unwrap();
+    assert!(ctx.try_consume().is_none(), "nothing left to dispatch");
+    assert!(drv.events().is_empty(), "the prepared entries never ran");
+    let _four = ctx.chain::<4>().unwrap();
 }
 
 #[test]
 fn drop_all_returns_prepared_entries_without_completions() {
     let ctx = ctx!(4, 4);
-    ctx.chain::<2>().unwrap().nop().nop().prepare().unwrap();
-    ctx.acquire().unwrap().nop().prepare().unwrap();
+    let _ = ctx.chain::<2>().unwrap().nop().nop().prepare().unwrap();
+    let _ = ctx.acquire().unwrap().nop().prepare().unwrap();
     assert_eq!(ctx.rtio().reserved(), 3);
     ctx.drop_all();
     assert_eq!(ctx.rtio().reserved(), 0);
@@ -156,7 +193,7 @@ fn dropped_token_completes_with_dropped() {
     }
     let (_, dev) = iodev!(Dropper);
     let ctx = ctx!(1, 1);
-    ctx.acquire().unwrap().read(dev, sbuf!(1)).submit().unwrap();
+    let _ = ctx.acquire().unwrap().read(dev, sbuf!(1)).submit().unwrap();
     let c = ctx.consume().unwrap();
     assert_eq!(c.result(), Err(Error::Dropped));
     assert!(
@@ -186,7 +223,8 @@ fn async_future_dropped_early_returns_its_slot_when_done() {
 fn a_shot_on_a_single_shot_entry_is_its_one_completion() {
     let (src, dev) = iodev!(Stream::new());
     let ctx = ctx!(2, 2, pool(4, 8));
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read_pool(dev, 8, 8)
         .submit()
@@ -207,4 +245,66 @@ fn a_signal_to_an_entry_that_is_not_an_await_has_no_effect() {
     assert!(ctx.try_consume().is_none());
     held.finish_next(0);
     assert_eq!(ctx.consume().unwrap().result(), Ok(1));
+}
+
+/// Completes writes, NACKs reads.
+struct NackReads;
+impl rtio::IodevApi for NackReads {
+    fn submit(&'static self, mut t: rtio::Token) {
+        match t.request() {
+            rtio::Request::Read(_) => t.err(Error::Nack),
+            rtio::Request::Write(d) => {
+                let n = d.len();
+                t.ok(n)
+            }
+            _ => t.ok(0),
+        }
+    }
+}
+
+/// S17 through the chain APIs: `wait_checked` (what `chain!(..) => wait` calls) and
+/// `ChainError::check` on a future's output are `Err` when an entry failed, naming the entry
+/// that failed first and its own error, not the `Canceled` after it; every buffer comes
+/// back inside the error (S3). `wait` itself keeps returning every completion.
+#[test]
+fn s17_wait_checked_and_check_name_the_entry_that_failed_first() {
+    let (_, dev) = iodev!(NackReads);
+    let ctx = ctx!(4, 4);
+    let e = ctx
+        .chain::<3>()
+        .unwrap()
+        .write(dev, b"\x00")
+        .read(dev, sbuf!(2))
+        .write(dev, b"x")
+        .wait_checked()
+        .unwrap_err();
+    assert_eq!((e.entry(), e.error()), (Some(1), Error::Nack));
+    let done = e.into_completions().unwrap();
+    assert_eq!(
+        done.iter().map(|c| c.result()).collect::<Vec<_>>(),
+        [Ok(1), Err(Error::Nack), Err(Error::Canceled)]
+    );
+    assert_eq!(done[1].buffer().data().map(<[u8]>::len), Some(2));
+
+    let fut = ctx
+        .chain::<2>()
+        .unwrap()
+        .read(dev, sbuf!(1))
+        .nop()
+        .run()
+        .unwrap();
+    let e = rtio::ChainError::check(rtio::block_on(fut)).unwrap_err();
+    assert_eq!((e.entry(), e.error()), (Some(0), Error::Nack));
+
+    let [w] = ctx
+        .acquire()
+        .unwrap()
+        .write(dev, b"ok")
+        .wait_checked()
+        .unwrap();
+    assert_eq!(w.result(), Ok(2));
+    // A chain that never ran: the builder's mistake, no entry.
+    let e = ctx.chain::<2>().unwrap().nop().wait_checked().unwrap_err();
+    assert_eq!((e.entry(), e.error()), (None, Error::InvalidChain));
+    assert_eq!(ctx.rtio().reserved(), 0);
 }

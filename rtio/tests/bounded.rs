@@ -86,7 +86,8 @@ fn s8_s18_link_timeouts_removed_early_leave_the_heap_consistent() {
     // Long DELAYs armed first, then chains whose NOP completes before its LINK_TIMEOUT: each
     // LINK_TIMEOUT is armed and removed again from the middle of the heap.
     for ud in 0..20 {
-        ctx.acquire()
+        let _ = ctx
+            .acquire()
             .unwrap()
             .delay(Duration::from_micros(100 + ud as u64))
             .userdata(ud)

@@ -1128,7 +1128,7 @@ fn s7_cancelled_tail_slot_reused_before_submit_still_runs() {
     ctx.cancel(h.get(1).unwrap()).unwrap();
     let c = ctx.try_consume().unwrap();
     assert_eq!((c.userdata(), c.result()), (2, Err(Error::Canceled)));
-    ctx.acquire().unwrap().nop().userdata(3).prepare().unwrap();
+    let _ = ctx.acquire().unwrap().nop().userdata(3).prepare().unwrap();
     ctx.submit_timeout(2, rtio::Duration::from_millis(200))
         .expect("both the head and the new entry complete");
     let mut got: Vec<_> = std::iter::from_fn(|| ctx.try_consume())

@@ -34,7 +34,8 @@ fn s11_a_pool_read_longer_than_its_blocks_is_refused_and_frees_nothing_it_does_n
     let ctx = ctx!(4, 4, pool(8, 16));
     let pool = ctx.rtio().pool().unwrap();
     // Another operation owns blocks after the liar's.
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read_pool(dev, 1, 16)
         .prepare()
@@ -51,7 +52,8 @@ fn s11_a_pool_read_longer_than_its_blocks_is_refused_and_frees_nothing_it_does_n
         "the liar's block came back, nothing else moved"
     );
     // A held pool read owns blocks; a lying neighbour cannot free them.
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read_pool(hdev, 32, 32)
         .prepare()
@@ -59,7 +61,8 @@ fn s11_a_pool_read_longer_than_its_blocks_is_refused_and_frees_nothing_it_does_n
     ctx.submit(0).unwrap();
     let mut t = hold.take();
     t.pool_buf().unwrap().fill(1);
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read_pool(dev, 1, 16)
         .prepare()
@@ -96,7 +99,8 @@ fn s3_a_read_longer_than_its_caller_buffer_is_refused() {
 fn s11_a_multishot_shot_longer_than_its_blocks_ends_the_stream_with_bad_length() {
     let (stream, dev) = iodev!(Stream::new());
     let ctx = ctx!(2, 8, pool(4, 16));
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read_multishot(dev, 16, 16)
         .prepare()
@@ -149,7 +153,8 @@ fn s11_s14_a_pool_read_holds_the_same_blocks_however_it_is_waited_for() {
         other => panic!("a pool buffer, got {other:?}"),
     };
     // Submit and consume: through the ring.
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read_pool(dev, 1, 64)
         .prepare()
@@ -224,7 +229,8 @@ fn s8_a_link_timeout_never_cancels_a_later_user_of_its_targets_slot() {
     for round in 0..3000 {
         // A write bounded by a LINK_TIMEOUT that is due at once: the worker's completion and
         // the alarm race.
-        ctx.chain::<2>()
+        let _ = ctx
+            .chain::<2>()
             .unwrap()
             .write(dev, b"w")
             .link_timeout(Duration::from_micros(1))
@@ -270,7 +276,7 @@ fn s7_a_handle_stays_stale_after_65536_reuses_of_its_slot() {
     ctx.submit(1).unwrap();
     ctx.try_consume().unwrap();
     for _ in 0..65_535 {
-        ctx.acquire().unwrap().nop().prepare().unwrap();
+        let _ = ctx.acquire().unwrap().nop().prepare().unwrap();
         ctx.submit(1).unwrap();
         ctx.try_consume().unwrap();
     }
@@ -298,7 +304,8 @@ fn s8_polling_alone_advances_timers_on_a_clock_without_alarms() {
     static STORAGE: Storage<2, 2> = Storage::new();
     static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&CLOCK);
     let ctx = RTIO.claim().unwrap();
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .delay(Duration::from_millis(10))
         .userdata(9)
@@ -448,7 +455,7 @@ fn s16_consume_with_nothing_outstanding_is_refused_at_once() {
         Error::WouldHang,
         "not after an hour: at once"
     );
-    ctx.acquire().unwrap().nop().submit().unwrap();
+    let _ = ctx.acquire().unwrap().nop().submit().unwrap();
     assert_eq!(ctx.consume().unwrap().result(), Ok(0));
 }
 
@@ -458,7 +465,8 @@ fn s16_waiting_for_a_free_entry_sleeps_until_one_comes_back() {
     let ctx = ctx!(2, 2, no_clock);
     // Both entries are fire-and-forget writes the device holds.
     for _ in 0..2 {
-        ctx.acquire()
+        let _ = ctx
+            .acquire()
             .unwrap()
             .nop_on(dev)
             .no_response()
@@ -475,7 +483,7 @@ fn s16_waiting_for_a_free_entry_sleeps_until_one_comes_back() {
     finisher.join().unwrap();
     held.take().ok(0);
     // Entries held by completions nobody consumed cannot come back by themselves.
-    ctx.chain::<2>().unwrap().nop().nop().submit().unwrap();
+    let _ = ctx.chain::<2>().unwrap().nop().nop().submit().unwrap();
     assert_eq!(ctx.acquire_wait().unwrap_err(), Error::WouldHang);
     drain(&ctx);
 }
@@ -495,7 +503,8 @@ fn s3_buffers_come_back_from_a_dropped_builder_a_failed_prepare_and_drop_all() {
         .unwrap_err();
     assert_eq!(err, Error::InvalidChain);
     // drop_all of a prepared chain.
-    ctx.chain::<2>()
+    let _ = ctx
+        .chain::<2>()
         .unwrap()
         .nop()
         .transceive(dev, b"tx", sbuf!(2))
@@ -544,7 +553,7 @@ fn queue_cancel_hook_sees_the_generation_of_the_live_use() {
     let t = q.0.pop().unwrap();
     t.ok(1);
     ctx.consume().unwrap();
-    ctx.acquire().unwrap().write(dev, b"2").submit().unwrap();
+    let _ = ctx.acquire().unwrap().write(dev, b"2").submit().unwrap();
     assert_eq!(ctx.cancel(h.head()), Err(Error::Stale));
     assert_eq!(q.0.len(), 1, "the new write is still queued");
     q.0.pop().unwrap().ok(1);
@@ -556,7 +565,8 @@ fn s9_shot_full_then_room_delivers_in_order() {
     // The Shot::Full path still delivers once room is made.
     let (stream, dev) = iodev!(Stream::new());
     let ctx = ctx!(1, 2, pool(4, 16));
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read_multishot(dev, 8, 8)
         .prepare()
@@ -598,7 +608,8 @@ fn s5_s11_a_transaction_member_pool_read_reports_only_the_blocks_it_was_handed()
     let ctx = ctx!(4, 4, pool(4, 16));
     let pool = ctx.rtio().pool().unwrap();
     // Another operation holds three of the four blocks.
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read_pool(hdev, 48, 48)
         .submit()
@@ -606,7 +617,8 @@ fn s5_s11_a_transaction_member_pool_read_reports_only_the_blocks_it_was_handed()
     let mut held = hold.take();
     held.pool_buf().unwrap().fill(1);
     assert_eq!(pool.free_blocks(), 1);
-    ctx.chain::<2>()
+    let _ = ctx
+        .chain::<2>()
         .unwrap()
         .tiny_write(dev, &[0x10])
         .transaction()
@@ -670,7 +682,7 @@ fn s16_a_dropped_chain_future_cancels_what_is_left_of_its_chain() {
 fn s16_next_with_nothing_outstanding_resolves_to_would_hang() {
     let ctx = ctx!(2, 2);
     assert_eq!(rtio::block_on(ctx.next()).unwrap_err(), Error::WouldHang);
-    ctx.acquire().unwrap().nop().userdata(4).submit().unwrap();
+    let _ = ctx.acquire().unwrap().nop().userdata(4).submit().unwrap();
     assert_eq!(rtio::block_on(ctx.next()).unwrap().userdata(), 4);
 }
 
@@ -678,7 +690,8 @@ fn s16_next_with_nothing_outstanding_resolves_to_would_hang() {
 fn s17_the_first_failure_of_a_chain_is_reported_with_its_own_error() {
     let (held, dev) = iodev!(Held::new(true));
     let ctx = ctx!(4, 4);
-    ctx.chain::<3>()
+    let _ = ctx
+        .chain::<3>()
         .unwrap()
         .write(dev, b"\x00")
         .read(dev, sbuf!(2))

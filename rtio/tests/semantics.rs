@@ -12,7 +12,8 @@ use std::time::Instant as StdInstant;
 fn s1_nothing_starts_before_submit() {
     let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4);
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read(dev, sbuf!(2))
         .prepare()
@@ -32,7 +33,8 @@ fn s1_nothing_starts_before_submit() {
 fn s1_submit_waits_for_n_completions_since_the_call() {
     let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4);
-    ctx.chain::<2>()
+    let _ = ctx
+        .chain::<2>()
         .unwrap()
         .read(dev, sbuf!(1))
         .hardlink()
@@ -82,7 +84,8 @@ fn s2_one_completion_per_entry_on_success_failure_cancel_and_timeout() {
     let (held, dev) = iodev!(Held::new(true));
     let ctx = ctx!(8, 8);
     for (ud, _) in [(1usize, ()), (2, ()), (3, ())] {
-        ctx.acquire()
+        let _ = ctx
+            .acquire()
             .unwrap()
             .read(dev, sbuf!(1))
             .userdata(ud)
@@ -125,7 +128,8 @@ fn s2_one_completion_per_entry_on_success_failure_cancel_and_timeout() {
 fn s2_no_response_posts_nothing_and_returns_the_slot() {
     let ctx = ctx!(2, 2);
     for _ in 0..10 {
-        ctx.acquire()
+        let _ = ctx
+            .acquire()
             .unwrap()
             .nop()
             .no_response()
@@ -170,7 +174,8 @@ fn s3_buffers_come_back_on_success_failure_and_cancel() {
         .map(|i| {
             let b = sbuf!(4, i);
             let p = b.as_ptr();
-            ctx.acquire()
+            let _ = ctx
+                .acquire()
                 .unwrap()
                 .read(dev, b)
                 .userdata(i as usize)
@@ -229,7 +234,8 @@ fn s3_leaking_handles_is_harmless() {
 fn s4_successor_starts_only_after_predecessor() {
     let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4);
-    ctx.chain::<2>()
+    let _ = ctx
+        .chain::<2>()
         .unwrap()
         .write(dev, b"\x01")
         .read(dev, sbuf!(2))
@@ -247,7 +253,8 @@ fn s4_successor_starts_only_after_predecessor() {
 fn s4_failure_cancels_the_rest_unless_hardlinked() {
     let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(8, 8);
-    ctx.chain::<3>()
+    let _ = ctx
+        .chain::<3>()
         .unwrap()
         .read(dev, sbuf!(1))
         .userdata(1)
@@ -269,7 +276,8 @@ fn s4_failure_cancels_the_rest_unless_hardlinked() {
         ]
     );
     // HARDLINK: the successor runs anyway.
-    ctx.chain::<2>()
+    let _ = ctx
+        .chain::<2>()
         .unwrap()
         .read(dev, sbuf!(1))
         .userdata(4)
@@ -294,7 +302,8 @@ static SEEN: std::sync::Mutex<Vec<(usize, Result<usize, Error>)>> =
 fn s4_callback_receives_the_previous_result_or_the_first_error() {
     let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(8, 8);
-    ctx.chain::<5>()
+    let _ = ctx
+        .chain::<5>()
         .unwrap()
         .read(dev, sbuf!(3))
         .callback(record, 100)
@@ -322,7 +331,8 @@ fn s4_callback_receives_the_previous_result_or_the_first_error() {
 fn s5_transaction_head_dispatched_one_completion_per_member_in_order() {
     let (drv, dev) = iodev!(Inplace::new(0xEE));
     let ctx = ctx!(4, 4);
-    ctx.chain::<3>()
+    let _ = ctx
+        .chain::<3>()
         .unwrap()
         .write(dev, b"\x10")
         .userdata(1)
@@ -347,7 +357,8 @@ fn s5_transaction_head_dispatched_one_completion_per_member_in_order() {
 fn s5_transaction_failure_first_member_errors_rest_canceled() {
     let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4);
-    ctx.chain::<2>()
+    let _ = ctx
+        .chain::<2>()
         .unwrap()
         .write(dev, b"\x10")
         .userdata(1)
@@ -395,13 +406,15 @@ fn s6_chain_in_order_independent_chains_in_hardware_order() {
     let (h1, d1) = iodev!(Held::new(false));
     let (h2, d2) = iodev!(Held::new(false));
     let ctx = ctx!(8, 8);
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read(d1, sbuf!(1))
         .userdata(1)
         .prepare()
         .unwrap();
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read(d2, sbuf!(1))
         .userdata(2)
@@ -489,7 +502,8 @@ fn s7_in_flight_cancel_aborts_through_the_hook_or_completes_normally() {
 fn s8_delay_completes_after_its_duration() {
     let ctx = ctx!(2, 2);
     let start = StdInstant::now();
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .delay(Duration::from_millis(30))
         .prepare()
@@ -503,7 +517,8 @@ fn s8_delay_completes_after_its_duration() {
 fn s8_link_timeout_times_out_the_entry_and_cancels_the_rest() {
     let (_, dev) = iodev!(Held::new(true));
     let ctx = ctx!(4, 4);
-    ctx.chain::<3>()
+    let _ = ctx
+        .chain::<3>()
         .unwrap()
         .read(dev, sbuf!(1))
         .userdata(1)
@@ -528,7 +543,8 @@ fn s8_link_timeout_times_out_the_entry_and_cancels_the_rest() {
 fn s8_link_timeout_that_does_not_fire_lets_the_chain_continue() {
     let (_, dev) = iodev!(Inplace::new(1));
     let ctx = ctx!(4, 4);
-    ctx.chain::<3>()
+    let _ = ctx
+        .chain::<3>()
         .unwrap()
         .read(dev, sbuf!(1))
         .userdata(1)
@@ -547,25 +563,29 @@ fn s8_deadlines_ordered_equal_deadlines_keep_submission_order() {
     let ctx = ctx!(8, 8);
     let now = ctx.rtio().now().unwrap();
     let at = now + Duration::from_millis(20);
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .delay(Duration::from_millis(40))
         .userdata(1)
         .prepare()
         .unwrap();
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .delay_until(at)
         .userdata(2)
         .prepare()
         .unwrap();
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .delay_until(at)
         .userdata(3)
         .prepare()
         .unwrap();
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .delay(Duration::from_millis(5))
         .userdata(4)
@@ -586,8 +606,8 @@ fn s9_acquire_reserves_a_completion_and_says_full_at_once() {
     assert_eq!(ctx.acquire().unwrap_err(), Error::QueueFull);
     drop(a);
     drop(b);
-    ctx.acquire().unwrap().nop().prepare().unwrap();
-    ctx.acquire().unwrap().nop().prepare().unwrap();
+    let _ = ctx.acquire().unwrap().nop().prepare().unwrap();
+    let _ = ctx.acquire().unwrap().nop().prepare().unwrap();
     ctx.submit(2).unwrap();
     // Both completions are unconsumed: still no slot, but nothing was lost.
     assert_eq!(ctx.acquire().unwrap_err(), Error::QueueFull);
@@ -642,7 +662,8 @@ fn s11_pool_read_gets_whole_contiguous_blocks_freed_on_drop() {
     let (_, dev) = iodev!(Inplace::new(0xAB));
     let ctx = ctx!(4, 4, pool(8, 16));
     let pool = ctx.rtio().pool().unwrap();
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read_pool(dev, 20, 40)
         .prepare()
@@ -689,7 +710,8 @@ fn s12_iodev_queue_serves_higher_priority_first_fifo_among_equals() {
         (6, Priority::Urgent),
     ];
     for (ud, p) in prios {
-        ctx.acquire()
+        let _ = ctx
+            .acquire()
             .unwrap()
             .read(dev, sbuf!(1))
             .userdata(ud)
@@ -711,7 +733,8 @@ fn s12_iodev_queue_serves_higher_priority_first_fifo_among_equals() {
 fn s13_completion_from_interrupt_context_dispatches_the_successor_there() {
     let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4);
-    ctx.chain::<2>()
+    let _ = ctx
+        .chain::<2>()
         .unwrap()
         .read(dev, sbuf!(1))
         .read(dev, sbuf!(1))
@@ -741,7 +764,8 @@ fn s14_block_poll_and_async_over_the_same_queues() {
     let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(4, 4);
     // Poll.
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read(dev, sbuf!(1))
         .userdata(1)
@@ -751,7 +775,8 @@ fn s14_block_poll_and_async_over_the_same_queues() {
     held.finish_next(0);
     assert_eq!(ctx.try_consume().unwrap().userdata(), 1);
     // Block (thread park), completed from another thread.
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read(dev, sbuf!(1))
         .userdata(2)
@@ -764,7 +789,8 @@ fn s14_block_poll_and_async_over_the_same_queues() {
     assert_eq!(ctx.consume().unwrap().userdata(), 2);
     t.join().unwrap();
     // Async: the next completion, and one operation.
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read(dev, sbuf!(1))
         .userdata(3)
@@ -859,7 +885,8 @@ fn s15_await_on_an_iodev_holds_it_until_signalled() {
         .userdata(1)
         .submit()
         .unwrap();
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read(dev, sbuf!(1))
         .userdata(2)
@@ -911,7 +938,8 @@ fn s13_many_interrupt_contexts_complete_while_the_owner_consumes() {
     while done < CHAINS * 2 {
         if submitted < CHAINS {
             if let Ok(c) = ctx.chain::<2>() {
-                c.read(dev, sbuf!(1))
+                let _ = c
+                    .read(dev, sbuf!(1))
                     .userdata(submitted * 2)
                     .read(dev, sbuf!(1))
                     .userdata(submitted * 2 + 1)
@@ -985,7 +1013,8 @@ fn s15_await_cancelled_before_it_is_reached_completes_canceled_and_frees_the_dev
         .unwrap();
     ctx.cancel(h.get(1).unwrap()).unwrap();
     held.finish_next(0);
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read(dev, sbuf!(1))
         .userdata(3)
@@ -1006,7 +1035,8 @@ fn s3_write_previous_hands_the_read_buffer_to_the_write_and_back_once() {
     let ctx = ctx!(4, 4);
     let buf = sbuf!(2);
     let p = buf.as_ptr();
-    ctx.chain::<2>()
+    let _ = ctx
+        .chain::<2>()
         .unwrap()
         .read(ds, buf)
         .userdata(1)

@@ -9,7 +9,7 @@ use rtio::{Buffer, Duration, Error};
 #[test]
 fn simple_nop() {
     let ctx = ctx!(4, 4);
-    ctx.acquire().unwrap().nop().userdata(42).prepare().unwrap();
+    let _ = ctx.acquire().unwrap().nop().userdata(42).prepare().unwrap();
     ctx.submit(1).unwrap();
     let c = ctx.consume().unwrap();
     assert_eq!((c.result(), c.userdata()), (Ok(0), 42));
@@ -19,7 +19,8 @@ fn simple_nop() {
 #[test]
 fn no_response() {
     let ctx = ctx!(4, 4);
-    ctx.chain::<2>()
+    let _ = ctx
+        .chain::<2>()
         .unwrap()
         .nop()
         .no_response()
@@ -36,7 +37,8 @@ fn chain_across_two_iodevs_in_order() {
     let (_, da) = iodev!(Inplace::new(1));
     let (_, db) = iodev!(Inplace::new(2));
     let ctx = ctx!(8, 8);
-    ctx.chain::<4>()
+    let _ = ctx
+        .chain::<4>()
         .unwrap()
         .read(da, sbuf!(1))
         .userdata(1)
@@ -62,7 +64,8 @@ fn multiple_independent_chains() {
     let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(8, 8);
     for c in 0..2usize {
-        ctx.chain::<3>()
+        let _ = ctx
+            .chain::<3>()
             .unwrap()
             .read(dev, sbuf!(1))
             .userdata(c * 10 + 1)
@@ -92,7 +95,8 @@ fn mempool_read_contents_rounded_length_and_recycling() {
     let ctx = ctx!(4, 4, pool(8, 16));
     let pool = ctx.rtio().pool().unwrap();
     for round in 0..20 {
-        ctx.acquire()
+        let _ = ctx
+            .acquire()
             .unwrap()
             .read_pool(dev, 1, 33)
             .prepare()
@@ -219,7 +223,8 @@ fn multishot_several_completions_then_cancel() {
 fn multishot_not_rearmed_after_an_error() {
     let (src, dev) = iodev!(Stream::new());
     let ctx = ctx!(2, 8, pool(8, 8));
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .read_multishot(dev, 8, 8)
         .submit()
@@ -241,7 +246,8 @@ fn multishot_not_rearmed_after_an_error() {
 fn transaction_one_completion_per_member_head_first() {
     let (_, dev) = iodev!(Inplace::new(0x77));
     let ctx = ctx!(4, 4);
-    ctx.chain::<2>()
+    let _ = ctx
+        .chain::<2>()
         .unwrap()
         .write(dev, b"\x0F")
         .userdata(1)
@@ -261,7 +267,7 @@ fn completion_counter_wrap_around() {
     let ctx = ctx!(4, 4);
     ctx.rtio().__set_completed_counter(u32::MAX - 1);
     for round in 0..3 {
-        ctx.chain::<2>().unwrap().nop().nop().prepare().unwrap();
+        let _ = ctx.chain::<2>().unwrap().nop().nop().prepare().unwrap();
         ctx.submit(2).unwrap(); // would hang if the wrap broke the count
         assert_eq!(drain(&ctx).len(), 2, "round {round}");
     }
@@ -271,7 +277,8 @@ fn completion_counter_wrap_around() {
 fn delays_complete_in_deadline_order() {
     let ctx = ctx!(8, 8);
     for (ud, ms) in [(1usize, 30u64), (2, 10), (3, 20), (4, 1)] {
-        ctx.acquire()
+        let _ = ctx
+            .acquire()
             .unwrap()
             .delay(Duration::from_millis(ms))
             .userdata(ud)
@@ -292,7 +299,8 @@ static CALLS: std::sync::Mutex<Vec<usize>> = std::sync::Mutex::new(Vec::new());
 #[test]
 fn callback_chaining() {
     let ctx = ctx!(4, 4);
-    ctx.chain::<3>()
+    let _ = ctx
+        .chain::<3>()
         .unwrap()
         .callback(add_one, 10)
         .callback(add_one, 20)
@@ -319,7 +327,8 @@ static SEEN_ERR: std::sync::Mutex<Option<Result<usize, Error>>> = std::sync::Mut
 fn chain_callbacks_see_the_first_error() {
     let (held, dev) = iodev!(Held::new(false));
     let ctx = ctx!(8, 8);
-    ctx.chain::<4>()
+    let _ = ctx
+        .chain::<4>()
         .unwrap()
         .read(dev, sbuf!(1))
         .hardlink()
@@ -365,7 +374,8 @@ fn await_holding_an_iodev() {
         .submit()
         .unwrap();
     // Another chain for the same device queues behind the held AWAIT.
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .write(dev, b"x")
         .userdata(3)
@@ -408,7 +418,7 @@ fn await_in_the_executor() {
 fn nop_without_iodev_completes_ok() {
     // Zephyr fails a NOP without an iodev; here it is a no-op.
     let ctx = ctx!(1, 1);
-    ctx.acquire().unwrap().nop().submit().unwrap();
+    let _ = ctx.acquire().unwrap().nop().submit().unwrap();
     assert_eq!(ctx.consume().unwrap().result(), Ok(0));
 }
 
@@ -421,7 +431,8 @@ fn completion_counter_wrap_around_with_an_odd_ring() {
     // cell is cycled many times and the order checked.
     let rounds = if cfg!(miri) { 20 } else { 1000 };
     for round in 0..rounds {
-        ctx.chain::<3>()
+        let _ = ctx
+            .chain::<3>()
             .unwrap()
             .nop()
             .userdata(round * 3)

@@ -5,14 +5,21 @@
 //! ```
 //! becomes, in a block:
 //! ```text
-//! const _: () = assert!(2 <= SENSORS::SQ, "rule `chain-longer-than-context`: ..");
+//! const _: () = if !(2 <= SENSORS::SQ) { panic!("rule `chain-longer-than-context`: .. holds {SQ} ..") };
 //! let ctx: &::rtio::Context = &ctx;
-//! debug_assert!(core::ptr::eq(ctx.rtio(), &SENSORS), "..");
-//! match ctx.chain::<2>() {
-//!     Ok(c) => c.tiny_write(TEMP, &[0x00]).read(TEMP, read_buf(rx)).prepare(),
-//!     Err(e) => Err(e),
+//! if !core::ptr::eq(ctx.rtio(), &SENSORS) {
+//!     Err(Error::WrongContext.into())         // in every build
+//! } else {
+//!     match ctx.chain::<2>() {
+//!         Ok(c) => c.tiny_write(TEMP, &[0x00]).read(TEMP, read_buf(rx)).prepare(),
+//!         Err(e) => Err(e.into()),
+//!     }
 //! }
 //! ```
+//! `=> wait` calls `wait_checked`: `Err(ChainError)` naming the entry that failed first and
+//! its own error (S17), with every completion. Whether `ctx` was claimed from `SENSORS` is
+//! not in its type (a `Context` does not name its `Rtio`), so it is checked when the chain is
+//! built: `Err(Error::WrongContext)`, never a panic.
 //! Every generated token that can fail to compile carries the span of the user's token, so
 //! rustc points there: the operation's name for capability bounds, the buffer for buffer
 //! rules, the `[..]` for the length rule.
@@ -36,14 +43,12 @@ pub fn chain(plan: &Plan) -> TokenStream {
     let too_long = format_rule(
         "chain-longer-than-context",
         format!(
-            "this chain has {n} entries, more than the submission side of `{}` holds",
+            "this chain has {n} entries, but the submission side of `{}` holds {{SQ}} (`sq = {{SQ}}`)",
             crate::diag::text(def)
         ),
         "raise `sq` in its #[rtio_define], or split the chain",
     );
-    asserts.extend(quote_spanned! {plan.list_span=>
-        const _: () = ::core::assert!(#n <= #def::SQ, #too_long);
-    });
+    asserts.extend(too_long_assert(plan.list_span, n, def, &too_long));
     for (span, min) in &plan.pool_reads {
         let no_pool = format_rule(
             "pool-read-without-mempool",
@@ -87,23 +92,84 @@ pub fn chain(plan: &Plan) -> TokenStream {
         });
     }
     let calls = plan.entries.iter().map(entry);
-    let finish = &plan.finish;
+    // S17: `=> wait` fails when an entry failed, naming it.
+    let finish = if plan.finish == "wait" {
+        Ident::new("wait_checked", plan.finish.span())
+    } else {
+        plan.finish.clone()
+    };
     let c = format_ident!("__rtio_chain");
-    let wrong_ctx = format!(
-        "chain!: the owner side passed in is not the context `{}` the chain was checked against",
-        crate::diag::text(def)
-    );
     quote! {
         {
             #asserts
             #helpers
             let __rtio_ctx: &::rtio::Context = &(#ctx);
-            ::core::debug_assert!(::core::ptr::eq(__rtio_ctx.rtio(), &#def), #wrong_ctx);
-            match __rtio_ctx.chain::<#n>() {
-                ::core::result::Result::Ok(#c) => #c #(#calls)* .#finish(),
-                ::core::result::Result::Err(e) => ::core::result::Result::Err(e),
+            if !::core::ptr::eq(__rtio_ctx.rtio(), &#def) {
+                ::core::result::Result::Err(::core::convert::Into::into(::rtio::Error::WrongContext))
+            } else {
+                match __rtio_ctx.chain::<#n>() {
+                    ::core::result::Result::Ok(#c) => #c #(#calls)* .#finish(),
+                    ::core::result::Result::Err(e) => {
+                        ::core::result::Result::Err(::core::convert::Into::into(e))
+                    }
+                }
             }
         }
+    }
+}
+
+/// The length rule as a constant evaluation whose message states the context's size: `msg`
+/// has `{SQ}` where the number goes, written at compile time (a const panic can only print a
+/// `&str`, so the message is assembled in a byte array first).
+fn too_long_assert(span: proc_macro2::Span, n: usize, def: &syn::Path, msg: &str) -> TokenStream {
+    let parts: Vec<&str> = msg.split("{SQ}").collect();
+    let pushes = parts.iter().enumerate().map(|(i, p)| {
+        let lit = syn::LitByteStr::new(p.as_bytes(), span);
+        if i == 0 {
+            quote! { __rtio_push(&mut b, &mut k, #lit); }
+        } else {
+            quote! { __rtio_digits(&mut b, &mut k, #def::SQ); __rtio_push(&mut b, &mut k, #lit); }
+        }
+    });
+    let cap = msg.len() + 20 * parts.len();
+    quote_spanned! {span=>
+        const _: () = {
+            const fn __rtio_push(b: &mut [u8; #cap], k: &mut usize, s: &[u8]) {
+                let mut i = 0;
+                while i < s.len() {
+                    b[*k] = s[i];
+                    *k += 1;
+                    i += 1;
+                }
+            }
+            const fn __rtio_digits(b: &mut [u8; #cap], k: &mut usize, v: usize) {
+                let (mut d, mut nd, mut v) = ([0u8; 20], 0, v);
+                loop {
+                    d[nd] = b'0' + (v % 10) as u8;
+                    nd += 1;
+                    v /= 10;
+                    if v == 0 {
+                        break;
+                    }
+                }
+                while nd > 0 {
+                    nd -= 1;
+                    b[*k] = d[nd];
+                    *k += 1;
+                }
+            }
+            const MSG: ([u8; #cap], usize) = {
+                let (mut b, mut k) = ([0u8; #cap], 0);
+                #(#pushes)*
+                (b, k)
+            };
+            if !(#n <= #def::SQ) {
+                match ::core::str::from_utf8(MSG.0.split_at(MSG.1).0) {
+                    ::core::result::Result::Ok(m) => ::core::panic!("{}", m),
+                    ::core::result::Result::Err(_) => ::core::panic!("rule `chain-longer-than-context`"),
+                }
+            }
+        };
     }
 }
 

@@ -48,10 +48,19 @@ fn stub(e: syn::Error, inv: Option<&parse::Invocation>) -> TokenStream {
     let finish = inv
         .and_then(|inv| inv.finish.as_ref())
         .map(|f| f.to_string());
-    let ok = match finish.as_deref() {
-        Some("run") => quote::quote! { ::rtio::ChainFuture<'static, #n> },
-        Some("wait") => quote::quote! { [::rtio::Completion; #n] },
-        _ => quote::quote! { ::rtio::ChainHandle<#n> },
+    let (ok, err_ty) = match finish.as_deref() {
+        Some("run") => (
+            quote::quote! { ::rtio::ChainFuture<'static, #n> },
+            quote::quote! { ::rtio::Error },
+        ),
+        Some("wait") => (
+            quote::quote! { [::rtio::Completion; #n] },
+            quote::quote! { ::rtio::ChainError<#n> },
+        ),
+        _ => (
+            quote::quote! { ::rtio::ChainHandle<#n> },
+            quote::quote! { ::rtio::Error },
+        ),
     };
     // Mention everything the user passed, in a closure never called, so that their
     // bindings and imports are used and the real error stays the only message.
@@ -75,7 +84,7 @@ fn stub(e: syn::Error, inv: Option<&parse::Invocation>) -> TokenStream {
             #err;
             #[allow(unreachable_code, clippy::all)]
             let _ = || { #uses };
-            ::core::result::Result::<#ok, ::rtio::Error>::Err(::rtio::Error::InvalidChain)
+            ::core::result::Result::<#ok, #err_ty>::Err(::core::convert::From::from(::rtio::Error::InvalidChain))
         }
     }
 }

@@ -91,7 +91,8 @@ fn command(uctx: &Context, buf: &mut Option<&'static mut [u8]>) -> u8 {
         println!("adc: command buffer lost");
         exit(false)
     };
-    uctx.acquire()
+    let _chain = uctx
+        .acquire()
         .unwrap()
         .read(board::UART0, b)
         .prepare()
@@ -136,7 +137,8 @@ fn stream(
 
     // The stop command, read while the samples are consumed.
     let Some(b) = cmd.take() else { exit(false) };
-    uctx.acquire()
+    let _chain = uctx
+        .acquire()
         .unwrap()
         .read(board::UART0, b)
         .prepare()

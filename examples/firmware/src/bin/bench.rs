@@ -129,7 +129,8 @@ fn main() -> ! {
     let mut ok = true;
 
     // SD card init, outside the measurements.
-    ctx.acquire()
+    let _chain = ctx
+        .acquire()
         .unwrap()
         .spi_configure(board::SD, 12_500_000, 0)
         .prepare()
@@ -149,7 +150,7 @@ fn main() -> ! {
     masked("before"); // resets the maxima (nothing printed without the monitor)
 
     let nop = measure(&c, baseline, || {
-        ctx.acquire().unwrap().nop().prepare().unwrap();
+        let _chain = ctx.acquire().unwrap().nop().prepare().unwrap();
         ctx.submit(1).unwrap();
         ok &= rtio_firmware::consume(&ctx).result().is_ok();
     });
@@ -160,7 +161,8 @@ fn main() -> ! {
     masked("NOP round trips");
 
     let chained = measure(&c, baseline, || {
-        ctx.chain::<2>()
+        let _chain = ctx
+            .chain::<2>()
             .unwrap()
             .tiny_write(board::TMP105, &[0x00])
             .read(board::TMP105, rx.take().unwrap())
@@ -200,7 +202,8 @@ fn main() -> ! {
     );
 
     let sd = measure(&c, baseline, || {
-        ctx.chain::<2>()
+        let _chain = ctx
+            .chain::<2>()
             .unwrap()
             .tiny_write(board::SD, &7u32.to_be_bytes())
             .transaction()
@@ -214,7 +217,8 @@ fn main() -> ! {
     masked("SD block writes");
 
     let oled = measure(&c, baseline, || {
-        ctx.chain::<2>()
+        let _chain = ctx
+            .chain::<2>()
             .unwrap()
             .tiny_write(board::OLED, &FULL_WINDOW)
             .transaction()
@@ -239,7 +243,8 @@ fn main() -> ! {
 
     let mut trials = [None; TRIALS];
     for t in trials.iter_mut() {
-        ctx.acquire()
+        let _chain = ctx
+            .acquire()
             .unwrap()
             .read(board::TMP105, rx.take().unwrap())
             .prepare()
@@ -259,7 +264,8 @@ fn main() -> ! {
     masked("I2C reads");
 
     for t in trials.iter_mut() {
-        ctx.chain::<2>()
+        let _chain = ctx
+            .chain::<2>()
             .unwrap()
             .tiny_write(board::SD, &7u32.to_be_bytes())
             .transaction()
@@ -287,7 +293,8 @@ fn main() -> ! {
     masked("SD block reads");
 
     for t in trials.iter_mut() {
-        ctx.acquire()
+        let _chain = ctx
+            .acquire()
             .unwrap()
             .tiny_write(board::OLED, &FULL_WINDOW)
             .prepare()
@@ -304,7 +311,8 @@ fn main() -> ! {
     masked("OLED 6-byte writes");
 
     for t in trials.iter_mut() {
-        ctx.acquire()
+        let _chain = ctx
+            .acquire()
             .unwrap()
             .delay(Duration::from_millis(2))
             .prepare()
@@ -321,7 +329,8 @@ fn main() -> ! {
     masked("2 ms DELAYs");
 
     for t in trials.iter_mut() {
-        ctx.acquire()
+        let _chain = ctx
+            .acquire()
             .unwrap()
             .write(board::UART0, &TX20)
             .prepare()
@@ -371,7 +380,8 @@ fn main() -> ! {
         // Input from the runner: one UART byte per trial, then one key edge per trial. Each
         // prompt is printed once the probe is registered, so the input cannot come first.
         for t in trials.iter_mut() {
-            ctx.acquire()
+            let _chain = ctx
+                .acquire()
                 .unwrap()
                 .read(board::UART0, go.take().unwrap())
                 .prepare()
@@ -431,7 +441,8 @@ fn main() -> ! {
         }
         ctx.submit(0).unwrap();
         let _ = mask::take_max();
-        ctx.acquire()
+        let _chain = ctx
+            .acquire()
             .unwrap()
             .delay(Duration::from_millis(1))
             .prepare()

@@ -32,7 +32,8 @@ fn main() -> ! {
     board::init_i2c(board::SYSCLK_HZ);
     let ctx = CTX.claim_with(&rtio::wait::WFE).unwrap();
     // An I2C-only operation: fast mode for the rest of the program.
-    ctx.acquire()
+    let _chain = ctx
+        .acquire()
         .unwrap()
         .i2c_configure(board::EEPROM, 400_000)
         .prepare()
@@ -44,7 +45,8 @@ fn main() -> ! {
 
     // 1. Write 12 bytes at 0x0010, then read them back as one transaction.
     let buf = cortex_m::singleton!(: [u8; 12] = [0; 12]).unwrap();
-    ctx.chain::<3>()
+    let _chain = ctx
+        .chain::<3>()
         .unwrap()
         .tiny_write(board::EEPROM, b"\x00\x10hello, rtio!")
         .tiny_write(board::EEPROM, &[0x00, 0x10])
@@ -78,7 +80,8 @@ fn main() -> ! {
 
     // 2. A page write from a 'static buffer; read back from the page start.
     let page = cortex_m::singleton!(: [u8; 32] = [0; 32]).unwrap();
-    ctx.chain::<3>()
+    let _chain = ctx
+        .chain::<3>()
         .unwrap()
         .write(board::EEPROM, &PAGE)
         .tiny_write(board::EEPROM, &PAGE[..2])
@@ -104,7 +107,8 @@ fn main() -> ! {
 
     // 3. NACK: nothing at 0x51. The read after it is cancelled (S4).
     let nb = cortex_m::singleton!(: [u8; 4] = [0; 4]).unwrap();
-    ctx.chain::<2>()
+    let _chain = ctx
+        .chain::<2>()
         .unwrap()
         .tiny_write(board::ABSENT, &[0x00, 0x00])
         .read(board::ABSENT, nb)
@@ -120,7 +124,8 @@ fn main() -> ! {
     ok &= w.result() == Err(rtio::Error::Nack) && r.result() == Err(rtio::Error::Canceled);
 
     // 4. HARDLINK: the successor runs although the NACK came first.
-    ctx.chain::<2>()
+    let _chain = ctx
+        .chain::<2>()
         .unwrap()
         .tiny_write(board::ABSENT, &[0x00, 0x00])
         .hardlink()
@@ -139,7 +144,8 @@ fn main() -> ! {
     // 5. Bytes nobody wrote: the runner filled the backing file with random bytes and
     //    compares this digest with its own.
     let tail = cortex_m::singleton!(: [u8; 32] = [0; 32]).unwrap();
-    ctx.chain::<2>()
+    let _chain = ctx
+        .chain::<2>()
         .unwrap()
         .tiny_write(board::EEPROM, &[0x01, 0xE0])
         .read(board::EEPROM, tail)

@@ -90,7 +90,8 @@ fn main() -> ! {
     let ctx = CTX.claim_with(&rtio::wait::WFE).unwrap();
 
     // Card init (CMD0, CMD8, ACMD41, CMD58, CMD16), interrupt-driven like the rest.
-    ctx.acquire()
+    let _chain = ctx
+        .acquire()
         .unwrap()
         .spi_configure(board::SD, 12_500_000, 0)
         .prepare()
@@ -104,7 +105,8 @@ fn main() -> ! {
 
     // 12-bit temperature resolution (config register = 0x60). Without the sensor this
     // fails, and so will the first record: the program goes on to show how.
-    ctx.acquire()
+    let _chain = ctx
+        .acquire()
         .unwrap()
         .tiny_write(board::TMP105, &[0x01, 0x60])
         .prepare()
@@ -121,7 +123,8 @@ fn main() -> ! {
         let (t, rec): (&'static mut [u8], &'static [u8]) =
             // SAFETY: so these are the only references; they move into the chain's entries.
             unsafe { (&mut *TEMP.0.get(), &*RECORD.0.get()) };
-        ctx.chain::<6>()
+        let _chain = ctx
+            .chain::<6>()
             .unwrap()
             .delay(Duration::from_millis(10))
             .tiny_write(board::TMP105, &[0x00])
@@ -163,7 +166,8 @@ fn main() -> ! {
 
     // Read the first record back (CMD17) into a fresh buffer.
     let back = cortex_m::singleton!(: [u8; BLOCK] = [0; BLOCK]).unwrap();
-    ctx.chain::<2>()
+    let _chain = ctx
+        .chain::<2>()
         .unwrap()
         .tiny_write(board::SD, &1u32.to_be_bytes())
         .transaction()
@@ -218,7 +222,8 @@ fn bus_hold(ctx: &rtio::Context) -> bool {
         .unwrap();
     // Two SD writes queue up behind the held bus, the low-priority one first (S12).
     for (lba, prio, tag) in [(6u32, Priority::Low, 3), (7, Priority::Urgent, 5)] {
-        ctx.chain::<2>()
+        let _chain = ctx
+            .chain::<2>()
             .unwrap()
             .tiny_write(board::SD, &lba.to_be_bytes())
             .priority(prio)

@@ -98,7 +98,8 @@ fn main() -> ! {
     let frame = cortex_m::singleton!(: [u8; FRAME_BYTES] = [0; FRAME_BYTES]).unwrap();
     render(frame);
     // One transaction: the window commands, then the frame data.
-    ctx.chain::<2>()
+    let _chain = ctx
+        .chain::<2>()
         .unwrap()
         .tiny_write(board::OLED, &FULL_WINDOW)
         .transaction()
@@ -119,7 +120,8 @@ fn main() -> ! {
 
     // Keep the picture until the runner has its screenshot: it sends one byte.
     let go = cortex_m::singleton!(: [u8; 1] = [0]).unwrap();
-    ctx.acquire()
+    let _chain = ctx
+        .acquire()
         .unwrap()
         .read(board::UART0, go)
         .prepare()

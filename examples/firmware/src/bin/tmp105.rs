@@ -39,7 +39,8 @@ fn main() -> ! {
     let ctx = CTX.claim_with(&rtio::wait::WFE).unwrap();
 
     // 12-bit resolution: config register (pointer 1) = 0x60.
-    ctx.acquire()
+    let _chain = ctx
+        .acquire()
         .unwrap()
         .tiny_write(board::TMP105, &[0x01, 0x60])
         .prepare()
@@ -59,7 +60,8 @@ fn main() -> ! {
         cortex_m::singleton!(: [u8; 2] = [0; 2]).map(|b| &mut b[..]);
     loop {
         // One chain: go byte from the UART, then pointer write, then the 2-byte read.
-        ctx.chain::<3>()
+        let _chain = ctx
+            .chain::<3>()
             .unwrap()
             .read(board::UART0, go.take().unwrap())
             .userdata(0)

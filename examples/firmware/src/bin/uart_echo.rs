@@ -45,7 +45,8 @@ fn main() -> ! {
     let mut ok = true;
     let timeout = Duration::from_millis(1000);
     let last = loop {
-        ctx.chain::<2>()
+        let _chain = ctx
+            .chain::<2>()
             .unwrap()
             .read(board::UART0, buf.take().unwrap())
             .link_timeout(timeout)
@@ -58,7 +59,8 @@ fn main() -> ! {
         if let Buffer::Mut(b) = read.take_buffer() {
             if let Ok(n) = res {
                 // Echo: the bytes are copied into the entry, so the buffer is free again.
-                ctx.acquire()
+                let _chain = ctx
+                    .acquire()
                     .unwrap()
                     .tiny_write(board::UART0, &b[..n])
                     .prepare()

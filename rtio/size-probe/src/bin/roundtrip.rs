@@ -12,10 +12,10 @@ static RTIO: Rtio = Rtio::new(&STORAGE);
 
 #[entry]
 fn main() -> ! {
-    let ctx = some(RTIO.claim());
+    let ctx = ok(RTIO.claim());
     let mut n = 0usize;
     loop {
-        ok(ok(ctx.acquire()).nop().userdata(n).prepare());
+        let _prepared = ok(ok(ctx.acquire()).nop().userdata(n).prepare());
         ok(ctx.submit(1));
         let c = some(ctx.try_consume());
         n = core::hint::black_box(n + ok(c.result()) + c.userdata());
