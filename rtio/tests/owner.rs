@@ -24,7 +24,8 @@ fn s6_chain_order_holds_across_owner_and_ring_completions() {
     let ctx = ctx!(8, 8);
     let (_now, now) = iodev!(Inplace::new(0x11));
     let (held, later) = iodev!(Held::new(false));
-    ctx.chain::<5>()
+    let _ = ctx
+        .chain::<5>()
         .unwrap()
         .nop()
         .userdata(1)
@@ -40,7 +41,7 @@ fn s6_chain_order_holds_across_owner_and_ring_completions() {
         .unwrap();
     // An independent NOP prepared after the chain: it may come before or after the chain's
     // ring completions (S6), never disturbing the chain's own order.
-    ctx.acquire().unwrap().nop().userdata(9).prepare().unwrap();
+    let _ = ctx.acquire().unwrap().nop().userdata(9).prepare().unwrap();
     ctx.submit(4).unwrap();
     let mut got = drain(&ctx);
     assert_eq!(held.len(), 1, "the second write waits in its driver");
@@ -69,7 +70,8 @@ fn s6_a_run_that_used_the_ring_stays_on_it() {
     fn fail(_: Result<usize, Error>, _: usize) -> Result<usize, Error> {
         Err(Error::Bus)
     }
-    ctx.chain::<4>()
+    let _ = ctx
+        .chain::<4>()
         .unwrap()
         .callback(fail, 0)
         .userdata(1)
@@ -101,7 +103,7 @@ fn s6_a_run_that_used_the_ring_stays_on_it() {
 fn s1_s16_owner_completions_count_for_submit_and_consume() {
     let ctx = ctx!(4, 4, no_clock);
     for u in 0..3 {
-        ctx.acquire().unwrap().nop().userdata(u).prepare().unwrap();
+        let _ = ctx.acquire().unwrap().nop().userdata(u).prepare().unwrap();
     }
     ctx.submit(3).unwrap(); // all three completed on the owner's list
     assert!(ctx.has_completion());
@@ -153,7 +155,8 @@ fn s3_s7_owner_completions_free_their_slots_and_stale_handles() {
 fn s6_owner_completions_do_not_overtake_the_ring() {
     let ctx = ctx!(8, 8);
     let (held, dev) = iodev!(Held::new(false));
-    ctx.acquire()
+    let _ = ctx
+        .acquire()
         .unwrap()
         .write(dev, &[7])
         .userdata(1)
@@ -164,14 +167,14 @@ fn s6_owner_completions_do_not_overtake_the_ring() {
         s.spawn(|| held.finish_next(0));
     });
     // The write's completion waits in the ring; the NOP after it must not come first.
-    ctx.acquire().unwrap().nop().userdata(2).prepare().unwrap();
+    let _ = ctx.acquire().unwrap().nop().userdata(2).prepare().unwrap();
     ctx.submit(1).unwrap();
-    ctx.acquire().unwrap().nop().userdata(3).prepare().unwrap();
+    let _ = ctx.acquire().unwrap().nop().userdata(3).prepare().unwrap();
     ctx.submit(1).unwrap();
     let got: Vec<usize> = drain(&ctx).into_iter().map(|g| g.0).collect();
     assert_eq!(got, [1, 2, 3], "consumed in posting order");
     // With the ring empty again, the owner's own completions take the local list.
-    ctx.acquire().unwrap().nop().userdata(4).prepare().unwrap();
+    let _ = ctx.acquire().unwrap().nop().userdata(4).prepare().unwrap();
     ctx.submit(1).unwrap();
     assert_eq!(drain(&ctx), [(4, Ok(0))]);
 }
