@@ -112,7 +112,7 @@ pub use pool::{BlockRange, Mempool, PoolBuf, PoolStorage};
 #[cfg(not(loom))]
 pub use ring::CqeCell;
 #[cfg(not(loom))]
-pub use scope::{Scope, ScopedOp};
+pub use scope::{ChainError, Scope, ScopedChain, ScopedChainOp, ScopedOp};
 #[cfg(not(loom))]
 pub use sqe::{CallbackFn, Flags, Op, Priority, ResumeFn, Sqe, TINY_MAX};
 #[cfg(not(loom))]
