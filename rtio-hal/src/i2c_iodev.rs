@@ -2,7 +2,9 @@
 
 #[cfg(feature = "std")]
 use crate::worker::scratch_need;
-use crate::worker::{fill, gather, i2c_ops, pieces, scatter, Core, Span, MAX_OPS, STACK_SCRATCH};
+use crate::worker::{
+    fill, gather, i2c_ops, pieces, scatter, Core, Span, MAX_OPS, NOT_I2C, STACK_SCRATCH,
+};
 use embedded_hal::i2c::I2c;
 use rtio::{Error, IodevApi, OpId, Request, Token};
 
@@ -151,8 +153,8 @@ fn run_i2c<B: I2c>(
     let n = t.transaction_len();
     let used = gather(t, scratch.len(), &mut spans)?;
     let spans = &spans[..n];
-    if spans.iter().any(|s| s.kind == 3) {
-        return Err(Error::NotSupported); // I2C has no full-duplex transfer
+    if spans.iter().any(|s| s.kind >= NOT_I2C) {
+        return Err(Error::NotSupported); // I2C has no full duplex and no delay on the bus
     }
     let scratch = &mut scratch[..used];
     fill(t, spans, scratch);

@@ -9,8 +9,8 @@ use rtio::{Error, IodevApi, OpId, Request, Token};
 /// A blocking `embedded_hal::spi::SpiDevice` (a bus with its chip select) as an iodev.
 ///
 /// Like [`I2cIodev`](crate::I2cIodev): each entry is one `SpiDevice` operation; a transaction of entries is
-/// one `SpiDevice::transaction` (chip select held throughout) with a `Write`, `Read` or
-/// `Transfer` per member. Use it the same way: `new`, `init`, an `Iodev` static, then
+/// one `SpiDevice::transaction` (chip select held throughout) with a `Write`, `Read`,
+/// `Transfer`, `TransferInPlace` or `DelayNs` per member. Use it the same way: `new`, `init`, an `Iodev` static, then
 /// `step` or `spawn_worker`.
 ///
 /// ```
@@ -124,6 +124,14 @@ fn run_spi<D: SpiDevice>(dev: &mut D, t: &mut Token, scratch: &mut [u8]) -> Resu
             Request::Transceive { tx, rx } => dev
                 .transfer(rx, tx)
                 .map(|_| tx.len().max(rx.len()))
+                .map_err(crate::from_spi),
+            Request::TransceiveInPlace(b) => dev
+                .transfer_in_place(b)
+                .map(|_| b.len())
+                .map_err(crate::from_spi),
+            Request::DelayNs(ns) => dev
+                .transaction(&mut [embedded_hal::spi::Operation::DelayNs(ns)])
+                .map(|_| 0)
                 .map_err(crate::from_spi),
             Request::Nop => Ok(0),
             _ => Err(Error::NotSupported),

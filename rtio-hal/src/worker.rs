@@ -17,11 +17,17 @@ pub(crate) const STACK_SCRATCH: usize = 256;
 /// Where a member's bytes sit in the scratch buffer.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Span {
-    pub(crate) kind: u8, // 0 nothing, 1 write, 2 read, 3 transfer (rx at off, tx at off + len)
+    /// 0 nothing, 1 write, 2 read, 3 transfer (rx at off, tx at off + len), 4 transfer in
+    /// place (one buffer at off), 5 a delay of `ns` with the bus held.
+    pub(crate) kind: u8,
     pub(crate) off: usize,
     pub(crate) len: usize,
     pub(crate) tx_len: usize,
+    pub(crate) ns: u32,
 }
+
+/// Span kinds an I2C bus cannot do (full duplex, a delay inside a transaction).
+pub(crate) const NOT_I2C: u8 = 3;
 
 /// Copies the members' data into scratch spans. Pool reads get their buffers first.
 pub(crate) fn gather(
@@ -45,25 +51,37 @@ pub(crate) fn gather(
                 kind: 1,
                 off,
                 len: d.len(),
-                tx_len: 0,
+                ..Span::default()
             },
             Some(Request::Read(b)) => Span {
                 kind: 2,
                 off,
                 len: b.len(),
-                tx_len: 0,
+                ..Span::default()
             },
             Some(Request::Transceive { tx, rx }) => Span {
                 kind: 3,
                 off,
                 len: rx.len(),
                 tx_len: tx.len(),
+                ns: 0,
+            },
+            Some(Request::TransceiveInPlace(b)) => Span {
+                kind: 4,
+                off,
+                len: b.len(),
+                ..Span::default()
+            },
+            Some(Request::DelayNs(ns)) => Span {
+                kind: 5,
+                off,
+                ns,
+                ..Span::default()
             },
             Some(Request::Nop) => Span {
                 kind: 0,
                 off,
-                len: 0,
-                tx_len: 0,
+                ..Span::default()
             },
             _ => return Err(Error::NotSupported),
         };
@@ -80,6 +98,7 @@ pub(crate) fn fill(t: &mut Token, spans: &[Span], scratch: &mut [u8]) {
     for (i, s) in spans.iter().enumerate() {
         match t.member(i) {
             Some(Request::Write(d)) => scratch[s.off..s.off + s.len].copy_from_slice(d),
+            Some(Request::TransceiveInPlace(b)) => scratch[s.off..s.off + s.len].copy_from_slice(b),
             Some(Request::Transceive { tx, .. }) => {
                 scratch[s.off + s.len..s.off + s.len + s.tx_len].copy_from_slice(tx)
             }
@@ -92,7 +111,9 @@ pub(crate) fn fill(t: &mut Token, spans: &[Span], scratch: &mut [u8]) {
 pub(crate) fn scatter(t: &mut Token, spans: &[Span], scratch: &[u8]) {
     for (i, s) in spans.iter().enumerate() {
         match t.member(i) {
-            Some(Request::Read(b)) => b.copy_from_slice(&scratch[s.off..s.off + s.len]),
+            Some(Request::Read(b)) | Some(Request::TransceiveInPlace(b)) => {
+                b.copy_from_slice(&scratch[s.off..s.off + s.len])
+            }
             Some(Request::Transceive { rx, .. }) => {
                 rx.copy_from_slice(&scratch[s.off..s.off + s.len])
             }
@@ -192,6 +213,7 @@ pub(crate) fn scratch_need(t: &mut Token) -> usize {
             Some(Request::Read(b)) => b.len(),
             Some(Request::ReadPool { preferred, .. }) => preferred,
             Some(Request::Transceive { tx, rx }) => tx.len() + rx.len(),
+            Some(Request::TransceiveInPlace(b)) => b.len(),
             _ => 0,
         };
     }
@@ -212,6 +234,8 @@ pub(crate) fn spi_ops<'a>(
             1 => ops[k] = SpiOp::Write(a),
             2 => ops[k] = SpiOp::Read(a),
             3 => ops[k] = SpiOp::Transfer(a, b),
+            4 => ops[k] = SpiOp::TransferInPlace(a),
+            5 => ops[k] = SpiOp::DelayNs(s.ns),
             _ => continue,
         }
         k += 1;

@@ -266,13 +266,15 @@ fn iodev_as_spi_device_reads_a_block_in_one_chip_select() {
     spi.transaction(&mut [SpiOp::TransferInPlace(&mut x)])
         .unwrap();
     assert_eq!(&x[6..], &[0xFF, 0x00, 0x00], "N_CR, then R2");
-    // Full duplex inside a transaction of several operations needs buffers the owned form
-    // cannot keep: refused, not faked.
-    let mut y = [0u8; 2];
-    assert_eq!(
-        spi.transaction(&mut [SpiOp::Write(&[0xFF]), SpiOp::TransferInPlace(&mut y)]),
-        Err(rtio_hal::Error::from(rtio::Error::NotSupported))
-    );
+    // Full duplex inside a transaction of several operations runs on the caller's buffers
+    // too: CMD13 written, then N_CR and R2 shifted in place while FF goes out.
+    let mut y = [0xFF; 3];
+    spi.transaction(&mut [
+        SpiOp::Write(&sd::command(sd::CMD13, 0)),
+        SpiOp::TransferInPlace(&mut y),
+    ])
+    .unwrap();
+    assert_eq!(y, [0xFF, 0x00, 0x00], "N_CR, then R2, in one chip-select cycle");
     assert_eq!(POOL.free_blocks(), 16);
 }
 
