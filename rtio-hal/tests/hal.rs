@@ -274,7 +274,11 @@ fn iodev_as_spi_device_reads_a_block_in_one_chip_select() {
         SpiOp::TransferInPlace(&mut y),
     ])
     .unwrap();
-    assert_eq!(y, [0xFF, 0x00, 0x00], "N_CR, then R2, in one chip-select cycle");
+    assert_eq!(
+        y,
+        [0xFF, 0x00, 0x00],
+        "N_CR, then R2, in one chip-select cycle"
+    );
     assert_eq!(POOL.free_blocks(), 16);
 }
 
