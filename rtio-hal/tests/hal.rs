@@ -153,12 +153,81 @@ impl embedded_hal::spi::SpiDevice for LogSpi {
                     }
                     line += &format!(" T{}/{}", r.len(), w.len())
                 }
-                _ => line += " ?",
+                SpiOp::TransferInPlace(b) => {
+                    b.iter_mut().for_each(|x| *x += 1);
+                    line += &format!(" I{}", b.len())
+                }
+                SpiOp::DelayNs(ns) => line += &format!(" D{ns}"),
             }
         }
         self.0.lock().unwrap().push(line);
         Ok(())
     }
+}
+
+impl embedded_hal_async::spi::SpiDevice for LogSpi {
+    async fn transaction(&mut self, ops: &mut [SpiOp<'_, u8>]) -> Result<(), rtio_hal::Error> {
+        embedded_hal::spi::SpiDevice::transaction(self, ops)
+    }
+}
+
+/// A handle over an iodev over a HAL driver: every operation of the handle's transaction
+/// reaches the driver as one `transaction` with the same operations, on the driver side
+/// too (`Request::TransceiveInPlace`, `Request::DelayNs`).
+fn every_operation_reaches_the_driver(
+    ctx: &rtio::Context,
+    dev: Dev<K>,
+    log: &'static Mutex<Vec<String>>,
+) {
+    use embedded_hal::spi::SpiDevice as _;
+    let mut spi = SpiHandle::new(ctx, dev);
+    let mut inplace = [1u8, 2, 3, 4];
+    let mut rx = [0u8; 2];
+    let mut r = [0u8; 2];
+    spi.transaction(&mut [
+        SpiOp::Write(&[9, 9, 9]),
+        SpiOp::DelayNs(500),
+        SpiOp::TransferInPlace(&mut inplace),
+        SpiOp::Transfer(&mut rx, &[7, 8]),
+        SpiOp::Read(&mut r),
+    ])
+    .unwrap();
+    assert_eq!((inplace, rx, r), ([2, 3, 4, 5], [8, 9], [0x5A, 0x5A]));
+    // Single operations.
+    spi.transfer_in_place(&mut inplace).unwrap();
+    assert_eq!(inplace, [3, 4, 5, 6]);
+    assert_eq!(
+        *log.lock().unwrap(),
+        vec!["CS W3 D500 I4 T2/2 R2", "CS I4"],
+        "one driver transaction per handle transaction, every operation in it"
+    );
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn blocking_spi_iodev_does_transfer_in_place_and_delay_inside_a_transaction() {
+    static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    static DRV: SpiIodev<LogSpi> = SpiIodev::new();
+    static IODEV: Iodev = Iodev::new(&DRV);
+    static S: Storage<8, 8> = Storage::new();
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
+    DRV.init(LogSpi(&LOG));
+    DRV.spawn_worker();
+    let ctx = R.claim().unwrap();
+    every_operation_reaches_the_driver(&ctx, Dev::<K>::new(&IODEV), &LOG);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn async_spi_iodev_does_transfer_in_place_and_delay_inside_a_transaction() {
+    static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    static DRV: AsyncSpiIodev = AsyncSpiIodev::new();
+    static IODEV: Iodev = Iodev::new(&DRV);
+    static S: Storage<8, 8> = Storage::new();
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
+    std::thread::spawn(|| rtio::block_on(DRV.run(LogSpi(&LOG), &mut [0u8; 64])));
+    let ctx = R.claim().unwrap();
+    every_operation_reaches_the_driver(&ctx, Dev::<K>::new(&IODEV), &LOG);
 }
 
 #[test]
