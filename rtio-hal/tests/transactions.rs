@@ -202,7 +202,7 @@ fn a_transaction_larger_than_the_context_names_both_sizes_and_touches_nothing() 
     let ee = bus.attach_i2c(0x50, At24c::new(256, 16));
     let ctx = RTIO.claim().unwrap();
     let mut i2c = I2cHandle::new(&ctx, ee.dev(), 0x50);
-    let mut bufs = vec![[0u8; 1]; 39];
+    let mut bufs = [[0u8; 1]; 39];
     let mut ops: Vec<I2cOp<'_>> = vec![I2cOp::Write(&[0, 0])];
     ops.extend(bufs.iter_mut().map(|b| I2cOp::Read(b)));
     bus.record();
@@ -307,7 +307,7 @@ fn a_hung_i2c_target_times_out_blocking_and_async_and_the_bus_works_afterwards()
     let mut big = vec![0u8; 2000];
     for case in 0..3 {
         ee.faults().next(Fault::Hang);
-        let mut bufs = vec![[0u8; 3]; 39];
+        let mut bufs = [[0u8; 3]; 39];
         let mut ops: Vec<I2cOp<'_>> = vec![I2cOp::Write(&[0, 0])];
         ops.extend(bufs.iter_mut().map(|b| I2cOp::Read(b)));
         let t0 = Instant::now();
