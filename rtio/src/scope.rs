@@ -59,7 +59,15 @@ pub struct Scope<'s, 'env> {
     /// other entries of a chain are reached from its head through the chain links.
     chains: Cell<u16>,
     _env: PhantomData<&'env mut &'env ()>,
+    /// `'s` is invariant, here and in the handles, so that a handle is waited for only in
+    /// the scope that started it: each scope's `'s` is a lifetime of its own, and with
+    /// variance a handle of an inner scope could be waited for (and its entries freed) by
+    /// an outer one, whose list still holds them.
+    _s: Invariant<'s>,
 }
+
+/// A marker invariant in `'s`.
+type Invariant<'s> = PhantomData<fn(&'s ()) -> &'s ()>;
 
 impl core::fmt::Debug for Scope<'_, '_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
@@ -74,7 +82,7 @@ impl core::fmt::Debug for Scope<'_, '_> {
 pub struct ScopedOp<'s> {
     idx: u16,
     last: u16,
-    _s: PhantomData<&'s ()>,
+    _s: Invariant<'s>,
 }
 
 impl Context {
@@ -88,6 +96,7 @@ impl Context {
             head: Cell::new(NONE),
             chains: Cell::new(NONE),
             _env: PhantomData,
+            _s: PhantomData,
         };
         struct Guard<'a, 's, 'env>(&'a Scope<'s, 'env>);
         impl Drop for Guard<'_, '_, '_> {
@@ -484,11 +493,27 @@ impl core::fmt::Debug for ScopedChain<'_, '_> {
 
 /// A started scoped chain; [`Scope::wait_chain`] takes its result. Forgetting it is
 /// harmless: the scope waits for every entry anyway.
+///
+/// It is waited for only in the scope that started it (the scope's list holds its entries);
+/// a nested scope's handle does not reach the outer scope:
+///
+/// ```compile_fail,E0521
+/// # use rtio::{Duration, Rtio, Storage};
+/// static STORAGE: Storage<4, 4> = Storage::new();
+/// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
+/// let ctx = RTIO.claim().unwrap();
+/// ctx.scope(|outer| {
+///     ctx.scope(|inner| {
+///         let op = inner.chain().delay(Duration::from_millis(1)).start().unwrap();
+///         let _ = outer.wait_chain(op); // error: `op` belongs to `inner`
+///     })
+/// });
+/// ```
 #[derive(Debug)]
 #[must_use = "wait for the chain to get its result"]
 pub struct ScopedChainOp<'s> {
     head: u16,
-    _s: PhantomData<&'s ()>,
+    _s: Invariant<'s>,
 }
 
 impl<'s, 'env> ScopedChain<'s, 'env> {
