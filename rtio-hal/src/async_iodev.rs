@@ -132,8 +132,9 @@ fn single_len(r: &Request<'_>) -> usize {
 ///
 /// Each entry is one HAL operation (a pool read gets its buffer first); a transaction is one
 /// `SpiDevice::transaction` with a `Write`, `Read`, `Transfer`, `TransferInPlace` or
-/// `DelayNs` per member (at most 8),
-/// its bytes moved through the `scratch` buffer given to `run`.
+/// `DelayNs` per member, its bytes moved through the `scratch` buffer given to `run`. With
+/// no heap, a transaction has at most 8 members and fits `scratch`; a larger one fails
+/// [`rtio::Error::InvalidArgument`].
 ///
 /// ```
 /// use rtio::{caps, Dev, Iodev, Rtio, Storage};

@@ -8,7 +8,8 @@ use portable_atomic::{AtomicBool, Ordering};
 use rtio::Error;
 use rtio::{IodevQueue, Request, Token};
 
-/// Most entries in one transaction the adapters turn into one embedded-hal `transaction`.
+/// Most entries in one transaction the adapters turn into one embedded-hal `transaction`
+/// with no heap (their `step`, the async iodevs); the `std` workers take any number.
 pub(crate) const MAX_OPS: usize = 8;
 /// Bytes a multi-entry transaction may move through the step's stack scratch buffer (the
 /// `std` worker uses a heap buffer of any size). Single entries are never copied.
@@ -33,10 +34,10 @@ pub(crate) const NOT_I2C: u8 = 3;
 pub(crate) fn gather(
     t: &mut Token,
     scratch_len: usize,
-    spans: &mut [Span; MAX_OPS],
+    spans: &mut [Span],
 ) -> Result<usize, Error> {
     let n = t.transaction_len();
-    if n > MAX_OPS {
+    if n > spans.len() {
         return Err(Error::InvalidArgument);
     }
     for i in 0..n {
@@ -126,7 +127,7 @@ pub(crate) fn scatter(t: &mut Token, spans: &[Span], scratch: &[u8]) {
 pub(crate) fn pieces<'a>(
     mut scratch: &'a mut [u8],
     spans: &[Span],
-    out: &mut [(&'a mut [u8], &'a mut [u8]); MAX_OPS],
+    out: &mut [(&'a mut [u8], &'a mut [u8])],
 ) {
     for (i, s) in spans.iter().enumerate() {
         let (a, rest) = core::mem::take(&mut scratch).split_at_mut(s.len);
@@ -224,41 +225,71 @@ pub(crate) fn scratch_need(t: &mut Token) -> usize {
 /// buffer (the same for the blocking and the async iodev); the count used.
 pub(crate) fn spi_ops<'a>(
     spans: &[Span],
-    parts: &'a mut [(&'a mut [u8], &'a mut [u8]); MAX_OPS],
+    parts: &'a mut [(&'a mut [u8], &'a mut [u8])],
 ) -> ([embedded_hal::spi::Operation<'a, u8>; MAX_OPS], usize) {
     use embedded_hal::spi::Operation as SpiOp;
     let mut ops: [SpiOp<'a, u8>; MAX_OPS] = core::array::from_fn(|_| SpiOp::Write(&[]));
     let mut k = 0;
-    for (s, (a, b)) in spans.iter().zip(parts.iter_mut()) {
-        match s.kind {
-            1 => ops[k] = SpiOp::Write(a),
-            2 => ops[k] = SpiOp::Read(a),
-            3 => ops[k] = SpiOp::Transfer(a, b),
-            4 => ops[k] = SpiOp::TransferInPlace(a),
-            5 => ops[k] = SpiOp::DelayNs(s.ns),
-            _ => continue,
-        }
+    for op in spi_op_iter(spans, parts).take(MAX_OPS) {
+        ops[k] = op;
         k += 1;
     }
     (ops, k)
+}
+
+/// The embedded-hal SPI operation of each span that moves something, in order.
+pub(crate) fn spi_op_iter<'a, 'p>(
+    spans: &'p [Span],
+    parts: &'a mut [(&'a mut [u8], &'a mut [u8])],
+) -> impl Iterator<Item = embedded_hal::spi::Operation<'a, u8>> + 'p
+where
+    'a: 'p,
+{
+    use embedded_hal::spi::Operation as SpiOp;
+    spans
+        .iter()
+        .zip(parts.iter_mut())
+        .filter_map(|(s, (a, b))| match s.kind {
+            1 => Some(SpiOp::Write(a)),
+            2 => Some(SpiOp::Read(a)),
+            3 => Some(SpiOp::Transfer(a, b)),
+            4 => Some(SpiOp::TransferInPlace(a)),
+            5 => Some(SpiOp::DelayNs(s.ns)),
+            _ => None,
+        })
 }
 
 /// The embedded-hal I2C operations of a gathered transaction (no full duplex: refused before
 /// this is called); the count used.
 pub(crate) fn i2c_ops<'a>(
     spans: &[Span],
-    parts: &'a mut [(&'a mut [u8], &'a mut [u8]); MAX_OPS],
+    parts: &'a mut [(&'a mut [u8], &'a mut [u8])],
 ) -> ([embedded_hal::i2c::Operation<'a>; MAX_OPS], usize) {
     use embedded_hal::i2c::Operation as I2cOp;
     let mut ops: [I2cOp<'a>; MAX_OPS] = core::array::from_fn(|_| I2cOp::Write(&[]));
     let mut k = 0;
-    for (s, (a, _)) in spans.iter().zip(parts.iter_mut()) {
-        match s.kind {
-            1 => ops[k] = I2cOp::Write(a),
-            2 => ops[k] = I2cOp::Read(a),
-            _ => continue,
-        }
+    for op in i2c_op_iter(spans, parts).take(MAX_OPS) {
+        ops[k] = op;
         k += 1;
     }
     (ops, k)
+}
+
+/// The embedded-hal I2C operation of each span that moves something, in order.
+pub(crate) fn i2c_op_iter<'a, 'p>(
+    spans: &'p [Span],
+    parts: &'a mut [(&'a mut [u8], &'a mut [u8])],
+) -> impl Iterator<Item = embedded_hal::i2c::Operation<'a>> + 'p
+where
+    'a: 'p,
+{
+    use embedded_hal::i2c::Operation as I2cOp;
+    spans
+        .iter()
+        .zip(parts.iter_mut())
+        .filter_map(|(s, (a, _))| match s.kind {
+            1 => Some(I2cOp::Write(a)),
+            2 => Some(I2cOp::Read(a)),
+            _ => None,
+        })
 }

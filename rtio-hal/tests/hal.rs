@@ -464,3 +464,32 @@ fn blocking_adapter_fills_pool_reads_inside_a_transaction() {
     assert_eq!(*LOG.lock().unwrap(), vec!["4b: W[00] R2"]);
     assert_eq!(POOL.free_blocks(), 4);
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn the_std_worker_takes_a_transaction_of_any_number_of_operations() {
+    use embedded_hal::spi::SpiDevice as _;
+    static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    static DRV: SpiIodev<LogSpi> = SpiIodev::new();
+    static IODEV: Iodev = Iodev::new(&DRV);
+    static S: Storage<32, 32> = Storage::new();
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
+    DRV.init(LogSpi(&LOG));
+    DRV.spawn_worker();
+    let ctx = R.claim().unwrap();
+    let mut spi = SpiHandle::new(&ctx, Dev::<K>::new(&IODEV));
+    let bytes: Vec<[u8; 1]> = (0..20u8).map(|i| [i]).collect();
+    let mut r = [0u8; 600];
+    let mut ops: Vec<SpiOp<'_, u8>> = bytes.iter().map(|b| SpiOp::Write(b)).collect();
+    ops.push(SpiOp::DelayNs(10));
+    ops.push(SpiOp::Read(&mut r));
+    spi.transaction(&mut ops).unwrap();
+    drop(ops);
+    assert!(r.iter().all(|&b| b == 0x5A));
+    let want = format!("CS{} D10 R600", " W1".repeat(20));
+    assert_eq!(
+        *LOG.lock().unwrap(),
+        vec![want],
+        "22 members, one driver transaction"
+    );
+}
