@@ -294,7 +294,8 @@ impl<'s, 'env> Scope<'s, 'env> {
     /// # impl caps::Transceive for K {}
     /// use rtio::Duration;
     /// static STORAGE: Storage<8, 8> = Storage::new();
-    /// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
+    /// static CLOCK: rtio::time::ManualClock = rtio::time::ManualClock::new();
+    /// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&CLOCK);
     /// let ctx = RTIO.claim().unwrap();
     /// let dev = Dev::<K>::new(&IODEV);
     /// let (cmd, mut data, mut status) = ([0x9F], [0u8; 4096], [0x0F, 0xF0]);
@@ -500,7 +501,8 @@ impl core::fmt::Debug for ScopedChain<'_, '_> {
 /// ```compile_fail,E0521
 /// # use rtio::{Duration, Rtio, Storage};
 /// static STORAGE: Storage<4, 4> = Storage::new();
-/// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
+/// static CLOCK: rtio::time::ManualClock = rtio::time::ManualClock::new();
+/// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&CLOCK);
 /// let ctx = RTIO.claim().unwrap();
 /// ctx.scope(|outer| {
 ///     ctx.scope(|inner| {
