@@ -355,14 +355,12 @@ impl<'s, 'env> Scope<'s, 'env> {
             res
         }));
         let mut n = 0;
-        let mut cur = head;
-        while cur != NONE {
-            let next = next_of(r, cur);
+        for i in entries(r, head) {
             // SAFETY: every entry of the chain is DONE, its borrowed buffers are not
-            // reconstructed, and nothing else references it; owner.
-            unsafe { self.ctx.free_slot(cur) };
+            // reconstructed, and nothing else references it; owner. (`entries` read its
+            // link before yielding it.)
+            unsafe { self.ctx.free_slot(i) };
             n += 1;
-            cur = next;
         }
         r.unreserve(n);
         self.ctx.track_kept(0, n);
@@ -410,7 +408,8 @@ fn next_of(r: &Rtio, idx: u16) -> u16 {
 }
 
 /// The entries of the scoped chain at `head`, in order: the one walk over a chain's links
-/// that waiting, collecting and freeing use.
+/// that waiting, collecting and freeing use. Each entry's link is read before the entry is
+/// yielded, so the caller may free it.
 fn entries(r: &Rtio, head: u16) -> impl Iterator<Item = u16> + '_ {
     let mut cur = head;
     core::iter::from_fn(move || {
@@ -747,15 +746,13 @@ impl Drop for ScopedChain<'_, '_> {
         // S10: an unstarted chain returns its entries. Their borrowed buffers need no
         // completion to come back: the borrow simply ends.
         let r = self.rtio();
-        let mut cur = self.head;
         let mut n = 0;
-        while cur != NONE && n < self.len {
-            let next = next_of(r, cur);
-            // SAFETY: acquired by this builder and never dispatched: ours alone.
-            unsafe { self.scope.ctx.free_slot(cur) };
+        for i in entries(r, self.head).take(self.len) {
+            // SAFETY: acquired by this builder and never dispatched: ours alone. (`entries`
+            // read its link before yielding it.)
+            unsafe { self.scope.ctx.free_slot(i) };
             n += 1;
-            cur = next;
         }
-        r.unreserve(n as u32);
+        r.unreserve(n);
     }
 }
