@@ -331,3 +331,25 @@ fn a_hung_i2c_target_times_out_blocking_and_async_and_the_bus_works_afterwards()
     i2c.write_read(0x50, &[0x00, 0x10], &mut back).unwrap();
     assert_eq!(back[..], pattern(4096, 9)[0x10..0x14]);
 }
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn a_failing_transaction_names_its_operation() {
+    static STORAGE: Storage<8, 8> = Storage::new();
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
+    let bus = Bus::i2c("tx-i2c-nack", 400_000);
+    let ee = bus.attach_i2c(0x50, At24c::new(256, 16));
+    let ctx = RTIO.claim().unwrap();
+    let mut i2c = I2cHandle::new(&ctx, ee.dev(), 0x50);
+    ee.faults().next(Fault::Nack);
+    let mut b = [0u8; 4];
+    let e = i2c.write_read(0x50, &[0, 0], &mut b).unwrap_err();
+    assert_eq!(e.rtio(), Error::Nack);
+    // The bus fails a transaction as a whole: its first operation carries the cause (S5).
+    assert_eq!(e.operation(), Some(0));
+    assert_eq!(
+        e.to_string(),
+        "device did not acknowledge (NACK) (operation 0 of the transaction)"
+    );
+    assert!(ctx.chain::<8>().is_ok(), "every entry came back");
+}
