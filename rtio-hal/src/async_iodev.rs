@@ -16,7 +16,7 @@
 //!  cancel ──► (queued: Canceled now) (in flight: drop the HAL future, Canceled)
 //! ```
 
-use crate::worker::{fill, gather, i2c_ops, pieces, scatter, spi_ops, Span, MAX_OPS};
+use crate::worker::{fill, gather, i2c_ops, pieces, scatter, spi_ops, Span, MAX_OPS, NOT_I2C};
 use atomic_waker::AtomicWaker;
 use core::cell::Cell;
 use core::future::Future;
@@ -122,6 +122,7 @@ fn single_len(r: &Request<'_>) -> usize {
         Request::Read(b) => b.len(),
         Request::Write(d) => d.len(),
         Request::Transceive { tx, rx } => tx.len().max(rx.len()),
+        Request::TransceiveInPlace(b) => b.len(),
         _ => 0,
     }
 }
@@ -130,8 +131,10 @@ fn single_len(r: &Request<'_>) -> usize {
 /// by [`AsyncSpiIodev::run`] on the application's executor.
 ///
 /// Each entry is one HAL operation (a pool read gets its buffer first); a transaction is one
-/// `SpiDevice::transaction` with a `Write`, `Read` or `Transfer` per member (at most 8),
-/// its bytes moved through the `scratch` buffer given to `run`.
+/// `SpiDevice::transaction` with a `Write`, `Read`, `Transfer`, `TransferInPlace` or
+/// `DelayNs` per member, its bytes moved through the `scratch` buffer given to `run`. With
+/// no heap, a transaction has at most 8 members and fits `scratch`; a larger one fails
+/// [`rtio::Error::InvalidArgument`].
 ///
 /// ```
 /// use rtio::{caps, Dev, Iodev, Rtio, Storage};
@@ -225,6 +228,11 @@ async fn spi_exec<D: embedded_hal_async::spi::SpiDevice>(
             Request::Write(d) => dev.write(d).await,
             Request::Read(b) => dev.read(b).await,
             Request::Transceive { tx, rx } => dev.transfer(rx, tx).await,
+            Request::TransceiveInPlace(b) => dev.transfer_in_place(b).await,
+            Request::DelayNs(ns) => {
+                use embedded_hal::spi::Operation;
+                dev.transaction(&mut [Operation::DelayNs(*ns)]).await
+            }
             Request::Nop => Ok(()),
             _ => return Err(Error::NotSupported),
         };
@@ -323,8 +331,8 @@ async fn i2c_exec<B: embedded_hal_async::i2c::I2c>(
     let n = t.transaction_len();
     let used = gather(t, scratch.len(), &mut spans)?;
     let spans = &spans[..n];
-    if spans.iter().any(|s| s.kind == 3) {
-        return Err(Error::NotSupported); // I2C has no full duplex
+    if spans.iter().any(|s| s.kind >= NOT_I2C) {
+        return Err(Error::NotSupported); // I2C has no full duplex and no delay on the bus
     }
     let scratch = &mut scratch[..used];
     fill(t, spans, scratch);

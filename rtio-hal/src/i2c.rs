@@ -16,11 +16,18 @@ pub const MAX_TARGETS: usize = 16;
 /// `NoAcknowledge`, as on a bus where nothing answers.
 ///
 /// A `transaction` is one rtio transaction (S5): one START, a repeated START only where the
-/// direction changes, one STOP. Writes are copied into the entries and reads taken from pool
-/// buffers (the context needs a [`rtio::Mempool`]), bounded by a LINK_TIMEOUT
-/// ([`I2cHandle::with_timeout`], default 1 s, on a context with a clock) and by
-/// [`crate::MAX_ENTRIES`] entries (a write counts one per 15 bytes); a single operation
-/// longer than that runs on the caller's buffer (no copy, any length, untimed).
+/// direction changes, one STOP. It runs on the caller's own buffers (no copy, no pool, any
+/// length), one entry per operation and any number of operations, bounded by a
+/// LINK_TIMEOUT ([`I2cHandle::with_timeout`], default [`crate::DEFAULT_TIMEOUT`], on a
+/// context with a clock): a hung target gives [`rtio::Error::TimedOut`] and nothing stays
+/// in flight. The one limit left is the context: `n` operations need `n + 1` entries at once,
+/// and a transaction larger than the context fails [`rtio::Error::InvalidArgument`] with both
+/// sizes ([`crate::Error::entries_needed`]).
+///
+/// Async calls: writes and reads that fit the owned form (writes copied into at most
+/// [`crate::MAX_ENTRIES`] entries, reads within the context's pool) are truly asynchronous
+/// and cancelled when their future is dropped; larger ones take the form above and complete
+/// before the call returns (see [`crate::SpiHandle`]).
 ///
 /// ```
 /// use embedded_hal_async::i2c::I2c;
@@ -30,7 +37,7 @@ pub const MAX_TARGETS: usize = 16;
 ///
 /// static POOL_STORAGE: PoolStorage<4, 32> = PoolStorage::new();
 /// static POOL: Mempool = Mempool::new(&POOL_STORAGE);
-/// static STORAGE: Storage<4, 4> = Storage::new();
+/// static STORAGE: Storage<16, 16> = Storage::new();
 /// static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL).with_clock(&rtio::time::STD_CLOCK);
 ///
 /// let bus = Bus::i2c("i2c-hal-doc", 400_000);
@@ -95,44 +102,26 @@ impl<'c, K: caps::Read + caps::Write> I2cHandle<'c, K> {
             .ok_or(Error::Nack)
     }
 
-    fn blocking(&mut self, address: u8, ops: &mut [Operation<'_>]) -> Result<(), Error> {
-        let dev = self.target(address)?;
-        match ops {
-            [] => Ok(()),
-            // Too long for the entries or the pool: on the caller's buffer.
-            [op] if !fits(self.ctx, op) => {
-                transfer::borrowed(self.ctx, dev, piece(op), |_, _, _| {
-                    Err(Error::NotSupported) // I2C has no full duplex
-                })
-            }
-            ops => {
-                let mut pieces = Pieces::collect(ops.iter_mut().map(piece))?;
-                transfer::owned_blocking(self.ctx, dev, &mut pieces, self.timeout)
-            }
-        }
+    fn scoped(&self, dev: Dev<K>, ops: &mut [Operation<'_>]) -> Result<(), crate::Error> {
+        let n = ops.len();
+        let pieces = ops.iter_mut().map(piece);
+        transfer::scoped(self.ctx, dev.iodev(), n, pieces, self.timeout)
     }
 
-    async fn run(&mut self, address: u8, ops: &mut [Operation<'_>]) -> Result<(), Error> {
+    fn blocking(&mut self, address: u8, ops: &mut [Operation<'_>]) -> Result<(), crate::Error> {
         let dev = self.target(address)?;
-        match ops {
-            [op] if !fits(self.ctx, op) => {
-                // Longer than the owned form carries: on the caller's buffer, complete
-                // before returning.
-                transfer::borrowed(self.ctx, dev, piece(op), |_, _, _| Err(Error::NotSupported))
-            }
-            ops => {
-                let mut pieces = Pieces::collect(ops.iter_mut().map(piece))?;
-                transfer::owned(self.ctx, dev, &mut pieces, self.timeout).await
+        self.scoped(dev, ops)
+    }
+
+    async fn run(&mut self, address: u8, ops: &mut [Operation<'_>]) -> Result<(), crate::Error> {
+        let dev = self.target(address)?;
+        if let Ok(mut pieces) = Pieces::collect(ops.iter_mut().map(piece)) {
+            if transfer::owned_fits(self.ctx, &pieces) {
+                let r = transfer::owned(self.ctx, dev, &mut pieces, self.timeout);
+                return Ok(r.await?);
             }
         }
-    }
-}
-
-/// Whether a single operation fits the owned form.
-fn fits(ctx: &Context, op: &Operation<'_>) -> bool {
-    match op {
-        Operation::Write(w) => transfer::write_fits(ctx, w.len()),
-        Operation::Read(r) => transfer::read_fits(ctx, r.len()),
+        self.scoped(dev, ops)
     }
 }
 
@@ -154,7 +143,6 @@ impl<K: caps::Read + caps::Write> embedded_hal::i2c::I2c for I2cHandle<'_, K> {
         operations: &mut [Operation<'_>],
     ) -> Result<(), crate::Error> {
         self.blocking(address, operations)
-            .map_err(crate::Error::from)
     }
 }
 
@@ -164,8 +152,6 @@ impl<K: caps::Read + caps::Write> embedded_hal_async::i2c::I2c for I2cHandle<'_,
         address: u8,
         operations: &mut [Operation<'_>],
     ) -> Result<(), crate::Error> {
-        self.run(address, operations)
-            .await
-            .map_err(crate::Error::from)
+        self.run(address, operations).await
     }
 }

@@ -1,17 +1,25 @@
 //! A blocking embedded-hal I2C bus as an iodev.
 
 #[cfg(feature = "std")]
+use crate::worker::i2c_op_iter;
+#[cfg(feature = "std")]
 use crate::worker::scratch_need;
-use crate::worker::{fill, gather, i2c_ops, pieces, scatter, Core, Span, MAX_OPS, STACK_SCRATCH};
+use crate::worker::{
+    fill, gather, i2c_ops, pieces, scatter, Core, Span, MAX_OPS, NOT_I2C, STACK_SCRATCH,
+};
 use embedded_hal::i2c::I2c;
 use rtio::{Error, IodevApi, OpId, Request, Token};
 
 /// A blocking `embedded_hal::i2c::I2c` bus and a target address, as an iodev.
 ///
 /// Each entry becomes one bus operation; a transaction of entries becomes one
-/// `I2c::transaction` with a `Write`/`Read` operation per member (at most 8; with more than
-/// one member the data moves through a scratch buffer: 256 bytes on the stack for
-/// [`I2cIodev::step`], any size for the `std` worker). Operations run when [`I2cIodev::step`]
+/// `I2c::transaction` with a `Write`/`Read` operation per member. With more than one member
+/// the data moves through a scratch buffer. The `std` worker takes any number of members and
+/// bytes (on the heap); [`I2cIodev::step`], which has no heap, takes up to 8 members and 256
+/// bytes (on its stack) and fails a larger transaction [`rtio::Error::InvalidArgument`]: on
+/// `no_std`, bound such transactions or give the driver a worker of its own. Full duplex and
+/// a delay on the bus are not I2C operations: [`rtio::Error::NotSupported`]. Operations run
+/// when [`I2cIodev::step`]
 /// is called (`no_std`: from the main loop or a low-priority interrupt) or on the worker
 /// thread ([`I2cIodev::spawn_worker`], `std`). Queued operations are cancelled at once; one
 /// already on the bus completes normally (a blocking driver cannot be stopped, S7).
@@ -147,12 +155,15 @@ fn run_i2c<B: I2c>(
             _ => Err(Error::NotSupported),
         };
     }
-    let mut spans = [Span::default(); MAX_OPS];
     let n = t.transaction_len();
+    if n > MAX_OPS {
+        return run_i2c_heap(bus, addr, t, scratch);
+    }
+    let mut spans = [Span::default(); MAX_OPS];
     let used = gather(t, scratch.len(), &mut spans)?;
     let spans = &spans[..n];
-    if spans.iter().any(|s| s.kind == 3) {
-        return Err(Error::NotSupported); // I2C has no full-duplex transfer
+    if spans.iter().any(|s| s.kind >= NOT_I2C) {
+        return Err(Error::NotSupported); // I2C has no full duplex and no delay on the bus
     }
     let scratch = &mut scratch[..used];
     fill(t, spans, scratch);
@@ -165,4 +176,37 @@ fn run_i2c<B: I2c>(
     }
     scatter(t, spans, scratch);
     Ok(spans[0].len)
+}
+
+/// A transaction of more than [`MAX_OPS`] members: its operations on the heap (`std`).
+#[cfg(feature = "std")]
+fn run_i2c_heap<B: I2c>(
+    bus: &mut B,
+    addr: u8,
+    t: &mut Token,
+    scratch: &mut [u8],
+) -> Result<usize, Error> {
+    use std::vec::Vec;
+    let n = t.transaction_len();
+    let mut spans = std::vec![Span::default(); n];
+    let used = gather(t, scratch.len(), &mut spans)?;
+    if spans.iter().any(|s| s.kind >= NOT_I2C) {
+        return Err(Error::NotSupported); // I2C has no full duplex and no delay on the bus
+    }
+    let scratch = &mut scratch[..used];
+    fill(t, &spans, scratch);
+    {
+        let mut parts: Vec<(&mut [u8], &mut [u8])> = (0..n).map(|_| Default::default()).collect();
+        pieces(scratch, &spans, &mut parts);
+        let mut ops: Vec<_> = i2c_op_iter(&spans, &mut parts).collect();
+        bus.transaction(addr, &mut ops).map_err(crate::from_i2c)?;
+    }
+    scatter(t, &spans, scratch);
+    Ok(spans[0].len)
+}
+
+/// Without a heap a transaction is bounded by [`MAX_OPS`] members.
+#[cfg(not(feature = "std"))]
+fn run_i2c_heap<B: I2c>(_: &mut B, _: u8, _: &mut Token, _: &mut [u8]) -> Result<usize, Error> {
+    Err(Error::InvalidArgument)
 }

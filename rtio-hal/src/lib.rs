@@ -10,14 +10,21 @@
 //!   several entries becomes one `transaction` call with the matching operations, so the
 //!   embedded-hal contract holds: one START and one STOP on I2C (repeated START only where
 //!   the direction changes), chip select held on SPI;
-//! * **an iodev becomes an embedded-hal-async device**: [`I2cHandle`] and [`SpiHandle`]
-//!   implement `embedded_hal_async::i2c::I2c` / `embedded_hal_async::spi::SpiDevice` (and
-//!   the blocking traits too), so existing driver crates run over rtio unchanged;
+//! * **an iodev becomes an embedded-hal device**: [`I2cHandle`] and [`SpiHandle`]
+//!   implement `embedded_hal::i2c::I2c` / `embedded_hal::spi::SpiDevice` and their
+//!   `embedded_hal_async` counterparts, so existing driver crates run over rtio unchanged.
+//!   Every operation (SPI: `Read`, `Write`, `Transfer`, `TransferInPlace`, `DelayNs`) of any
+//!   length and in any number becomes one rtio transaction on the caller's own buffers
+//!   ([`rtio::Scope::chain`]: no copy, no pool), bounded by a LINK_TIMEOUT (`with_timeout`),
+//!   so a hung device gives `TimedOut` with nothing left in flight. The one limit is the
+//!   context: `n` operations need `n + 1` entries at once, and a larger transaction is
+//!   refused with both sizes ([`Error::entries_needed`]);
 //!   [`Serial`] makes a UART iodev an `embedded_io` / `embedded_io_async` byte stream.
 //!
 //! [`Error`] wraps an [`rtio::Error`] and implements the embedded-hal and embedded-io error
 //! traits, so errors keep their meaning across the boundary (NACK stays `NoAcknowledge`,
-//! `Overrun` stays `Overrun`).
+//! `Overrun` stays `Overrun`); it also names the operation of a transaction that failed
+//! ([`Error::operation`]).
 //!
 //! ```
 //! use embedded_hal::i2c::{Error as _, ErrorKind, NoAcknowledgeSource};

@@ -2,28 +2,30 @@
 
 use crate::transfer::{self, Piece, Pieces, DEFAULT_TIMEOUT};
 use embedded_hal::spi::Operation;
-use rtio::{caps, Context, Dev, Duration, Error};
+use rtio::{caps, Context, Dev, Duration};
 
 /// An iodev as an embedded-hal SPI device (a bus and its chip select): implements
 /// `embedded_hal::spi::SpiDevice` and `embedded_hal_async::spi::SpiDevice`, every
-/// [`Operation`] included.
+/// [`Operation`] included (`Read`, `Write`, `Transfer`, `TransferInPlace`, `DelayNs`), at any
+/// length and in any number.
 ///
-/// A `transaction` is one rtio transaction: chip select held for all its operations (S5).
+/// A `transaction` is one rtio transaction: chip select held for all its operations (S5),
+/// `DelayNs` included (the iodev waits with chip select asserted: `Request::DelayNs`).
+/// It runs on the caller's own buffers, no copy and no pool, one entry per operation
+/// whatever its length, bounded by a LINK_TIMEOUT ([`SpiHandle::with_timeout`], default
+/// [`crate::DEFAULT_TIMEOUT`], on a context with a clock), so a hung device gives
+/// [`rtio::Error::TimedOut`] and nothing stays in flight. The one limit left is the context:
+/// a transaction of `n` operations needs `n + 1` entries at once, and one larger than the
+/// context fails [`rtio::Error::InvalidArgument`] with both sizes
+/// ([`crate::Error::entries_needed`]). A `DelayNs` alone is a wait on the context's clock.
 ///
-/// * The owned form, for what fits it: writes are copied into the entries, reads come back
-///   in pool buffers (the context needs a [`rtio::Mempool`]; a read larger than its largest
-///   free run fails [`rtio::Error::NoMemory`]), and a LINK_TIMEOUT
-///   ([`SpiHandle::with_timeout`], default 1 s, on a context with a clock) ends a transfer
-///   a hung device never finishes with [`rtio::Error::TimedOut`].
-/// * The borrowed form, for a single operation the owned form cannot carry (full duplex, a
-///   write longer than the entries, a read longer than the pool): the caller's buffer goes
-///   to the iodev as it is, no copy, any length (`TransferInPlace` copies the bytes to send
-///   aside first). It completes before the call returns, untimed: the runtime has no
-///   timeout for borrowed buffers yet. At most [`crate::MAX_ENTRIES`] entries (a write
-///   counts one per 15 bytes). Full duplex and `DelayNs` inside a transaction of several
-///   operations are refused with [`rtio::Error::NotSupported`]; an async call with a single
-///   operation the owned form cannot carry runs on the caller's buffer and completes
-///   before it returns.
+/// Async calls: a transaction of writes and reads that fits the owned form (writes copied
+/// into at most [`crate::MAX_ENTRIES`] entries, reads within the context's pool) is truly
+/// asynchronous, yields while it runs and is cancelled when its future is dropped; any
+/// other transaction takes the scoped form above and completes before the call returns
+/// (a borrowed buffer cannot be lent to a future that might be forgotten). The iodev must
+/// then progress without this task (an interrupt-driven driver, a worker, another
+/// executor); if it does not, the LINK_TIMEOUT ends the call.
 ///
 /// ```
 /// use embedded_hal::spi::{Operation, SpiDevice};
@@ -32,15 +34,19 @@ use rtio::{caps, Context, Dev, Duration, Error};
 /// use rtio::{Mempool, PoolStorage, Rtio, Storage};
 /// static POOL_STORAGE: PoolStorage<8, 64> = PoolStorage::new();
 /// static POOL: Mempool = Mempool::new(&POOL_STORAGE);
-/// static STORAGE: Storage<8, 8> = Storage::new();
+/// static STORAGE: Storage<16, 16> = Storage::new();
 /// static RTIO: Rtio = Rtio::new(&STORAGE).with_pool(&POOL).with_clock(&rtio::time::STD_CLOCK);
 ///
 /// let card = Bus::spi("spi-hal-doc", 20_000_000).attach_spi(0, SdCard::new(1024).ready());
 /// let ctx = RTIO.claim().unwrap();
 /// let mut spi = SpiHandle::new(&ctx, card.dev());
-/// // One chip-select cycle: CMD13, then N_CR and the R2 status.
+/// // One chip-select cycle: CMD13, a pause, then N_CR and the R2 status.
 /// let mut r2 = [0u8; 3];
-/// spi.transaction(&mut [Operation::Write(&sd::command(sd::CMD13, 0)), Operation::Read(&mut r2)])?;
+/// spi.transaction(&mut [
+///     Operation::Write(&sd::command(sd::CMD13, 0)),
+///     Operation::DelayNs(1_000),
+///     Operation::Read(&mut r2),
+/// ])?;
 /// assert_eq!(r2, [0xFF, 0x00, 0x00]);
 /// // Full duplex, any length, on the caller's buffer.
 /// let mut b = [0xFF; 4];
@@ -66,59 +72,41 @@ impl<'c, K: caps::Read + caps::Write + caps::Transceive> SpiHandle<'c, K> {
     }
 
     /// Sets the time after which a transaction a device never finishes fails with
-    /// [`rtio::Error::TimedOut`].
+    /// [`rtio::Error::TimedOut`] (the LINK_TIMEOUT bounding each transaction).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
-    fn transceive(&self) -> impl FnOnce(&Context, &[u8], &mut [u8]) -> Result<usize, Error> {
-        let dev = self.dev;
-        move |ctx: &Context, tx: &[u8], rx: &mut [u8]| {
-            ctx.scope(|s| {
-                let op = s.transceive(dev, tx, rx)?;
-                s.wait(op)
-            })
-        }
+    fn scoped(&self, ops: &mut [Operation<'_, u8>]) -> Result<(), crate::Error> {
+        let n = ops.len();
+        let pieces = ops.iter_mut().map(piece);
+        transfer::scoped(self.ctx, self.dev.iodev(), n, pieces, self.timeout)
     }
 
-    fn blocking(&mut self, ops: &mut [Operation<'_, u8>]) -> Result<(), Error> {
+    fn blocking(&mut self, ops: &mut [Operation<'_, u8>]) -> Result<(), crate::Error> {
         match ops {
             [] => Ok(()),
-            // Too long for the entries or the pool, or full duplex: on the caller's buffer.
-            [op] if !fits(self.ctx, op) => {
-                transfer::borrowed(self.ctx, self.dev, piece(op), self.transceive())
-            }
-            ops => {
-                let mut pieces = pieces(ops)?;
-                transfer::owned_blocking(self.ctx, self.dev, &mut pieces, self.timeout)
-            }
+            // A delay alone: no chip select, a wait on the context's clock.
+            [Operation::DelayNs(ns)] => Ok(transfer::delay_blocking(self.ctx, *ns)?),
+            ops => self.scoped(ops),
         }
     }
 
-    async fn run(&mut self, ops: &mut [Operation<'_, u8>]) -> Result<(), Error> {
+    async fn run(&mut self, ops: &mut [Operation<'_, u8>]) -> Result<(), crate::Error> {
         match ops {
             [] => Ok(()),
-            [Operation::DelayNs(ns)] => transfer::delay(self.ctx, *ns).await,
-            [op] if !fits(self.ctx, op) => {
-                // Full duplex, or longer than the owned form carries: on the caller's buffer,
-                // complete before returning.
-                transfer::borrowed(self.ctx, self.dev, piece(op), self.transceive())
-            }
+            [Operation::DelayNs(ns)] => Ok(transfer::delay(self.ctx, *ns).await?),
             ops => {
-                let mut pieces = pieces(ops)?;
-                transfer::owned(self.ctx, self.dev, &mut pieces, self.timeout).await
+                if let Ok(mut pieces) = Pieces::collect(ops.iter_mut().map(piece)) {
+                    if transfer::owned_fits(self.ctx, &pieces) {
+                        let r = transfer::owned(self.ctx, self.dev, &mut pieces, self.timeout);
+                        return Ok(r.await?);
+                    }
+                }
+                self.scoped(ops)
             }
         }
-    }
-}
-
-/// Whether a single operation fits the owned form.
-fn fits(ctx: &Context, op: &Operation<'_, u8>) -> bool {
-    match op {
-        Operation::Write(w) => transfer::write_fits(ctx, w.len()),
-        Operation::Read(r) => transfer::read_fits(ctx, r.len()),
-        _ => false,
     }
 }
 
@@ -132,11 +120,6 @@ fn piece<'a>(op: &'a mut Operation<'_, u8>) -> Piece<'a> {
     }
 }
 
-/// The pieces of a transaction of several operations.
-fn pieces<'a>(ops: &'a mut [Operation<'_, u8>]) -> Result<Pieces<'a>, Error> {
-    Pieces::collect(ops.iter_mut().map(piece))
-}
-
 impl<K: caps::Kind> embedded_hal::spi::ErrorType for SpiHandle<'_, K> {
     type Error = crate::Error;
 }
@@ -145,7 +128,7 @@ impl<K: caps::Read + caps::Write + caps::Transceive> embedded_hal::spi::SpiDevic
     for SpiHandle<'_, K>
 {
     fn transaction(&mut self, operations: &mut [Operation<'_, u8>]) -> Result<(), crate::Error> {
-        self.blocking(operations).map_err(crate::Error::from)
+        self.blocking(operations)
     }
 }
 
@@ -156,6 +139,6 @@ impl<K: caps::Read + caps::Write + caps::Transceive> embedded_hal_async::spi::Sp
         &mut self,
         operations: &mut [Operation<'_, u8>],
     ) -> Result<(), crate::Error> {
-        self.run(operations).await.map_err(crate::Error::from)
+        self.run(operations).await
     }
 }

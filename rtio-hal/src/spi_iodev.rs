@@ -2,6 +2,8 @@
 
 #[cfg(feature = "std")]
 use crate::worker::scratch_need;
+#[cfg(feature = "std")]
+use crate::worker::spi_op_iter;
 use crate::worker::{fill, gather, pieces, scatter, spi_ops, Core, Span, MAX_OPS, STACK_SCRATCH};
 use embedded_hal::spi::SpiDevice;
 use rtio::{Error, IodevApi, OpId, Request, Token};
@@ -9,9 +11,10 @@ use rtio::{Error, IodevApi, OpId, Request, Token};
 /// A blocking `embedded_hal::spi::SpiDevice` (a bus with its chip select) as an iodev.
 ///
 /// Like [`I2cIodev`](crate::I2cIodev): each entry is one `SpiDevice` operation; a transaction of entries is
-/// one `SpiDevice::transaction` (chip select held throughout) with a `Write`, `Read` or
-/// `Transfer` per member. Use it the same way: `new`, `init`, an `Iodev` static, then
-/// `step` or `spawn_worker`.
+/// one `SpiDevice::transaction` (chip select held throughout) with a `Write`, `Read`,
+/// `Transfer`, `TransferInPlace` or `DelayNs` per member, with the same bounds (any size on
+/// the `std` worker; 8 members and 256 bytes for `step`). Use it the same way: `new`,
+/// `init`, an `Iodev` static, then `step` or `spawn_worker`.
 ///
 /// ```
 /// use embedded_hal::spi::{ErrorType, Operation, SpiDevice};
@@ -125,12 +128,23 @@ fn run_spi<D: SpiDevice>(dev: &mut D, t: &mut Token, scratch: &mut [u8]) -> Resu
                 .transfer(rx, tx)
                 .map(|_| tx.len().max(rx.len()))
                 .map_err(crate::from_spi),
+            Request::TransceiveInPlace(b) => dev
+                .transfer_in_place(b)
+                .map(|_| b.len())
+                .map_err(crate::from_spi),
+            Request::DelayNs(ns) => dev
+                .transaction(&mut [embedded_hal::spi::Operation::DelayNs(ns)])
+                .map(|_| 0)
+                .map_err(crate::from_spi),
             Request::Nop => Ok(0),
             _ => Err(Error::NotSupported),
         };
     }
-    let mut spans = [Span::default(); MAX_OPS];
     let n = t.transaction_len();
+    if n > MAX_OPS {
+        return run_spi_heap(dev, t, scratch);
+    }
+    let mut spans = [Span::default(); MAX_OPS];
     let used = gather(t, scratch.len(), &mut spans)?;
     let spans = &spans[..n];
     let scratch = &mut scratch[..used];
@@ -143,4 +157,33 @@ fn run_spi<D: SpiDevice>(dev: &mut D, t: &mut Token, scratch: &mut [u8]) -> Resu
     }
     scatter(t, spans, scratch);
     Ok(spans[0].len.max(spans[0].tx_len))
+}
+
+/// A transaction of more than [`MAX_OPS`] members: its operations on the heap (`std`).
+#[cfg(feature = "std")]
+fn run_spi_heap<D: SpiDevice>(
+    dev: &mut D,
+    t: &mut Token,
+    scratch: &mut [u8],
+) -> Result<usize, Error> {
+    use std::vec::Vec;
+    let n = t.transaction_len();
+    let mut spans = std::vec![Span::default(); n];
+    let used = gather(t, scratch.len(), &mut spans)?;
+    let scratch = &mut scratch[..used];
+    fill(t, &spans, scratch);
+    {
+        let mut parts: Vec<(&mut [u8], &mut [u8])> = (0..n).map(|_| Default::default()).collect();
+        pieces(scratch, &spans, &mut parts);
+        let mut ops: Vec<_> = spi_op_iter(&spans, &mut parts).collect();
+        dev.transaction(&mut ops).map_err(crate::from_spi)?;
+    }
+    scatter(t, &spans, scratch);
+    Ok(spans[0].len.max(spans[0].tx_len))
+}
+
+/// Without a heap a transaction is bounded by [`MAX_OPS`] members.
+#[cfg(not(feature = "std"))]
+fn run_spi_heap<D: SpiDevice>(_: &mut D, _: &mut Token, _: &mut [u8]) -> Result<usize, Error> {
+    Err(Error::InvalidArgument)
 }

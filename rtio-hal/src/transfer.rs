@@ -1,18 +1,24 @@
 //! The one engine behind the I2C and SPI handles: an embedded-hal transaction becomes one
 //! rtio transaction (S5: one START/STOP on I2C, chip select held on SPI).
 //!
-//! Two ways, chosen by what the transaction holds:
+//! Two forms:
 //!
-//! * **borrowed** (one operation the owned form cannot carry: full duplex, longer than the
-//!   entries or the pool): the caller's buffer goes to the iodev as it is, through
-//!   [`rtio::Context::scope`]: no copy, no length limit, full duplex included; untimed;
-//! * **owned** (everything else): writes are copied into the
-//!   entries ([`rtio::TINY_MAX`] bytes each), reads come back in pool buffers, and a
-//!   LINK_TIMEOUT bounds the whole transaction (S8), so a hung device gives
-//!   [`rtio::Error::TimedOut`] instead of a hang (on a context with a clock: without one
-//!   nothing can be timed and the transaction is not bounded). A read is bounded by the largest free run
-//!   of the context's pool ([`rtio::Error::NoMemory`] names it), the transaction by
-//!   [`MAX_ENTRIES`] entries ([`rtio::Error::InvalidArgument`]).
+//! * **scoped** (every blocking call, and the async calls the owned form does not carry):
+//!   the caller's own buffers go to the iodev as they are, through a
+//!   [`rtio::ScopedChain`]: one entry per operation whatever its length, full duplex
+//!   (`Transfer`, `TransferInPlace`) and `DelayNs` (a `Request::DelayNs` the iodev performs
+//!   with chip select held) included, bounded by a LINK_TIMEOUT (S8). The call returns when
+//!   every entry completed, so nothing is left in flight; a transaction needs one entry per
+//!   operation plus the LINK_TIMEOUT, all in the context at once (a transaction cannot be
+//!   split), and one longer than the context is refused with an error that names both sizes;
+//! * **owned** (async calls of writes and reads that fit it): writes are copied into the
+//!   entries ([`rtio::TINY_MAX`] bytes each), reads come back in pool buffers, and the
+//!   future is truly asynchronous: it yields while the transaction runs, and dropping it
+//!   cancels the transaction (S7). It is used only when the whole transaction fits
+//!   [`MAX_ENTRIES`], the context and the pool; anything else takes the scoped form.
+//!
+//! On a context with a clock the LINK_TIMEOUT gives [`rtio::Error::TimedOut`] instead of a
+//! hang; without one nothing can be timed and the transaction is not bounded.
 
 use rtio::{caps, Buffer, Chain, Completion, Context, Dev, Duration, Error, TINY_MAX};
 
@@ -51,19 +57,6 @@ fn entries(pieces: &[Piece<'_>]) -> Result<usize, Error> {
         };
     }
     Ok(n)
-}
-
-/// Whether a single write of `len` bytes fits the owned form (with its LINK_TIMEOUT) on
-/// `ctx`: within [`MAX_ENTRIES`] and the context's entries.
-pub(crate) fn write_fits(ctx: &Context, len: usize) -> bool {
-    len.div_ceil(TINY_MAX).max(1) < MAX_ENTRIES.min(ctx.rtio().sq_len())
-}
-
-/// Whether a single read of `len` bytes fits the owned form on `ctx`: within its pool.
-pub(crate) fn read_fits(ctx: &Context, len: usize) -> bool {
-    ctx.rtio()
-        .pool()
-        .is_some_and(|p| len <= p.blocks() * p.block_size())
 }
 
 /// Builds the owned transaction of exactly `N` entries for `pieces`, the last a LINK_TIMEOUT.
@@ -164,23 +157,6 @@ pub(crate) async fn owned<K: caps::Read + caps::Write>(
     by_len!(ctx, pieces, run, 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32)
 }
 
-/// Runs `pieces` as one owned transaction bounded by `timeout`, blocking with the
-/// context's wait strategy.
-pub(crate) fn owned_blocking<K: caps::Read + caps::Write>(
-    ctx: &Context,
-    dev: Dev<K>,
-    pieces: &mut [Piece<'_>],
-    timeout: Duration,
-) -> Result<(), Error> {
-    macro_rules! run {
-        ($n:literal) => {{
-            let mut done = build::<$n, K>(ctx, dev, pieces, timeout)?.wait()?;
-            finish(&mut done, pieces)
-        }};
-    }
-    by_len!(ctx, pieces, run, 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32)
-}
-
 /// Waits `ns` nanoseconds on the context's clock: a DELAY entry (S8), rounded up to whole
 /// microseconds.
 pub(crate) async fn delay(ctx: &Context, ns: u32) -> Result<(), Error> {
@@ -192,7 +168,7 @@ pub(crate) async fn delay(ctx: &Context, ns: u32) -> Result<(), Error> {
     c.result().map(|_| ())
 }
 
-/// The blocking form of [`delay`].
+/// The blocking form of [`delay`]: a `DelayNs` alone, with no chip select.
 pub(crate) fn delay_blocking(ctx: &Context, ns: u32) -> Result<(), Error> {
     let us = (ns as u64).div_ceil(1000);
     if us == 0 {
@@ -202,49 +178,87 @@ pub(crate) fn delay_blocking(ctx: &Context, ns: u32) -> Result<(), Error> {
     c.result().map(|_| ())
 }
 
-/// Runs one operation on the caller's own buffer (no copy, any length), blocking.
-pub(crate) fn borrowed<K: caps::Read + caps::Write>(
+/// The kind the scoped form builds its chain with: the handles checked the caller's kind
+/// already (`I2cHandle` needs `Read + Write`, `SpiHandle` `Transceive` too), and an I2C
+/// transaction never holds full duplex.
+struct Wire;
+impl caps::Kind for Wire {
+    const NAME: &'static str = "rtio-hal wire";
+}
+impl caps::Read for Wire {}
+impl caps::Write for Wire {}
+impl caps::Transceive for Wire {}
+
+/// Runs the `n` operations of `pieces` as one rtio transaction on the caller's own buffers
+/// (no copy, any length, full duplex and `DelayNs` included), bounded by a LINK_TIMEOUT of
+/// `timeout` on a context with a clock, and blocks until it completed. Every entry is free
+/// again when this returns, whatever happened.
+///
+/// # Errors
+/// The first failure and the operation it concerns; [`Error::InvalidArgument`] with the
+/// entries needed and the context's size when one transaction needs more entries than the
+/// context has ([`crate::Error::entries_needed`]).
+pub(crate) fn scoped<'a>(
     ctx: &Context,
-    dev: Dev<K>,
-    piece: Piece<'_>,
-    transceive: impl FnOnce(&Context, &[u8], &mut [u8]) -> Result<usize, Error>,
-) -> Result<(), Error> {
-    match piece {
-        Piece::Write(w) => ctx.scope(|s| {
-            let op = s.write(dev, w)?;
-            s.wait(op)
-        }),
-        Piece::Read(r) => ctx.scope(|s| {
-            let op = s.read(dev, r)?;
-            s.wait(op)
-        }),
-        Piece::Transfer(r, w) => transceive(ctx, w, r),
-        Piece::InPlace(b) => in_place(ctx, b, transceive),
-        Piece::DelayNs(ns) => delay_blocking(ctx, ns).map(|_| 0),
+    iodev: &'static rtio::Iodev,
+    n: usize,
+    pieces: impl Iterator<Item = Piece<'a>>,
+    timeout: Duration,
+) -> Result<(), crate::Error> {
+    if n == 0 {
+        return Ok(());
     }
-    .map(|_| ())
+    let timed = timed(ctx);
+    let needed = n + usize::from(timed);
+    let size = ctx.rtio().sq_len();
+    if needed > size {
+        // One transaction cannot be split: its entries must all be in the context at once.
+        return Err(crate::Error::too_many_entries(needed, size));
+    }
+    let dev = Dev::<Wire>::new_unchecked(iodev);
+    ctx.scope(|s| {
+        let mut ch = s.chain();
+        for (i, p) in pieces.enumerate() {
+            if i > 0 {
+                ch = ch.transaction();
+            }
+            ch = match p {
+                Piece::Write(w) => ch.write(dev, w),
+                Piece::Read(r) => ch.read(dev, r),
+                Piece::Transfer(r, w) => ch.transceive(dev, w, r),
+                Piece::InPlace(b) => ch.transceive_in_place(dev, b),
+                Piece::DelayNs(ns) => ch.delay_ns(dev, ns),
+            };
+        }
+        if timed {
+            ch = ch.link_timeout(timeout);
+        }
+        ch.wait().map(|_| ())
+    })
+    .map_err(|e| crate::Error::at(e.error(), (e.entry() < n).then_some(e.entry())))
 }
 
-/// A full-duplex transfer in place: the bytes to send are copied aside first (the iodev
-/// must not read and write one buffer at once).
-fn in_place(
-    ctx: &Context,
-    b: &mut [u8],
-    transceive: impl FnOnce(&Context, &[u8], &mut [u8]) -> Result<usize, Error>,
-) -> Result<usize, Error> {
-    #[cfg(feature = "std")]
-    {
-        let tx = std::vec::Vec::from(&*b);
-        transceive(ctx, &tx, b)
+/// Whether the owned form carries `pieces` whole on `ctx`: only writes and reads, within
+/// [`MAX_ENTRIES`] and the context's entries, the reads within the pool's blocks. What it
+/// does not carry runs in the scoped form instead.
+pub(crate) fn owned_fits(ctx: &Context, pieces: &[Piece<'_>]) -> bool {
+    let Ok(n) = entries(pieces) else {
+        return false;
+    };
+    let lt = usize::from(timed(ctx));
+    if n == 0 || n + lt > MAX_ENTRIES.min(ctx.rtio().sq_len()) {
+        return false;
     }
-    #[cfg(not(feature = "std"))]
-    {
-        // Without a heap the copy sits on the stack.
-        const STACK: usize = 256;
-        let mut tx = [0u8; STACK];
-        let tx = tx.get_mut(..b.len()).ok_or(Error::InvalidArgument)?;
-        tx.copy_from_slice(b);
-        transceive(ctx, tx, b)
+    let reads = pieces.iter().filter_map(|p| match p {
+        Piece::Read(r) => Some(r.len().max(1)),
+        _ => None,
+    });
+    match ctx.rtio().pool() {
+        Some(pool) => {
+            let blocks: usize = reads.map(|len| len.div_ceil(pool.block_size())).sum();
+            blocks <= pool.blocks()
+        }
+        None => reads.count() == 0,
     }
 }
 

@@ -219,7 +219,7 @@ fn a_hung_device_times_out_instead_of_hanging() {
     let took = t0.elapsed();
     assert!(took >= std::time::Duration::from_millis(20), "{took:?}");
     assert!(took < std::time::Duration::from_millis(500), "{took:?}");
-    // A single small write is timed too (owned form).
+    // A single small write is timed too.
     eeprom.faults().next(Fault::Hang);
     assert_eq!(
         embedded_hal::i2c::I2c::write(&mut i2c, 0x50, &[0, 0, 7]),

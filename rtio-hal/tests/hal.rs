@@ -153,12 +153,81 @@ impl embedded_hal::spi::SpiDevice for LogSpi {
                     }
                     line += &format!(" T{}/{}", r.len(), w.len())
                 }
-                _ => line += " ?",
+                SpiOp::TransferInPlace(b) => {
+                    b.iter_mut().for_each(|x| *x += 1);
+                    line += &format!(" I{}", b.len())
+                }
+                SpiOp::DelayNs(ns) => line += &format!(" D{ns}"),
             }
         }
         self.0.lock().unwrap().push(line);
         Ok(())
     }
+}
+
+impl embedded_hal_async::spi::SpiDevice for LogSpi {
+    async fn transaction(&mut self, ops: &mut [SpiOp<'_, u8>]) -> Result<(), rtio_hal::Error> {
+        embedded_hal::spi::SpiDevice::transaction(self, ops)
+    }
+}
+
+/// A handle over an iodev over a HAL driver: every operation of the handle's transaction
+/// reaches the driver as one `transaction` with the same operations, on the driver side
+/// too (`Request::TransceiveInPlace`, `Request::DelayNs`).
+fn every_operation_reaches_the_driver(
+    ctx: &rtio::Context,
+    dev: Dev<K>,
+    log: &'static Mutex<Vec<String>>,
+) {
+    use embedded_hal::spi::SpiDevice as _;
+    let mut spi = SpiHandle::new(ctx, dev);
+    let mut inplace = [1u8, 2, 3, 4];
+    let mut rx = [0u8; 2];
+    let mut r = [0u8; 2];
+    spi.transaction(&mut [
+        SpiOp::Write(&[9, 9, 9]),
+        SpiOp::DelayNs(500),
+        SpiOp::TransferInPlace(&mut inplace),
+        SpiOp::Transfer(&mut rx, &[7, 8]),
+        SpiOp::Read(&mut r),
+    ])
+    .unwrap();
+    assert_eq!((inplace, rx, r), ([2, 3, 4, 5], [8, 9], [0x5A, 0x5A]));
+    // Single operations.
+    spi.transfer_in_place(&mut inplace).unwrap();
+    assert_eq!(inplace, [3, 4, 5, 6]);
+    assert_eq!(
+        *log.lock().unwrap(),
+        vec!["CS W3 D500 I4 T2/2 R2", "CS I4"],
+        "one driver transaction per handle transaction, every operation in it"
+    );
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn blocking_spi_iodev_does_transfer_in_place_and_delay_inside_a_transaction() {
+    static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    static DRV: SpiIodev<LogSpi> = SpiIodev::new();
+    static IODEV: Iodev = Iodev::new(&DRV);
+    static S: Storage<8, 8> = Storage::new();
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
+    DRV.init(LogSpi(&LOG));
+    DRV.spawn_worker();
+    let ctx = R.claim().unwrap();
+    every_operation_reaches_the_driver(&ctx, Dev::<K>::new(&IODEV), &LOG);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn async_spi_iodev_does_transfer_in_place_and_delay_inside_a_transaction() {
+    static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    static DRV: AsyncSpiIodev = AsyncSpiIodev::new();
+    static IODEV: Iodev = Iodev::new(&DRV);
+    static S: Storage<8, 8> = Storage::new();
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
+    std::thread::spawn(|| rtio::block_on(DRV.run(LogSpi(&LOG), &mut [0u8; 64])));
+    let ctx = R.claim().unwrap();
+    every_operation_reaches_the_driver(&ctx, Dev::<K>::new(&IODEV), &LOG);
 }
 
 #[test]
@@ -266,12 +335,18 @@ fn iodev_as_spi_device_reads_a_block_in_one_chip_select() {
     spi.transaction(&mut [SpiOp::TransferInPlace(&mut x)])
         .unwrap();
     assert_eq!(&x[6..], &[0xFF, 0x00, 0x00], "N_CR, then R2");
-    // Full duplex inside a transaction of several operations needs buffers the owned form
-    // cannot keep: refused, not faked.
-    let mut y = [0u8; 2];
+    // Full duplex inside a transaction of several operations runs on the caller's buffers
+    // too: CMD13 written, then N_CR and R2 shifted in place while FF goes out.
+    let mut y = [0xFF; 3];
+    spi.transaction(&mut [
+        SpiOp::Write(&sd::command(sd::CMD13, 0)),
+        SpiOp::TransferInPlace(&mut y),
+    ])
+    .unwrap();
     assert_eq!(
-        spi.transaction(&mut [SpiOp::Write(&[0xFF]), SpiOp::TransferInPlace(&mut y)]),
-        Err(rtio_hal::Error::from(rtio::Error::NotSupported))
+        y,
+        [0xFF, 0x00, 0x00],
+        "N_CR, then R2, in one chip-select cycle"
     );
     assert_eq!(POOL.free_blocks(), 16);
 }
@@ -388,4 +463,33 @@ fn blocking_adapter_fills_pool_reads_inside_a_transaction() {
     }
     assert_eq!(*LOG.lock().unwrap(), vec!["4b: W[00] R2"]);
     assert_eq!(POOL.free_blocks(), 4);
+}
+
+#[test]
+#[cfg_attr(miri, ignore = "real-time simulation threads")]
+fn the_std_worker_takes_a_transaction_of_any_number_of_operations() {
+    use embedded_hal::spi::SpiDevice as _;
+    static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    static DRV: SpiIodev<LogSpi> = SpiIodev::new();
+    static IODEV: Iodev = Iodev::new(&DRV);
+    static S: Storage<32, 32> = Storage::new();
+    static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
+    DRV.init(LogSpi(&LOG));
+    DRV.spawn_worker();
+    let ctx = R.claim().unwrap();
+    let mut spi = SpiHandle::new(&ctx, Dev::<K>::new(&IODEV));
+    let bytes: Vec<[u8; 1]> = (0..20u8).map(|i| [i]).collect();
+    let mut r = [0u8; 600];
+    let mut ops: Vec<SpiOp<'_, u8>> = bytes.iter().map(|b| SpiOp::Write(b)).collect();
+    ops.push(SpiOp::DelayNs(10));
+    ops.push(SpiOp::Read(&mut r));
+    spi.transaction(&mut ops).unwrap();
+    drop(ops);
+    assert!(r.iter().all(|&b| b == 0x5A));
+    let want = format!("CS{} D10 R600", " W1".repeat(20));
+    assert_eq!(
+        *LOG.lock().unwrap(),
+        vec![want],
+        "22 members, one driver transaction"
+    );
 }

@@ -54,6 +54,9 @@ pub struct Transfer {
     pub entries: usize,
     /// Bytes the transfer moved (the larger side of a full-duplex transfer).
     pub bytes: usize,
+    /// Nanoseconds the controller waited inside the transfer with the bus held (the
+    /// transaction's `DelayNs` members), part of its time.
+    pub delay_ns: u64,
     /// Priority of the (head) entry.
     pub priority: rtio::Priority,
     /// The scripted fault it got, if any.
@@ -265,6 +268,7 @@ impl Bus {
                 Some(Request::ReadPool { .. }) => (Some(true), 0), // no buffer: fails
                 Some(Request::Write(b)) => (Some(false), b.len()),
                 Some(Request::Transceive { tx, rx }) => (None, tx.len().max(rx.len())),
+                Some(Request::TransceiveInPlace(b)) => (None, b.len()),
                 _ => (None, 0),
             };
             match self.protocol {
@@ -282,7 +286,8 @@ impl Bus {
             bits += 1; // STOP
         }
         let ns = bits * 1_000_000_000 / hz
-            + self.setup_ns.load(std::sync::atomic::Ordering::Relaxed) as u64;
+            + self.setup_ns.load(std::sync::atomic::Ordering::Relaxed) as u64
+            + delay_ns(token);
         StdDuration::from_nanos(ns)
     }
 
@@ -346,6 +351,7 @@ impl Bus {
             }
             let fault = client.faults().take();
             let (entries, bytes) = shape(&mut token);
+            let delay_ns = delay_ns(&mut token);
             let mut d = self.duration(&mut token);
             if let Some(Fault::Stall(s)) = fault {
                 d += StdDuration::from_micros(s.as_micros());
@@ -378,6 +384,7 @@ impl Bus {
                     device: client.bus_id(),
                     entries,
                     bytes,
+                    delay_ns,
                     priority: token.priority(),
                     fault,
                     result: res,
@@ -431,6 +438,7 @@ impl Bus {
                 device: client.bus_id(),
                 entries: 1,
                 bytes: 0,
+                delay_ns: 0,
                 priority,
                 fault: None,
                 result: Ok(0),
@@ -504,10 +512,21 @@ fn shape(token: &mut Token) -> (usize, usize) {
             Some(Request::ReadPool { .. }) => 0, // no buffer: the transfer fails NoMemory
             Some(Request::Write(b)) => b.len(),
             Some(Request::Transceive { tx, rx }) => tx.len().max(rx.len()),
+            Some(Request::TransceiveInPlace(b)) => b.len(),
             _ => 0,
         })
         .sum();
     (n, bytes)
+}
+
+/// Nanoseconds the transfer's `DelayNs` members hold the bus.
+fn delay_ns(token: &mut Token) -> u64 {
+    (0..token.transaction_len())
+        .map(|i| match token.member(i) {
+            Some(Request::DelayNs(ns)) => ns as u64,
+            _ => 0,
+        })
+        .sum()
 }
 
 /// Applies a data fault to bytes read.

@@ -24,6 +24,11 @@ pub(crate) enum Member<'a> {
     Read(&'a mut [u8]),
     /// Both at once (SPI).
     Transceive { tx: &'a [u8], rx: &'a mut [u8] },
+    /// Both at once on one buffer (SPI): sent, then overwritten with what came in.
+    TransceiveInPlace(&'a mut [u8]),
+    /// A wait with the bus held (SPI: chip select asserted); its time is part of the
+    /// transfer's.
+    DelayNs(u32),
     /// An I2C speed change.
     I2cConfigure { hz: u32 },
     /// An I2C bus recovery (nine clocks and a STOP).
@@ -69,6 +74,8 @@ pub(crate) fn walk(
                     Some(Request::Write(d)) => Member::Write(d),
                     Some(Request::Read(b)) => Member::Read(b),
                     Some(Request::Transceive { tx, rx }) => Member::Transceive { tx, rx },
+                    Some(Request::TransceiveInPlace(b)) => Member::TransceiveInPlace(b),
+                    Some(Request::DelayNs(ns)) => Member::DelayNs(ns),
                     Some(Request::I2cConfigure { hz }) => Member::I2cConfigure { hz },
                     Some(Request::I2cRecover) => Member::I2cRecover,
                     Some(Request::SpiConfigure { hz, .. }) => Member::SpiConfigure { hz },

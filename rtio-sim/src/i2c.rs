@@ -164,6 +164,9 @@ impl<T: I2cTarget> Wire<T> for I2c {
                 Ok(0)
             }
             Member::I2cRecover => Ok(0),
+            // The controller holds the bus (no STOP) for the time; it is part of the
+            // transfer's time.
+            Member::DelayNs(_) => Ok(0),
             _ => Err(Error::NotSupported),
         });
         if dir.is_some() {

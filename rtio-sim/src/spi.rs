@@ -36,6 +36,12 @@ pub trait SpiTarget: Send + 'static {
     /// # Errors
     /// A device-specific failure.
     fn transfer(&mut self, tx: &[u8], rx: &mut [u8]) -> Result<(), Error>;
+    /// The controller waits `ns` nanoseconds with chip select held (embedded-hal's
+    /// `Operation::DelayNs` inside a transaction); the bus time includes it. The default
+    /// does nothing.
+    fn delay_ns(&mut self, ns: u32) {
+        let _ = ns;
+    }
     /// Chip select released.
     fn deselect(&mut self) {}
 }
@@ -107,6 +113,18 @@ impl<T: SpiTarget> Wire<T> for Spi {
                 t.transfer(tx, rx)?;
                 corrupt(fault, rx);
                 Ok(tx.len().max(rx.len()))
+            }
+            Member::TransceiveInPlace(buf) => {
+                // The wire shifts each byte out as the answer comes in: the model sees the
+                // bytes sent and the buffer to fill as two sides, as on the wire.
+                let tx = buf.to_vec();
+                t.transfer(&tx, buf)?;
+                corrupt(fault, buf);
+                Ok(buf.len())
+            }
+            Member::DelayNs(ns) => {
+                t.delay_ns(ns);
+                Ok(0)
             }
             Member::SpiConfigure { hz } => {
                 bus.set_hz(hz);

@@ -537,6 +537,9 @@ impl RawToken {
                 }
                 Op::Transceive => {
                     let t = s.txrx().unwrap_or_else(unreachable_buf);
+                    if let Some((p, n)) = t.in_place() {
+                        return Req::TransceiveInPlace(core::slice::from_raw_parts_mut(p, n));
+                    }
                     Req::Transceive {
                         tx: core::slice::from_raw_parts(t.tx, t.tx_len),
                         rx: core::slice::from_raw_parts_mut(t.rx, t.rx_len),
@@ -554,6 +557,7 @@ impl RawToken {
                         mode: c.mode,
                     }
                 }
+                Op::DelayNs => Req::DelayNs(s.delay_ns().unwrap_or_else(unreachable_buf)),
                 Op::Callback | Op::Delay | Op::LinkTimeout => Req::Nop,
             }
         }

@@ -89,9 +89,17 @@ pub struct Completion {
 /// # Ok::<(), Error>(())
 /// ```
 pub fn first_failure(completions: &[Completion]) -> Option<(usize, Error)> {
+    first_failure_of(completions.iter().map(|c| c.result))
+}
+
+/// [`first_failure`] over plain results in chain order (the scoped chains' results stay in
+/// their slots, not in completions): the one rule, used by both.
+pub(crate) fn first_failure_of(
+    results: impl Iterator<Item = Result<usize, Error>>,
+) -> Option<(usize, Error)> {
     let mut canceled = None;
-    for (i, c) in completions.iter().enumerate() {
-        match c.result {
+    for (i, r) in results.enumerate() {
+        match r {
             Err(Error::Canceled) => {
                 canceled.get_or_insert((i, Error::Canceled));
             }

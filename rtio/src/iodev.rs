@@ -179,6 +179,13 @@ pub enum Request<'a> {
         /// Buffer for received bytes.
         rx: &'a mut [u8],
     },
+    /// Write the buffer's bytes while reading into the same buffer (full duplex in place,
+    /// embedded-hal's `TransferInPlace`): each byte sent is replaced by the one received.
+    TransceiveInPlace(&'a mut [u8]),
+    /// Wait `ns` nanoseconds with the device held (SPI: chip select stays asserted between
+    /// the transaction members around it), embedded-hal's `Operation::DelayNs`. A driver that
+    /// cannot wait on the bus completes it with [`Error::NotSupported`].
+    DelayNs(u32),
     /// Hold the device until signalled: call [`Token::await_signal`].
     Await,
     /// I2C: set the bus speed.

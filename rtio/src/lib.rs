@@ -116,7 +116,7 @@ pub use pool::{BlockRange, Mempool, PoolBuf, PoolStorage};
 #[cfg(not(loom))]
 pub use ring::CqeCell;
 #[cfg(not(loom))]
-pub use scope::{Scope, ScopedOp};
+pub use scope::{Scope, ScopedChain, ScopedChainError, ScopedChainOp, ScopedOp};
 #[cfg(not(loom))]
 pub use sqe::{CallbackFn, Flags, Op, Priority, ResumeFn, Sqe, TINY_MAX};
 #[cfg(not(loom))]

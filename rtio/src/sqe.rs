@@ -40,6 +40,11 @@ pub enum Op {
     I2cRecover,
     /// SPI only: set clock frequency and mode.
     SpiConfigure,
+    /// A wait the iodev performs itself with the device held (SPI: chip select asserted
+    /// between the transaction members around it): embedded-hal's `Operation::DelayNs`.
+    /// Unlike [`Op::Delay`] it needs no clock and goes to the driver, which refuses it with
+    /// [`Error::NotSupported`] when it cannot wait on the bus.
+    DelayNs,
 }
 
 /// Largest TINY_WRITE payload, stored inline in the entry.
@@ -204,6 +209,15 @@ pub(crate) struct TxRxPayload {
     pub rx_len: usize,
 }
 
+impl TxRxPayload {
+    /// Whether this is a transceive in place ([`Payload::in_place`]): one buffer, sent and
+    /// overwritten.
+    pub(crate) fn in_place(&self) -> Option<(*mut u8, usize)> {
+        (core::ptr::eq(self.tx, self.rx) && self.tx_len == self.rx_len && self.rx_len > 0)
+            .then_some((self.rx, self.rx_len))
+    }
+}
+
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub(crate) struct TinyPayload {
@@ -288,7 +302,44 @@ pub(crate) union Payload {
     pub time: TimePayload,
     pub await_: AwaitPayload,
     pub config: ConfigPayload,
+    /// DELAY_NS: nanoseconds the iodev waits.
+    pub ns: u32,
     pub none: (),
+}
+
+/// The encoders of the payload: builders call these instead of writing union members.
+impl Payload {
+    /// A caller buffer for READ or WRITE (`ptr`, `len`).
+    pub(crate) fn buf(ptr: *mut u8, len: usize) -> Payload {
+        Payload {
+            buf: BufPayload::new(ptr, len),
+        }
+    }
+    /// A TRANSCEIVE on two buffers.
+    pub(crate) fn txrx(tx: *const u8, tx_len: usize, rx: *mut u8, rx_len: usize) -> Payload {
+        Payload {
+            txrx: TxRxPayload {
+                tx,
+                tx_len,
+                rx,
+                rx_len,
+            },
+        }
+    }
+    /// A TRANSCEIVE in place: one buffer sent and replaced by what comes in. Both halves
+    /// name the same bytes; [`TxRxPayload::in_place`] tells the request apart, so that no
+    /// shared and exclusive slice of one buffer are ever made together.
+    pub(crate) fn in_place(ptr: *mut u8, len: usize) -> Payload {
+        Self::txrx(ptr, len, ptr, len)
+    }
+    /// DELAY_NS: `ns` nanoseconds.
+    pub(crate) fn delay_ns(ns: u32) -> Payload {
+        Payload { ns }
+    }
+    /// No payload.
+    pub(crate) fn none() -> Payload {
+        Payload { none: () }
+    }
 }
 
 /// Index value that means "no entry".
@@ -421,6 +472,16 @@ impl Sqe {
         if self.op == Op::Callback {
             // SAFETY: `callback` is the active member for CALLBACK.
             Some(unsafe { self.payload.callback })
+        } else {
+            None
+        }
+    }
+
+    /// DELAY_NS: the nanoseconds to wait.
+    pub(crate) fn delay_ns(&self) -> Option<u32> {
+        if self.op == Op::DelayNs {
+            // SAFETY: `ns` is the active member for DELAY_NS.
+            Some(unsafe { self.payload.ns })
         } else {
             None
         }
