@@ -172,6 +172,47 @@ pub fn rtio_iodev(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `rtio::ChainHandle` is `#[must_use]`: a chain that is only prepared does nothing until
 /// `ctx.submit(..)`, so dropping its handle on the spot warns.
 ///
+/// `=> wait_scoped` is the blocking form on **borrowed buffers** (stack arrays, locals): the
+/// chain is built as an `rtio::ScopedChain` inside a scope of its own (`Context::scope`,
+/// sound under `mem::forget` like `std::thread::scope`) and the call returns once every
+/// entry completed, with `Result<usize, rtio::ScopedChainError>`: the last operation's result,
+/// or the entry that failed first and its own error (S17). It offers `read`, `write`,
+/// `tiny_write` (any length: the caller's bytes are lent, not copied into the entry),
+/// `transceive`, `delay`, `link_timeout`, `transaction[..]` and `.hardlink()`:
+///
+/// ```
+/// # use rtio::{Iodev, IodevApi, Request, Rtio, Token};
+/// # use rtio_macros::{chain, rtio_define, rtio_iodev};
+/// # struct Sensor;
+/// # impl IodevApi for Sensor {
+/// #     fn submit(&'static self, mut t: Token) {
+/// #         let mut r = Ok(0);
+/// #         for i in 0..t.transaction_len() {
+/// #             r = match t.member(i) {
+/// #                 Some(Request::Read(b)) => { b.copy_from_slice(&[0x19, 0x80]); Ok(2) }
+/// #                 Some(Request::Write(d)) => Ok(d.len()),
+/// #                 _ => Ok(0),
+/// #             };
+/// #         }
+/// #         t.complete(r)
+/// #     }
+/// # }
+/// # static DRV: Sensor = Sensor;
+/// # static IO: Iodev = Iodev::new(&DRV);
+/// # #[rtio_iodev(read, write, bus = i2c, address = 0x48)] pub struct Tmp105;
+/// # const TEMP: rtio::Dev<Tmp105> = rtio::Dev::new_unchecked(&IO);
+/// #[rtio_define(sq = 4, cq = 4)]
+/// static APP: Rtio;
+///
+/// let ctx = APP.claim()?;
+/// let mut temp = [0u8; 2]; // on the stack
+/// let n = chain!(ctx: APP, [
+///     transaction[ tiny_write(TEMP, [0x00]), read(TEMP, &mut temp) ],
+/// ] => wait_scoped)?;
+/// assert_eq!((n, temp), (2, [0x19, 0x80]));
+/// # Ok::<(), rtio::Error>(())
+/// ```
+///
 /// ```
 /// # use rtio::{Iodev, IodevApi, Rtio, Token};
 /// # use rtio_macros::{chain, rtio_define, rtio_iodev};
@@ -243,6 +284,7 @@ pub fn rtio_iodev(args: TokenStream, item: TokenStream) -> TokenStream {
 /// | 26 | `CONTEXT` not declared with `#[rtio_define]` (rustc: "declared as a static, not a type") | name resolution | [`context-not-declared`](../ui-tests/tests/ui/fail/context-not-declared.rs) |
 /// | 27 | `write_previous` with no earlier caller-buffer `read` to take the buffer of | syntax | [`write-previous-without-read`](../ui-tests/tests/ui/fail/write-previous-without-read.rs) |
 /// | 28 | a prepared chain's handle dropped on the spot (a forgotten submit) | lint (`unused_must_use`, a warning; an error under `deny`) | [`chain-prepared-never-submitted`](../ui-tests/tests/ui/fail/chain-prepared-never-submitted.rs) |
+/// | 29 | with `=> wait_scoped`, an operation or modifier a chain on borrowed buffers does not offer | syntax | [`not-on-borrowed-buffers`](../ui-tests/tests/ui/fail/not-on-borrowed-buffers.rs) |
 ///
 /// Every syntax-level mistake is reported in one run
 /// ([`many-errors-one-run`](../ui-tests/tests/ui/fail/many-errors-one-run.rs)).

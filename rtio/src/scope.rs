@@ -441,6 +441,14 @@ impl ScopedChainError {
     }
 }
 
+/// An error of the chain as a whole, found before any entry was added (a context mismatch in
+/// `chain!(..) => wait_scoped`): reported as entry 0.
+impl From<Error> for ScopedChainError {
+    fn from(error: Error) -> Self {
+        ScopedChainError { entry: 0, error }
+    }
+}
+
 impl From<ScopedChainError> for Error {
     fn from(e: ScopedChainError) -> Error {
         e.error

@@ -67,3 +67,29 @@ fn s17_wait_reports_the_entry_that_failed_first_with_its_own_error() {
     assert_eq!((w.result(), t.result()), (Ok(1), Ok(2)));
     assert_eq!(C.reserved(), 0);
 }
+
+#[rtio_define(sq = 4, cq = 4)]
+static D: Rtio;
+
+/// `=> wait_scoped`: a chain and a bus transaction on borrowed (stack) buffers, in blocking
+/// form, checked like any `chain!`; the result is the last operation's, a failure names the
+/// entry that failed first (S17), and every entry is free afterwards (S3: the buffers never
+/// left the caller).
+#[test]
+fn wait_scoped_runs_a_chain_on_borrowed_buffers() {
+    let d = D.claim().unwrap();
+    let mut rx = [0u8; 2];
+    let reg = [0x00u8];
+    let n = chain!(d: D, [ transaction[ write(TEMP, &reg), read(TEMP, &mut rx) ] ] => wait_scoped);
+    assert_eq!(n, Ok(2));
+    assert_eq!(rx, [0x19, 0x1a]);
+    // A tiny write on borrowed buffers carries any number of bytes (no inline limit).
+    let mut page = [0u8; 32];
+    let n = chain!(d: D, [ tiny_write(TEMP, [0u8; 20]), read(TEMP, &mut page) ] => wait_scoped);
+    assert_eq!(n, Ok(32));
+    assert_eq!(page[31], 0x19 + 31);
+    // The wrong owner side is refused, as for every form.
+    let wrong = chain!(d: A, [ read(TEMP, &mut rx) ] => wait_scoped);
+    assert_eq!(wrong.unwrap_err().error(), Error::WrongContext);
+    assert_eq!(D.reserved(), 0);
+}

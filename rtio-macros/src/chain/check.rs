@@ -11,7 +11,26 @@ use syn::Expr;
 pub const TINY_MAX: usize = 15;
 
 /// Ways to finish a chain.
-pub const FINISHES: &[&str] = &["prepare", "submit", "run", "wait"];
+pub const FINISHES: &[&str] = &["prepare", "submit", "run", "wait", "wait_scoped"];
+
+/// `=> wait_scoped`: the chain runs on borrowed buffers inside a scope (`rtio::Scope::chain`)
+/// and the call blocks until every entry completed. The operations and modifiers it offers.
+pub const SCOPED_OPS: &[OpKind] = &[
+    OpKind::Read,
+    OpKind::Write,
+    OpKind::TinyWrite,
+    OpKind::Transceive,
+    OpKind::Delay,
+    OpKind::LinkTimeout,
+];
+
+/// Modifiers `=> wait_scoped` offers.
+pub const SCOPED_MODIFIERS: &[&str] = &["hardlink"];
+
+/// Whether the invocation finishes with `=> wait_scoped`.
+pub fn is_scoped(inv: &Invocation) -> bool {
+    inv.finish.as_ref().is_some_and(|f| f == "wait_scoped")
+}
 
 /// One entry with its place in the chain.
 pub struct Flat<'a> {
@@ -92,7 +111,7 @@ pub fn check(inv: &Invocation) -> syn::Result<()> {
                 f.span(),
                 "unknown-finish",
                 format!("unknown way to finish a chain: `{f}`"),
-                "use `=> prepare` (the default), `=> submit`, `=> run` (a future) or `=> wait` (blocks)",
+                "use `=> prepare` (the default), `=> submit`, `=> run` (a future), `=> wait` (blocks) or `=> wait_scoped` (blocks, on borrowed buffers)",
             );
         }
     }
@@ -113,16 +132,17 @@ pub fn check(inv: &Invocation) -> syn::Result<()> {
     let awaited = inv
         .finish
         .as_ref()
-        .is_some_and(|f| f == "run" || f == "wait");
+        .is_some_and(|f| f == "run" || f == "wait" || f == "wait_scoped");
+    let scoped = is_scoped(inv);
     for (i, f) in flat.iter().enumerate() {
-        op_rules(f, &mut e);
+        op_rules(f, scoped, &mut e);
         position_rules(&flat, i, awaited, &mut e);
     }
     transaction_rules(&flat, &mut e);
     e.finish()
 }
 
-fn op_rules(f: &Flat, e: &mut Errors) {
+fn op_rules(f: &Flat, scoped: bool, e: &mut Errors) {
     let op = f.op;
     let Some(kind) = f.kind else {
         e.rule(
@@ -175,8 +195,12 @@ fn op_rules(f: &Flat, e: &mut Errors) {
             Some(_) => seen.push(name),
         }
     }
-    buffer_rules(kind, op, e);
-    if kind == OpKind::TinyWrite {
+    if scoped {
+        scoped_rules(kind, op, e);
+    }
+    buffer_rules(kind, op, scoped, e);
+    // On borrowed buffers a tiny write is a write of the caller's bytes: no inline limit.
+    if kind == OpKind::TinyWrite && !scoped {
         if let Some(n) = literal_len(&op.args[1]) {
             if n > TINY_MAX {
                 e.rule_at(
@@ -229,6 +253,42 @@ fn op_rules(f: &Flat, e: &mut Errors) {
     }
 }
 
+/// `=> wait_scoped` builds an `rtio::ScopedChain`, which offers fewer operations.
+fn scoped_rules(kind: OpKind, op: &OpCall, e: &mut Errors) {
+    let offered = || {
+        let ops: Vec<String> = SCOPED_OPS
+            .iter()
+            .map(|k| format!("`{}`", k.name()))
+            .collect();
+        format!(
+            "on borrowed buffers a chain offers {} and `.hardlink()`; use `=> wait` with `'static` buffers for the rest",
+            ops.join(", ")
+        )
+    };
+    if !SCOPED_OPS.contains(&kind) {
+        e.rule(
+            op.name.span(),
+            "not-on-borrowed-buffers",
+            format!(
+                "`{}` is not available in a chain on borrowed buffers (`=> wait_scoped`)",
+                op.name
+            ),
+            offered(),
+        );
+    }
+    for m in &op.mods {
+        let name = m.name.to_string();
+        if MODIFIERS.iter().any(|(n, _)| *n == name) && !SCOPED_MODIFIERS.contains(&name.as_str()) {
+            e.rule(
+                m.name.span(),
+                "not-on-borrowed-buffers",
+                format!("`.{name}(..)` is not available in a chain on borrowed buffers (`=> wait_scoped`)"),
+                offered(),
+            );
+        }
+    }
+}
+
 /// The buffer arguments: (index, whether it is read into).
 fn buffers(kind: OpKind) -> &'static [(usize, bool)] {
     match kind {
@@ -239,7 +299,7 @@ fn buffers(kind: OpKind) -> &'static [(usize, bool)] {
     }
 }
 
-fn buffer_rules(kind: OpKind, op: &OpCall, e: &mut Errors) {
+fn buffer_rules(kind: OpKind, op: &OpCall, scoped: bool, e: &mut Errors) {
     for &(i, read_into) in buffers(kind) {
         let arg = &op.args[i];
         let Expr::Reference(r) = arg else { continue };
@@ -254,7 +314,7 @@ fn buffer_rules(kind: OpKind, op: &OpCall, e: &mut Errors) {
                 ),
                 "pass a `&'static mut [u8]` buffer",
             );
-        } else if borrows_local(&r.expr) {
+        } else if !scoped && borrows_local(&r.expr) {
             e.rule_at(
                 arg,
                 "buffer-not-static",
@@ -263,7 +323,7 @@ fn buffer_rules(kind: OpKind, op: &OpCall, e: &mut Errors) {
                     text(arg),
                     op.name
                 ),
-                "use a `'static` buffer (a `static` cell, `Box::leak`), or `ctx.scope(|s| ..)` to lend a local buffer",
+                "use a `'static` buffer (`rtio::StaticBuf`, `Box::leak`), or finish with `=> wait_scoped` to lend a local buffer to a blocking chain",
             );
         }
     }
@@ -501,10 +561,25 @@ mod tests {
     }
 
     #[test]
+    fn wait_scoped_lends_local_buffers_and_long_tiny_writes() {
+        assert!(rules("chain [ write(A, &reg), read(A, &mut rx) ] => wait_scoped").is_empty());
+        assert!(rules("chain [ tiny_write(A, [0; 64]) ] => wait_scoped").is_empty());
+        assert_eq!(
+            rules("chain [ read(A, &mut rx) ] => wait"),
+            ["buffer-not-static"]
+        );
+    }
+
+    #[test]
     fn each_syntax_rule_is_named() {
         let cases: &[(&str, &str)] = &[
             ("chain []", "empty-chain"),
             ("chain [ transaction[] ]", "empty-chain"),
+            ("chain [ nop() ] => wait_scoped", "not-on-borrowed-buffers"),
+            (
+                "chain [ read(A, &mut rx).priority(P) ] => wait_scoped",
+                "not-on-borrowed-buffers",
+            ),
             (
                 "transaction [ read(A, rx), read(B, ry) ]",
                 "transaction-across-iodevs",

@@ -75,6 +75,9 @@ pub fn chain(plan: &Plan) -> TokenStream {
             });
         }
     }
+    if plan.finish == "wait_scoped" {
+        return scoped(plan, ctx, def, asserts);
+    }
     let mut helpers = TokenStream::new();
     if plan.reads_into_buffers {
         helpers.extend(read_buf_helper());
@@ -113,6 +116,61 @@ pub fn chain(plan: &Plan) -> TokenStream {
                         ::core::result::Result::Err(::core::convert::Into::into(e))
                     }
                 }
+            }
+        }
+    }
+}
+
+/// `=> wait_scoped`: the chain on borrowed buffers, in a scope of its own, blocking until
+/// every entry completed:
+/// ```text
+/// let __rtio_tiny_1 = [0x00];                       // a tiny write's data, borrowed
+/// ctx.scope(|s| s.chain().write(TEMP, AsRef::<[u8]>::as_ref(&__rtio_tiny_1))
+///                        .transaction().read(TEMP, &mut rx).wait())
+/// ```
+/// `Result<usize, rtio::ScopedChainError>`: the last operation's result, or the entry that
+/// failed first and its own error (S17).
+fn scoped(plan: &Plan, ctx: &Expr, def: &syn::Path, asserts: TokenStream) -> TokenStream {
+    let mut lets = TokenStream::new();
+    let mut calls = TokenStream::new();
+    for (i, en) in plan.entries.iter().enumerate() {
+        let a = &en.op.args;
+        let span = en.op.name.span();
+        let call = match en.kind {
+            OpKind::TinyWrite => {
+                let t = format_ident!("__rtio_tiny_{}", i);
+                let data = &a[1];
+                lets.extend(quote_spanned! {data.span()=> let #t = #data; });
+                let m = Ident::new("write", span);
+                let dev = &a[0];
+                quote! { .#m(#dev, ::core::convert::AsRef::<[u8]>::as_ref(&#t)) }
+            }
+            k => {
+                let m = Ident::new(k.name(), span);
+                quote! { .#m(#(#a),*) }
+            }
+        };
+        calls.extend(call);
+        for m in &en.mods {
+            let (name, args) = (&m.name, &m.args);
+            calls.extend(quote! { .#name(#(#args),*) });
+        }
+        if en.joins_next {
+            calls.extend(quote! { .transaction() });
+        }
+    }
+    let wait = Ident::new("wait", plan.finish.span());
+    quote! {
+        {
+            #asserts
+            #lets
+            let __rtio_ctx: &::rtio::Context = &(#ctx);
+            if !::core::ptr::eq(__rtio_ctx.rtio(), &#def) {
+                ::core::result::Result::<usize, ::rtio::ScopedChainError>::Err(
+                    ::core::convert::From::from(::rtio::Error::WrongContext),
+                )
+            } else {
+                __rtio_ctx.scope(|__rtio_s| __rtio_s.chain() #calls .#wait())
             }
         }
     }

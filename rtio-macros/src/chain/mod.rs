@@ -57,6 +57,10 @@ fn stub(e: syn::Error, inv: Option<&parse::Invocation>) -> TokenStream {
             quote::quote! { [::rtio::Completion; #n] },
             quote::quote! { ::rtio::ChainError<#n> },
         ),
+        Some("wait_scoped") => (
+            quote::quote! { usize },
+            quote::quote! { ::rtio::ScopedChainError },
+        ),
         _ => (
             quote::quote! { ::rtio::ChainHandle<#n> },
             quote::quote! { ::rtio::Error },
