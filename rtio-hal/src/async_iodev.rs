@@ -163,7 +163,7 @@ fn single_len(r: &Request<'_>) -> usize {
 /// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
 /// let ctx = RTIO.claim().unwrap();
 /// let rx: &'static mut [u8; 2] = Box::leak(Box::new([0; 2]));
-/// let [c] = ctx.acquire()?.read(Dev::<K>::new(&CHIP_IODEV), rx).wait()?;
+/// let [c] = ctx.acquire()?.read(Dev::<K>::new_unchecked(&CHIP_IODEV), rx).wait()?;
 /// assert_eq!(c.buffer().data(), Some(&[0xA5, 0xA5][..]));
 /// # Ok::<(), rtio::Error>(())
 /// ```

@@ -55,7 +55,7 @@ use rtio::{Error, IodevApi, OpId, Request, Token};
 /// let ctx = RTIO.claim().unwrap();
 /// let mut out = [0u8; 2];
 /// ctx.scope(|s| {
-///     let op = s.write_read(Dev::<K>::new(&REG_IODEV), &[0x2A], &mut out)?;
+///     let op = s.write_read(Dev::<K>::new_unchecked(&REG_IODEV), &[0x2A], &mut out)?;
 ///     s.wait(op)
 /// })?;
 /// assert_eq!(out, [0x2A, 0x2A]);

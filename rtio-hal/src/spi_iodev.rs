@@ -42,7 +42,7 @@ use rtio::{Error, IodevApi, OpId, Request, Token};
 /// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
 /// let ctx = RTIO.claim().unwrap();
 /// let rx: &'static mut [u8; 2] = Box::leak(Box::new([0; 2]));
-/// ctx.acquire()?.read(Dev::<K>::new(&CHIP_IODEV), rx).submit()?;
+/// ctx.acquire()?.read(Dev::<K>::new_unchecked(&CHIP_IODEV), rx).submit()?;
 /// while !CHIP.step() {} // no_std style: the main loop runs the driver
 /// assert_eq!(ctx.consume().unwrap().buffer().data(), Some(&[0xA5, 0xA5][..]));
 /// # Ok::<(), rtio::Error>(())

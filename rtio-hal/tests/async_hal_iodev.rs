@@ -51,7 +51,7 @@ fn an_async_spi_hal_serves_rtio_transactions() {
     static STORAGE: Storage<4, 4> = Storage::new();
     static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     let ctx = RTIO.claim().unwrap();
-    let dev = Dev::<K>::new(&CARD_IODEV);
+    let dev = Dev::<K>::new_unchecked(&CARD_IODEV);
     let r2: &'static mut [u8; 3] = Box::leak(Box::new([0; 3]));
     let [w, r] = ctx
         .chain::<2>()
@@ -99,7 +99,7 @@ fn cancelling_drops_the_hal_future_and_completes_canceled() {
     static STORAGE: Storage<4, 4> = Storage::new();
     static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&rtio::time::STD_CLOCK);
     let ctx = RTIO.claim().unwrap();
-    let dev = Dev::<K>::new(&CHIP_IODEV);
+    let dev = Dev::<K>::new_unchecked(&CHIP_IODEV);
     // In flight, then queued behind it.
     let a = ctx
         .acquire()
@@ -165,7 +165,7 @@ fn an_async_i2c_hal_serves_register_reads_with_pool_buffers() {
         .with_pool(&POOL)
         .with_clock(&rtio::time::STD_CLOCK);
     let ctx = RTIO.claim().unwrap();
-    let dev = Dev::<K>::new(&EEPROM_IODEV);
+    let dev = Dev::<K>::new_unchecked(&EEPROM_IODEV);
     let [_, mut r] = ctx
         .chain::<2>()
         .unwrap()

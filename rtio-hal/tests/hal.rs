@@ -68,7 +68,7 @@ fn blocking_i2c_driver_as_iodev_keeps_transactions_whole() {
     });
     DRV.spawn_worker();
     let ctx = R.claim().unwrap();
-    let dev = Dev::<K>::new(&IODEV);
+    let dev = Dev::<K>::new_unchecked(&IODEV);
     // One transaction: one embedded-hal `transaction` with both operations.
     let [w, mut r] = ctx
         .chain::<2>()
@@ -108,7 +108,7 @@ fn blocking_i2c_driver_steps_when_polled() {
         log: &LOG,
     });
     let ctx = R.claim().unwrap();
-    let dev = Dev::<K>::new(&IODEV);
+    let dev = Dev::<K>::new_unchecked(&IODEV);
     let h = ctx
         .chain::<2>()
         .unwrap()
@@ -214,7 +214,7 @@ fn blocking_spi_iodev_does_transfer_in_place_and_delay_inside_a_transaction() {
     DRV.init(LogSpi(&LOG));
     DRV.spawn_worker();
     let ctx = R.claim().unwrap();
-    every_operation_reaches_the_driver(&ctx, Dev::<K>::new(&IODEV), &LOG);
+    every_operation_reaches_the_driver(&ctx, Dev::<K>::new_unchecked(&IODEV), &LOG);
 }
 
 #[test]
@@ -227,7 +227,7 @@ fn async_spi_iodev_does_transfer_in_place_and_delay_inside_a_transaction() {
     static R: Rtio = Rtio::new(&S).with_clock(&rtio::time::STD_CLOCK);
     std::thread::spawn(|| rtio::block_on(DRV.run(LogSpi(&LOG), &mut [0u8; 64])));
     let ctx = R.claim().unwrap();
-    every_operation_reaches_the_driver(&ctx, Dev::<K>::new(&IODEV), &LOG);
+    every_operation_reaches_the_driver(&ctx, Dev::<K>::new_unchecked(&IODEV), &LOG);
 }
 
 #[test]
@@ -241,7 +241,7 @@ fn blocking_spi_device_as_iodev_holds_chip_select_for_a_transaction() {
     DRV.init(LogSpi(&LOG));
     DRV.spawn_worker();
     let ctx = R.claim().unwrap();
-    let dev = Dev::<K>::new(&IODEV);
+    let dev = Dev::<K>::new_unchecked(&IODEV);
     let [a, b, mut c] = ctx
         .chain::<3>()
         .unwrap()
@@ -401,7 +401,7 @@ fn blocking_adapter_serves_several_contexts_each_op_exactly_once() {
         .map(|r: &'static Rtio| {
             std::thread::spawn(move || {
                 let ctx = r.claim().unwrap();
-                let dev = Dev::<K>::new(&IODEV);
+                let dev = Dev::<K>::new_unchecked(&IODEV);
                 for i in 0..N {
                     let [w, mut rd] = ctx
                         .chain::<2>()
@@ -447,7 +447,7 @@ fn blocking_adapter_fills_pool_reads_inside_a_transaction() {
     });
     DRV.spawn_worker();
     let ctx = R.claim().unwrap();
-    let dev = Dev::<K>::new(&IODEV);
+    let dev = Dev::<K>::new_unchecked(&IODEV);
     let [w, mut r] = ctx
         .chain::<2>()
         .unwrap()
@@ -477,7 +477,7 @@ fn the_std_worker_takes_a_transaction_of_any_number_of_operations() {
     DRV.init(LogSpi(&LOG));
     DRV.spawn_worker();
     let ctx = R.claim().unwrap();
-    let mut spi = SpiHandle::new(&ctx, Dev::<K>::new(&IODEV));
+    let mut spi = SpiHandle::new(&ctx, Dev::<K>::new_unchecked(&IODEV));
     let bytes: Vec<[u8; 1]> = (0..20u8).map(|i| [i]).collect();
     let mut r = [0u8; 600];
     let mut ops: Vec<SpiOp<'_, u8>> = bytes.iter().map(|b| SpiOp::Write(b)).collect();

@@ -118,7 +118,7 @@ impl Dac {
     }
     /// A typed handle for chain builders (write only).
     pub fn dev(&'static self) -> Dev<DacKind> {
-        Dev::new(self.iodev())
+        Dev::new_unchecked(self.iodev())
     }
     /// The sample rate.
     pub fn rate_hz(&self) -> u32 {

@@ -193,7 +193,7 @@ impl<T: Send + 'static, W: Wire<T>> BusDevice<T, W> {
     /// A handle of your own kind `K` (hand-written, `#[rtio_iodev]`, or generated from the
     /// devicetree), so chains are checked against what your device can do.
     pub fn dev_as<K: rtio::caps::Kind>(&'static self) -> Dev<K> {
-        Dev::new(self.iodev())
+        Dev::new_unchecked(self.iodev())
     }
     /// The bus it sits on.
     pub fn bus(&self) -> &'static Bus {

@@ -118,7 +118,7 @@ impl Bus {
 impl<T: I2cTarget> BusDevice<T, I2c> {
     /// A typed handle for chain builders.
     pub fn dev(&'static self) -> Dev<I2cKind> {
-        Dev::new(self.iodev())
+        Dev::new_unchecked(self.iodev())
     }
     /// The 7-bit address.
     pub fn address(&self) -> u8 {

@@ -78,7 +78,7 @@ impl Bus {
 impl<T: SpiTarget> BusDevice<T, Spi> {
     /// A typed handle for chain builders.
     pub fn dev(&'static self) -> Dev<SpiKind> {
-        Dev::new(self.iodev())
+        Dev::new_unchecked(self.iodev())
     }
     /// The chip-select line.
     pub fn cs(&self) -> u8 {

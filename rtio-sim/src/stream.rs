@@ -232,12 +232,12 @@ impl StreamDevice {
     }
     /// A typed handle for chain builders (readable, streamable, writable).
     pub fn dev(&'static self) -> Dev<StreamKind> {
-        Dev::new(self.iodev())
+        Dev::new_unchecked(self.iodev())
     }
     /// A handle of your own kind `K` (hand-written, `#[rtio_iodev]`, or generated from the
     /// devicetree), so chains are checked against what your device can do.
     pub fn dev_as<K: rtio::caps::Kind>(&'static self) -> Dev<K> {
-        Dev::new(self.iodev())
+        Dev::new_unchecked(self.iodev())
     }
     /// The fault script.
     pub fn faults(&self) -> &Faults {

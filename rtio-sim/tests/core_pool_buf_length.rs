@@ -52,7 +52,7 @@ fn a_pool_buffer_is_no_longer_than_the_preferred_size() {
         let [c] = ctx
             .acquire()
             .unwrap()
-            .read_pool(Dev::<K>::new(&IODEV), min, preferred)
+            .read_pool(Dev::<K>::new_unchecked(&IODEV), min, preferred)
             .wait()
             .unwrap();
         let (_, _, given) = *FILLER.0.lock().unwrap().last().unwrap();

@@ -16,7 +16,7 @@
 //! impl caps::Kind for Tmp105 { const NAME: &'static str = "tmp105"; }
 //! impl caps::Read for Tmp105 {}
 //! impl caps::Write for Tmp105 {}
-//! const SENSOR: Dev<Tmp105> = Dev::new(&IODEV);
+//! const SENSOR: Dev<Tmp105> = Dev::new_unchecked(&IODEV);
 //!
 //! static STORAGE: Storage<4, 4> = Storage::new();
 //! static RTIO: Rtio = Rtio::new(&STORAGE);
@@ -340,8 +340,8 @@ impl<'c, const N: usize> Chain<'c, N> {
     /// let buf: &'static mut [u8] = Box::leak(Box::new([0u8; 2]));
     /// let [read, write] = ctx
     ///     .chain::<2>()?
-    ///     .read(Dev::<Sensor>::new(&IODEV), buf)
-    ///     .write_previous(Dev::<Card>::new(&IODEV))
+    ///     .read(Dev::<Sensor>::new_unchecked(&IODEV), buf)
+    ///     .write_previous(Dev::<Card>::new_unchecked(&IODEV))
     ///     .wait()?;
     /// assert!(matches!(read.buffer(), rtio::Buffer::None));
     /// assert_eq!(write.buffer().data(), Some(&[0x42, 0x42][..]));

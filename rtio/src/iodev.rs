@@ -110,12 +110,6 @@ impl<K: crate::caps::Kind> Dev<K> {
             _kind: PhantomData,
         }
     }
-    /// The same as [`Dev::new_unchecked`], under its old name (the runtime's own docs,
-    /// benches and the simulator still call it); new code writes `new_unchecked`, or takes
-    /// the generated handle of a devicetree node.
-    pub const fn new(iodev: &'static Iodev) -> Self {
-        Self::new_unchecked(iodev)
-    }
     /// The untyped iodev.
     pub const fn iodev(self) -> &'static Iodev {
         self.iodev

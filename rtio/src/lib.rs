@@ -28,7 +28,7 @@
 //! impl caps::Kind for Tmp105 { const NAME: &'static str = "tmp105"; }
 //! impl caps::Read for Tmp105 {}
 //! impl caps::Write for Tmp105 {}
-//! const TMP105: Dev<Tmp105> = Dev::new(&SENSOR_IODEV);
+//! const TMP105: Dev<Tmp105> = Dev::new_unchecked(&SENSOR_IODEV);
 //!
 //! // A context with 8 entries and 8 completions, all static.
 //! static STORAGE: Storage<8, 8> = Storage::new();

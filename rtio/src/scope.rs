@@ -24,7 +24,7 @@
 //! let ctx = RTIO.claim().unwrap();
 //! let mut buf = [0u8; 3]; // on the stack
 //! let n = ctx.scope(|s| {
-//!     let op = s.read(Dev::<K>::new(&IODEV), &mut buf)?;
+//!     let op = s.read(Dev::<K>::new_unchecked(&IODEV), &mut buf)?;
 //!     s.wait(op)
 //! });
 //! assert_eq!(n, Ok(3));
@@ -297,7 +297,7 @@ impl<'s, 'env> Scope<'s, 'env> {
     /// static CLOCK: rtio::time::ManualClock = rtio::time::ManualClock::new();
     /// static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&CLOCK);
     /// let ctx = RTIO.claim().unwrap();
-    /// let dev = Dev::<K>::new(&IODEV);
+    /// let dev = Dev::<K>::new_unchecked(&IODEV);
     /// let (cmd, mut data, mut status) = ([0x9F], [0u8; 4096], [0x0F, 0xF0]);
     /// ctx.scope(|s| {
     ///     s.chain()

@@ -140,7 +140,7 @@ fn s12_s18_a_queue_of_a_thousand_cancels_from_anywhere_and_keeps_its_order() {
     static RTIO: Rtio = Rtio::new(&STORAGE);
     const OPS: usize = if cfg!(miri) { 64 } else { 1024 };
     let ctx = RTIO.claim().unwrap();
-    let dev = Dev::<K>::new(&DEV);
+    let dev = Dev::<K>::new_unchecked(&DEV);
     let mut rng = Lcg(3);
     let mut handles = Vec::new();
     for ud in 0..OPS {
