@@ -23,9 +23,9 @@ use portable_atomic::{AtomicBool, Ordering};
 
 /// A `static` byte buffer of `N` bytes, taken once as `&'static mut [u8; N]`.
 ///
-/// Use it where firmware would write `static mut BUF: [u8; N]` and
-/// `unsafe { &mut *addr_of_mut!(BUF) }`. Builds on every target (thumbv6m through
-/// `portable-atomic`'s critical section).
+/// Use it where firmware would declare a `static mut BUF: [u8; N]` and reborrow it through
+/// a raw pointer. Builds on every target (thumbv6m through `portable-atomic`'s critical
+/// section).
 pub struct StaticBuf<const N: usize> {
     /// Set by the one successful [`StaticBuf::take`]; never cleared.
     taken: AtomicBool,

@@ -230,23 +230,7 @@ impl<'s, 'env> Scope<'s, 'env> {
     /// Frees one completed entry and unlinks it from the scope list.
     fn release(&self, i: u16) {
         let r = self.ctx.rtio;
-        let mut prev = NONE;
-        let mut cur = self.head.get();
-        while cur != NONE {
-            // SAFETY: owner list.
-            let next = unsafe { *r.slot(cur).onext.get() };
-            if cur == i {
-                if prev == NONE {
-                    self.head.set(next);
-                } else {
-                    // SAFETY: owner list.
-                    unsafe { *r.slot(prev).onext.get() = next };
-                }
-                break;
-            }
-            prev = cur;
-            cur = next;
-        }
+        self.unlink(&self.head, i);
         // SAFETY: the entry is DONE and its borrowed buffers are not reconstructed; owner.
         unsafe { self.ctx.free_slot(i) };
         r.unreserve(1);
@@ -371,15 +355,21 @@ impl<'s, 'env> Scope<'s, 'env> {
     }
 
     fn unlink_chain(&self, head: u16) {
+        self.unlink(&self.chains, head);
+    }
+
+    /// Removes `i` from the owner list that starts at `list` (linked through `onext`), if
+    /// it is there.
+    fn unlink(&self, list: &Cell<u16>, i: u16) {
         let r = self.ctx.rtio;
         let mut prev = NONE;
-        let mut cur = self.chains.get();
+        let mut cur = list.get();
         while cur != NONE {
             // SAFETY: owner list.
             let next = unsafe { *r.slot(cur).onext.get() };
-            if cur == head {
+            if cur == i {
                 if prev == NONE {
-                    self.chains.set(next);
+                    list.set(next);
                 } else {
                     // SAFETY: owner list.
                     unsafe { *r.slot(prev).onext.get() = next };
