@@ -72,6 +72,12 @@ pub struct Chain<'c, const N: usize> {
     link: Link,
     err: Option<Error>,
     prepared: bool,
+    /// Some entry is more than a plain NOP (an op other than NOP, an iodev, a flag, a link):
+    /// `prepare` gives the head the executor's start function. `false`: every entry added is
+    /// a plain NOP, holding nothing, and the owner's submit completes it in place. Decided
+    /// by which builder methods are called, so it is a constant where they are inlined and a
+    /// program of plain NOPs links no executor.
+    general: bool,
 }
 
 impl<const N: usize> core::fmt::Debug for Chain<'_, N> {
@@ -157,6 +163,7 @@ impl Context {
             link: Link::Chained,
             err: None,
             prepared: false,
+            general: false,
         })
     }
 
@@ -196,6 +203,9 @@ impl<'c, const N: usize> Chain<'c, N> {
             return self.fail(Error::InvalidChain);
         }
         let i = self.len;
+        if i > 0 || op != Op::Nop || iodev.is_some() || flags != Flags::empty() {
+            self.general = true;
+        }
         let member = i > 0 && self.link == Link::Transaction;
         if i > 0 {
             let link = self.link;
@@ -227,6 +237,7 @@ impl<'c, const N: usize> Chain<'c, N> {
     }
 
     /// NOP: completes `Ok(0)` without an iodev.
+    #[inline(always)]
     pub fn nop(self) -> Self {
         self.push(Op::Nop, None, Flags::empty(), Payload { none: () })
     }
@@ -541,6 +552,7 @@ impl<'c, const N: usize> Chain<'c, N> {
     }
 
     /// Sets the userdata of the last entry added.
+    #[inline(always)]
     pub fn userdata(mut self, u: usize) -> Self {
         if let Some(s) = self.last() {
             s.userdata = u;
@@ -566,6 +578,7 @@ impl<'c, const N: usize> Chain<'c, N> {
                 if let Some(s) = self.last() {
                     s.flags.insert(Flags::NO_RESPONSE);
                 }
+                self.general = true;
                 self
             }
             None => self,
@@ -577,6 +590,7 @@ impl<'c, const N: usize> Chain<'c, N> {
         if let Some(s) = self.last() {
             s.flags.insert(Flags::HARDLINK);
         }
+        self.general = true;
         self
     }
 
@@ -595,6 +609,9 @@ impl<'c, const N: usize> Chain<'c, N> {
         }
         if self.link == Link::Transaction {
             return Err(Error::InvalidChain); // a transaction link with nothing after it
+        }
+        if !self.general {
+            return Ok(()); // plain NOPs break no rule below
         }
         for i in 0..N {
             let s = self.sqe(i);
@@ -634,13 +651,23 @@ impl<'c, const N: usize> Chain<'c, N> {
         }
         let handles = core::array::from_fn(|i| OpHandle::new(self.idx[i], self.gens[i]));
         self.prepared = true;
-        if self.sqe(0).flags.contains(Flags::MULTISHOT) {
-            self.ctx.track_multishot(true);
+        if self.general {
+            if self.sqe(0).flags.contains(Flags::MULTISHOT) {
+                self.ctx.track_multishot(true);
+            }
+            let silent = (0..N)
+                .filter(|&i| self.sqe(i).flags.contains(Flags::NO_RESPONSE))
+                .count();
+            self.ctx.track_returning(silent as u32, 0);
+            // The head's start function: the executor, linked from here only.
+            self.ctx
+                .rtio
+                .slot(self.idx[0])
+                .set_start(crate::executor::submit_chain_owner);
+        } else {
+            debug_assert!(self.is_plain(), "a chain marked plain is not");
+            self.sqe(0).meta.set(Meta::PLAIN);
         }
-        let silent = (0..N)
-            .filter(|&i| self.sqe(i).flags.contains(Flags::NO_RESPONSE))
-            .count();
-        self.ctx.track_returning(silent as u32, 0);
         self.ctx.push_pending(self.idx[0]);
         Ok(ChainHandle { handles })
     }
@@ -677,26 +704,48 @@ impl<'c, const N: usize> Chain<'c, N> {
     pub(crate) fn context(&self) -> &'c Context {
         self.ctx
     }
+
+    /// What `general == false` promises: one NOP without an iodev, flags or links.
+    fn is_plain(&mut self) -> bool {
+        let s = self.sqe(0);
+        N == 1 && s.op == Op::Nop && s.iodev.is_none() && s.flags == Flags::empty()
+    }
+
+    /// S10: an unprepared chain returns its entries; S3: the ones added with a caller buffer
+    /// complete with the builder's error (or `Canceled`) to hand it back.
+    #[cold]
+    fn give_back(&mut self) {
+        let err = self.err.unwrap_or(Error::Canceled);
+        let mut released = 0;
+        for (k, &i) in self.idx.iter().enumerate() {
+            debug_assert_eq!(self.ctx.rtio.slot(i).state.load().phase(), Phase::Prepared);
+            if k >= self.len {
+                // SAFETY: acquired by this builder and never written: ours alone.
+                unsafe { self.ctx.free_slot(i) };
+                released += 1;
+            } else if !self.ctx.give_back_unsubmitted(i, err, false) {
+                released += 1;
+            }
+        }
+        self.ctx.rtio.unreserve(released);
+    }
 }
 
 impl<const N: usize> Drop for Chain<'_, N> {
+    #[inline(always)]
     fn drop(&mut self) {
-        if !self.prepared {
-            // S10: an unprepared chain returns its entries; S3: the ones added with a
-            // caller buffer complete with the builder's error (or `Canceled`) to hand it back.
-            let err = self.err.unwrap_or(Error::Canceled);
-            let mut released = 0;
-            for (k, &i) in self.idx.iter().enumerate() {
-                debug_assert_eq!(self.ctx.rtio.slot(i).state.load().phase(), Phase::Prepared);
-                if k >= self.len {
-                    // SAFETY: acquired by this builder and never written: ours alone.
-                    unsafe { self.ctx.free_slot(i) };
-                    released += 1;
-                } else if !self.ctx.give_back_unsubmitted(i, err, false) {
-                    released += 1;
-                }
+        if self.prepared {
+            return;
+        }
+        if self.general {
+            self.give_back();
+        } else {
+            // Plain NOPs (or nothing) hold no buffer: the slots just go back (S10).
+            for &i in &self.idx {
+                // SAFETY: acquired by this builder, never dispatched: ours alone.
+                unsafe { self.ctx.free_slot(i) };
             }
-            self.ctx.rtio.unreserve(released);
+            self.ctx.rtio.unreserve(N as u32);
         }
     }
 }

@@ -75,6 +75,9 @@ pub(crate) union Link {
     /// An armed timer on the timer FIFO (`timer.rs`): previous and next entry. A timer
     /// entry is never in an iodev queue.
     pub timer: [u16; 2],
+    /// A prepared chain head that is not plain, on the pending list: how the owner's submit
+    /// starts it, chosen by the builder (`Chain::prepare`, `executor::StartFn`).
+    pub start: executor::StartFn,
 }
 
 impl core::fmt::Debug for Link {
@@ -128,6 +131,20 @@ impl Slot {
         // SAFETY: the completer owns the entry until it publishes DONE; only the field is
         // written.
         unsafe { core::ptr::addr_of_mut!((*self.link.get()).result).write(v) }
+    }
+    /// Owner, preparing a chain head that is not plain: how submit starts it.
+    #[inline(always)]
+    pub(crate) fn set_start(&self, f: executor::StartFn) {
+        // SAFETY: a prepared entry's link word is unused until it is dispatched (queue links,
+        // timer links and kept results all come later), and the entry is the owner's.
+        unsafe { core::ptr::addr_of_mut!((*self.link.get()).start).write(f) }
+    }
+    /// Owner, dispatching the head `set_start` was called for: how to start it.
+    #[inline(always)]
+    pub(crate) fn start_fn(&self) -> executor::StartFn {
+        // SAFETY: written by `set_start` when the head was prepared (its meta has no PLAIN
+        // bit, which only `Chain::prepare` decides), untouched since (see `set_start`).
+        unsafe { (*self.link.get()).start }
     }
     /// A KEPT entry's result (the owner, after observing DONE with Acquire).
     pub(crate) fn result(&self) -> i32 {
@@ -843,10 +860,19 @@ impl Context {
             h
         };
         while cur != NONE {
+            let slot = r.slot(cur);
             // SAFETY: owner-only link, read before the head is dispatched.
-            let next = unsafe { *r.slot(cur).onext.get() };
-            // SAFETY: we are the owner (`&self` is the unique `Context`).
-            unsafe { executor::submit_chain_owner(r, cur) };
+            let next = unsafe { *slot.onext.get() };
+            // SAFETY: the runtime's bits of a prepared entry are the owner's; read alone.
+            let meta = unsafe { addr_of!((*slot.sqe_ptr()).meta).read() };
+            if meta.has(Meta::PLAIN) {
+                // SAFETY: we are the owner (`&self` is the unique `Context`); the head is a
+                // plain NOP (`Chain::prepare` set PLAIN).
+                unsafe { executor::complete_plain(r, cur) };
+            } else {
+                // SAFETY: as above; the builder chose the start function of this head.
+                unsafe { (slot.start_fn())(r, cur) };
+            }
             cur = next;
         }
     }

@@ -39,6 +39,31 @@ pub(crate) unsafe fn submit_chain_owner(r: &'static Rtio, head: u16) {
     submit_chain_to(r, head, &unsafe { Sink::owner() });
 }
 
+/// How the owner's submit starts a prepared chain head that is not plain. The builder
+/// chooses it (`Chain::prepare` stores [`submit_chain_owner`] in the head's slot), so the
+/// executor is linked only into programs that build more than plain NOPs: the pending walk
+/// itself completes plain heads with [`complete_plain`] and names nothing else.
+///
+/// # Safety
+/// Called by the context's owner, on its own thread, for a prepared head.
+pub(crate) type StartFn = unsafe fn(&'static Rtio, u16);
+
+/// Owner: completes a plain head (`Meta::PLAIN`: one NOP, no iodev, no flags) in place.
+///
+/// # Safety
+/// The caller is the context's owner, on its own thread; `head` was taken off the pending
+/// list.
+#[inline(always)]
+pub(crate) unsafe fn complete_plain(r: &'static Rtio, head: u16) {
+    let slot = r.slot(head);
+    // The pending list holds no cancelled entry (a cancel unlinks it), so this succeeds; the
+    // transition is still the state machine's, against any concurrent `signal`.
+    if slot.state.start(slot.gen(), Phase::Prepared) {
+        // SAFETY: owner (precondition); the entry is INFLIGHT now and on no list.
+        unsafe { crate::post::post_plain(r, head) };
+    }
+}
+
 #[inline(always)]
 fn submit_chain_to(r: &'static Rtio, head: u16, sink: &Sink) {
     // SAFETY: prepared entries are the owner's (we are the owner here).

@@ -270,18 +270,53 @@ pub(crate) fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>, sink: 
     } else {
         0
     };
-    // SAFETY: this entry holds one reservation (taken at acquire), used now.
-    unsafe {
-        r.ring.push(
-            r.cells,
-            Raw {
-                slot: idx,
-                flags: cflags,
-                pool_start: pool_start.unwrap_or(0),
-                result: encode(res),
-            },
-        )
+    let raw = Raw {
+        slot: idx,
+        flags: cflags,
+        pool_start: pool_start.unwrap_or(0),
+        result: encode(res),
     };
+    // SAFETY: this entry holds one reservation (taken at acquire), used now.
+    unsafe { publish(r, raw) };
+}
+
+/// Posts `Ok(0)` for a plain head the owner started (`Meta::PLAIN`: a NOP that is not kept,
+/// holds no buffer or pool blocks and wants its completion) and marks it DONE: to the
+/// owner's local list while the ring is idle, else through the ring (see the module docs).
+/// The one posting path of a program whose chains are all plain NOPs.
+///
+/// # Safety
+/// Owner only, on its own thread; the entry is INFLIGHT and linked by no list.
+#[inline(always)]
+pub(crate) unsafe fn post_plain(r: &'static Rtio, idx: u16) {
+    let slot = r.slot(idx);
+    slot.state.finish();
+    let result = encode(Ok(0));
+    // SAFETY: the owner is the ring's consumer (precondition).
+    if unsafe { r.ring.is_idle() } {
+        slot.set_result(result);
+        // SAFETY: owner; the entry is DONE and linked by no list (precondition).
+        unsafe { r.local.push(r, idx) };
+    } else {
+        let raw = Raw {
+            slot: idx,
+            flags: 0,
+            pool_start: 0,
+            result,
+        };
+        // SAFETY: the entry holds one reservation (taken at acquire), used now.
+        unsafe { publish(r, raw) };
+    }
+}
+
+/// Publishes one completion through the ring and wakes the owner.
+///
+/// # Safety
+/// The completion holds a reservation (its entry's, or one `shot` took), used now.
+#[inline]
+unsafe fn publish(r: &'static Rtio, raw: Raw) {
+    // SAFETY: precondition.
+    unsafe { r.ring.push(r.cells, raw) };
     r.completed.fetch_add(1, Ordering::Release);
     r.notify.notify();
 }
@@ -400,20 +435,14 @@ pub(crate) fn post_shot(r: &'static Rtio, idx: u16, n: usize) {
     if pool_start.is_some() {
         flags |= CqeFlags::POOL.bits();
     }
-    // SAFETY: `shot` took a reservation for this completion.
-    unsafe {
-        r.ring.push(
-            r.cells,
-            Raw {
-                slot: idx,
-                flags,
-                pool_start: pool_start.unwrap_or(0),
-                result: encode(Ok(n)),
-            },
-        )
+    let raw = Raw {
+        slot: idx,
+        flags,
+        pool_start: pool_start.unwrap_or(0),
+        result: encode(Ok(n)),
     };
-    r.completed.fetch_add(1, Ordering::Release);
-    r.notify.notify();
+    // SAFETY: `shot` took a reservation for this completion.
+    unsafe { publish(r, raw) };
 }
 
 /// Decodes a kept result (futures, scopes).

@@ -141,6 +141,10 @@ impl Meta {
     pub(crate) const KEPT: u8 = 0x04;
     /// A transaction member after the head; it is cancelled through its head (S5).
     pub(crate) const MEMBER: u8 = 0x08;
+    /// A chain of one NOP without an iodev and nothing else (no flags): the owner's submit
+    /// completes it in place, without the executor. Set only by `Chain::prepare`, which
+    /// otherwise gives the head its start function (`executor::StartFn`).
+    pub(crate) const PLAIN: u8 = 0x10;
     /// The next entry of the chain is a LINK_TIMEOUT bounding this one. The executor reads
     /// this bit of the entry it owns instead of the successor's header, which a cancel may
     /// already have completed and the owner recycled (a data race under Miri).

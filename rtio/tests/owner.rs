@@ -178,3 +178,93 @@ fn s6_owner_completions_do_not_overtake_the_ring() {
     ctx.submit(1).unwrap();
     assert_eq!(drain(&ctx), [(4, Ok(0))]);
 }
+
+// --- plain NOPs: completed by the pending walk itself, without the executor ----------------
+
+/// S6: a plain NOP (one NOP, no iodev, no flags) completes in place at submit, on the owner's
+/// list only while the ring holds nothing unconsumed; behind a ring completion it goes
+/// through the ring, so it cannot overtake what was posted before it.
+#[test]
+fn s6_a_plain_nop_behind_an_unconsumed_ring_completion_stays_behind_it() {
+    let ctx = ctx!(4, 4);
+    let (held, dev) = iodev!(Held::new(false));
+    let _ = ctx
+        .acquire()
+        .unwrap()
+        .write(dev, &[7])
+        .userdata(1)
+        .prepare()
+        .unwrap();
+    ctx.submit(0).unwrap();
+    std::thread::scope(|s| {
+        s.spawn(|| held.finish_next(0));
+    });
+    let _ = ctx.acquire().unwrap().nop().userdata(2).prepare().unwrap();
+    ctx.submit(1).unwrap();
+    assert_eq!(drain(&ctx), [(1, Ok(1)), (2, Ok(0))], "posting order");
+    // With the ring drained, the next plain NOP takes the owner's list again.
+    let _ = ctx.acquire().unwrap().nop().userdata(3).prepare().unwrap();
+    ctx.submit(1).unwrap();
+    assert_eq!(drain(&ctx), [(3, Ok(0))]);
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
+
+/// S10: a chain of plain NOPs dropped before it is prepared, or refused by `prepare`, returns
+/// every slot and completion reservation.
+#[test]
+fn s10_dropped_or_refused_plain_chains_return_their_entries() {
+    let ctx = ctx!(2, 2);
+    for _ in 0..4 {
+        drop(ctx.chain::<2>().unwrap().nop().nop());
+        assert_eq!(ctx.rtio().reserved(), 0);
+        // One NOP short of its size: InvalidChain, and the entries come back.
+        let e = ctx.chain::<2>().unwrap().nop().prepare().unwrap_err();
+        assert_eq!(e, Error::InvalidChain);
+        assert_eq!(ctx.rtio().reserved(), 0);
+        let _ = ctx.acquire().unwrap().nop().userdata(5).prepare().unwrap();
+        let _ = ctx.acquire().unwrap().nop().userdata(6).prepare().unwrap();
+        ctx.submit(2).unwrap();
+        assert_eq!(drain(&ctx), [(5, Ok(0)), (6, Ok(0))]);
+    }
+}
+
+/// S7: a plain NOP cancelled before submit completes `Canceled` once and is not run by the
+/// submit that follows; its handle is stale once consumed.
+#[test]
+fn s7_a_plain_nop_cancelled_before_submit_is_not_run() {
+    let ctx = ctx!(2, 2);
+    let h = ctx.acquire().unwrap().nop().userdata(8).prepare().unwrap();
+    let _ = ctx.acquire().unwrap().nop().userdata(9).prepare().unwrap();
+    ctx.cancel(h.head()).unwrap();
+    ctx.submit(1).unwrap();
+    assert_eq!(drain(&ctx), [(8, Err(Error::Canceled)), (9, Ok(0))]);
+    assert_eq!(ctx.cancel(h.head()), Err(Error::Stale));
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
+
+/// S2, S12: a NOP with a flag is not plain and takes the executor (`no_response` posts
+/// nothing and frees its slot), while a priority leaves it plain.
+#[test]
+fn s2_s12_nop_variants_take_the_right_path() {
+    let ctx = ctx!(2, 2);
+    let _ = ctx
+        .acquire()
+        .unwrap()
+        .nop()
+        .no_response()
+        .prepare()
+        .unwrap();
+    let _ = ctx
+        .acquire()
+        .unwrap()
+        .nop()
+        .priority(rtio::Priority::High)
+        .userdata(4)
+        .prepare()
+        .unwrap();
+    ctx.submit(1).unwrap();
+    assert_eq!(drain(&ctx), [(4, Ok(0))]);
+    // The NO_RESPONSE entry returned its slot by itself: both can be acquired again.
+    drop(ctx.chain::<2>().unwrap());
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
