@@ -411,10 +411,12 @@ impl Rtio {
     }
 
     /// Reserves `n` completion cells (S9); fails at once when they are not there.
+    #[inline(always)]
     pub(crate) fn reserve(&self, n: u32) -> bool {
         self.reserved.take(n, self.cells.len() as u32)
     }
 
+    #[inline(always)]
     pub(crate) fn unreserve(&self, n: u32) {
         self.reserved.give(n);
     }
@@ -848,7 +850,7 @@ impl Context {
     }
 
     /// Dispatches every prepared entry (the heads of prepared chains).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn dispatch_pending(&self) {
         let r = self.rtio;
         // SAFETY: owner-only fields; the list is detached before dispatching, so completions
@@ -1082,10 +1084,28 @@ impl Context {
         };
         let slot = r.slot(raw.slot);
         let sqe = slot.sqe_ptr();
-        // SAFETY: `userdata` is immutable after prepare and not otherwise referenced here.
-        let userdata = unsafe { addr_of!((*sqe).userdata).read() };
-        let flags = CqeFlags::from_bits(raw.flags);
+        // SAFETY: `userdata` and the runtime's bits are immutable after prepare and not
+        // otherwise referenced here.
+        let (userdata, meta) = unsafe {
+            (
+                addr_of!((*sqe).userdata).read(),
+                addr_of!((*sqe).meta).read(),
+            )
+        };
+        if meta.has(Meta::PLAIN) {
+            // A plain NOP: one terminal completion, no buffer, no pool blocks.
+            // SAFETY: owner; the entry is DONE and nothing references its slot any more.
+            unsafe { self.free_slot(raw.slot) };
+            r.unreserve(1);
+            return Some(Completion {
+                result: raw.result,
+                userdata,
+                flags: CqeFlags::from_bits(0),
+                buffer: Buffer::None,
+            });
+        }
         let result = crate::error::decode(raw.result);
+        let flags = CqeFlags::from_bits(raw.flags);
         let len = *result.as_ref().unwrap_or(&0);
         let ring_pool = match (flags.contains(CqeFlags::POOL), r.pool) {
             (true, Some(pool)) => Some(pool.range_for(raw.pool_start, len)),
@@ -1106,7 +1126,7 @@ impl Context {
         };
         r.unreserve(1);
         Some(Completion {
-            result,
+            result: raw.result,
             userdata,
             flags,
             buffer,

@@ -153,7 +153,7 @@ pub(crate) fn take_kept(ctx: &Context, i: u16) -> Completion {
     // SAFETY: owner; nothing references the slot any more.
     unsafe { ctx.free_slot(i) };
     Completion {
-        result,
+        result: crate::error::encode(result),
         userdata,
         flags,
         buffer,
