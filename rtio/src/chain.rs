@@ -710,35 +710,40 @@ impl<'c, const N: usize> Chain<'c, N> {
         let s = self.sqe(0);
         N == 1 && s.op == Op::Nop && s.iodev.is_none() && s.flags == Flags::empty()
     }
+}
 
-    /// S10: an unprepared chain returns its entries; S3: the ones added with a caller buffer
-    /// complete with the builder's error (or `Canceled`) to hand it back.
-    #[cold]
-    fn give_back(&mut self) {
-        let err = self.err.unwrap_or(Error::Canceled);
-        let mut released = 0;
-        for (k, &i) in self.idx.iter().enumerate() {
-            debug_assert_eq!(self.ctx.rtio.slot(i).state.load().phase(), Phase::Prepared);
-            if k >= self.len {
-                // SAFETY: acquired by this builder and never written: ours alone.
-                unsafe { self.ctx.free_slot(i) };
-                released += 1;
-            } else if !self.ctx.give_back_unsubmitted(i, err, false) {
-                released += 1;
-            }
+/// S10: the entries of an unprepared chain go back; S3: the first `len`, added with a caller
+/// buffer, complete with `err` (the builder's error, or `Canceled`) to hand it back. One
+/// copy for every chain size.
+#[inline(never)]
+fn give_back(ctx: &Context, idx: &[u16], len: usize, err: Error) {
+    let mut released = 0;
+    for (k, &i) in idx.iter().enumerate() {
+        debug_assert_eq!(ctx.rtio.slot(i).state.load().phase(), Phase::Prepared);
+        if k >= len {
+            // SAFETY: acquired by this builder and never written: ours alone.
+            unsafe { ctx.free_slot(i) };
+            released += 1;
+        } else if !ctx.give_back_unsubmitted(i, err, false) {
+            released += 1;
         }
-        self.ctx.rtio.unreserve(released);
     }
+    ctx.rtio.unreserve(released);
 }
 
 impl<const N: usize> Drop for Chain<'_, N> {
-    #[inline(always)]
+    #[inline]
     fn drop(&mut self) {
         if self.prepared {
             return;
         }
         if self.general {
-            self.give_back();
+            give_back(
+                self.ctx,
+                &self.idx,
+                self.len,
+                self.err.unwrap_or(Error::Canceled),
+            );
         } else {
             // Plain NOPs (or nothing) hold no buffer: the slots just go back (S10).
             for &i in &self.idx {

@@ -1082,18 +1082,14 @@ impl Context {
             // SAFETY: the owner is the ring's single consumer.
             None => unsafe { r.ring.pop(r.cells) }?,
         };
-        let slot = r.slot(raw.slot);
-        let sqe = slot.sqe_ptr();
-        // SAFETY: `userdata` and the runtime's bits are immutable after prepare and not
-        // otherwise referenced here.
-        let (userdata, meta) = unsafe {
-            (
-                addr_of!((*sqe).userdata).read(),
-                addr_of!((*sqe).meta).read(),
-            )
-        };
-        if meta.has(Meta::PLAIN) {
-            // A plain NOP: one terminal completion, no buffer, no pool blocks.
+        let sqe = r.slot(raw.slot).sqe_ptr();
+        // SAFETY: `userdata` and the op are immutable after prepare and not otherwise
+        // referenced here.
+        let (userdata, op) =
+            unsafe { (addr_of!((*sqe).userdata).read(), addr_of!((*sqe).op).read()) };
+        if !op.hands_back_buffer() {
+            // Nothing to hand back (plain NOPs, callbacks, timers, tiny writes, ...): one
+            // terminal completion (shots are pool reads'), no pool blocks.
             // SAFETY: owner; the entry is DONE and nothing references its slot any more.
             unsafe { self.free_slot(raw.slot) };
             r.unreserve(1);
@@ -1104,6 +1100,16 @@ impl Context {
                 buffer: Buffer::None,
             });
         }
+        Some(self.complete_general(raw, userdata))
+    }
+
+    /// [`Context::try_consume`] for an entry with a buffer: decodes its flags, builds
+    /// its pool buffer or hands back the entry's own, and frees the slot of a terminal
+    /// completion. Out of line, once per program: inlined at every consume site it cost the
+    /// firmware programs about 650 B each, for 30-40 instructions per buffer completion.
+    fn complete_general(&self, raw: crate::ring::Raw, userdata: usize) -> Completion {
+        let r = self.rtio;
+        let sqe = r.slot(raw.slot).sqe_ptr();
         let result = crate::error::decode(raw.result);
         let flags = CqeFlags::from_bits(raw.flags);
         let len = *result.as_ref().unwrap_or(&0);
@@ -1125,12 +1131,12 @@ impl Context {
             b
         };
         r.unreserve(1);
-        Some(Completion {
+        Completion {
             result: raw.result,
             userdata,
             flags,
             buffer,
-        })
+        }
     }
 
     fn pool_buffer(&self, range: Option<BlockRange>, len: usize) -> Buffer {

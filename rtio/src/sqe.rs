@@ -47,6 +47,15 @@ pub enum Op {
     DelayNs,
 }
 
+impl Op {
+    /// Whether a completion of this op can hand a buffer back: a caller's (S3) or pool
+    /// blocks (S11). Exactly the ops `Context::take_buffer` hands something back for.
+    #[inline(always)]
+    pub(crate) const fn hands_back_buffer(self) -> bool {
+        matches!(self, Op::Read | Op::Write | Op::Transceive)
+    }
+}
+
 /// Largest TINY_WRITE payload, stored inline in the entry.
 pub const TINY_MAX: usize = 15;
 
