@@ -153,8 +153,11 @@ impl Context {
     pub fn chain<const N: usize>(&self) -> Result<Chain<'_, N>, Error> {
         const { assert!(N > 0, "rule: an empty chain is not allowed") };
         let mut idx = [0u16; N];
-        self.alloc_slots(&mut idx)?;
-        let gens = idx.map(|i| self.rtio.slot(i).full_gen());
+        let mut gens = [Gen { tag: 0, epoch: 0 }; N];
+        self.alloc_with(N, |k, i, g| {
+            idx[k] = i;
+            gens[k] = g;
+        })?;
         Ok(Chain {
             ctx: self,
             idx,
@@ -205,6 +208,11 @@ impl<'c, const N: usize> Chain<'c, N> {
         let i = self.len;
         if i > 0 || op != Op::Nop || iodev.is_some() || flags != Flags::empty() {
             self.general = true;
+        }
+        if op.hands_back_buffer() {
+            // A constant where the builder is inlined: only buffer builders link the code
+            // that hands buffers back.
+            self.ctx.uses_buffers();
         }
         let member = i > 0 && self.link == Link::Transaction;
         if i > 0 {

@@ -121,10 +121,6 @@ impl Slot {
     pub(crate) fn gen(&self) -> u16 {
         self.state.load().tag()
     }
-    /// The full generation of the current use (S7).
-    pub(crate) fn full_gen(&self) -> Gen {
-        self.state.gen()
-    }
     /// Stores a KEPT entry's result (the completer, before publishing DONE).
     pub(crate) fn set_result(&self, v: i32) {
         // The entry left its iodev queue when its token was taken, so the link word is free.
@@ -236,7 +232,15 @@ pub struct Rtio {
     /// Entries in flight that return their own slots through the returned stack
     /// (NO_RESPONSE, orphaned kept entries): what a wait for a free entry waits for (S16).
     returning: UnsafeCell<u32>,
+    /// How `try_consume` completes an entry that hands a buffer back: stored by the first
+    /// builder of such an entry (`Chain::push`), so a program that builds none links none of
+    /// the buffer and pool decoding. Owner-only.
+    buffer_consumer: UnsafeCell<Option<ConsumeFn>>,
 }
+
+/// See `Rtio::buffer_consumer`: completes a consumed entry with a buffer (its slot, flags,
+/// pool start and result in `Raw`, its userdata).
+type ConsumeFn = fn(&Context, crate::ring::Raw, usize) -> Completion;
 
 // SAFETY: the shared fields are atomics, a critical-section mutex and a waker slot. Owner-only
 // fields are touched only through the unique `Context` (claim flag + !Sync). Slots follow the
@@ -308,6 +312,7 @@ impl Rtio {
             kept: UnsafeCell::new(0),
             multishots: UnsafeCell::new(0),
             returning: UnsafeCell::new(0),
+            buffer_consumer: UnsafeCell::new(None),
         }
     }
 
@@ -700,7 +705,16 @@ impl Context {
     /// Takes `n` free slots and `n` completion reservations, all or nothing (S9, S10).
     #[inline]
     pub(crate) fn alloc_slots(&self, out: &mut [u16]) -> Result<(), Error> {
-        let n = out.len();
+        self.alloc_with(out.len(), |k, idx, _| out[k] = idx)
+    }
+
+    /// [`Context::alloc_slots`] handing each slot and its generation to `f(k, idx, gen)`.
+    #[inline(always)]
+    pub(crate) fn alloc_with(
+        &self,
+        n: usize,
+        mut f: impl FnMut(usize, u16, Gen),
+    ) -> Result<(), Error> {
         let r = self.rtio;
         if n == 0 {
             return Ok(());
@@ -718,7 +732,7 @@ impl Context {
                 }
             }
             *r.free_count.get() -= n as u16;
-            for o in out.iter_mut() {
+            for k in 0..n {
                 let head = *r.free_head.get();
                 let idx = if head != NONE {
                     *r.free_head.get() = *r.slot(head).onext.get();
@@ -729,7 +743,7 @@ impl Context {
                     fresh
                 };
                 let slot = &r.slot(idx);
-                slot.state.acquire();
+                let gen = slot.state.acquire();
                 // The builder writes op, iodev, flags and payload; reset the rest.
                 let s = &mut *slot.sqe.get();
                 s.meta = Meta::DEFAULT;
@@ -737,7 +751,7 @@ impl Context {
                 s.userdata = 0;
                 s.next = NONE;
                 *slot.onext.get() = NONE;
-                *o = idx;
+                f(k, idx, gen);
             }
         }
         Ok(())
@@ -1100,7 +1114,19 @@ impl Context {
                 buffer: Buffer::None,
             });
         }
-        Some(self.complete_general(raw, userdata))
+        // SAFETY: owner-only field.
+        match unsafe { *r.buffer_consumer.get() } {
+            Some(f) => Some(f(self, raw, userdata)),
+            // Every entry with a buffer op was built by `Chain::push`, which stored it.
+            None => unreachable!("rtio: a buffer completion without its consumer"),
+        }
+    }
+
+    /// Builders: an entry that hands a buffer back was built (see `Rtio::buffer_consumer`).
+    #[inline(always)]
+    pub(crate) fn uses_buffers(&self) {
+        // SAFETY: owner-only field; `&self` is the unique owner.
+        unsafe { *self.rtio.buffer_consumer.get() = Some(Context::complete_general) };
     }
 
     /// [`Context::try_consume`] for an entry with a buffer: decodes its flags, builds

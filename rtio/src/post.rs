@@ -280,17 +280,17 @@ pub(crate) fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>, sink: 
     unsafe { publish(r, raw) };
 }
 
-/// Posts `Ok(0)` for a plain head the owner started (`Meta::PLAIN`: a NOP that is not kept,
-/// holds no buffer or pool blocks and wants its completion) and marks it DONE: to the
+/// Posts `Ok(0)` for a plain head the owner completed in place (`Meta::PLAIN`: a NOP that is
+/// not kept, holds no buffer or pool blocks and wants its completion): to the
 /// owner's local list while the ring is idle, else through the ring (see the module docs).
 /// The one posting path of a program whose chains are all plain NOPs.
 ///
 /// # Safety
-/// Owner only, on its own thread; the entry is INFLIGHT and linked by no list.
+/// Owner only, on its own thread; the entry is DONE (`SlotState::complete_in_place`) and
+/// linked by no list.
 #[inline(always)]
 pub(crate) unsafe fn post_plain(r: &'static Rtio, idx: u16) {
     let slot = r.slot(idx);
-    slot.state.finish();
     let result = encode(Ok(0));
     // SAFETY: the owner is the ring's consumer (precondition).
     if unsafe { r.ring.is_idle() } {

@@ -104,6 +104,9 @@ pub(crate) enum Event {
     Signal { tag: u16 },
     /// Holder: the entry completed.
     Finish,
+    /// Owner, at submit: a plain head (one NOP, nothing else) completed in place, PREPARED
+    /// straight to DONE.
+    CompleteInPlace,
     /// Owner: the future or scope waiting for a kept entry went away.
     Orphan,
     /// Owner: the completion was consumed (or the entry was never submitted).
@@ -181,6 +184,7 @@ impl State {
             Event::Signal { tag } => (!matches!(phase, Phase::Free | Phase::Done) && tag_is(tag))
                 .then_some(State(self.0 | SIGNALED)),
             Event::Finish => (phase == Phase::Inflight).then_some(self.with_phase(DONE)),
+            Event::CompleteInPlace => (phase == Phase::Prepared).then_some(self.with_phase(DONE)),
             Event::Orphan => {
                 (!matches!(phase, Phase::Free | Phase::Done)).then_some(State(self.0 | ORPHAN))
             }
@@ -235,8 +239,9 @@ impl SlotState {
 
     /// The full generation of the current use. Exact for the owner (it alone recycles);
     /// another context reading it while the owner recycles sees either use, and then
-    /// compares the tag again in its compare-and-swap.
-    #[inline]
+    /// compares the tag again in its compare-and-swap. (The owner's builders take it from
+    /// `acquire`.)
+    #[cfg(test)]
     pub(crate) fn gen(&self) -> Gen {
         let s = self.load();
         Gen {
@@ -349,6 +354,20 @@ impl SlotState {
         old
     }
 
+    /// Owner, at submit: PREPARED -> DONE for a plain head, keeping the event bits; one
+    /// `fetch_add` (the owner holds the entry; others only add bits, refused once DONE).
+    /// AcqRel: the owner's own writes are ordered before a ring post that follows, and a
+    /// `signal` racing with it sees either state.
+    #[inline]
+    pub(crate) fn complete_in_place(&self) {
+        let old = State(self.word.fetch_add(DONE - PREPARED, Ordering::AcqRel));
+        debug_assert_eq!(
+            old.next(Event::CompleteInPlace),
+            Some(State(old.0 + DONE - PREPARED)),
+            "complete in place of an entry not prepared"
+        );
+    }
+
     /// Owner: marks a kept entry whose waiter went away; `false` if it is DONE already (the
     /// owner then frees it itself).
     #[inline]
@@ -393,7 +412,7 @@ mod tests {
             .flat_map(|p| (0..=EVENTS >> 3).map(move |e| State((TAG as u32) << 16 | e << 3 | p)))
     }
 
-    fn all_events() -> [Event; 14] {
+    fn all_events() -> [Event; 15] {
         [
             Event::Acquire,
             Event::Queue { tag: TAG },
@@ -422,6 +441,7 @@ mod tests {
             Event::Arm,
             Event::Signal { tag: TAG },
             Event::Finish,
+            Event::CompleteInPlace,
             Event::Orphan,
             Event::Recycle,
         ]
@@ -455,6 +475,7 @@ mod tests {
                 (Inflight, Event::Arm) => Some(Inflight),
                 (Prepared | Queued | Inflight, Event::Signal { tag: TAG }) => Some(phase),
                 (Inflight, Event::Finish) => Some(Done),
+                (Prepared, Event::CompleteInPlace) => Some(Done),
                 (Prepared | Queued | Inflight, Event::Orphan) => Some(phase),
                 (Prepared | Done, Event::Recycle) => Some(Free),
                 _ => None,
@@ -508,6 +529,10 @@ mod tests {
                     }
                     Event::Finish if s.phase() == Phase::Inflight => {
                         slot.finish();
+                        true
+                    }
+                    Event::CompleteInPlace if s.phase() == Phase::Prepared => {
+                        slot.complete_in_place();
                         true
                     }
                     Event::Recycle if matches!(s.phase(), Phase::Prepared | Phase::Done) => {
