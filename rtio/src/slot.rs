@@ -237,19 +237,6 @@ impl SlotState {
         State(self.word.load(Ordering::Acquire))
     }
 
-    /// The full generation of the current use. Exact for the owner (it alone recycles);
-    /// another context reading it while the owner recycles sees either use, and then
-    /// compares the tag again in its compare-and-swap. (The owner's builders take it from
-    /// `acquire`.)
-    #[cfg(test)]
-    pub(crate) fn gen(&self) -> Gen {
-        let s = self.load();
-        Gen {
-            tag: s.tag(),
-            epoch: self.epoch.load(Ordering::Acquire),
-        }
-    }
-
     /// Whether `g` names the current use, and the state if so.
     #[inline]
     pub(crate) fn current(&self, g: Gen) -> Option<State> {
