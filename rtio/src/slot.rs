@@ -269,8 +269,9 @@ impl SlotState {
     #[inline]
     pub(crate) fn acquire(&self) -> Gen {
         let s = State(self.word.load(Ordering::Relaxed));
-        debug_assert_eq!(s.phase(), Phase::Free, "acquire of a slot in use");
-        let n = s.next(Event::Acquire).unwrap_or(s);
+        // `State::next` by bits: a FREE slot keeps its tag and loses its event bits.
+        let n = State(s.0 & !(EVENTS | PHASE_MASK) | PREPARED);
+        debug_assert_eq!(s.next(Event::Acquire), Some(n), "acquire of a slot in use");
         self.word.store(n.0, Ordering::Relaxed);
         Gen {
             tag: n.tag(),
@@ -368,11 +369,13 @@ impl SlotState {
     #[inline]
     pub(crate) fn recycle(&self) {
         let s = State(self.word.load(Ordering::Relaxed));
-        debug_assert!(
-            matches!(s.phase(), Phase::Prepared | Phase::Done),
+        // `State::next` by bits: the next tag, FREE, no event bits.
+        let n = State((s.tag().wrapping_add(1) as u32) << GEN_SHIFT | FREE);
+        debug_assert_eq!(
+            s.next(Event::Recycle),
+            Some(n),
             "recycle of a slot in flight: {s:?}"
         );
-        let n = s.next(Event::Recycle).unwrap_or(s);
         if n.tag() == 0 {
             let e = self.epoch.load(Ordering::Relaxed);
             self.epoch.store(e.wrapping_add(1), Ordering::Relaxed);
