@@ -595,6 +595,29 @@ mod loom_tests {
         });
     }
 
+    /// The owner completing a plain head in place races a `signal` from another thread
+    /// naming it: the signal lands while the head is PREPARED (its bit kept through DONE) or
+    /// is refused once DONE; either way the head ends DONE with its tag, and recycles.
+    #[test]
+    fn loom_complete_in_place_against_signal() {
+        loom::model(|| {
+            let st = Arc::new(SlotState::new());
+            let g = st.acquire();
+            let s = {
+                let st = st.clone();
+                loom::thread::spawn(move || st.signal(g.tag).is_some())
+            };
+            st.complete_in_place();
+            let signaled = s.join().unwrap();
+            let now = st.load();
+            assert_eq!(now.phase(), Phase::Done);
+            assert_eq!(now.tag(), g.tag);
+            assert_eq!(now.signaled(), signaled);
+            st.recycle();
+            assert!(st.current(g).is_none());
+        });
+    }
+
     /// A predecessor's completer starting a queued successor races the owner taking it for a
     /// cancel: exactly one wins, and the winner's writes to the entry are ordered before the
     /// owner recycles it.
