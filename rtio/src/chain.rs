@@ -42,10 +42,7 @@ use crate::caps;
 use crate::context::{Context, OpHandle};
 use crate::iodev::{Dev, Iodev};
 use crate::slot::{Gen, Phase};
-use crate::sqe::{
-    BufPayload, CallbackFn, CallbackPayload, ConfigPayload, Flags, Meta, Op, Payload, Priority,
-    Sqe, TinyPayload, TxRxPayload, LENT, OWN, TAKEN, TINY_MAX,
-};
+use crate::sqe::{CallbackFn, Flags, Meta, Op, Payload, Priority, Sqe};
 use crate::time::{Duration, Instant};
 use crate::Error;
 
@@ -60,7 +57,7 @@ enum Link {
 /// starts after the previous completed (S4), or joins its bus transaction after
 /// [`Chain::transaction`] (S5). Dropping an unprepared chain returns its slots (S10).
 ///
-/// Builder mistakes (a tiny write over [`TINY_MAX`] bytes, a pool read without a pool, a
+/// Builder mistakes (a tiny write over [`TINY_MAX`](crate::TINY_MAX) bytes, a pool read without a pool, a
 /// transaction across iodevs, ...) are recorded and reported by [`Chain::prepare`], which
 /// then returns every slot. `rtio-macros` rejects them at compile time instead.
 #[must_use = "a chain does nothing until it is prepared and submitted"]
@@ -247,26 +244,19 @@ impl<'c, const N: usize> Chain<'c, N> {
     /// NOP: completes `Ok(0)` without an iodev.
     #[inline(always)]
     pub fn nop(self) -> Self {
-        self.push(Op::Nop, None, Flags::empty(), Payload { none: () })
+        self.push(Op::Nop, None, Flags::empty(), Payload::none())
     }
 
     /// NOP aimed at an iodev (S5): the driver receives [`crate::Request::Nop`] and completes
     /// it; as a transaction member it takes a place in the bus transaction (Zephyr's tests
     /// use it to exercise transaction walks).
     pub fn nop_on<K: caps::Kind>(self, dev: Dev<K>) -> Self {
-        self.push(
-            Op::Nop,
-            Some(dev.iodev()),
-            Flags::empty(),
-            Payload { none: () },
-        )
+        self.push(Op::Nop, Some(dev.iodev()), Flags::empty(), Payload::none())
     }
 
     /// READ into a `'static` buffer, handed back in the completion (S3).
     pub fn read<K: caps::Read>(self, dev: Dev<K>, buf: &'static mut [u8]) -> Self {
-        let p = Payload {
-            buf: BufPayload::new(buf.as_mut_ptr(), buf.len()),
-        };
+        let p = Payload::buf(buf.as_mut_ptr(), buf.len());
         self.push(Op::Read, Some(dev.iodev()), Flags::empty(), p)
     }
 
@@ -275,14 +265,7 @@ impl<'c, const N: usize> Chain<'c, N> {
         if self.ctx.rtio.pool.is_none() {
             return self.fail(Error::NoPool);
         }
-        let p = Payload {
-            buf: BufPayload {
-                ptr: core::ptr::null_mut(),
-                len: preferred.max(min),
-                pool_min: min.max(1) as u32,
-                pool_range: 0,
-            },
-        };
+        let p = Payload::pool(min, preferred);
         self.push(Op::Read, Some(dev.iodev()), Flags::MEMPOOL, p)
     }
 
@@ -306,9 +289,7 @@ impl<'c, const N: usize> Chain<'c, N> {
 
     /// WRITE a `'static` buffer, handed back in the completion (S3).
     pub fn write<K: caps::Write>(self, dev: Dev<K>, buf: &'static [u8]) -> Self {
-        let p = Payload {
-            buf: BufPayload::new(buf.as_ptr() as *mut u8, buf.len()),
-        };
+        let p = Payload::buf(buf.as_ptr() as *mut u8, buf.len());
         self.push(Op::Write, Some(dev.iodev()), Flags::empty(), p)
     }
 
@@ -316,14 +297,13 @@ impl<'c, const N: usize> Chain<'c, N> {
     /// [`crate::Buffer::Mut`], so the caller can refill it and write it again (double
     /// buffering a DAC or a display without copies) (S3).
     pub fn write_mut<K: caps::Write>(self, dev: Dev<K>, buf: &'static mut [u8]) -> Self {
-        let mut b = BufPayload::new(buf.as_mut_ptr(), buf.len());
-        b.pool_min = TAKEN; // handed back mutable, as a `write_previous` buffer is
-        self.push(
-            Op::Write,
-            Some(dev.iodev()),
-            Flags::empty(),
-            Payload { buf: b },
-        )
+        let p = Payload::buf(buf.as_mut_ptr(), buf.len());
+        let mut s = self.push(Op::Write, Some(dev.iodev()), Flags::empty(), p);
+        if let Some(w) = s.last() {
+            // Handed back mutable, as a `write_previous` buffer is.
+            w.meta.set(Meta::HANDOFF);
+        }
+        s
     }
 
     /// WRITE the buffer of the nearest earlier READ of this chain, once that read completed:
@@ -378,51 +358,34 @@ impl<'c, const N: usize> Chain<'c, N> {
         let prev = self.sqe(r);
         let lendable = !prev.flags.contains(Flags::MEMPOOL)
             && !prev.flags.contains(Flags::TRANSACTION)
-            && prev.buf().is_some_and(|b| b.pool_min == OWN)
+            && !prev.meta.has(Meta::HANDOFF)
             && chained_next;
-        if !lendable {
-            return self.fail(Error::InvalidChain);
-        }
-        let Some(b) = prev.buf_mut() else {
+        let Some(b) = prev.buf().filter(|_| lendable) else {
             return self.fail(Error::InvalidChain);
         };
-        b.pool_min = LENT;
-        let mut taken = BufPayload::new(b.ptr, b.len);
-        taken.pool_min = TAKEN;
+        prev.meta.set(Meta::HANDOFF); // lent on: the read hands nothing back
+        let taken = Payload::buf(b.ptr, b.len);
         // Entries between the read and this write, and the write, are cancelled only
         // through the read or earlier.
         for i in r + 1..self.len {
             self.sqe(i).meta.set(Meta::NO_CANCEL);
         }
-        let mut s = self.push(
-            Op::Write,
-            Some(dev.iodev()),
-            Flags::empty(),
-            Payload { buf: taken },
-        );
+        let mut s = self.push(Op::Write, Some(dev.iodev()), Flags::empty(), taken);
         if s.err.is_none() {
             let i = s.len - 1;
+            // Handed back mutable; cancelled only through the read or earlier.
+            s.sqe(i).meta.set(Meta::HANDOFF);
             s.sqe(i).meta.set(Meta::NO_CANCEL);
         }
         s
     }
 
-    /// TINY_WRITE: copies up to [`TINY_MAX`] bytes into the entry itself.
+    /// TINY_WRITE: copies up to [`TINY_MAX`](crate::TINY_MAX) bytes into the entry itself.
     pub fn tiny_write<K: caps::Write>(self, dev: Dev<K>, data: &[u8]) -> Self {
-        if data.len() > TINY_MAX {
-            return self.fail(Error::InvalidArgument);
-        }
-        let mut t = TinyPayload {
-            len: data.len() as u8,
-            data: [0; TINY_MAX],
+        let Some(p) = Payload::tiny(data) else {
+            return self.fail(Error::InvalidArgument); // over TINY_MAX bytes
         };
-        t.data[..data.len()].copy_from_slice(data);
-        self.push(
-            Op::TinyWrite,
-            Some(dev.iodev()),
-            Flags::empty(),
-            Payload { tiny: t },
-        )
+        self.push(Op::TinyWrite, Some(dev.iodev()), Flags::empty(), p)
     }
 
     /// TRANSCEIVE: writes `tx` while reading into `rx`; both come back (S3).
@@ -432,14 +395,7 @@ impl<'c, const N: usize> Chain<'c, N> {
         tx: &'static [u8],
         rx: &'static mut [u8],
     ) -> Self {
-        let p = Payload {
-            txrx: TxRxPayload {
-                tx: tx.as_ptr(),
-                tx_len: tx.len(),
-                rx: rx.as_mut_ptr(),
-                rx_len: rx.len(),
-            },
-        };
+        let p = Payload::txrx(tx.as_ptr(), tx.len(), rx.as_mut_ptr(), rx.len());
         self.push(Op::Transceive, Some(dev.iodev()), Flags::empty(), p)
     }
 
@@ -449,15 +405,13 @@ impl<'c, const N: usize> Chain<'c, N> {
             Op::Callback,
             None,
             Flags::empty(),
-            Payload {
-                callback: CallbackPayload { f, arg },
-            },
+            Payload::callback(f, arg),
         )
     }
 
     /// DELAY: completes `d` after it starts (S8).
     pub fn delay(self, d: Duration) -> Self {
-        let mut s = self.push(Op::Delay, None, Flags::empty(), Payload { none: () });
+        let mut s = self.push(Op::Delay, None, Flags::empty(), Payload::none());
         if s.err.is_none() {
             let i = s.len - 1;
             s.sqe(i).set_time(Op::Delay, d);
@@ -467,7 +421,7 @@ impl<'c, const N: usize> Chain<'c, N> {
 
     /// DELAY until an absolute instant (S8): equal deadlines complete in submission order.
     pub fn delay_until(self, at: Instant) -> Self {
-        let mut s = self.push(Op::Delay, None, Flags::empty(), Payload { none: () });
+        let mut s = self.push(Op::Delay, None, Flags::empty(), Payload::none());
         if s.err.is_none() {
             let i = s.len - 1;
             s.sqe(i).set_deadline(at);
@@ -481,7 +435,7 @@ impl<'c, const N: usize> Chain<'c, N> {
         if self.len == 0 {
             return self.fail(Error::InvalidChain);
         }
-        let mut s = self.push(Op::LinkTimeout, None, Flags::empty(), Payload { none: () });
+        let mut s = self.push(Op::LinkTimeout, None, Flags::empty(), Payload::none());
         if s.err.is_none() {
             let i = s.len - 1;
             s.sqe(i).set_time(Op::LinkTimeout, d);
@@ -492,14 +446,7 @@ impl<'c, const N: usize> Chain<'c, N> {
 
     /// AWAIT: completes when [`crate::Rtio::signal`] is called with its handle (S15).
     pub fn await_signal(self) -> Self {
-        self.push(
-            Op::Await,
-            None,
-            Flags::empty(),
-            Payload {
-                await_: crate::sqe::AwaitPayload { resume: None },
-            },
-        )
+        self.push(Op::Await, None, Flags::empty(), Payload::await_())
     }
 
     /// AWAIT aimed at an iodev: holds the iodev (and its bus) until signalled (S15).
@@ -508,22 +455,14 @@ impl<'c, const N: usize> Chain<'c, N> {
             Op::Await,
             Some(dev.iodev()),
             Flags::empty(),
-            Payload {
-                await_: crate::sqe::AwaitPayload { resume: None },
-            },
+            Payload::await_(),
         )
     }
 
     /// I2C only: set the bus speed.
     pub fn i2c_configure<K: caps::I2c>(self, dev: Dev<K>, hz: u32) -> Self {
-        self.push(
-            Op::I2cConfigure,
-            Some(dev.iodev()),
-            Flags::empty(),
-            Payload {
-                config: ConfigPayload { hz, mode: 0 },
-            },
-        )
+        let p = Payload::config(hz, 0);
+        self.push(Op::I2cConfigure, Some(dev.iodev()), Flags::empty(), p)
     }
 
     /// I2C only: recover a stuck bus.
@@ -532,7 +471,7 @@ impl<'c, const N: usize> Chain<'c, N> {
             Op::I2cRecover,
             Some(dev.iodev()),
             Flags::empty(),
-            Payload { none: () },
+            Payload::none(),
         )
     }
 
@@ -541,14 +480,8 @@ impl<'c, const N: usize> Chain<'c, N> {
         if mode > 3 {
             return self.fail(Error::InvalidArgument);
         }
-        self.push(
-            Op::SpiConfigure,
-            Some(dev.iodev()),
-            Flags::empty(),
-            Payload {
-                config: ConfigPayload { hz, mode },
-            },
-        )
+        let p = Payload::config(hz, mode);
+        self.push(Op::SpiConfigure, Some(dev.iodev()), Flags::empty(), p)
     }
 
     fn last(&mut self) -> Option<&mut Sqe> {

@@ -29,7 +29,7 @@ use crate::iodev::{Iodev, Req};
 use crate::pool::{BlockRange, Mempool, PoolBuf};
 use crate::ring::{CqeCell, Reservations, Ring};
 use crate::slot::{Gen, Phase, SlotState};
-use crate::sqe::{Flags, Meta, Op, Sqe, LENT, NONE, TAKEN};
+use crate::sqe::{Flags, Meta, Op, Sqe, NONE};
 use crate::stack::ReturnStack;
 use crate::time::{Clock, Duration, Instant};
 use crate::timer::Timers;
@@ -603,7 +603,7 @@ impl RawToken {
             if !flags.contains(Flags::MEMPOOL) || op != Op::Read {
                 return Err(Error::NoPool);
             }
-            &mut *core::ptr::addr_of_mut!((*p).payload.buf)
+            Sqe::buf_at(p).ok_or(Error::NoPool)?
         };
         let mut range = BlockRange::unpack(b.pool_range);
         if range.is_none() {
@@ -1200,15 +1200,13 @@ impl Context {
         #[allow(clippy::undocumented_unsafe_blocks)]
         unsafe {
             match s.op {
-                Op::Read if s.buf().is_some_and(|b| b.pool_min == LENT) => Buffer::None,
+                Op::Read if s.meta.has(Meta::HANDOFF) => Buffer::None,
                 Op::Read => s.buf().map_or(Buffer::None, |b| {
                     Buffer::Mut(core::slice::from_raw_parts_mut(b.ptr, b.len))
                 }),
-                Op::Write if s.buf().is_some_and(|b| b.pool_min == TAKEN) => {
-                    s.buf().map_or(Buffer::None, |b| {
-                        Buffer::Mut(core::slice::from_raw_parts_mut(b.ptr, b.len))
-                    })
-                }
+                Op::Write if s.meta.has(Meta::HANDOFF) => s.buf().map_or(Buffer::None, |b| {
+                    Buffer::Mut(core::slice::from_raw_parts_mut(b.ptr, b.len))
+                }),
                 Op::Write => s.buf().map_or(Buffer::None, |b| {
                     Buffer::Ref(core::slice::from_raw_parts(b.ptr, b.len))
                 }),

@@ -14,7 +14,7 @@ use crate::slot::Phase;
 use crate::sqe::{Flags, Meta, Op, ResumeFn, Sqe, NONE};
 use crate::timer;
 use crate::Error;
-use core::ptr::{addr_of, addr_of_mut};
+use core::ptr::addr_of;
 
 fn sqe(r: &Rtio, idx: u16) -> *mut Sqe {
     r.slot(idx).sqe_ptr()
@@ -179,7 +179,7 @@ fn execute(
             };
             // SAFETY: `time` is the active member for DELAY; the executor owns the payload,
             // and `s` is not used again.
-            let t = unsafe { &mut *addr_of_mut!((*p).payload.time) };
+            let t = unsafe { &mut *Sqe::time_ptr(p) };
             t.arm(clock.now());
             match r.timer_ops {
                 Some(ops) => (ops.insert)(r, idx),
@@ -273,7 +273,7 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
     // SAFETY: we just made the LT entry INFLIGHT, so the executor owns its payload; `time` is
     // the active member for LINK_TIMEOUT (LT_NEXT is set only before one). No `&mut` to the
     // whole entry: the owner may read its header (`Context::cancel`).
-    let t = unsafe { &mut *addr_of_mut!((*sqe(r, lt)).payload.time) };
+    let t = unsafe { &mut *Sqe::time_ptr(sqe(r, lt)) };
     t.arm(clock.now());
     t.target = idx;
     // S8: the timer bounds this use of the target, never a later user of its slot.
@@ -501,8 +501,8 @@ pub(crate) fn await_signal(t: RawToken, resume: ResumeFn) -> Option<RawToken> {
     // SAFETY: the token holder owns the payload; `await_` is the active member for AWAIT (a
     // driver reaches here only with an AWAIT token). Field access only (see `header_flags`).
     unsafe {
-        if addr_of!((*p).op).read() == Op::Await {
-            (*addr_of_mut!((*p).payload.await_)).resume = Some(resume);
+        if let Some(a) = Sqe::await_ptr(p) {
+            (*a).resume = Some(resume);
         }
     }
     let old = t.slot().state.arm();
@@ -520,12 +520,7 @@ fn take_resume(r: &Rtio, idx: u16) -> Option<ResumeFn> {
     let p = sqe(r, idx);
     // SAFETY: whoever wins the ARMED/SIGNALED race owns the parked token's payload; `await_`
     // is the active member for AWAIT. Field access only (see `header_flags`).
-    unsafe {
-        if addr_of!((*p).op).read() != Op::Await {
-            return None;
-        }
-        (*addr_of_mut!((*p).payload.await_)).resume.take()
-    }
+    unsafe { (*Sqe::await_ptr(p)?).resume.take() }
 }
 
 /// Signals an AWAIT entry (S15).

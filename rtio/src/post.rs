@@ -24,10 +24,10 @@ use crate::cqe::CqeFlags;
 use crate::error::{decode, encode};
 use crate::pool::BlockRange;
 use crate::ring::Raw;
-use crate::sqe::{BufPayload, Flags, Meta, Op, Sqe};
+use crate::sqe::{BufPayload, Extent, Flags, Meta, Sqe};
 use crate::Error;
 use core::cell::{Cell, UnsafeCell};
-use core::ptr::{addr_of, addr_of_mut};
+use core::ptr::addr_of;
 use portable_atomic::Ordering;
 
 /// Where a run posts: the ring, or (for the owner's own runs) its local list while every
@@ -160,11 +160,8 @@ pub(crate) fn header_flags(r: &Rtio, idx: u16) -> Flags {
 /// # Safety
 /// The caller owns the entry's payload (token holder, executor or poster) for `'a`.
 unsafe fn buf_payload<'a>(r: &Rtio, idx: u16) -> Option<&'a mut BufPayload> {
-    let p = sqe(r, idx);
-    // SAFETY: the op is written before prepare and only read afterwards.
-    let op = unsafe { addr_of!((*p).op).read() };
-    // SAFETY: `buf` is the active member for READ and WRITE; the payload is the caller's.
-    matches!(op, Op::Read | Op::Write).then(|| unsafe { &mut *addr_of_mut!((*p).payload.buf) })
+    // SAFETY: precondition.
+    unsafe { Sqe::buf_at(sqe(r, idx)) }
 }
 
 /// How many bytes entry `idx` can have moved: its buffer's length (for a pool read, the
@@ -180,28 +177,17 @@ pub(crate) fn capacity(r: &Rtio, idx: u16) -> Option<usize> {
 /// The length of entry `idx`'s buffer (for a pool read, of the part of its blocks it was
 /// handed), or `None` when it has none.
 pub(crate) fn buffer_len(r: &Rtio, idx: u16) -> Option<usize> {
-    let flags = header_flags(r, idx);
-    let p = sqe(r, idx);
-    // SAFETY: the op is written before prepare and only read afterwards; the payload member
-    // read matches the op, and its holder (the completer calling us) owns it.
-    unsafe {
-        match addr_of!((*p).op).read() {
-            Op::Read if flags.contains(Flags::MEMPOOL) => {
-                let b = addr_of!((*p).payload.buf).read();
-                let range = BlockRange::unpack(b.pool_range);
-                Some(
-                    r.pool
-                        .map_or(0, |pool| b.len.min(range.count() * pool.block_size())),
-                )
-            }
-            Op::Read | Op::Write => Some(addr_of!((*p).payload.buf.len).read()),
-            Op::TinyWrite => Some(addr_of!((*p).payload.tiny.len).read() as usize),
-            Op::Transceive => {
-                let t = addr_of!((*p).payload.txrx).read();
-                Some(t.tx_len.max(t.rx_len))
-            }
-            _ => None,
+    // SAFETY: the completer calling us owns the entry's payload.
+    match unsafe { Sqe::extent(sqe(r, idx)) } {
+        Extent::Pool { preferred, range } => {
+            let range = BlockRange::unpack(range);
+            Some(
+                r.pool
+                    .map_or(0, |pool| preferred.min(range.count() * pool.block_size())),
+            )
         }
+        Extent::Bytes(n) => Some(n),
+        Extent::None => None,
     }
 }
 

@@ -132,8 +132,8 @@ pub type ResumeFn = fn(crate::Token);
 pub(crate) struct BufPayload {
     pub ptr: *mut u8,
     pub len: usize,
-    /// For pool reads: the minimum size (`len` is the preferred one). For caller buffers:
-    /// who hands the buffer back ([`OWN`], [`LENT`], [`TAKEN`]).
+    /// For pool reads: the minimum size (`len` is the preferred one). Unused for caller
+    /// buffers (who hands those back is `Meta::HANDOFF`).
     pub pool_min: u32,
     /// For pool reads: the allocated block range.
     pub pool_range: u32,
@@ -154,6 +154,11 @@ impl Meta {
     /// completes it in place, without the executor. Set only by `Chain::prepare`, which
     /// otherwise gives the head its start function (`executor::StartFn`).
     pub(crate) const PLAIN: u8 = 0x10;
+    /// The caller buffer changes hands along the chain. On a READ: it was lent to a later
+    /// WRITE of the chain (`write_previous`), so the read's completion hands nothing back.
+    /// On a WRITE: the buffer comes back mutable (`write_mut`, or the one `write_previous`
+    /// took). Without it an entry hands its own buffer back as it was given.
+    pub(crate) const HANDOFF: u8 = 0x20;
     /// The next entry of the chain is a LINK_TIMEOUT bounding this one. The executor reads
     /// this bit of the entry it owns instead of the successor's header, which a cancel may
     /// already have completed and the owner recycled (a data race under Miri).
@@ -192,14 +197,6 @@ impl Meta {
         self.0 = (self.0 & !Self::PRIO) | (p as u8 ^ 1);
     }
 }
-
-/// The entry hands its own buffer back.
-pub(crate) const OWN: u32 = 0;
-/// A READ whose buffer goes on to the next entry (a `write_previous`): its completion hands
-/// nothing back.
-pub(crate) const LENT: u32 = 1;
-/// A WRITE of the previous READ's buffer: its completion hands that buffer back, mutable.
-pub(crate) const TAKEN: u32 = 2;
 
 impl BufPayload {
     /// A caller buffer (not a pool read).
@@ -307,17 +304,19 @@ pub(crate) struct ConfigPayload {
 
 #[repr(C)]
 #[derive(Clone, Copy)]
+/// The payload of an entry, its member named by the op. Only this module reads or writes
+/// members: builders use the encoders below, the runtime the decoders of [`Sqe`].
 pub(crate) union Payload {
-    pub buf: BufPayload,
-    pub txrx: TxRxPayload,
-    pub tiny: TinyPayload,
-    pub callback: CallbackPayload,
-    pub time: TimePayload,
-    pub await_: AwaitPayload,
-    pub config: ConfigPayload,
+    buf: BufPayload,
+    txrx: TxRxPayload,
+    tiny: TinyPayload,
+    callback: CallbackPayload,
+    time: TimePayload,
+    await_: AwaitPayload,
+    config: ConfigPayload,
     /// DELAY_NS: nanoseconds the iodev waits.
-    pub ns: u32,
-    pub none: (),
+    ns: u32,
+    none: (),
 }
 
 /// The encoders of the payload: builders call these instead of writing union members.
@@ -349,10 +348,58 @@ impl Payload {
     pub(crate) fn delay_ns(ns: u32) -> Payload {
         Payload { ns }
     }
+    /// A pool READ of at least `min` and preferably `preferred` bytes (S11).
+    pub(crate) fn pool(min: usize, preferred: usize) -> Payload {
+        Payload {
+            buf: BufPayload {
+                ptr: core::ptr::null_mut(),
+                len: preferred.max(min),
+                pool_min: min.max(1) as u32,
+                pool_range: 0,
+            },
+        }
+    }
+    /// TINY_WRITE: `data` copied into the entry; `None` past [`TINY_MAX`] bytes.
+    pub(crate) fn tiny(data: &[u8]) -> Option<Payload> {
+        let mut t = TinyPayload {
+            len: data.len() as u8,
+            data: [0; TINY_MAX],
+        };
+        t.data.get_mut(..data.len())?.copy_from_slice(data);
+        Some(Payload { tiny: t })
+    }
+    /// CALLBACK: `f(previous result, arg)`.
+    pub(crate) fn callback(f: CallbackFn, arg: usize) -> Payload {
+        Payload {
+            callback: CallbackPayload { f, arg },
+        }
+    }
+    /// AWAIT: no continuation registered yet.
+    pub(crate) fn await_() -> Payload {
+        Payload {
+            await_: AwaitPayload { resume: None },
+        }
+    }
+    /// I2C/SPI configure: clock `hz` and (SPI) `mode`.
+    pub(crate) fn config(hz: u32, mode: u8) -> Payload {
+        Payload {
+            config: ConfigPayload { hz, mode },
+        }
+    }
     /// No payload.
     pub(crate) fn none() -> Payload {
         Payload { none: () }
     }
+}
+
+/// How many bytes an entry can move ([`Sqe::extent`]).
+pub(crate) enum Extent {
+    /// A buffer (or a transceive's longer half, or a tiny write) of this many bytes.
+    Bytes(usize),
+    /// A pool read: its preferred length and the packed block range it was handed.
+    Pool { preferred: usize, range: u32 },
+    /// The result is not a length.
+    None,
 }
 
 /// Index value that means "no entry".
@@ -504,6 +551,82 @@ impl Sqe {
         // SAFETY: `config` is the active member for the configure ops.
         matches!(self.op, Op::I2cConfigure | Op::SpiConfigure)
             .then(|| unsafe { self.payload.config })
+    }
+
+    /// The DELAY / LINK_TIMEOUT payload of the entry at `p`, as a pointer (no reference to
+    /// the entry is made: the owner may read its header meanwhile).
+    ///
+    /// # Safety
+    /// `p` points to a DELAY or LINK_TIMEOUT entry whose payload the caller owns (the
+    /// executor that armed it, or the timer code under its critical section).
+    #[inline(always)]
+    pub(crate) unsafe fn time_ptr(p: *mut Sqe) -> *mut TimePayload {
+        // SAFETY: forms a pointer to the active member only (precondition).
+        unsafe { core::ptr::addr_of_mut!((*p).payload.time) }
+    }
+
+    /// The AWAIT payload of the entry at `p`, if it is an AWAIT (read alone, see
+    /// [`Sqe::time_ptr`]).
+    ///
+    /// # Safety
+    /// The caller owns the entry's payload: it holds its token, or won the ARMED/SIGNALED
+    /// race.
+    #[inline]
+    pub(crate) unsafe fn await_ptr(p: *mut Sqe) -> Option<*mut AwaitPayload> {
+        // SAFETY: the op is written before prepare and only read afterwards; `await_` is
+        // the active member for AWAIT.
+        unsafe {
+            (core::ptr::addr_of!((*p).op).read() == Op::Await)
+                .then(|| core::ptr::addr_of_mut!((*p).payload.await_))
+        }
+    }
+
+    /// The buffer payload of the entry at `p`, if it has one (READ, WRITE), read alone (see
+    /// [`Sqe::time_ptr`]).
+    ///
+    /// # Safety
+    /// The caller owns the entry's payload (token holder, executor or poster) for `'a`.
+    #[inline]
+    pub(crate) unsafe fn buf_at<'a>(p: *mut Sqe) -> Option<&'a mut BufPayload> {
+        // SAFETY: the op is written before prepare and only read afterwards; `buf` is the
+        // active member for READ and WRITE, and the payload is the caller's (precondition).
+        unsafe {
+            let op = core::ptr::addr_of!((*p).op).read();
+            matches!(op, Op::Read | Op::Write)
+                .then(|| &mut *core::ptr::addr_of_mut!((*p).payload.buf))
+        }
+    }
+
+    /// What the entry at `p` can move, read alone (see [`Sqe::time_ptr`]).
+    ///
+    /// # Safety
+    /// As [`Sqe::buf_at`].
+    pub(crate) unsafe fn extent(p: *const Sqe) -> Extent {
+        // SAFETY: header fields are written before prepare and only read afterwards; the
+        // member read matches the op, and the payload is the caller's (precondition).
+        unsafe {
+            let flags = core::ptr::addr_of!((*p).flags).read();
+            match core::ptr::addr_of!((*p).op).read() {
+                Op::Read if flags.contains(Flags::MEMPOOL) => {
+                    let b = core::ptr::addr_of!((*p).payload.buf).read();
+                    Extent::Pool {
+                        preferred: b.len,
+                        range: b.pool_range,
+                    }
+                }
+                Op::Read | Op::Write => {
+                    Extent::Bytes(core::ptr::addr_of!((*p).payload.buf.len).read())
+                }
+                Op::TinyWrite => {
+                    Extent::Bytes(core::ptr::addr_of!((*p).payload.tiny.len).read() as usize)
+                }
+                Op::Transceive => {
+                    let t = core::ptr::addr_of!((*p).payload.txrx).read();
+                    Extent::Bytes(t.tx_len.max(t.rx_len))
+                }
+                _ => Extent::None,
+            }
+        }
     }
 
     pub(crate) fn set_time(&mut self, op: Op, d: Duration) {

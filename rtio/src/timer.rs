@@ -28,7 +28,7 @@ use crate::context::Rtio;
 use crate::sqe::{Op, TimePayload, NONE};
 use crate::time::Instant;
 use core::cell::Cell;
-use core::ptr::{addr_of, addr_of_mut};
+use core::ptr::addr_of;
 use portable_atomic::{fence, AtomicU32, Ordering};
 
 /// The timer operations of a context with a clock. Only [`crate::Rtio::with_clock`] refers to
@@ -152,7 +152,7 @@ pub(crate) struct Due {
 #[inline(always)]
 unsafe fn payload(r: &Rtio, idx: u16) -> *mut TimePayload {
     // SAFETY: forms a pointer only; callers uphold the contract above.
-    unsafe { addr_of_mut!((*r.slot(idx).sqe_ptr()).payload.time) }
+    unsafe { crate::sqe::Sqe::time_ptr(r.slot(idx).sqe_ptr()) }
 }
 
 /// Heap position `pos` holds this slot index.
