@@ -1078,7 +1078,9 @@ impl Context {
 
     /// Takes the next completion, if one is ready (S14, polling). Its queue slot is released;
     /// its buffer comes with it (S3).
-    #[inline(always)]
+    // A hint only: optimised for size it stays one function, which on the Cortex-M3 was both
+    // smaller and faster than forcing it into every consume site (BENCHMARKS.md).
+    #[inline]
     pub fn try_consume(&self) -> Option<Completion> {
         let r = self.rtio;
         // S8: polling alone advances timers (a clock without alarms calls nothing else).
@@ -1133,6 +1135,7 @@ impl Context {
     /// its pool buffer or hands back the entry's own, and frees the slot of a terminal
     /// completion. Out of line, once per program: inlined at every consume site it cost the
     /// firmware programs about 650 B each, for 30-40 instructions per buffer completion.
+    #[inline(always)]
     fn complete_general(&self, raw: crate::ring::Raw, userdata: usize) -> Completion {
         let r = self.rtio;
         let sqe = r.slot(raw.slot).sqe_ptr();

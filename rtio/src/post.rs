@@ -299,7 +299,7 @@ pub(crate) unsafe fn post_plain(r: &'static Rtio, idx: u16) {
 ///
 /// # Safety
 /// The completion holds a reservation (its entry's, or one `shot` took), used now.
-#[inline(never)]
+#[inline]
 unsafe fn publish(r: &'static Rtio, raw: Raw) {
     // SAFETY: precondition.
     unsafe { r.ring.push(r.cells, raw) };
