@@ -135,16 +135,18 @@ fn start(r: &'static Rtio, idx: u16, gen: u16, carry: Result<usize, Error>) {
 
 /// Executes an INFLIGHT entry and every successor that completes in place.
 fn run(r: &'static Rtio, idx: u16, carry: Result<usize, Error>, sink: &Sink) {
-    let mut next = execute(r, idx, carry, sink);
-    while let Some((i, g, carry)) = next.take() {
+    let (mut idx, mut carry) = (idx, carry);
+    // One call site of `execute`, so that it is inlined once.
+    while let Some((i, g, c)) = execute(r, idx, carry, sink) {
         if !try_start(r, i, g, Phase::Queued) {
             return; // cancelled, or a stale link
         }
-        next = execute(r, i, carry, sink);
+        (idx, carry) = (i, c);
     }
 }
 
 /// Runs an INFLIGHT entry. Returns the successor to start when it completed in place.
+#[inline(always)]
 fn execute(
     r: &'static Rtio,
     idx: u16,
