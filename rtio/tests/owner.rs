@@ -150,7 +150,8 @@ fn s3_s7_owner_completions_free_their_slots_and_stale_handles() {
 /// S6 and posting order: a completion the owner makes while the ring holds one it has not
 /// consumed goes through the ring behind it, so completions are consumed in the order they
 /// were posted even across the two ways (an independent NOP does not overtake a driver's
-/// completion that arrived first).
+/// completion that arrived first). The NOPs are plain: the pending walk completes them
+/// itself (`post_plain`), through the ring while it holds an unconsumed completion.
 #[test]
 fn s6_owner_completions_do_not_overtake_the_ring() {
     let ctx = ctx!(8, 8);
@@ -180,34 +181,6 @@ fn s6_owner_completions_do_not_overtake_the_ring() {
 }
 
 // --- plain NOPs: completed by the pending walk itself, without the executor ----------------
-
-/// S6: a plain NOP (one NOP, no iodev, no flags) completes in place at submit, on the owner's
-/// list only while the ring holds nothing unconsumed; behind a ring completion it goes
-/// through the ring, so it cannot overtake what was posted before it.
-#[test]
-fn s6_a_plain_nop_behind_an_unconsumed_ring_completion_stays_behind_it() {
-    let ctx = ctx!(4, 4);
-    let (held, dev) = iodev!(Held::new(false));
-    let _ = ctx
-        .acquire()
-        .unwrap()
-        .write(dev, &[7])
-        .userdata(1)
-        .prepare()
-        .unwrap();
-    ctx.submit(0).unwrap();
-    std::thread::scope(|s| {
-        s.spawn(|| held.finish_next(0));
-    });
-    let _ = ctx.acquire().unwrap().nop().userdata(2).prepare().unwrap();
-    ctx.submit(1).unwrap();
-    assert_eq!(drain(&ctx), [(1, Ok(1)), (2, Ok(0))], "posting order");
-    // With the ring drained, the next plain NOP takes the owner's list again.
-    let _ = ctx.acquire().unwrap().nop().userdata(3).prepare().unwrap();
-    ctx.submit(1).unwrap();
-    assert_eq!(drain(&ctx), [(3, Ok(0))]);
-    assert_eq!(ctx.rtio().reserved(), 0);
-}
 
 /// S10: a chain of plain NOPs dropped before it is prepared, or refused by `prepare`, returns
 /// every slot and completion reservation.
