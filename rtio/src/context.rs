@@ -1099,10 +1099,10 @@ impl Context {
             None => unsafe { r.ring.pop(r.cells) }?,
         };
         let sqe = r.slot(raw.slot).sqe_ptr();
-        // SAFETY: `userdata` and the op are immutable after prepare and not otherwise
-        // referenced here.
-        let (userdata, op) =
-            unsafe { (addr_of!((*sqe).userdata).read(), addr_of!((*sqe).op).read()) };
+        // SAFETY: `userdata` and the op are immutable after prepare; each is read alone.
+        let userdata = unsafe { addr_of!((*sqe).userdata).read() };
+        // SAFETY: as above.
+        let op = unsafe { addr_of!((*sqe).op).read() };
         if !op.hands_back_buffer() {
             // Nothing to hand back (plain NOPs, callbacks, timers, tiny writes, ...): one
             // terminal completion (shots are pool reads'), no pool blocks.
