@@ -181,7 +181,7 @@ impl<'c, const N: usize> Chain<'c, N> {
     fn sqe(&mut self, i: usize) -> &mut Sqe {
         let idx = self.idx[i];
         // SAFETY: the builder owns its acquired, unprepared slots exclusively.
-        unsafe { &mut *self.ctx.rtio.slot(idx).sqe_ptr() }
+        unsafe { &mut *self.ctx.slot(idx).sqe_ptr() }
     }
 
     fn fail(mut self, e: Error) -> Self {

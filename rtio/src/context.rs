@@ -1,7 +1,8 @@
 //! The context: static storage for entries and completions, and its owner side.
 //!
 //! A context is two statics: [`Storage`] (the entry slots and the completion ring, sized by
-//! const generics) and [`Rtio`] (indices and counters over that storage). `rtio-macros`'
+//! const generics, with the mutable state, all zero in `.bss`) and [`Rtio`] (where that
+//! storage is and what the context may use: pool, clock; immutable, in flash). `rtio-macros`'
 //! `#[rtio_define]` writes both; by hand:
 //!
 //! ```
@@ -39,7 +40,7 @@ use core::cell::{Cell, UnsafeCell};
 use core::marker::PhantomData;
 use core::ptr::addr_of;
 use critical_section::Mutex;
-use portable_atomic::{AtomicBool, AtomicU32, Ordering};
+use portable_atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 /// One entry slot.
 #[derive(Debug)]
@@ -152,7 +153,10 @@ impl Slot {
 /// Static storage of a context: `SQ` entry slots and `CQ` completion cells.
 ///
 /// `CQ` must be at least `SQ`: every acquired entry reserves one completion cell (S9).
+#[repr(C)]
 pub struct Storage<const SQ: usize, const CQ: usize> {
+    /// First (`repr(C)`), so that the slots follow it at [`SLOTS_AT`] for every `SQ`, `CQ`.
+    shared: Shared,
     slots: [Slot; SQ],
     cells: [CqeCell; CQ],
 }
@@ -175,6 +179,7 @@ impl<const SQ: usize, const CQ: usize> Storage<SQ, CQ> {
             assert!(CQ < (1 << 31), "completion side too large");
         }
         Storage {
+            shared: Shared::new(),
             slots: [Slot::EMPTY; SQ],
             cells: [const { CqeCell::new() }; CQ],
         }
@@ -187,20 +192,46 @@ impl<const SQ: usize, const CQ: usize> core::fmt::Debug for Storage<SQ, CQ> {
     }
 }
 
+/// Offset of the slots in every [`Storage`] (`repr(C)`: the slots follow the [`Shared`]
+/// state, at its size rounded up to a slot's alignment, whatever `SQ` and `CQ` are).
+const SLOTS_AT: usize = core::mem::offset_of!(Storage<1, 1>, slots);
+
 /// A context's shared side: what iodevs, interrupts and the owner all reach.
 ///
 /// Build it in a `static` with [`Rtio::new`]; take the owner side with [`Rtio::claim`].
+///
+/// An `Rtio` is configuration only: where its storage is, and its pool and clock. It has no
+/// interior mutability, so its `static` sits in flash (`.rodata`) and the compiler may fold
+/// its fields into constants; everything that changes lives in the [`Storage`], all zero at
+/// start (`.bss`). One storage serves one `Rtio`: the first claim binds them (S7 and S16
+/// depend on one owner and one configuration per set of slots).
 pub struct Rtio {
-    pub(crate) slots: &'static [Slot],
+    /// The first slot of the [`Storage`], with a provenance that covers the whole storage:
+    /// the [`Shared`] state sits [`SLOTS_AT`] bytes before it. One pointer for both, so
+    /// reaching the state costs no load beyond the one every slot access makes (its fields
+    /// are constant displacements from it).
+    slots: *const Slot,
+    sq: u16,
     pub(crate) cells: &'static [CqeCell],
-    pub(crate) ring: Ring,
     pub(crate) pool: Option<&'static Mempool>,
     /// The pool code, present exactly when the pool is (`with_pool`).
     pub(crate) pool_ops: Option<&'static crate::post::PoolOps>,
     pub(crate) clock: Option<&'static dyn Clock>,
     /// The timer code, present exactly when the clock is (`with_clock`).
     pub(crate) timer_ops: Option<&'static crate::timer::TimerOps>,
+}
+
+// SAFETY: an `Rtio` is immutable; its slots and cells are reached only under the ownership
+// protocol of the module docs, its shared state is `Sync` (below).
+unsafe impl Sync for Rtio {}
+
+/// The mutable state of a context, inside its [`Storage`]. Every field starts as zero bits,
+/// so a context costs no initialised data; the owner's list heads are set by the first claim.
+pub(crate) struct Shared {
+    pub(crate) ring: Ring,
     claimed: AtomicBool,
+    /// Address of the `Rtio` this storage belongs to (0 until the first claim).
+    bound: AtomicUsize,
     /// Completion cells reserved (acquired entries + pending shots). Owner adds on acquire,
     /// producers add for shots; the owner subtracts on consume, producers on NO_RESPONSE.
     pub(crate) reserved: Reservations,
@@ -216,10 +247,13 @@ pub struct Rtio {
     pub(crate) timer_hint: crate::timer::Earliest,
     /// Slots returned by producers (NO_RESPONSE, orphans): index + 1 of a stack top.
     pub(crate) returned: ReturnStack,
-    // Owner-only (reached through `Context`, which is unique and !Sync):
+    // Owner-only (reached through `Context`, which is unique and !Sync). The lists are made
+    // empty by the first claim (`init_owner`): zero is a slot index, not `NONE`.
     free_head: UnsafeCell<u16>,
-    /// Slots on the free list plus never-used slots.
-    free_count: UnsafeCell<u16>,
+    /// Slots taken from the free list or never used, i.e. not free (`slots.len() - used`
+    /// are free).
+    used: UnsafeCell<u16>,
+    /// Slots below this index have been used at least once; the rest were never used.
     fresh: UnsafeCell<u16>,
     pend_head: UnsafeCell<u16>,
     pend_tail: UnsafeCell<u16>,
@@ -238,21 +272,63 @@ pub struct Rtio {
     buffer_consumer: UnsafeCell<Option<ConsumeFn>>,
 }
 
+impl Shared {
+    /// All zero bits (`.bss`); [`Shared::init_owner`] completes it at the first claim.
+    const fn new() -> Self {
+        Shared {
+            ring: Ring::new(),
+            claimed: AtomicBool::new(false),
+            bound: AtomicUsize::new(0),
+            reserved: Reservations::new(),
+            completed: AtomicU32::new(0),
+            local: crate::post::Local::new(),
+            notify: Notify::new(),
+            timers: Mutex::new(Timers::new()),
+            timer_hint: crate::timer::Earliest::new(),
+            returned: ReturnStack::new(),
+            free_head: UnsafeCell::new(0),
+            used: UnsafeCell::new(0),
+            fresh: UnsafeCell::new(0),
+            pend_head: UnsafeCell::new(0),
+            pend_tail: UnsafeCell::new(0),
+            kept: UnsafeCell::new(0),
+            multishots: UnsafeCell::new(0),
+            returning: UnsafeCell::new(0),
+            buffer_consumer: UnsafeCell::new(None),
+        }
+    }
+
+    /// Makes the owner's lists empty: done once, by the first claim, before anything can
+    /// reach them (nothing is acquired, prepared or completed before a claim).
+    ///
+    /// # Safety
+    /// The caller holds the claim.
+    unsafe fn init_owner(&self) {
+        // SAFETY: owner-only fields (precondition).
+        unsafe {
+            *self.free_head.get() = NONE;
+            *self.pend_head.get() = NONE;
+            *self.pend_tail.get() = NONE;
+            self.local.init();
+        }
+    }
+}
+
 /// See `Rtio::buffer_consumer`: completes a consumed entry with a buffer (its slot, flags,
 /// pool start and result in `Raw`, its userdata).
 type ConsumeFn = fn(&Context, crate::ring::Raw, usize) -> Completion;
 
 // SAFETY: the shared fields are atomics, a critical-section mutex and a waker slot. Owner-only
-// fields are touched only through the unique `Context` (claim flag + !Sync). Slots follow the
-// ownership protocol in the module docs.
-unsafe impl Sync for Rtio {}
+// fields (the plain cells) are touched only through the unique `Context` (claim flag + !Sync;
+// one `Rtio` per storage, checked at claim).
+unsafe impl Sync for Shared {}
 
 impl core::fmt::Debug for Rtio {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Rtio")
-            .field("sq", &self.slots.len())
+            .field("sq", &self.slots().len())
             .field("cq", &self.cells.len())
-            .field("reserved", &self.reserved.get())
+            .field("reserved", &self.shared().reserved.get())
             .finish_non_exhaustive()
     }
 }
@@ -287,32 +363,24 @@ impl Rtio {
     /// A context over `storage`, without pool and without clock (add them with
     /// [`Rtio::with_pool`] and [`Rtio::with_clock`]).
     pub const fn new<const SQ: usize, const CQ: usize>(storage: &'static Storage<SQ, CQ>) -> Self {
+        const { assert!(core::mem::offset_of!(Storage<SQ, CQ>, slots) == SLOTS_AT) };
         Rtio {
-            slots: &storage.slots,
+            // SAFETY: `SLOTS_AT` is the offset of the slots in this very storage (asserted
+            // above), so the pointer stays inside it.
+            slots: unsafe {
+                (storage as *const Storage<SQ, CQ>)
+                    .cast::<u8>()
+                    .add(SLOTS_AT)
+                    .cast::<Slot>()
+            },
+            // (`Storage::new` asserts `SQ < NONE`.)
+            sq: SQ as u16,
             cells: &storage.cells,
-            ring: Ring::new(),
             pool: None,
             pool_ops: None,
             // A feature flag never changes what a context does: the clock is always explicit.
             clock: None,
             timer_ops: None,
-            claimed: AtomicBool::new(false),
-            reserved: Reservations::new(),
-            completed: AtomicU32::new(0),
-            local: crate::post::Local::new(),
-            notify: Notify::new(),
-            timers: Mutex::new(Timers::new()),
-            timer_hint: crate::timer::Earliest::new(),
-            returned: ReturnStack::new(),
-            free_head: UnsafeCell::new(NONE),
-            free_count: UnsafeCell::new(SQ as u16),
-            fresh: UnsafeCell::new(0),
-            pend_head: UnsafeCell::new(NONE),
-            pend_tail: UnsafeCell::new(NONE),
-            kept: UnsafeCell::new(0),
-            multishots: UnsafeCell::new(0),
-            returning: UnsafeCell::new(0),
-            buffer_consumer: UnsafeCell::new(None),
         }
     }
 
@@ -335,7 +403,9 @@ impl Rtio {
     /// Takes the owner side, to be given back by dropping it.
     ///
     /// # Errors
-    /// [`ClaimError::AlreadyClaimed`] while another owner holds it.
+    /// [`ClaimError::AlreadyClaimed`] while another owner holds it;
+    /// [`ClaimError::StorageInUse`] if another `Rtio` over the same [`Storage`] was claimed
+    /// first.
     pub fn claim(&'static self) -> Result<Context, ClaimError> {
         self.claim_with(crate::wait::DEFAULT_WAIT)
     }
@@ -343,34 +413,73 @@ impl Rtio {
     /// Takes the owner side with a waiting strategy for its blocking calls (S14).
     ///
     /// # Errors
-    /// [`ClaimError::AlreadyClaimed`] while another owner holds it.
+    /// [`ClaimError::AlreadyClaimed`] while another owner holds it;
+    /// [`ClaimError::StorageInUse`] if another `Rtio` over the same [`Storage`] was claimed
+    /// first.
     pub fn claim_with(&'static self, wait: &'static dyn Wait) -> Result<Context, ClaimError> {
+        let sh = self.shared();
         // Acquire pairs with the Release of the previous owner's drop: its last writes to the
         // owner-only fields happen before ours.
-        self.claimed
+        sh.claimed
             .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
             .map_err(|_| ClaimError::AlreadyClaimed)?;
+        // One configuration per storage: entries in flight and completions in the ring were
+        // made under it (their pool, their clock). Relaxed: the claim flag orders the rest.
+        let me = self as *const Rtio as usize;
+        match sh
+            .bound
+            .compare_exchange(0, me, Ordering::Relaxed, Ordering::Relaxed)
+        {
+            // The first claim ever.
+            // SAFETY: we hold the claim.
+            Ok(_) => unsafe { sh.init_owner() },
+            Err(other) if other == me => {}
+            Err(_) => {
+                sh.claimed.store(false, Ordering::Release);
+                return Err(ClaimError::StorageInUse);
+            }
+        }
         Ok(Context {
             rtio: self,
+            slots: self.slots,
             wait,
             _not_sync: PhantomData,
         })
     }
 
+    /// The context's mutable state.
+    #[inline(always)]
+    pub(crate) fn shared(&self) -> &Shared {
+        // SAFETY: `slots` points `SLOTS_AT` bytes into the `Storage` this context was built
+        // over (`new`), a `static` whose first field is the `Shared` (`repr(C)`), and its
+        // provenance covers the whole storage.
+        unsafe { &*self.slots.cast::<u8>().sub(SLOTS_AT).cast::<Shared>() }
+    }
+
+    /// The entry slots.
+    #[inline(always)]
+    pub(crate) fn slots(&self) -> &[Slot] {
+        // SAFETY: `slots` points to the `sq` slots of the `Storage` (see `shared`).
+        unsafe { core::slice::from_raw_parts(self.slots, self.sq as usize) }
+    }
+
     /// Slot `idx`, without a bounds check on the hot paths.
     #[inline(always)]
     pub(crate) fn slot(&self, idx: u16) -> &Slot {
-        debug_assert!((idx as usize) < self.slots.len(), "slot index out of range");
+        debug_assert!(
+            (idx as usize) < self.slots().len(),
+            "slot index out of range"
+        );
         // Every index reaching here comes from this context's own allocator (fresh indices
         // below `len`, the free list, ring tags and chain links written from them); indices
         // from user handles go through `slots.get` first.
-        // SAFETY: `idx < self.slots.len()` by the allocator invariant above.
-        unsafe { self.slots.get_unchecked(idx as usize) }
+        // SAFETY: `idx < self.slots().len()` by the allocator invariant above.
+        unsafe { self.slots().get_unchecked(idx as usize) }
     }
 
     /// Number of submission slots.
     pub fn sq_len(&self) -> usize {
-        self.slots.len()
+        self.slots().len()
     }
 
     /// Signals an AWAIT entry (S15). Safe from interrupts and other threads. A signal that
@@ -400,14 +509,14 @@ impl Rtio {
     /// Completion cells currently reserved (acquired entries not yet consumed, plus pending
     /// shots).
     pub fn reserved(&self) -> usize {
-        self.reserved.get() as usize
+        self.shared().reserved.get() as usize
     }
 
     /// Test hook: sets the wrapping completion counter (to test wrap-around, as Zephyr's
     /// suite does). Not part of the API.
     #[doc(hidden)]
     pub fn __set_completed_counter(&self, v: u32) {
-        self.completed.store(v, Ordering::Release);
+        self.shared().completed.store(v, Ordering::Release);
     }
 
     /// The memory pool, if any.
@@ -418,12 +527,12 @@ impl Rtio {
     /// Reserves `n` completion cells (S9); fails at once when they are not there.
     #[inline(always)]
     pub(crate) fn reserve(&self, n: u32) -> bool {
-        self.reserved.take(n, self.cells.len() as u32)
+        self.shared().reserved.take(n, self.cells.len() as u32)
     }
 
     #[inline(always)]
     pub(crate) fn unreserve(&self, n: u32) {
-        self.reserved.give(n);
+        self.shared().reserved.give(n);
     }
 
     /// Pushes a finished slot onto the returned stack (any context).
@@ -435,7 +544,7 @@ impl Rtio {
             unsafe { *slot.onext.get() = next }
         };
         // SAFETY: as above; `set_next` writes only this slot's link.
-        unsafe { self.returned.push(idx, set_next) };
+        unsafe { self.shared().returned.push(idx, set_next) };
     }
 }
 
@@ -659,6 +768,9 @@ impl Iterator for Members {
 /// nothing this owner prepared leaks to the next one (see [`Drop`](#impl-Drop-for-Context)).
 pub struct Context {
     pub(crate) rtio: &'static Rtio,
+    /// `rtio`'s slot pointer, copied: the owner's paths reach slots and state with one load
+    /// fewer (see `Rtio::slots`).
+    slots: *const Slot,
     pub(crate) wait: &'static dyn Wait,
     _not_sync: PhantomData<Cell<()>>,
 }
@@ -692,11 +804,26 @@ impl Drop for Context {
             }
         }
         // Release pairs with the Acquire of the next claim.
-        self.rtio.claimed.store(false, Ordering::Release);
+        self.rtio.shared().claimed.store(false, Ordering::Release);
     }
 }
 
 impl Context {
+    /// The context's mutable state (as `Rtio::shared`, from the copied pointer).
+    #[inline(always)]
+    pub(crate) fn shared(&self) -> &'static Shared {
+        // SAFETY: as in `Rtio::shared`; `slots` is that context's pointer.
+        unsafe { &*self.slots.cast::<u8>().sub(SLOTS_AT).cast::<Shared>() }
+    }
+
+    /// Slot `idx` (as `Rtio::slot`, from the copied pointer).
+    #[inline(always)]
+    pub(crate) fn slot(&self, idx: u16) -> &'static Slot {
+        debug_assert!(idx < self.rtio.sq, "slot index out of range");
+        // SAFETY: as in `Rtio::slot`.
+        unsafe { &*self.slots.add(idx as usize) }
+    }
+
     /// The shared side.
     pub fn rtio(&self) -> &'static Rtio {
         self.rtio
@@ -724,25 +851,26 @@ impl Context {
         }
         // SAFETY: owner-only cells below; `&self` is the unique owner (claim + !Sync).
         unsafe {
-            if (*r.free_count.get() as usize) < n {
+            let sh = self.shared();
+            if *sh.used.get() as usize + n > r.slots().len() {
                 self.take_returned();
-                if (*r.free_count.get() as usize) < n {
+                if *sh.used.get() as usize + n > r.slots().len() {
                     r.unreserve(n as u32);
                     return Err(Error::QueueFull);
                 }
             }
-            *r.free_count.get() -= n as u16;
+            *sh.used.get() += n as u16;
             for k in 0..n {
-                let head = *r.free_head.get();
+                let head = *sh.free_head.get();
                 let idx = if head != NONE {
-                    *r.free_head.get() = *r.slot(head).onext.get();
+                    *sh.free_head.get() = *self.slot(head).onext.get();
                     head
                 } else {
-                    let fresh = *r.fresh.get();
-                    *r.fresh.get() = fresh + 1;
+                    let fresh = *sh.fresh.get();
+                    *sh.fresh.get() = fresh + 1;
                     fresh
                 };
-                let slot = &r.slot(idx);
+                let slot = &self.slot(idx);
                 let gen = slot.state.acquire();
                 // The builder writes op, iodev, flags and payload; reset the rest.
                 let s = &mut *slot.sqe.get();
@@ -763,10 +891,10 @@ impl Context {
     /// Owner only.
     unsafe fn take_returned(&self) {
         // SAFETY: owner only (precondition).
-        let mut cur = unsafe { self.rtio.returned.take_all() };
+        let mut cur = unsafe { self.shared().returned.take_all() };
         while cur != NONE {
             // SAFETY: the stack is ours after the swap.
-            let next = unsafe { *self.rtio.slot(cur).onext.get() };
+            let next = unsafe { *self.slot(cur).onext.get() };
             // SAFETY: owner only (precondition).
             unsafe { self.free_slot(cur) };
             self.track_returning(0, 1);
@@ -780,14 +908,13 @@ impl Context {
     /// Owner only; the slot is not referenced by anyone else.
     #[inline]
     pub(crate) unsafe fn free_slot(&self, idx: u16) {
-        let r = self.rtio;
-        let slot = &r.slot(idx);
+        let slot = &self.slot(idx);
         slot.state.recycle();
         // SAFETY: owner-only list (precondition).
         unsafe {
-            *slot.onext.get() = *r.free_head.get();
-            *r.free_head.get() = idx;
-            *r.free_count.get() += 1;
+            *slot.onext.get() = *self.shared().free_head.get();
+            *self.shared().free_head.get() = idx;
+            *self.shared().used.get() -= 1;
         }
     }
 
@@ -797,7 +924,7 @@ impl Context {
     /// is used by that completion); otherwise its slot is freed and `false` returned (the
     /// caller gives its reservation back).
     pub(crate) fn give_back_unsubmitted(&self, idx: u16, err: Error, prepared: bool) -> bool {
-        let slot = self.rtio.slot(idx);
+        let slot = self.slot(idx);
         // SAFETY: a never-dispatched entry is the owner's.
         let (holds, silent) = unsafe {
             let s = &*slot.sqe_ptr();
@@ -823,37 +950,35 @@ impl Context {
     /// Appends a prepared chain head to the pending list.
     #[inline]
     pub(crate) fn push_pending(&self, head: u16) {
-        let r = self.rtio;
         // SAFETY: owner-only fields.
         unsafe {
-            *r.slot(head).onext.get() = NONE;
-            let tail = *r.pend_tail.get();
+            *self.slot(head).onext.get() = NONE;
+            let tail = *self.shared().pend_tail.get();
             if tail == NONE {
-                *r.pend_head.get() = head;
+                *self.shared().pend_head.get() = head;
             } else {
-                *r.slot(tail).onext.get() = head;
+                *self.slot(tail).onext.get() = head;
             }
-            *r.pend_tail.get() = head;
+            *self.shared().pend_tail.get() = head;
         }
     }
 
     /// Removes `head` from the pending list, if there.
     fn unlink_pending(&self, head: u16) {
-        let r = self.rtio;
         // SAFETY: owner-only fields.
         unsafe {
             let mut prev = NONE;
-            let mut cur = *r.pend_head.get();
+            let mut cur = *self.shared().pend_head.get();
             while cur != NONE {
-                let next = *r.slot(cur).onext.get();
+                let next = *self.slot(cur).onext.get();
                 if cur == head {
                     if prev == NONE {
-                        *r.pend_head.get() = next;
+                        *self.shared().pend_head.get() = next;
                     } else {
-                        *r.slot(prev).onext.get() = next;
+                        *self.slot(prev).onext.get() = next;
                     }
-                    if *r.pend_tail.get() == cur {
-                        *r.pend_tail.get() = prev;
+                    if *self.shared().pend_tail.get() == cur {
+                        *self.shared().pend_tail.get() = prev;
                     }
                     return;
                 }
@@ -863,20 +988,28 @@ impl Context {
         }
     }
 
+    /// Detaches the pending list (owner-only, through `&self`): its first head, or `NONE`.
+    #[inline(always)]
+    fn take_pending(&self) -> u16 {
+        let sh = self.shared();
+        // SAFETY: owner-only fields; `&self` is the unique owner.
+        unsafe {
+            let h = *sh.pend_head.get();
+            *sh.pend_head.get() = NONE;
+            *sh.pend_tail.get() = NONE;
+            h
+        }
+    }
+
     /// Dispatches every prepared entry (the heads of prepared chains).
     #[inline(always)]
     pub(crate) fn dispatch_pending(&self) {
         let r = self.rtio;
-        // SAFETY: owner-only fields; the list is detached before dispatching, so completions
-        // that free slots cannot disturb the walk (we read `onext` before dispatching).
-        let mut cur = unsafe {
-            let h = *r.pend_head.get();
-            *r.pend_head.get() = NONE;
-            *r.pend_tail.get() = NONE;
-            h
-        };
+        // The list is detached before dispatching, so completions that free slots cannot
+        // disturb the walk (we read `onext` before dispatching).
+        let mut cur = self.take_pending();
         while cur != NONE {
-            let slot = r.slot(cur);
+            let slot = self.slot(cur);
             // SAFETY: owner-only link, read before the head is dispatched.
             let next = unsafe { *slot.onext.get() };
             // SAFETY: the runtime's bits of a prepared entry are the owner's; read alone.
@@ -908,10 +1041,12 @@ impl Context {
     /// Completions posted so far (ring and local), wrapping (S1).
     #[inline]
     fn posted(&self) -> u32 {
-        let r = self.rtio;
         // SAFETY: the owner's own counter.
-        let local = unsafe { r.local.posted() };
-        r.completed.load(Ordering::Acquire).wrapping_add(local)
+        let local = unsafe { self.shared().local.posted() };
+        self.shared()
+            .completed
+            .load(Ordering::Acquire)
+            .wrapping_add(local)
     }
 
     #[inline]
@@ -962,15 +1097,15 @@ impl Context {
         // SAFETY: owner-only counters; the owner is the ring's single consumer.
         let (kept, multishots, occupancy) = unsafe {
             (
-                *r.kept.get(),
-                *r.multishots.get(),
-                r.ring.occupancy(r.cells) + r.local.len(),
+                *self.shared().kept.get(),
+                *self.shared().multishots.get(),
+                self.shared().ring.occupancy(r.cells) + self.shared().local.len(),
             )
         };
         if multishots > 0 {
             return None;
         }
-        let reserved = r.reserved.get();
+        let reserved = self.shared().reserved.get();
         Some(reserved.saturating_sub(kept).saturating_sub(occupancy) as usize)
     }
 
@@ -984,7 +1119,7 @@ impl Context {
     pub(crate) fn track_kept(&self, added: u32, removed: u32) {
         // SAFETY: owner-only counter.
         unsafe {
-            let k = &mut *self.rtio.kept.get();
+            let k = &mut *self.shared().kept.get();
             *k = (*k + added).saturating_sub(removed);
         }
     }
@@ -994,7 +1129,7 @@ impl Context {
     pub(crate) fn track_returning(&self, added: u32, removed: u32) {
         // SAFETY: owner-only counter.
         unsafe {
-            let k = &mut *self.rtio.returning.get();
+            let k = &mut *self.shared().returning.get();
             *k = (*k + added).saturating_sub(removed);
         }
     }
@@ -1009,7 +1144,7 @@ impl Context {
     /// futures), or when `N` exceeds the context's size.
     pub fn chain_wait<const N: usize>(&self) -> Result<crate::Chain<'_, N>, Error> {
         let r = self.rtio;
-        if N > r.slots.len() || N > r.cells.len() {
+        if N > r.slots().len() || N > r.cells.len() {
             return Err(Error::WouldHang);
         }
         loop {
@@ -1018,10 +1153,10 @@ impl Context {
                 other => return other,
             }
             // SAFETY: owner-only counter.
-            if unsafe { *r.returning.get() } == 0 {
+            if unsafe { *self.shared().returning.get() } == 0 {
                 return Err(Error::WouldHang);
             }
-            self.block_until(|| !r.returned.is_empty(), None)?;
+            self.block_until(|| !self.shared().returned.is_empty(), None)?;
         }
     }
 
@@ -1037,7 +1172,7 @@ impl Context {
     pub(crate) fn track_multishot(&self, added: bool) {
         // SAFETY: owner-only counter.
         unsafe {
-            let m = &mut *self.rtio.multishots.get();
+            let m = &mut *self.shared().multishots.get();
             *m = if added { *m + 1 } else { m.saturating_sub(1) };
         }
     }
@@ -1063,7 +1198,7 @@ impl Context {
                     return Err(Error::TimedOut);
                 }
             }
-            self.wait.register(&r.notify);
+            self.wait.register(&self.shared().notify);
             if cond() {
                 return Ok(());
             }
@@ -1087,18 +1222,18 @@ impl Context {
         executor::poll_timers(r);
         // The owner's own completions first (`post.rs`: chain order, S6).
         // SAFETY: the local list is the owner's.
-        let raw = match unsafe { r.local.pop(r) } {
+        let raw = match unsafe { self.shared().local.pop(r) } {
             // A local completion: its result waits in its slot; never pool blocks.
             Some(idx) => crate::ring::Raw {
                 slot: idx,
                 flags: 0,
                 pool_start: 0,
-                result: r.slot(idx).result(),
+                result: self.slot(idx).result(),
             },
             // SAFETY: the owner is the ring's single consumer.
-            None => unsafe { r.ring.pop(r.cells) }?,
+            None => unsafe { self.shared().ring.pop(r.cells) }?,
         };
-        let sqe = r.slot(raw.slot).sqe_ptr();
+        let sqe = self.slot(raw.slot).sqe_ptr();
         // SAFETY: `userdata` and the op are immutable after prepare; each is read alone.
         let userdata = unsafe { addr_of!((*sqe).userdata).read() };
         // SAFETY: as above.
@@ -1117,7 +1252,7 @@ impl Context {
             });
         }
         // SAFETY: owner-only field.
-        match unsafe { *r.buffer_consumer.get() } {
+        match unsafe { *self.shared().buffer_consumer.get() } {
             Some(f) => Some(f(self, raw, userdata)),
             // Every entry with a buffer op was built by `Chain::push`, which stored it.
             None => unreachable!("rtio: a buffer completion without its consumer"),
@@ -1128,7 +1263,7 @@ impl Context {
     #[inline(always)]
     pub(crate) fn uses_buffers(&self) {
         // SAFETY: owner-only field; `&self` is the unique owner.
-        unsafe { *self.rtio.buffer_consumer.get() = Some(Context::complete_general) };
+        unsafe { *self.shared().buffer_consumer.get() = Some(Context::complete_general) };
     }
 
     /// [`Context::try_consume`] for an entry with a buffer: decodes its flags, builds
@@ -1138,7 +1273,7 @@ impl Context {
     #[inline(always)]
     fn complete_general(&self, raw: crate::ring::Raw, userdata: usize) -> Completion {
         let r = self.rtio;
-        let sqe = r.slot(raw.slot).sqe_ptr();
+        let sqe = self.slot(raw.slot).sqe_ptr();
         let result = crate::error::decode(raw.result);
         let flags = CqeFlags::from_bits(raw.flags);
         let len = *result.as_ref().unwrap_or(&0);
@@ -1190,7 +1325,7 @@ impl Context {
         result: Result<usize, Error>,
     ) -> Buffer {
         // SAFETY: precondition.
-        let s = unsafe { &mut *self.rtio.slot(idx).sqe_ptr() };
+        let s = unsafe { &mut *self.slot(idx).sqe_ptr() };
         if s.flags.contains(Flags::MEMPOOL) {
             let range = ring_pool.or_else(|| s.buf().map(|b| BlockRange::unpack(b.pool_range)));
             if let Some(b) = s.buf_mut() {
@@ -1262,7 +1397,7 @@ impl Context {
     pub fn has_completion(&self) -> bool {
         executor::poll_timers(self.rtio);
         // SAFETY: the owner is the single consumer, and the local list is its own.
-        unsafe { self.rtio.local.len() > 0 || self.rtio.ring.ready(self.rtio.cells) }
+        unsafe { self.shared().local.len() > 0 || self.shared().ring.ready(self.rtio.cells) }
     }
 
     /// Cancels an entry (S7). Not yet dispatched: it and the rest of its chain complete with
@@ -1288,7 +1423,7 @@ impl Context {
 
     fn cancel_op(&self, h: OpHandle, skip_refused: bool) -> Result<bool, Error> {
         let r = self.rtio;
-        let slot = r.slots.get(h.idx as usize).ok_or(Error::Stale)?;
+        let slot = r.slots().get(h.idx as usize).ok_or(Error::Stale)?;
         let st = slot.state.current(h.gen()).ok_or(Error::Stale)?;
         if st.phase() == Phase::Free {
             return Err(Error::Stale);
@@ -1336,28 +1471,22 @@ impl Context {
     /// back (S3); the others are released without a completion.
     pub fn drop_all(&self) {
         let r = self.rtio;
-        // SAFETY: owner-only list.
-        let mut cur = unsafe {
-            let h = *r.pend_head.get();
-            *r.pend_head.get() = NONE;
-            *r.pend_tail.get() = NONE;
-            h
-        };
+        let mut cur = self.take_pending();
         while cur != NONE {
             // SAFETY: owner-only.
-            let next_head = unsafe { *r.slot(cur).onext.get() };
+            let next_head = unsafe { *self.slot(cur).onext.get() };
             let mut m = cur;
             let mut n = 0;
             let mut want: Option<u16> = None;
             while m != NONE {
-                let st = r.slot(m).state.load();
+                let st = self.slot(m).state.load();
                 // A successor cancelled before submit ended the chain; its slot may since
                 // belong to another chain (stale generation).
                 if want.is_some_and(|g| g != st.tag()) || st.phase() != Phase::Prepared {
                     break;
                 }
                 // SAFETY: prepared entries are the owner's.
-                let s = unsafe { &*r.slot(m).sqe_ptr() };
+                let s = unsafe { &*self.slot(m).sqe_ptr() };
                 let (next, next_gen) =
                     if s.flags.contains(Flags::CHAINED) || s.flags.contains(Flags::TRANSACTION) {
                         (s.next, Some(s.next_gen))

@@ -61,6 +61,10 @@ pub enum ClaimError {
     /// Another owner holds the context (one owner at a time); it is given back when that
     /// owner's `Context` is dropped.
     AlreadyClaimed,
+    /// Another [`crate::Rtio`] built over the same [`crate::Storage`] was claimed first: a
+    /// storage belongs to one context (its entries and completions were made under that
+    /// context's pool and clock).
+    StorageInUse,
 }
 
 impl fmt::Display for ClaimError {
@@ -68,6 +72,9 @@ impl fmt::Display for ClaimError {
         match self {
             ClaimError::AlreadyClaimed => f.write_str(
                 "the context is already claimed: another owner holds its `Context` (drop it to give the context back)",
+            ),
+            ClaimError::StorageInUse => f.write_str(
+                "the storage belongs to another `Rtio`: build one `Rtio` per `Storage`",
             ),
         }
     }
@@ -78,7 +85,7 @@ impl core::error::Error for ClaimError {}
 impl From<ClaimError> for Error {
     fn from(e: ClaimError) -> Error {
         match e {
-            ClaimError::AlreadyClaimed => Error::Claimed,
+            ClaimError::AlreadyClaimed | ClaimError::StorageInUse => Error::Claimed,
         }
     }
 }

@@ -527,7 +527,7 @@ fn take_resume(r: &Rtio, idx: u16) -> Option<ResumeFn> {
 
 /// Signals an AWAIT entry (S15).
 pub(crate) fn signal(r: &'static Rtio, h: OpHandle) -> Result<(), Error> {
-    let slot = r.slots.get(h.idx as usize).ok_or(Error::Stale)?;
+    let slot = r.slots().get(h.idx as usize).ok_or(Error::Stale)?;
     // S7: the full generation (tag and epoch) must name the live use; the tag is then
     // compared again, atomically, by the transition.
     slot.state.current(h.gen()).ok_or(Error::Stale)?;

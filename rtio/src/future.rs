@@ -47,7 +47,7 @@ impl Future for Next<'_> {
         if let Some(c) = self.ctx.try_consume() {
             return Poll::Ready(Ok(c));
         }
-        r.notify.register(cx.waker());
+        r.shared().notify.register(cx.waker());
         match self.ctx.try_consume() {
             Some(c) => Poll::Ready(Ok(c)),
             None if self.ctx.nothing_can_post() => Poll::Ready(Err(Error::WouldHang)),
@@ -166,7 +166,7 @@ impl<const N: usize> Future for ChainFuture<'_, N> {
         let r = self.ctx.rtio;
         crate::executor::run_timers(r);
         if !self.all_done() {
-            r.notify.register(cx.waker());
+            r.shared().notify.register(cx.waker());
             if !self.all_done() {
                 return Poll::Pending;
             }

@@ -459,7 +459,7 @@ impl IodevQueue {
     pub fn remove(&self, op: OpId) -> Option<Token> {
         // SAFETY: `OpId::rtio` comes from a `&'static Rtio` (see `OpId::new`).
         let rtio: &'static Rtio = unsafe { &*op.rtio };
-        let slot = rtio.slots.get(op.idx as usize)?;
+        let slot = rtio.slots().get(op.idx as usize)?;
         let raw = RawToken { rtio, idx: op.idx };
         critical_section::with(|cs| {
             let mut levels = self.levels.borrow_ref_mut(cs);

@@ -70,12 +70,25 @@ pub(crate) struct Local {
 }
 
 impl Local {
+    /// All zero, for `.bss`; not usable before [`Local::init`].
     pub(crate) const fn new() -> Self {
         Local {
-            head: UnsafeCell::new(crate::sqe::NONE),
-            tail: UnsafeCell::new(crate::sqe::NONE),
+            head: UnsafeCell::new(0),
+            tail: UnsafeCell::new(0),
             len: UnsafeCell::new(0),
             posted: UnsafeCell::new(0),
+        }
+    }
+
+    /// Makes the list empty (the first claim of the context).
+    ///
+    /// # Safety
+    /// Owner only.
+    pub(crate) unsafe fn init(&self) {
+        // SAFETY: owner-only fields (precondition).
+        unsafe {
+            *self.head.get() = crate::sqe::NONE;
+            *self.tail.get() = crate::sqe::NONE;
         }
     }
 
@@ -223,7 +236,7 @@ pub(crate) fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>, sink: 
         if old.orphaned() {
             free_orphan(r, idx);
         }
-        r.notify.notify();
+        r.shared().notify.notify();
         return;
     }
     // Every posted entry is INFLIGHT (started, a started transaction's member, or taken by
@@ -234,17 +247,17 @@ pub(crate) fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>, sink: 
         r.unreserve(1);
         r.push_returned(idx);
         // A wait for a free entry (`Context::chain_wait`) may be waiting for this one.
-        r.notify.notify();
+        r.shared().notify.notify();
         return;
     }
     if sink.local.get() {
         // SAFETY: the sink is the owner's, the ring's consumer.
-        if !flags.contains(Flags::MEMPOOL) && unsafe { r.ring.is_idle() } {
+        if !flags.contains(Flags::MEMPOOL) && unsafe { r.shared().ring.is_idle() } {
             // The owner's own run: the result waits in the slot, on the owner's list.
             slot.set_result(encode(res));
             // SAFETY: the sink is the owner's (`Sink::owner`); the entry is DONE and linked
             // by no list (it left the pending list when dispatched).
-            unsafe { r.local.push(r, idx) };
+            unsafe { r.shared().local.push(r, idx) };
             return;
         }
         // From here on this run posts through the ring (chain order, S6).
@@ -279,10 +292,10 @@ pub(crate) unsafe fn post_plain(r: &'static Rtio, idx: u16) {
     let slot = r.slot(idx);
     let result = encode(Ok(0));
     // SAFETY: the owner is the ring's consumer (precondition).
-    if unsafe { r.ring.is_idle() } {
+    if unsafe { r.shared().ring.is_idle() } {
         slot.set_result(result);
         // SAFETY: owner; the entry is DONE and linked by no list (precondition).
-        unsafe { r.local.push(r, idx) };
+        unsafe { r.shared().local.push(r, idx) };
     } else {
         let raw = Raw {
             slot: idx,
@@ -302,9 +315,9 @@ pub(crate) unsafe fn post_plain(r: &'static Rtio, idx: u16) {
 #[inline]
 unsafe fn publish(r: &'static Rtio, raw: Raw) {
     // SAFETY: precondition.
-    unsafe { r.ring.push(r.cells, raw) };
-    r.completed.fetch_add(1, Ordering::Release);
-    r.notify.notify();
+    unsafe { r.shared().ring.push(r.cells, raw) };
+    r.shared().completed.fetch_add(1, Ordering::Release);
+    r.shared().notify.notify();
 }
 
 /// A KEPT entry whose future went away: free its pool buffer and return the slot.

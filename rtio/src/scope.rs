@@ -206,7 +206,7 @@ impl<'s, 'env> Scope<'s, 'env> {
     }
 
     fn is_done(&self, i: u16) -> bool {
-        self.ctx.rtio.slot(i).state.load().phase() == Phase::Done
+        self.ctx.slot(i).state.load().phase() == Phase::Done
     }
 
     /// Blocks until `op` completed and returns its result (the first error of its chain).

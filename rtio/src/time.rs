@@ -2,7 +2,7 @@
 //!
 //! Time is counted in microseconds of a monotonic clock. A context gets its clock at
 //! construction ([`crate::Rtio::with_clock`]); on the host, the `std` feature provides
-//! [`StdClock`]. A clock may also raise alarms: when the earliest deadline of a context changes,
+//! `StdClock`. A clock may also raise alarms: when the earliest deadline of a context changes,
 //! the runtime calls [`Clock::set_alarm`], and the clock's interrupt (or thread) calls
 //! [`crate::Rtio::on_alarm`] when it is due. Clocks without alarms still work: timers are then
 //! advanced whenever the owner polls or waits.

@@ -54,8 +54,8 @@ pub(crate) struct Timers {
     /// Arming order of the next timer (wrapping; compared as a signed difference).
     seq: Cell<u16>,
     /// The FIFO's ends (`NONE` when empty).
-    head: Cell<u16>,
-    tail: Cell<u16>,
+    head: IdxCell,
+    tail: IdxCell,
 }
 
 impl Timers {
@@ -63,11 +63,34 @@ impl Timers {
         Timers {
             count: Cell::new(0),
             seq: Cell::new(0),
-            head: Cell::new(NONE),
-            tail: Cell::new(NONE),
+            head: IdxCell::none(),
+            tail: IdxCell::none(),
         }
     }
 }
+
+/// A FIFO end whose all-zero bits mean [`NONE`] (the index is stored inverted), so that the
+/// timers start empty in zeroed `.bss` memory: an alarm interrupt may look at them before the
+/// first claim. Touched only under the timer critical section.
+#[derive(Debug)]
+struct IdxCell(core::cell::Cell<u16>);
+
+impl IdxCell {
+    /// `NONE`.
+    const fn none() -> Self {
+        IdxCell(core::cell::Cell::new(0))
+    }
+    #[inline(always)]
+    fn get(&self) -> u16 {
+        !self.0.get()
+    }
+    #[inline(always)]
+    fn set(&self, idx: u16) {
+        self.0.set(!idx)
+    }
+}
+
+const _: () = assert!(!NONE == 0, "IdxCell stores NONE as zero");
 
 /// In `heap_pos`: the timer is on the FIFO.
 const IN_FIFO: u16 = NONE - 1;
@@ -243,7 +266,7 @@ pub(crate) fn insert(r: &'static Rtio, idx: u16) {
     // else reads it until it is on the heap or the FIFO.
     let at = unsafe { (*payload(r, idx)).deadline() };
     let first = critical_section::with(|cs| {
-        let t = r.timers.borrow(cs);
+        let t = r.shared().timers.borrow(cs);
         let seq = t.seq.get();
         t.seq.set(seq.wrapping_add(1));
         // SAFETY: under the timer critical section; `idx` is a timer entry being armed; the
@@ -267,7 +290,7 @@ pub(crate) fn insert(r: &'static Rtio, idx: u16) {
             }
             let first = earliest(r, t) == Some(idx);
             if first {
-                r.timer_hint.publish(at);
+                r.shared().timer_hint.publish(at);
             }
             first
         }
@@ -280,7 +303,7 @@ pub(crate) fn insert(r: &'static Rtio, idx: u16) {
 /// Disarms timer entry `idx`; `false` if it was not armed (it fired, or never was).
 pub(crate) fn remove(r: &'static Rtio, idx: u16) -> bool {
     critical_section::with(|cs| {
-        let t = r.timers.borrow(cs);
+        let t = r.shared().timers.borrow(cs);
         // SAFETY: under the timer critical section; `idx` is a timer entry (its payload is
         // `time`), armed or not; an unarmed one says so in `heap_pos`, or has a position
         // that does not hold it.
@@ -334,7 +357,7 @@ unsafe fn take_at(r: &Rtio, pos: u16, n: u16) {
 /// Takes the earliest timer if it is due at `now` (µs).
 pub(crate) fn pop_due(r: &'static Rtio, now: u64) -> Option<Due> {
     critical_section::with(|cs| {
-        let t = r.timers.borrow(cs);
+        let t = r.shared().timers.borrow(cs);
         // SAFETY: under the timer critical section; `earliest` names an armed timer.
         unsafe {
             let idx = earliest(r, t)?;
@@ -364,7 +387,7 @@ pub(crate) fn pop_due(r: &'static Rtio, now: u64) -> Option<Due> {
 /// The earliest deadline, if a timer is armed.
 pub(crate) fn next_deadline(r: &Rtio) -> Option<Instant> {
     critical_section::with(|cs| {
-        let t = r.timers.borrow(cs);
+        let t = r.shared().timers.borrow(cs);
         // SAFETY: under the timer critical section; `earliest` names an armed timer.
         unsafe { earliest(r, t).map(|i| Instant::from_micros((*payload(r, i)).deadline())) }
     })
@@ -375,7 +398,7 @@ pub(crate) fn next_deadline(r: &Rtio) -> Option<Instant> {
 /// masks nothing). A stale answer costs one poll: the next one, or any wait, sees it.
 #[inline]
 pub(crate) fn maybe_due(r: &Rtio, now: impl FnOnce() -> u64) -> bool {
-    match r.timer_hint.read() {
+    match r.shared().timer_hint.read() {
         Some(NEVER) => false,
         Some(at) => at <= now(),
         None => true,
@@ -389,14 +412,16 @@ pub(crate) fn maybe_due(r: &Rtio, now: impl FnOnce() -> u64) -> bool {
 unsafe fn publish(r: &Rtio, first: Option<u16>) {
     // SAFETY: precondition.
     let at = first.map_or(NEVER, |i| unsafe { (*payload(r, i)).deadline() });
-    r.timer_hint.publish(at);
+    r.shared().timer_hint.publish(at);
 }
 
 /// No timer armed.
 const NEVER: u64 = u64::MAX;
 
 /// The earliest deadline as a seqlock over two 32-bit words (32-bit targets have no 64-bit
-/// atomics): written only inside the timer critical section, read anywhere.
+/// atomics): written only inside the timer critical section, read anywhere. The deadline is
+/// stored inverted, so that the initial [`NEVER`] is all-zero bits (the context starts in
+/// `.bss`).
 #[derive(Debug)]
 pub(crate) struct Earliest {
     seq: AtomicU32,
@@ -408,8 +433,9 @@ impl Earliest {
     pub(crate) const fn new() -> Self {
         Earliest {
             seq: AtomicU32::new(0),
-            hi: AtomicU32::new(u32::MAX),
-            lo: AtomicU32::new(u32::MAX),
+            // !NEVER
+            hi: AtomicU32::new(0),
+            lo: AtomicU32::new(0),
         }
     }
 
@@ -419,8 +445,9 @@ impl Earliest {
         // Odd while writing; the Release fences order the words between the two counts.
         self.seq.store(s.wrapping_add(1), Ordering::Relaxed);
         fence(Ordering::Release);
-        self.hi.store((at >> 32) as u32, Ordering::Relaxed);
-        self.lo.store(at as u32, Ordering::Relaxed);
+        let inv = !at;
+        self.hi.store((inv >> 32) as u32, Ordering::Relaxed);
+        self.lo.store(inv as u32, Ordering::Relaxed);
         self.seq.store(s.wrapping_add(2), Ordering::Release);
     }
 
@@ -434,6 +461,6 @@ impl Earliest {
         let lo = self.lo.load(Ordering::Relaxed);
         fence(Ordering::Acquire);
         let s2 = self.seq.load(Ordering::Relaxed);
-        (s1 == s2 && s1 & 1 == 0).then_some((hi as u64) << 32 | lo as u64)
+        (s1 == s2 && s1 & 1 == 0).then_some(!((hi as u64) << 32 | lo as u64))
     }
 }

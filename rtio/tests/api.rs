@@ -14,6 +14,34 @@ fn one_owner_at_a_time() {
     assert!(R.claim().is_ok());
 }
 
+/// S7/S16 need one owner and one configuration per set of slots: a second `Rtio` built over
+/// the same storage can never claim it, not even while the first is unclaimed (its entries
+/// and completions were made under the first one's pool and clock).
+#[test]
+fn s7_one_storage_serves_one_context() {
+    static S: Storage<2, 2> = Storage::new();
+    static A: Rtio = Rtio::new(&S);
+    static B: Rtio = Rtio::new(&S);
+    let a = A.claim().unwrap();
+    // Held by A's owner: B sees it claimed.
+    assert_eq!(B.claim().unwrap_err(), rtio::ClaimError::AlreadyClaimed);
+    let _done = a.acquire().unwrap().nop().userdata(3).submit().unwrap();
+    drop(a);
+    // Free, but bound to A: B is refused, and the refusal leaves the claim free for A.
+    let e = B.claim().unwrap_err();
+    assert_eq!(e, rtio::ClaimError::StorageInUse);
+    assert_eq!(Error::from(e), Error::Claimed);
+    assert!(e.to_string().contains("one `Rtio` per `Storage`"), "{e}");
+    let a = A.claim().unwrap();
+    assert!(
+        a.try_consume().is_none(),
+        "the first owner's drop consumed its completion"
+    );
+    let h = a.acquire().unwrap().nop().userdata(4).submit().unwrap();
+    let _ = h;
+    assert_eq!(a.try_consume().unwrap().userdata(), 4);
+}
+
 /// A dropped owner gives back what it prepared and did not submit (buffers included, S3) and
 /// the completions it did not consume: the next owner starts clean, and the old entries are
 /// never dispatched by its `submit`.
