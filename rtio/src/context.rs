@@ -221,6 +221,28 @@ pub struct Rtio {
     pub(crate) timer_ops: Option<&'static crate::timer::TimerOps>,
 }
 
+/// A context's slot pointer held in a register: the owner's hot paths take one at their
+/// start, so that stores into slots (through cells the compiler cannot see past) do not make
+/// it reload the pointer for every access, as it must through `&Rtio` or `&Context`.
+#[derive(Clone, Copy)]
+pub(crate) struct View(*const Slot);
+
+impl View {
+    /// The context's mutable state (see [`Rtio::shared`]).
+    #[inline(always)]
+    pub(crate) fn shared(self) -> &'static Shared {
+        // SAFETY: as in `Rtio::shared`: the pointer is a context's slot pointer.
+        unsafe { &*self.0.cast::<u8>().sub(SLOTS_AT).cast::<Shared>() }
+    }
+    /// Slot `idx`, which the caller took from the context's own lists or allocator (see
+    /// [`Rtio::slot`]).
+    #[inline(always)]
+    pub(crate) fn slot(self, idx: u16) -> &'static Slot {
+        // SAFETY: as in `Rtio::slot`.
+        unsafe { &*self.0.add(idx as usize) }
+    }
+}
+
 // SAFETY: an `Rtio` is immutable; its slots and cells are reached only under the ownership
 // protocol of the module docs, its shared state is `Sync` (below).
 unsafe impl Sync for Rtio {}
@@ -445,6 +467,12 @@ impl Rtio {
             wait,
             _not_sync: PhantomData,
         })
+    }
+
+    /// A register copy of the slot pointer (see [`View`]).
+    #[inline(always)]
+    pub(crate) fn view(&self) -> View {
+        View(self.slots)
     }
 
     /// The context's mutable state.
@@ -809,19 +837,23 @@ impl Drop for Context {
 }
 
 impl Context {
+    /// A register copy of the slot pointer (see [`View`]).
+    #[inline(always)]
+    pub(crate) fn view(&self) -> View {
+        View(self.slots)
+    }
+
     /// The context's mutable state (as `Rtio::shared`, from the copied pointer).
     #[inline(always)]
     pub(crate) fn shared(&self) -> &'static Shared {
-        // SAFETY: as in `Rtio::shared`; `slots` is that context's pointer.
-        unsafe { &*self.slots.cast::<u8>().sub(SLOTS_AT).cast::<Shared>() }
+        self.view().shared()
     }
 
     /// Slot `idx` (as `Rtio::slot`, from the copied pointer).
     #[inline(always)]
     pub(crate) fn slot(&self, idx: u16) -> &'static Slot {
         debug_assert!(idx < self.rtio.sq, "slot index out of range");
-        // SAFETY: as in `Rtio::slot`.
-        unsafe { &*self.slots.add(idx as usize) }
+        self.view().slot(idx)
     }
 
     /// The shared side.
@@ -842,6 +874,7 @@ impl Context {
         n: usize,
         mut f: impl FnMut(usize, u16, Gen),
     ) -> Result<(), Error> {
+        let v = self.view();
         let r = self.rtio;
         if n == 0 {
             return Ok(());
@@ -851,7 +884,7 @@ impl Context {
         }
         // SAFETY: owner-only cells below; `&self` is the unique owner (claim + !Sync).
         unsafe {
-            let sh = self.shared();
+            let sh = v.shared();
             if *sh.used.get() as usize + n > r.slots().len() {
                 self.take_returned();
                 if *sh.used.get() as usize + n > r.slots().len() {
@@ -863,14 +896,14 @@ impl Context {
             for k in 0..n {
                 let head = *sh.free_head.get();
                 let idx = if head != NONE {
-                    *sh.free_head.get() = *self.slot(head).onext.get();
+                    *sh.free_head.get() = *v.slot(head).onext.get();
                     head
                 } else {
                     let fresh = *sh.fresh.get();
                     *sh.fresh.get() = fresh + 1;
                     fresh
                 };
-                let slot = &self.slot(idx);
+                let slot = &v.slot(idx);
                 let gen = slot.state.acquire();
                 // The builder writes op, iodev, flags and payload; reset the rest.
                 let s = &mut *slot.sqe.get();
@@ -908,13 +941,14 @@ impl Context {
     /// Owner only; the slot is not referenced by anyone else.
     #[inline]
     pub(crate) unsafe fn free_slot(&self, idx: u16) {
-        let slot = &self.slot(idx);
+        let v = self.view();
+        let slot = &v.slot(idx);
         slot.state.recycle();
         // SAFETY: owner-only list (precondition).
         unsafe {
-            *slot.onext.get() = *self.shared().free_head.get();
-            *self.shared().free_head.get() = idx;
-            *self.shared().used.get() -= 1;
+            *slot.onext.get() = *v.shared().free_head.get();
+            *v.shared().free_head.get() = idx;
+            *v.shared().used.get() -= 1;
         }
     }
 
@@ -950,16 +984,17 @@ impl Context {
     /// Appends a prepared chain head to the pending list.
     #[inline]
     pub(crate) fn push_pending(&self, head: u16) {
+        let v = self.view();
         // SAFETY: owner-only fields.
         unsafe {
-            *self.slot(head).onext.get() = NONE;
-            let tail = *self.shared().pend_tail.get();
+            *v.slot(head).onext.get() = NONE;
+            let tail = *v.shared().pend_tail.get();
             if tail == NONE {
-                *self.shared().pend_head.get() = head;
+                *v.shared().pend_head.get() = head;
             } else {
-                *self.slot(tail).onext.get() = head;
+                *v.slot(tail).onext.get() = head;
             }
-            *self.shared().pend_tail.get() = head;
+            *v.shared().pend_tail.get() = head;
         }
     }
 
@@ -991,7 +1026,8 @@ impl Context {
     /// Detaches the pending list (owner-only, through `&self`): its first head, or `NONE`.
     #[inline(always)]
     fn take_pending(&self) -> u16 {
-        let sh = self.shared();
+        let v = self.view();
+        let sh = v.shared();
         // SAFETY: owner-only fields; `&self` is the unique owner.
         unsafe {
             let h = *sh.pend_head.get();
@@ -1004,12 +1040,13 @@ impl Context {
     /// Dispatches every prepared entry (the heads of prepared chains).
     #[inline(always)]
     pub(crate) fn dispatch_pending(&self) {
+        let v = self.view();
         let r = self.rtio;
         // The list is detached before dispatching, so completions that free slots cannot
         // disturb the walk (we read `onext` before dispatching).
         let mut cur = self.take_pending();
         while cur != NONE {
-            let slot = self.slot(cur);
+            let slot = v.slot(cur);
             // SAFETY: owner-only link, read before the head is dispatched.
             let next = unsafe { *slot.onext.get() };
             // SAFETY: the runtime's bits of a prepared entry are the owner's; read alone.
@@ -1041,9 +1078,10 @@ impl Context {
     /// Completions posted so far (ring and local), wrapping (S1).
     #[inline]
     fn posted(&self) -> u32 {
+        let v = self.view();
         // SAFETY: the owner's own counter.
-        let local = unsafe { self.shared().local.posted() };
-        self.shared()
+        let local = unsafe { v.shared().local.posted() };
+        v.shared()
             .completed
             .load(Ordering::Acquire)
             .wrapping_add(local)
@@ -1217,23 +1255,24 @@ impl Context {
     // smaller and faster than forcing it into every consume site (BENCHMARKS.md).
     #[inline]
     pub fn try_consume(&self) -> Option<Completion> {
+        let v = self.view();
         let r = self.rtio;
         // S8: polling alone advances timers (a clock without alarms calls nothing else).
         executor::poll_timers(r);
         // The owner's own completions first (`post.rs`: chain order, S6).
         // SAFETY: the local list is the owner's.
-        let raw = match unsafe { self.shared().local.pop(r) } {
+        let raw = match unsafe { v.shared().local.pop(v) } {
             // A local completion: its result waits in its slot; never pool blocks.
             Some(idx) => crate::ring::Raw {
                 slot: idx,
                 flags: 0,
                 pool_start: 0,
-                result: self.slot(idx).result(),
+                result: v.slot(idx).result(),
             },
             // SAFETY: the owner is the ring's single consumer.
-            None => unsafe { self.shared().ring.pop(r.cells) }?,
+            None => unsafe { v.shared().ring.pop(r.cells) }?,
         };
-        let sqe = self.slot(raw.slot).sqe_ptr();
+        let sqe = v.slot(raw.slot).sqe_ptr();
         // SAFETY: `userdata` and the op are immutable after prepare; each is read alone.
         let userdata = unsafe { addr_of!((*sqe).userdata).read() };
         // SAFETY: as above.
@@ -1252,7 +1291,7 @@ impl Context {
             });
         }
         // SAFETY: owner-only field.
-        match unsafe { *self.shared().buffer_consumer.get() } {
+        match unsafe { *v.shared().buffer_consumer.get() } {
             Some(f) => Some(f(self, raw, userdata)),
             // Every entry with a buffer op was built by `Chain::push`, which stored it.
             None => unreachable!("rtio: a buffer completion without its consumer"),

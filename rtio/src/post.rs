@@ -19,7 +19,7 @@
 //! not yet consumed, and the owner consumes completions in the order they were posted: chain
 //! order (S6) holds, and so does the order of independent completions.
 
-use crate::context::Rtio;
+use crate::context::{Rtio, View};
 use crate::cqe::CqeFlags;
 use crate::error::{decode, encode};
 use crate::pool::BlockRange;
@@ -97,7 +97,7 @@ impl Local {
     /// # Safety
     /// Owner only; the entry is DONE, its result stored, and no list links it.
     #[inline(always)]
-    unsafe fn push(&self, r: &Rtio, idx: u16) {
+    unsafe fn push(&self, r: View, idx: u16) {
         // SAFETY: owner-only fields and links (precondition).
         unsafe {
             *r.slot(idx).onext.get() = crate::sqe::NONE;
@@ -118,7 +118,7 @@ impl Local {
     /// # Safety
     /// Owner only.
     #[inline(always)]
-    pub(crate) unsafe fn pop(&self, r: &Rtio) -> Option<u16> {
+    pub(crate) unsafe fn pop(&self, r: View) -> Option<u16> {
         // SAFETY: owner-only fields and links (precondition).
         unsafe {
             let head = *self.head.get();
@@ -257,7 +257,7 @@ pub(crate) fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>, sink: 
             slot.set_result(encode(res));
             // SAFETY: the sink is the owner's (`Sink::owner`); the entry is DONE and linked
             // by no list (it left the pending list when dispatched).
-            unsafe { r.shared().local.push(r, idx) };
+            unsafe { r.shared().local.push(r.view(), idx) };
             return;
         }
         // From here on this run posts through the ring (chain order, S6).
@@ -295,7 +295,7 @@ pub(crate) unsafe fn post_plain(r: &'static Rtio, idx: u16) {
     if unsafe { r.shared().ring.is_idle() } {
         slot.set_result(result);
         // SAFETY: owner; the entry is DONE and linked by no list (precondition).
-        unsafe { r.shared().local.push(r, idx) };
+        unsafe { r.shared().local.push(r.view(), idx) };
     } else {
         let raw = Raw {
             slot: idx,
