@@ -211,6 +211,10 @@ pub struct Rtio {
     /// reaching the state costs no load beyond the one every slot access makes (its fields
     /// are constant displacements from it).
     slots: *const Slot,
+    /// The same state, for code that reaches it through `&Rtio` (executor, posting, timers):
+    /// small positive offsets from its own pointer encode shorter on Thumb-2 than negative
+    /// ones from `slots`.
+    state: &'static Shared,
     sq: u16,
     pub(crate) cells: &'static [CqeCell],
     pub(crate) pool: Option<&'static Mempool>,
@@ -395,6 +399,7 @@ impl Rtio {
                     .add(SLOTS_AT)
                     .cast::<Slot>()
             },
+            state: &storage.shared,
             // (`Storage::new` asserts `SQ < NONE`.)
             sq: SQ as u16,
             cells: &storage.cells,
@@ -478,10 +483,7 @@ impl Rtio {
     /// The context's mutable state.
     #[inline(always)]
     pub(crate) fn shared(&self) -> &Shared {
-        // SAFETY: `slots` points `SLOTS_AT` bytes into the `Storage` this context was built
-        // over (`new`), a `static` whose first field is the `Shared` (`repr(C)`), and its
-        // provenance covers the whole storage.
-        unsafe { &*self.slots.cast::<u8>().sub(SLOTS_AT).cast::<Shared>() }
+        self.state
     }
 
     /// The entry slots.
