@@ -207,9 +207,8 @@ const SLOTS_AT: usize = core::mem::offset_of!(Storage<1, 1>, slots);
 /// depend on one owner and one configuration per set of slots).
 pub struct Rtio {
     /// The first slot of the [`Storage`], with a provenance that covers the whole storage:
-    /// the [`Shared`] state sits [`SLOTS_AT`] bytes before it. One pointer for both, so
-    /// reaching the state costs no load beyond the one every slot access makes (its fields
-    /// are constant displacements from it).
+    /// the [`Shared`] state sits [`SLOTS_AT`] bytes before it, so the owner's [`View`] reaches
+    /// slots and state from this one pointer (constant displacements from it).
     slots: *const Slot,
     /// The same state, for code that reaches it through `&Rtio` (executor, posting, timers):
     /// small positive offsets from its own pointer encode shorter on Thumb-2 than negative
@@ -235,14 +234,17 @@ impl View {
     /// The context's mutable state (see [`Rtio::shared`]).
     #[inline(always)]
     pub(crate) fn shared(self) -> &'static Shared {
-        // SAFETY: as in `Rtio::shared`: the pointer is a context's slot pointer.
+        // SAFETY: the pointer is a context's `Rtio::slots`: it points `SLOTS_AT` bytes into a
+        // `static` `Storage` whose first field is the `Shared` (`repr(C)`, the offset asserted
+        // in `Rtio::new`), and its provenance covers the whole storage.
         unsafe { &*self.0.cast::<u8>().sub(SLOTS_AT).cast::<Shared>() }
     }
     /// Slot `idx`, which the caller took from the context's own lists or allocator (see
     /// [`Rtio::slot`]).
     #[inline(always)]
     pub(crate) fn slot(self, idx: u16) -> &'static Slot {
-        // SAFETY: as in `Rtio::slot`.
+        // SAFETY: the pointer is a context's `Rtio::slots` (see `shared`), and `idx` is below
+        // its `sq` by the allocator invariant of `Rtio::slot`.
         unsafe { &*self.0.add(idx as usize) }
     }
 }
@@ -445,6 +447,13 @@ impl Rtio {
     /// first.
     pub fn claim_with(&'static self, wait: &'static dyn Wait) -> Result<Context, ClaimError> {
         let sh = self.shared();
+        let me = self as *const Rtio as usize;
+        // A storage bound to another `Rtio` is refused before its claim flag is touched, so
+        // the refusal never makes its own owner's claim fail.
+        let bound = sh.bound.load(Ordering::Relaxed);
+        if bound != 0 && bound != me {
+            return Err(ClaimError::StorageInUse);
+        }
         // Acquire pairs with the Release of the previous owner's drop: its last writes to the
         // owner-only fields happen before ours.
         sh.claimed
@@ -452,7 +461,7 @@ impl Rtio {
             .map_err(|_| ClaimError::AlreadyClaimed)?;
         // One configuration per storage: entries in flight and completions in the ring were
         // made under it (their pool, their clock). Relaxed: the claim flag orders the rest.
-        let me = self as *const Rtio as usize;
+        // Checked again under the claim: two `Rtio`s may race for the first claim.
         match sh
             .bound
             .compare_exchange(0, me, Ordering::Relaxed, Ordering::Relaxed)
@@ -489,7 +498,8 @@ impl Rtio {
     /// The entry slots.
     #[inline(always)]
     pub(crate) fn slots(&self) -> &[Slot] {
-        // SAFETY: `slots` points to the `sq` slots of the `Storage` (see `shared`).
+        // SAFETY: `slots` points to the `sq` slots of the `static` `Storage` this context was
+        // built over (`new`), with a provenance that covers them.
         unsafe { core::slice::from_raw_parts(self.slots, self.sq as usize) }
     }
 

@@ -23,8 +23,9 @@ fn s7_one_storage_serves_one_context() {
     static A: Rtio = Rtio::new(&S);
     static B: Rtio = Rtio::new(&S);
     let a = A.claim().unwrap();
-    // Held by A's owner: B sees it claimed.
-    assert_eq!(B.claim().unwrap_err(), rtio::ClaimError::AlreadyClaimed);
+    // Held by A's owner: B is refused as a stranger, not as a second owner.
+    assert_eq!(B.claim().unwrap_err(), rtio::ClaimError::StorageInUse);
+    assert_eq!(A.claim().unwrap_err(), rtio::ClaimError::AlreadyClaimed);
     let _done = a.acquire().unwrap().nop().userdata(3).submit().unwrap();
     drop(a);
     // Free, but bound to A: B is refused, and the refusal leaves the claim free for A.
