@@ -286,7 +286,7 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
 }
 
 /// Completes a token's entry and runs what follows.
-pub(crate) fn complete(t: RawToken, res: Result<usize, Error>) {
+fn complete(t: RawToken, res: Result<usize, Error>) {
     let res = bounded(t.rtio, t.idx, res);
     if let Some((i, g, c)) = finish(t.rtio, t.idx, res, &Sink::ring()) {
         start(t.rtio, i, g, c);
@@ -465,7 +465,7 @@ fn request_cancel(r: &'static Rtio, idx: u16, gen: u16, timeout: bool) {
 }
 
 /// Multishot shot (S2, S7, S9).
-pub(crate) fn shot(t: RawToken, n: usize) -> Shot {
+fn shot(t: RawToken, n: usize) -> Shot {
     let r = t.rtio;
     let slot = t.slot();
     if n > capacity(r, t.idx).unwrap_or(0) {
@@ -498,7 +498,7 @@ pub(crate) fn shot(t: RawToken, n: usize) -> Shot {
 }
 
 /// AWAIT reached by its iodev (S15).
-pub(crate) fn await_signal(t: RawToken, resume: ResumeFn) -> Option<RawToken> {
+fn await_signal(t: RawToken, resume: ResumeFn) -> Option<RawToken> {
     let p = sqe(t.rtio, t.idx);
     // SAFETY: the token holder owns the payload; `await_` is the active member for AWAIT (a
     // driver reaches here only with an AWAIT token). Field access only (see `header_flags`).
@@ -602,5 +602,62 @@ fn process_timers(r: &'static Rtio) {
     }
     if let Some(at) = timer::next_deadline(r) {
         clock.set_alarm(at, r);
+    }
+}
+
+// --- A driver completes its token ------------------------------------------------------------
+//
+// [`Token`] is defined with the driver contract (`iodev.rs`), below the executor, which hands
+// tokens to drivers. Completing one runs the executor (successors start in place, S13), so
+// the methods that complete it are defined here, above both.
+
+impl Token {
+    /// Completes the operation (the whole transaction) with `result`.
+    pub fn complete(self, result: Result<usize, Error>) {
+        complete(self.into_raw(), result);
+    }
+    /// Completes the operation with `n` bytes transferred.
+    pub fn ok(self, n: usize) {
+        self.complete(Ok(n))
+    }
+    /// Completes the operation with an error (S4: its chain is cancelled unless hardlinked).
+    pub fn err(self, e: Error) {
+        self.complete(Err(e))
+    }
+    /// Multishot: posts one shot of `n` bytes from the pool buffer (S2) and re-arms. After a
+    /// cancel, a shot with data is still posted, then the final `Canceled` completion; with
+    /// `n = 0` only the final completion is posted. On an entry that is not multishot, a
+    /// shot is its one completion: it completes `Ok(n)` and returns [`Shot::Stopped`].
+    pub fn shot(self, n: usize) -> Shot {
+        if !self.is_multishot() {
+            self.ok(n);
+            return Shot::Stopped;
+        }
+        shot(self.into_raw(), n)
+    }
+    /// AWAIT aimed at an iodev (S15): if the signal (or a cancel) already came, gives the
+    /// token back to complete at once with [`Token::finish_await`]; `None` means it is
+    /// parked, and `resume` is called with it when the signal (or a cancel) arrives; `resume`
+    /// then calls [`Token::finish_await`] and lets the driver go on with its next operation.
+    /// Until then the driver must not start other work: it holds the device (and its bus).
+    pub fn await_signal(self, resume: ResumeFn) -> Option<Token> {
+        await_signal(self.into_raw(), resume).map(Token::from_raw)
+    }
+    /// Completes an AWAIT: `Ok(0)` when signalled, `Canceled` when cancelled.
+    pub fn finish_await(self) {
+        let r = if self.is_canceled() {
+            Err(Error::Canceled)
+        } else {
+            Ok(0)
+        };
+        self.complete(r)
+    }
+}
+
+/// A token dropped without being completed completes its entry with [`Error::Dropped`], so
+/// nothing is lost.
+impl Drop for Token {
+    fn drop(&mut self) {
+        complete(self.raw(), Err(Error::Dropped));
     }
 }

@@ -26,8 +26,7 @@
 //! ```
 
 use crate::context::{QueueLink, RawToken, Rtio};
-use crate::executor;
-use crate::sqe::{Op, Priority, ResumeFn};
+use crate::sqe::{Op, Priority};
 use crate::Error;
 use core::cell::{Cell, RefCell};
 use core::marker::PhantomData;
@@ -224,6 +223,10 @@ impl Token {
     pub(crate) fn from_raw(raw: RawToken) -> Token {
         Token { raw }
     }
+    /// The entry, still owned by this token.
+    pub(crate) fn raw(&self) -> RawToken {
+        self.raw
+    }
     pub(crate) fn into_raw(self) -> RawToken {
         let raw = self.raw;
         core::mem::forget(self);
@@ -290,65 +293,14 @@ impl Token {
         let idx = self.raw.members().nth(i).ok_or(Error::NoPool)?;
         self.raw.pool_buf_at(idx)
     }
-    /// Completes the operation (the whole transaction) with `result`.
-    pub fn complete(self, result: Result<usize, Error>) {
-        let raw = self.into_raw();
-        executor::complete(raw, result);
-    }
-    /// Completes the operation with `n` bytes transferred.
-    pub fn ok(self, n: usize) {
-        self.complete(Ok(n))
-    }
-    /// Completes the operation with an error (S4: its chain is cancelled unless hardlinked).
-    pub fn err(self, e: Error) {
-        self.complete(Err(e))
-    }
-    /// Multishot: posts one shot of `n` bytes from the pool buffer (S2) and re-arms. After a
-    /// cancel, a shot with data is still posted, then the final `Canceled` completion; with
-    /// `n = 0` only the final completion is posted. On an entry that is not multishot, a
-    /// shot is its one completion: it completes `Ok(n)` and returns [`Shot::Stopped`].
-    pub fn shot(self, n: usize) -> Shot {
-        if !self.is_multishot() {
-            self.ok(n);
-            return Shot::Stopped;
-        }
-        let raw = self.into_raw();
-        executor::shot(raw, n)
-    }
     /// Records data the device had to drop (S9); see [`Iodev::overruns`].
     pub fn record_overrun(&self, n: u32) {
         if let Some(dev) = self.raw.iodev() {
             dev.record_overrun(n);
         }
     }
-    /// AWAIT aimed at an iodev (S15): if the signal (or a cancel) already came, gives the
-    /// token back to complete at once with [`Token::finish_await`]; `None` means it is parked,
-    /// and `resume` is called with it when the signal (or a cancel) arrives; `resume` then calls [`Token::finish_await`] and lets the driver
-    /// go on with its next operation. Until then the driver must not start other work: it
-    /// holds the device (and its bus).
-    pub fn await_signal(self, resume: ResumeFn) -> Option<Token> {
-        let raw = self.into_raw();
-        executor::await_signal(raw, resume).map(Token::from_raw)
-    }
 }
 
-impl Token {
-    /// Completes an AWAIT: `Ok(0)` when signalled, `Canceled` when cancelled.
-    pub fn finish_await(self) {
-        let r = if self.is_canceled() {
-            Err(Error::Canceled)
-        } else {
-            Ok(0)
-        };
-        self.complete(r)
-    }
-}
-
-impl Drop for Token {
-    fn drop(&mut self) {
-        executor::complete(self.raw, Err(Error::Dropped));
-    }
-}
 
 struct Level {
     head: Option<RawToken>,
