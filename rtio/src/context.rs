@@ -27,6 +27,7 @@
 use crate::cqe::{Buffer, Completion, CqeFlags};
 use crate::error::ClaimError;
 use crate::iodev::{Iodev, Req};
+use crate::lists::{self, FreeList, Links, Local, Pending};
 use crate::pool::{BlockRange, Mempool, PoolBuf};
 use crate::ring::{CqeCell, Reservations, Ring};
 use crate::slot::{Gen, Phase, SlotState};
@@ -249,6 +250,13 @@ impl View {
     }
 }
 
+impl Links for View {
+    #[inline(always)]
+    fn link(self, idx: u16) -> *mut u16 {
+        self.slot(idx).onext.get()
+    }
+}
+
 // SAFETY: an `Rtio` is immutable; its slots and cells are reached only under the ownership
 // protocol of the module docs, its shared state is `Sync` (below).
 unsafe impl Sync for Rtio {}
@@ -266,7 +274,7 @@ pub(crate) struct Shared {
     /// Completions posted to the ring, wrapping (S1).
     pub(crate) completed: AtomicU32,
     /// Completions the owner made itself during `submit` (owner-only; `post.rs`).
-    pub(crate) local: crate::post::Local,
+    pub(crate) local: Local,
     pub(crate) notify: Notify,
     /// The armed timers: FIFO ends, heap size, arming sequence (`timer.rs`).
     pub(crate) timers: Mutex<Timers>,
@@ -277,14 +285,9 @@ pub(crate) struct Shared {
     pub(crate) returned: ReturnStack,
     // Owner-only (reached through `Context`, which is unique and !Sync). The lists are made
     // empty by the first claim (`init_owner`): zero is a slot index, not `NONE`.
-    free_head: UnsafeCell<u16>,
-    /// Slots taken from the free list or never used, i.e. not free (`slots.len() - used`
-    /// are free).
-    used: UnsafeCell<u16>,
-    /// Slots below this index have been used at least once; the rest were never used.
-    fresh: UnsafeCell<u16>,
-    pend_head: UnsafeCell<u16>,
-    pend_tail: UnsafeCell<u16>,
+    free: FreeList,
+    /// Prepared chain heads, waiting for `submit`.
+    pending: Pending,
     /// Entries whose results stay in their slots (futures, scopes) and are still tracked by
     /// their waiter: they never reach the ring (S16 accounting).
     kept: UnsafeCell<u32>,
@@ -309,16 +312,13 @@ impl Shared {
             bound: AtomicUsize::new(0),
             reserved: Reservations::new(),
             completed: AtomicU32::new(0),
-            local: crate::post::Local::new(),
+            local: Local::new(),
             notify: Notify::new(),
             timers: Mutex::new(Timers::new()),
             timer_hint: crate::timer::Earliest::new(),
             returned: ReturnStack::new(),
-            free_head: UnsafeCell::new(0),
-            used: UnsafeCell::new(0),
-            fresh: UnsafeCell::new(0),
-            pend_head: UnsafeCell::new(0),
-            pend_tail: UnsafeCell::new(0),
+            free: FreeList::new(),
+            pending: Pending::new(),
             kept: UnsafeCell::new(0),
             multishots: UnsafeCell::new(0),
             returning: UnsafeCell::new(0),
@@ -334,9 +334,8 @@ impl Shared {
     unsafe fn init_owner(&self) {
         // SAFETY: owner-only fields (precondition).
         unsafe {
-            *self.free_head.get() = NONE;
-            *self.pend_head.get() = NONE;
-            *self.pend_tail.get() = NONE;
+            self.free.init();
+            self.pending.init();
             self.local.init();
         }
     }
@@ -894,27 +893,18 @@ impl Context {
         if !r.reserve(n as u32) {
             return Err(Error::QueueFull);
         }
-        // SAFETY: owner-only cells below; `&self` is the unique owner (claim + !Sync).
+        // SAFETY: owner-only lists and entries; `&self` is the unique owner (claim + !Sync).
         unsafe {
-            let sh = v.shared();
-            if *sh.used.get() as usize + n > r.slots().len() {
+            let free = &v.shared().free;
+            let sq = r.slots().len();
+            if !free.fits(n, sq) {
                 self.take_returned();
-                if *sh.used.get() as usize + n > r.slots().len() {
+                if !free.fits(n, sq) {
                     r.unreserve(n as u32);
                     return Err(Error::QueueFull);
                 }
             }
-            *sh.used.get() += n as u16;
-            for k in 0..n {
-                let head = *sh.free_head.get();
-                let idx = if head != NONE {
-                    *sh.free_head.get() = *v.slot(head).onext.get();
-                    head
-                } else {
-                    let fresh = *sh.fresh.get();
-                    *sh.fresh.get() = fresh + 1;
-                    fresh
-                };
+            free.take(v, n, |k, idx| {
                 let slot = &v.slot(idx);
                 let gen = slot.state.acquire();
                 // The builder writes op, iodev, flags and payload; reset the rest.
@@ -925,7 +915,7 @@ impl Context {
                 s.next = NONE;
                 *slot.onext.get() = NONE;
                 f(k, idx, gen);
-            }
+            });
         }
         Ok(())
     }
@@ -938,8 +928,8 @@ impl Context {
         // SAFETY: owner only (precondition).
         let mut cur = unsafe { self.shared().returned.take_all() };
         while cur != NONE {
-            // SAFETY: the stack is ours after the swap.
-            let next = unsafe { *self.slot(cur).onext.get() };
+            // SAFETY: the stack is ours after the swap; its links are owner links now.
+            let next = unsafe { lists::next(self.view(), cur) };
             // SAFETY: owner only (precondition).
             unsafe { self.free_slot(cur) };
             self.track_returning(0, 1);
@@ -956,12 +946,8 @@ impl Context {
         let v = self.view();
         let slot = &v.slot(idx);
         slot.state.recycle();
-        // SAFETY: owner-only list (precondition).
-        unsafe {
-            *slot.onext.get() = *v.shared().free_head.get();
-            *v.shared().free_head.get() = idx;
-            *v.shared().used.get() -= 1;
-        }
+        // SAFETY: owner-only list (precondition); the slot is on no list.
+        unsafe { v.shared().free.put(v, idx) };
     }
 
     /// An entry that was never dispatched (`prepared`: it was prepared, not just built) goes
@@ -997,56 +983,14 @@ impl Context {
     #[inline]
     pub(crate) fn push_pending(&self, head: u16) {
         let v = self.view();
-        // SAFETY: owner-only fields.
-        unsafe {
-            *v.slot(head).onext.get() = NONE;
-            let tail = *v.shared().pend_tail.get();
-            if tail == NONE {
-                *v.shared().pend_head.get() = head;
-            } else {
-                *v.slot(tail).onext.get() = head;
-            }
-            *v.shared().pend_tail.get() = head;
-        }
+        // SAFETY: owner-only list; a head being prepared is on no list.
+        unsafe { v.shared().pending.push(v, head) };
     }
 
     /// Removes `head` from the pending list, if there.
     fn unlink_pending(&self, head: u16) {
-        // SAFETY: owner-only fields.
-        unsafe {
-            let mut prev = NONE;
-            let mut cur = *self.shared().pend_head.get();
-            while cur != NONE {
-                let next = *self.slot(cur).onext.get();
-                if cur == head {
-                    if prev == NONE {
-                        *self.shared().pend_head.get() = next;
-                    } else {
-                        *self.slot(prev).onext.get() = next;
-                    }
-                    if *self.shared().pend_tail.get() == cur {
-                        *self.shared().pend_tail.get() = prev;
-                    }
-                    return;
-                }
-                prev = cur;
-                cur = next;
-            }
-        }
-    }
-
-    /// Detaches the pending list (owner-only, through `&self`): its first head, or `NONE`.
-    #[inline(always)]
-    fn take_pending(&self) -> u16 {
-        let v = self.view();
-        let sh = v.shared();
-        // SAFETY: owner-only fields; `&self` is the unique owner.
-        unsafe {
-            let h = *sh.pend_head.get();
-            *sh.pend_head.get() = NONE;
-            *sh.pend_tail.get() = NONE;
-            h
-        }
+        // SAFETY: owner-only list.
+        unsafe { self.shared().pending.unlink(self.view(), head) };
     }
 
     /// Dispatches every prepared entry (the heads of prepared chains).
@@ -1056,11 +1000,12 @@ impl Context {
         let r = self.rtio;
         // The list is detached before dispatching, so completions that free slots cannot
         // disturb the walk (we read `onext` before dispatching).
-        let mut cur = self.take_pending();
+        // SAFETY: owner-only list.
+        let mut cur = unsafe { v.shared().pending.take_all() };
         while cur != NONE {
             let slot = v.slot(cur);
             // SAFETY: owner-only link, read before the head is dispatched.
-            let next = unsafe { *slot.onext.get() };
+            let next = unsafe { lists::next(v, cur) };
             // SAFETY: the runtime's bits of a prepared entry are the owner's; read alone.
             let meta = unsafe { addr_of!((*slot.sqe_ptr()).meta).read() };
             if meta.has(Meta::PLAIN) {
@@ -1522,10 +1467,11 @@ impl Context {
     /// back (S3); the others are released without a completion.
     pub fn drop_all(&self) {
         let r = self.rtio;
-        let mut cur = self.take_pending();
+        // SAFETY: owner-only list.
+        let mut cur = unsafe { self.shared().pending.take_all() };
         while cur != NONE {
-            // SAFETY: owner-only.
-            let next_head = unsafe { *self.slot(cur).onext.get() };
+            // SAFETY: owner-only link, read before the head is removed.
+            let next_head = unsafe { lists::next(self.view(), cur) };
             let mut m = cur;
             let mut n = 0;
             let mut want: Option<u16> = None;

@@ -301,7 +301,6 @@ impl Token {
     }
 }
 
-
 struct Level {
     head: Option<RawToken>,
     tail: Option<RawToken>,

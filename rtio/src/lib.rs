@@ -84,6 +84,8 @@ pub mod future;
 #[cfg(not(loom))]
 mod iodev;
 #[cfg(not(loom))]
+mod lists;
+#[cfg(not(loom))]
 pub mod pool;
 #[cfg(not(loom))]
 mod post;

@@ -11,7 +11,7 @@
 //! Completions made by interrupts and other threads go through the ring (atomics, S6, S9).
 //! Completions the owner makes itself, while it runs a chain in `submit` (NOPs, callbacks,
 //! refusals, transaction members and cancelled successors of those), go to the owner's
-//! [`Local`] list instead: plain stores, no atomics, no wake-up. The owner consumes the local
+//! local list (`lists::Local`) instead: plain stores, no atomics, no wake-up. The owner consumes the local
 //! list first. A run posts locally only while the ring holds nothing unconsumed (no producer
 //! index handed out and not consumed) and until its first ring post (a pool read's, whose
 //! blocks the ring cell names); every completion made after a run handed an entry to a driver
@@ -19,14 +19,14 @@
 //! not yet consumed, and the owner consumes completions in the order they were posted: chain
 //! order (S6) holds, and so does the order of independent completions.
 
-use crate::context::{Rtio, View};
+use crate::context::Rtio;
 use crate::cqe::CqeFlags;
 use crate::error::{decode, encode};
 use crate::pool::BlockRange;
 use crate::ring::Raw;
 use crate::sqe::{BufPayload, Extent, Flags, Meta, Sqe};
 use crate::Error;
-use core::cell::{Cell, UnsafeCell};
+use core::cell::Cell;
 use core::ptr::addr_of;
 use portable_atomic::Ordering;
 
@@ -55,104 +55,6 @@ impl Sink {
         Sink {
             local: Cell::new(true),
         }
-    }
-}
-
-/// The owner's local completions: a FIFO of DONE entries linked through their owner links,
-/// their results in the slots (see the module docs). Owner-only.
-#[derive(Debug)]
-pub(crate) struct Local {
-    head: UnsafeCell<u16>,
-    tail: UnsafeCell<u16>,
-    len: UnsafeCell<u32>,
-    /// Completions posted here, wrapping (S1, with the ring's counter).
-    posted: UnsafeCell<u32>,
-}
-
-impl Local {
-    /// All zero, for `.bss`; not usable before [`Local::init`].
-    pub(crate) const fn new() -> Self {
-        Local {
-            head: UnsafeCell::new(0),
-            tail: UnsafeCell::new(0),
-            len: UnsafeCell::new(0),
-            posted: UnsafeCell::new(0),
-        }
-    }
-
-    /// Makes the list empty (the first claim of the context).
-    ///
-    /// # Safety
-    /// Owner only.
-    pub(crate) unsafe fn init(&self) {
-        // SAFETY: owner-only fields (precondition).
-        unsafe {
-            *self.head.get() = crate::sqe::NONE;
-            *self.tail.get() = crate::sqe::NONE;
-        }
-    }
-
-    /// Appends DONE entry `idx`.
-    ///
-    /// # Safety
-    /// Owner only; the entry is DONE, its result stored, and no list links it.
-    #[inline(always)]
-    unsafe fn push(&self, r: View, idx: u16) {
-        // SAFETY: owner-only fields and links (precondition).
-        unsafe {
-            *r.slot(idx).onext.get() = crate::sqe::NONE;
-            let tail = *self.tail.get();
-            if tail == crate::sqe::NONE {
-                *self.head.get() = idx;
-            } else {
-                *r.slot(tail).onext.get() = idx;
-            }
-            *self.tail.get() = idx;
-            *self.len.get() += 1;
-            *self.posted.get() = (*self.posted.get()).wrapping_add(1);
-        }
-    }
-
-    /// Takes the oldest local completion: its slot index.
-    ///
-    /// # Safety
-    /// Owner only.
-    #[inline(always)]
-    pub(crate) unsafe fn pop(&self, r: View) -> Option<u16> {
-        // SAFETY: owner-only fields and links (precondition).
-        unsafe {
-            let head = *self.head.get();
-            if head == crate::sqe::NONE {
-                return None;
-            }
-            let next = *r.slot(head).onext.get();
-            *self.head.get() = next;
-            if next == crate::sqe::NONE {
-                *self.tail.get() = crate::sqe::NONE;
-            }
-            *self.len.get() -= 1;
-            Some(head)
-        }
-    }
-
-    /// Local completions not consumed yet.
-    ///
-    /// # Safety
-    /// Owner only.
-    #[inline(always)]
-    pub(crate) unsafe fn len(&self) -> u32 {
-        // SAFETY: owner-only field (precondition).
-        unsafe { *self.len.get() }
-    }
-
-    /// Completions ever posted here, wrapping.
-    ///
-    /// # Safety
-    /// Owner only.
-    #[inline(always)]
-    pub(crate) unsafe fn posted(&self) -> u32 {
-        // SAFETY: owner-only field (precondition).
-        unsafe { *self.posted.get() }
     }
 }
 
