@@ -39,10 +39,11 @@
 //! ```
 
 use crate::caps;
-use crate::context::{Context, OpHandle};
+use crate::context::Context;
 use crate::iodev::{Dev, Iodev};
 use crate::slot::{Gen, Phase};
 use crate::sqe::{CallbackFn, Flags, Meta, Op, Payload, Priority, Sqe};
+use crate::state::OpHandle;
 use crate::time::{Duration, Instant};
 use crate::Error;
 

@@ -6,12 +6,11 @@
 //! handler (or thread) that completes an operation. Nothing here allocates or blocks; loops
 //! are bounded by the number of slots.
 
-use crate::context::OpHandle;
-use crate::context::{RawToken, Rtio};
 use crate::iodev::{Shot, Token};
 use crate::post::{bounded, buffer_len, capacity, drop_pool, post, post_shot, Sink};
 use crate::slot::Phase;
 use crate::sqe::{Flags, Meta, Op, ResumeFn, Sqe, NONE};
+use crate::state::{OpHandle, RawToken, Rtio, TimerOps};
 use crate::timer;
 use crate::Error;
 use core::ptr::addr_of;
@@ -38,15 +37,6 @@ pub(crate) unsafe fn submit_chain_owner(r: &'static Rtio, head: u16) {
     // SAFETY: the caller is the owner (precondition).
     submit_chain_to(r, head, &unsafe { Sink::owner() });
 }
-
-/// How the owner's submit starts a prepared chain head that is not plain. The builder
-/// chooses it (`Chain::prepare` stores [`submit_chain_owner`] in the head's slot), so the
-/// executor is linked only into programs that build more than plain NOPs: the pending walk
-/// itself completes plain heads with [`complete_plain`] and names nothing else.
-///
-/// # Safety
-/// Called by the context's owner, on its own thread, for a prepared head.
-pub(crate) type StartFn = unsafe fn(&'static Rtio, u16);
 
 /// Owner: completes a plain head (`Meta::PLAIN`: one NOP, no iodev, no flags) in place.
 ///
@@ -570,7 +560,7 @@ pub(crate) fn run_timers(r: &'static Rtio) {
 
 /// The timer code a context with a clock uses (`Rtio::with_clock`): referenced from nowhere
 /// else, so it is linked only into programs that give a context a clock.
-pub(crate) static TIMER_OPS: timer::TimerOps = timer::TimerOps {
+pub(crate) static TIMER_OPS: TimerOps = TimerOps {
     insert: timer::insert,
     remove: timer::remove,
     process: process_timers,

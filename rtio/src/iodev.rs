@@ -25,11 +25,14 @@
 //! static DEV: Iodev = Iodev::new(&LOOPBACK);
 //! ```
 
-use crate::context::{QueueLink, RawToken, Rtio};
+use crate::pool::BlockRange;
+use crate::sqe::{Flags, Sqe};
 use crate::sqe::{Op, Priority};
+use crate::state::{QueueLink, RawToken, Rtio};
 use crate::Error;
 use core::cell::{Cell, RefCell};
 use core::marker::PhantomData;
+use core::ptr::addr_of;
 use critical_section::Mutex;
 use portable_atomic::{AtomicU32, Ordering};
 
@@ -451,4 +454,122 @@ impl IodevQueue {
 }
 
 // Re-exported for the `Request` construction in context.rs.
+
+/// What a driver reaches of the entry its token holds: its iodev and its requests (the
+/// rest of `RawToken` is in `state.rs`).
+impl RawToken {
+    pub(crate) fn iodev(&self) -> Option<&'static Iodev> {
+        // SAFETY: as in `op`.
+        unsafe { (*self.sqe()).iodev }
+    }
+
+    /// The request of entry `idx` (the head or a member).
+    ///
+    /// # Safety
+    /// The caller owns entry `idx` exclusively (it holds its token) for the returned lifetime.
+    pub(crate) unsafe fn request<'a>(&self, idx: u16) -> Req<'a> {
+        let sqe = self.rtio.slot(idx).sqe_ptr();
+        // SAFETY: exclusive ownership (precondition); the buffers were handed over as
+        // 'static slices when the entry was prepared.
+        unsafe {
+            let s = &*sqe;
+            match s.op {
+                Op::Nop => Req::Nop,
+                Op::Read if s.flags.contains(Flags::MEMPOOL) => {
+                    let b = s.buf().unwrap_or_else(unreachable_buf);
+                    let range = BlockRange::unpack(b.pool_range);
+                    match (range.is_none(), self.rtio.pool) {
+                        (false, Some(pool)) => Req::Read(
+                            &mut pool.bytes_mut(range)
+                                [..b.len.min(range.count() * pool.block_size())],
+                        ),
+                        _ => Req::ReadPool {
+                            min: b.pool_min as usize,
+                            preferred: b.len,
+                        },
+                    }
+                }
+                Op::Read => {
+                    let b = s.buf().unwrap_or_else(unreachable_buf);
+                    Req::Read(core::slice::from_raw_parts_mut(b.ptr, b.len))
+                }
+                Op::Write => {
+                    let b = s.buf().unwrap_or_else(unreachable_buf);
+                    Req::Write(core::slice::from_raw_parts(b.ptr, b.len))
+                }
+                Op::TinyWrite => {
+                    let t = s.tiny().unwrap_or_else(unreachable_buf);
+                    Req::Write(&*core::ptr::slice_from_raw_parts(
+                        t.data.as_ptr(),
+                        t.len as usize,
+                    ))
+                }
+                Op::Transceive => {
+                    let t = s.txrx().unwrap_or_else(unreachable_buf);
+                    if let Some((p, n)) = t.in_place() {
+                        return Req::TransceiveInPlace(core::slice::from_raw_parts_mut(p, n));
+                    }
+                    Req::Transceive {
+                        tx: core::slice::from_raw_parts(t.tx, t.tx_len),
+                        rx: core::slice::from_raw_parts_mut(t.rx, t.rx_len),
+                    }
+                }
+                Op::Await => Req::Await,
+                Op::I2cConfigure => Req::I2cConfigure {
+                    hz: s.config().map_or(0, |c| c.hz),
+                },
+                Op::I2cRecover => Req::I2cRecover,
+                Op::SpiConfigure => {
+                    let c = s.config().unwrap_or_else(unreachable_buf);
+                    Req::SpiConfigure {
+                        hz: c.hz,
+                        mode: c.mode,
+                    }
+                }
+                Op::DelayNs => Req::DelayNs(s.delay_ns().unwrap_or_else(unreachable_buf)),
+                Op::Callback | Op::Delay | Op::LinkTimeout => Req::Nop,
+            }
+        }
+    }
+
+    pub(crate) fn pool_buf(&mut self) -> Result<&mut [u8], Error> {
+        self.pool_buf_at(self.idx)
+    }
+
+    /// The pool buffer of entry `idx`: the head or a member of this token's transaction.
+    pub(crate) fn pool_buf_at(&mut self, idx: u16) -> Result<&mut [u8], Error> {
+        let pool = self.rtio.pool.ok_or(Error::NoPool)?;
+        let p = self.rtio.slot(idx).sqe_ptr();
+        // SAFETY: the token holder owns the entry (head or transaction member) exclusively.
+        // Field access only, no `&mut` to the whole entry: the owner may read its header at
+        // any time (`Context::cancel`). `buf` is the active member of a pool READ.
+        let b = unsafe {
+            let (flags, op) = (addr_of!((*p).flags).read(), addr_of!((*p).op).read());
+            if !flags.contains(Flags::MEMPOOL) || op != Op::Read {
+                return Err(Error::NoPool);
+            }
+            Sqe::buf_at(p).ok_or(Error::NoPool)?
+        };
+        let mut range = BlockRange::unpack(b.pool_range);
+        if range.is_none() {
+            range = pool
+                .alloc(b.pool_min as usize, b.len)
+                .ok_or(Error::NoMemory)?;
+            b.pool_range = range.pack();
+        }
+        // SAFETY: the range was allocated for this entry and only the token reaches it.
+        let bytes = unsafe { pool.bytes_mut(range) };
+        // The requested length, not the whole run of blocks (a 1-byte read shifts 1 byte).
+        let len = b.len.min(bytes.len());
+        Ok(&mut bytes[..len])
+    }
+}
+
+#[cold]
+fn unreachable_buf<T>() -> T {
+    // The builders always store the payload that matches the op; reaching this is a bug in
+    // rtio itself, not in user input.
+    panic!("rtio: entry payload does not match its op")
+}
+
 pub(crate) use Request as Req;

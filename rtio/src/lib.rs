@@ -94,6 +94,8 @@ pub mod scope;
 #[cfg(not(loom))]
 mod sqe;
 #[cfg(not(loom))]
+mod state;
+#[cfg(not(loom))]
 pub mod time;
 #[cfg(not(loom))]
 mod timer;
@@ -104,7 +106,7 @@ pub use buf::StaticBuf;
 #[cfg(not(loom))]
 pub use chain::{Chain, ChainHandle};
 #[cfg(not(loom))]
-pub use context::{Context, OpHandle, Rtio, Slot, Storage};
+pub use context::Context;
 #[cfg(not(loom))]
 pub use cqe::{first_failure, Buffer, ChainError, Completion, CqeFlags};
 #[cfg(not(loom))]
@@ -121,6 +123,8 @@ pub use ring::CqeCell;
 pub use scope::{Scope, ScopedChain, ScopedChainError, ScopedChainOp, ScopedOp};
 #[cfg(not(loom))]
 pub use sqe::{CallbackFn, Flags, Op, Priority, ResumeFn, Sqe, TINY_MAX};
+#[cfg(not(loom))]
+pub use state::{OpHandle, Rtio, Slot, Storage};
 #[cfg(not(loom))]
 pub use time::{Clock, Duration, Instant};
 #[cfg(not(loom))]

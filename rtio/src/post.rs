@@ -19,12 +19,12 @@
 //! not yet consumed, and the owner consumes completions in the order they were posted: chain
 //! order (S6) holds, and so does the order of independent completions.
 
-use crate::context::Rtio;
 use crate::cqe::CqeFlags;
 use crate::error::{decode, encode};
 use crate::pool::BlockRange;
 use crate::ring::Raw;
 use crate::sqe::{BufPayload, Extent, Flags, Meta, Sqe};
+use crate::state::{PoolOps, Rtio};
 use crate::Error;
 use core::cell::Cell;
 use core::ptr::addr_of;
@@ -228,21 +228,6 @@ pub(crate) fn free_orphan(r: &'static Rtio, idx: u16) {
     drop_pool(r, idx);
     r.unreserve(1);
     r.push_returned(idx);
-}
-
-/// The pool code a context with a pool uses, stored by `Rtio::with_pool` and referenced from
-/// nowhere else: a program whose contexts have no pool links none of it (as `TimerOps` for
-/// the clock).
-pub(crate) struct PoolOps {
-    take: fn(&'static Rtio, u16, Result<usize, Error>) -> Option<u8>,
-    keep: fn(&'static Rtio, u16, Result<usize, Error>),
-    drop: fn(&'static Rtio, u16),
-}
-
-impl core::fmt::Debug for PoolOps {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("PoolOps")
-    }
 }
 
 /// See [`PoolOps`].

@@ -38,12 +38,13 @@
 //! ([`ScopedChainError`], S17).
 
 use crate::caps;
-use crate::context::{Context, Rtio};
+use crate::context::Context;
 use crate::cqe::first_failure_of;
 use crate::iodev::{Dev, Iodev};
 use crate::post::kept_result;
 use crate::slot::Phase;
 use crate::sqe::{Flags, Meta, Op, Payload, Sqe, NONE};
+use crate::state::Rtio;
 use crate::time::Duration;
 use crate::Error;
 use core::cell::Cell;

@@ -24,73 +24,10 @@
 //! one timer per critical section. The earliest deadline is also published in a seqlock
 //! ([`Earliest`]) so that polling with nothing due takes no critical section at all.
 
-use crate::context::Rtio;
 use crate::sqe::{Op, TimePayload, NONE};
+use crate::state::{Rtio, Timers};
 use crate::time::Instant;
-use core::cell::Cell;
 use core::ptr::addr_of;
-use portable_atomic::{fence, AtomicU32, Ordering};
-
-/// The timer operations of a context with a clock. Only [`crate::Rtio::with_clock`] refers to
-/// them (through `executor::TIMER_OPS`), so a program whose contexts have no clock references
-/// none of this module's code and links none of it.
-#[derive(Debug)]
-pub(crate) struct TimerOps {
-    /// Arms a timer entry.
-    pub insert: fn(&'static Rtio, u16),
-    /// Disarms a timer entry; whether it was armed.
-    pub remove: fn(&'static Rtio, u16) -> bool,
-    /// Fires every due timer.
-    pub process: fn(&'static Rtio),
-    /// The earliest deadline.
-    pub next_deadline: fn(&Rtio) -> Option<Instant>,
-}
-
-/// The timers' bookkeeping, inside the context behind a critical-section mutex.
-#[derive(Debug)]
-pub(crate) struct Timers {
-    /// Number of timers in the heap (positions `0..count` are valid).
-    count: Cell<u16>,
-    /// Arming order of the next timer (wrapping; compared as a signed difference).
-    seq: Cell<u16>,
-    /// The FIFO's ends (`NONE` when empty).
-    head: IdxCell,
-    tail: IdxCell,
-}
-
-impl Timers {
-    pub(crate) const fn new() -> Self {
-        Timers {
-            count: Cell::new(0),
-            seq: Cell::new(0),
-            head: IdxCell::none(),
-            tail: IdxCell::none(),
-        }
-    }
-}
-
-/// A FIFO end whose all-zero bits mean [`NONE`] (the index is stored inverted), so that the
-/// timers start empty in zeroed `.bss` memory: an alarm interrupt may look at them before the
-/// first claim. Touched only under the timer critical section.
-#[derive(Debug)]
-struct IdxCell(core::cell::Cell<u16>);
-
-impl IdxCell {
-    /// `NONE`.
-    const fn none() -> Self {
-        IdxCell(core::cell::Cell::new(0))
-    }
-    #[inline(always)]
-    fn get(&self) -> u16 {
-        !self.0.get()
-    }
-    #[inline(always)]
-    fn set(&self, idx: u16) {
-        self.0.set(!idx)
-    }
-}
-
-const _: () = assert!(!NONE == 0, "IdxCell stores NONE as zero");
 
 /// In `heap_pos`: the timer is on the FIFO.
 const IN_FIFO: u16 = NONE - 1;
@@ -417,50 +354,3 @@ unsafe fn publish(r: &Rtio, first: Option<u16>) {
 
 /// No timer armed.
 const NEVER: u64 = u64::MAX;
-
-/// The earliest deadline as a seqlock over two 32-bit words (32-bit targets have no 64-bit
-/// atomics): written only inside the timer critical section, read anywhere. The deadline is
-/// stored inverted, so that the initial [`NEVER`] is all-zero bits (the context starts in
-/// `.bss`).
-#[derive(Debug)]
-pub(crate) struct Earliest {
-    seq: AtomicU32,
-    hi: AtomicU32,
-    lo: AtomicU32,
-}
-
-impl Earliest {
-    pub(crate) const fn new() -> Self {
-        Earliest {
-            seq: AtomicU32::new(0),
-            // !NEVER
-            hi: AtomicU32::new(0),
-            lo: AtomicU32::new(0),
-        }
-    }
-
-    /// Writer (inside the timer critical section, so writers never overlap).
-    fn publish(&self, at: u64) {
-        let s = self.seq.load(Ordering::Relaxed);
-        // Odd while writing; the Release fences order the words between the two counts.
-        self.seq.store(s.wrapping_add(1), Ordering::Relaxed);
-        fence(Ordering::Release);
-        let inv = !at;
-        self.hi.store((inv >> 32) as u32, Ordering::Relaxed);
-        self.lo.store(inv as u32, Ordering::Relaxed);
-        self.seq.store(s.wrapping_add(2), Ordering::Release);
-    }
-
-    /// The earliest deadline (`Some(NEVER)` when nothing is armed), or `None` when a write
-    /// was in progress (the caller then looks under the lock).
-    #[inline]
-    fn read(&self) -> Option<u64> {
-        // Acquire: pairs with the final Release store of `publish`.
-        let s1 = self.seq.load(Ordering::Acquire);
-        let hi = self.hi.load(Ordering::Relaxed);
-        let lo = self.lo.load(Ordering::Relaxed);
-        fence(Ordering::Acquire);
-        let s2 = self.seq.load(Ordering::Relaxed);
-        (s1 == s2 && s1 & 1 == 0).then_some(!((hi as u64) << 32 | lo as u64))
-    }
-}
