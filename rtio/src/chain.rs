@@ -42,7 +42,7 @@ use crate::caps;
 use crate::context::Context;
 use crate::iodev::{Dev, Iodev};
 use crate::slot::{Gen, Phase};
-use crate::sqe::{CallbackFn, Flags, Meta, Op, Payload, Priority, Sqe};
+use crate::sqe::{CallbackFn, DevAddr, Flags, Meta, Op, Payload, Priority, Sqe};
 use crate::state::OpHandle;
 use crate::time::{Duration, Instant};
 use crate::Error;
@@ -176,6 +176,40 @@ impl Context {
     pub fn acquire(&self) -> Result<Chain<'_, 1>, Error> {
         self.chain::<1>()
     }
+
+    /// Acquires `N` entries as a whole, waiting with the context's wait strategy while they
+    /// are in use by operations that return them by themselves (NO_RESPONSE entries,
+    /// abandoned futures): no spinning on [`Error::QueueFull`] (S16).
+    ///
+    /// # Errors
+    /// [`Error::WouldHang`] at once when no entry could come back while the owner waits (the
+    /// entries are held by completions not yet consumed, by builders, or by waiting
+    /// futures), or when `N` exceeds the context's size.
+    pub fn chain_wait<const N: usize>(&self) -> Result<Chain<'_, N>, Error> {
+        let r = self.rtio;
+        if N > r.slots().len() || N > r.cells.len() {
+            return Err(Error::WouldHang);
+        }
+        loop {
+            match self.chain::<N>() {
+                Err(Error::QueueFull) => {}
+                other => return other,
+            }
+            // SAFETY: owner-only counter.
+            if unsafe { *self.shared().returning.get() } == 0 {
+                return Err(Error::WouldHang);
+            }
+            self.block_until(|| !self.shared().returned.is_empty(), None)?;
+        }
+    }
+
+    /// [`Context::chain_wait`] for one entry.
+    ///
+    /// # Errors
+    /// As [`Context::chain_wait`].
+    pub fn acquire_wait(&self) -> Result<Chain<'_, 1>, Error> {
+        self.chain_wait::<1>()
+    }
 }
 
 impl<'c, const N: usize> Chain<'c, N> {
@@ -204,6 +238,7 @@ impl<'c, const N: usize> Chain<'c, N> {
             return self.fail(Error::InvalidChain);
         }
         let i = self.len;
+        let dev = iodev.map(Iodev::addr);
         if i > 0 || op != Op::Nop || iodev.is_some() || flags != Flags::empty() {
             self.general = true;
         }
@@ -216,7 +251,7 @@ impl<'c, const N: usize> Chain<'c, N> {
         if i > 0 {
             let link = self.link;
             let prev_iodev = self.sqe(i - 1).iodev;
-            if link == Link::Transaction && (iodev.is_none() || !same(prev_iodev, iodev)) {
+            if link == Link::Transaction && (iodev.is_none() || !same(prev_iodev, dev)) {
                 // S5: all members target the head's iodev.
                 self.err.get_or_insert(Error::InvalidChain);
             }
@@ -231,7 +266,7 @@ impl<'c, const N: usize> Chain<'c, N> {
         }
         let s = self.sqe(i);
         s.op = op;
-        s.iodev = iodev;
+        s.iodev = dev;
         s.flags = flags;
         if member {
             s.meta.set(Meta::MEMBER);
@@ -697,9 +732,6 @@ impl<const N: usize> Drop for Chain<'_, N> {
     }
 }
 
-fn same(a: Option<&'static Iodev>, b: Option<&'static Iodev>) -> bool {
-    match (a, b) {
-        (Some(a), Some(b)) => core::ptr::eq(a, b),
-        _ => false,
-    }
+fn same(a: Option<DevAddr>, b: Option<DevAddr>) -> bool {
+    matches!((a, b), (Some(a), Some(b)) if a == b)
 }

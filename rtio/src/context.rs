@@ -431,40 +431,6 @@ impl Context {
         }
     }
 
-    /// Acquires `N` entries as a whole, waiting with the context's wait strategy while they
-    /// are in use by operations that return them by themselves (NO_RESPONSE entries,
-    /// abandoned futures): no spinning on [`Error::QueueFull`] (S16).
-    ///
-    /// # Errors
-    /// [`Error::WouldHang`] at once when no entry could come back while the owner waits (the
-    /// entries are held by completions not yet consumed, by builders, or by waiting
-    /// futures), or when `N` exceeds the context's size.
-    pub fn chain_wait<const N: usize>(&self) -> Result<crate::Chain<'_, N>, Error> {
-        let r = self.rtio;
-        if N > r.slots().len() || N > r.cells.len() {
-            return Err(Error::WouldHang);
-        }
-        loop {
-            match self.chain::<N>() {
-                Err(Error::QueueFull) => {}
-                other => return other,
-            }
-            // SAFETY: owner-only counter.
-            if unsafe { *self.shared().returning.get() } == 0 {
-                return Err(Error::WouldHang);
-            }
-            self.block_until(|| !self.shared().returned.is_empty(), None)?;
-        }
-    }
-
-    /// [`Context::chain_wait`] for one entry.
-    ///
-    /// # Errors
-    /// As [`Context::chain_wait`].
-    pub fn acquire_wait(&self) -> Result<crate::Chain<'_, 1>, Error> {
-        self.chain_wait::<1>()
-    }
-
     /// Owner bookkeeping for S16: a multishot entry was prepared (+) or ended (-).
     pub(crate) fn track_multishot(&self, added: bool) {
         // SAFETY: `&self` is the unique owner.

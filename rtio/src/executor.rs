@@ -6,10 +6,10 @@
 //! handler (or thread) that completes an operation. Nothing here allocates or blocks; loops
 //! are bounded by the number of slots.
 
-use crate::iodev::{Shot, Token};
+use crate::iodev::{resume_addr, resume_of, Iodev, ResumeFn, Shot, Token};
 use crate::post::{bounded, buffer_len, capacity, drop_pool, post, post_shot, Sink};
 use crate::slot::Phase;
-use crate::sqe::{Flags, Meta, Op, ResumeFn, Sqe, NONE};
+use crate::sqe::{Flags, Meta, Op, Sqe, NONE};
 use crate::state::{OpHandle, RawToken, Rtio, TimerOps};
 use crate::timer;
 use crate::Error;
@@ -196,7 +196,7 @@ fn execute(
         }
         _ => match s.iodev {
             Some(dev) => {
-                dev.submit(Token::from_raw(RawToken { rtio: r, idx }));
+                Iodev::of(dev).submit(Token::from_raw(RawToken { rtio: r, idx }));
                 None
             }
             None => finish(r, idx, Err(Error::NotSupported), sink),
@@ -448,7 +448,7 @@ fn request_cancel(r: &'static Rtio, idx: u16, gen: u16, timeout: bool) {
                     return;
                 }
             }
-            dev.cancel(crate::iodev::OpId::new(r, idx, gen));
+            Iodev::of(dev).cancel(crate::iodev::OpId::new(r, idx, gen));
         }
         (_, None) => {}
     }
@@ -494,7 +494,7 @@ fn await_signal(t: RawToken, resume: ResumeFn) -> Option<RawToken> {
     // driver reaches here only with an AWAIT token). Field access only (see `header_flags`).
     unsafe {
         if let Some(a) = Sqe::await_ptr(p) {
-            (*a).resume = Some(resume);
+            (*a).resume = Some(resume_addr(resume));
         }
     }
     let old = t.slot().state.arm();
@@ -512,7 +512,7 @@ fn take_resume(r: &Rtio, idx: u16) -> Option<ResumeFn> {
     let p = sqe(r, idx);
     // SAFETY: whoever wins the ARMED/SIGNALED race owns the parked token's payload; `await_`
     // is the active member for AWAIT. Field access only (see `header_flags`).
-    unsafe { (*Sqe::await_ptr(p)?).resume.take() }
+    unsafe { (*Sqe::await_ptr(p)?).resume.take() }.map(resume_of)
 }
 
 /// Signals an AWAIT entry (S15).

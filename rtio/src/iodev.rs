@@ -26,15 +26,34 @@
 //! ```
 
 use crate::pool::BlockRange;
-use crate::sqe::{Flags, Sqe};
+use crate::sqe::{DevAddr, Flags, ResumeAddr, Sqe};
 use crate::sqe::{Op, Priority};
 use crate::state::{QueueLink, RawToken, Rtio};
 use crate::Error;
 use core::cell::{Cell, RefCell};
 use core::marker::PhantomData;
-use core::ptr::addr_of;
+use core::ptr::{addr_of, NonNull};
 use critical_section::Mutex;
 use portable_atomic::{AtomicU32, Ordering};
+
+/// Continuation an iodev registers when it reaches an AWAIT (S15): called with the await's
+/// token once the signal arrives.
+pub type ResumeFn = fn(Token);
+
+/// `resume` as an AWAIT entry keeps it (see `sqe::ResumeAddr`).
+#[inline(always)]
+pub(crate) fn resume_addr(resume: ResumeFn) -> ResumeAddr {
+    // SAFETY: a function pointer is never null; the pointer is a `ResumeFn`, cast.
+    unsafe { ResumeAddr::new(NonNull::new_unchecked(resume as *mut ())) }
+}
+
+/// The continuation an AWAIT entry keeps.
+#[inline(always)]
+pub(crate) fn resume_of(a: ResumeAddr) -> ResumeFn {
+    // SAFETY: every `ResumeAddr` is made by `resume_addr` from a `ResumeFn`
+    // (`ResumeAddr::new`'s contract): the cast back gives the same function pointer.
+    unsafe { core::mem::transmute::<*mut (), ResumeFn>(a.get().as_ptr()) }
+}
 
 /// What a driver implements.
 pub trait IodevApi: Sync {
@@ -79,6 +98,19 @@ impl Iodev {
     /// Records `n` items the device had to drop.
     pub fn record_overrun(&self, n: u32) {
         self.overruns.fetch_add(n, Ordering::Relaxed);
+    }
+    /// This iodev's address, as an entry keeps it.
+    #[inline(always)]
+    pub(crate) fn addr(&'static self) -> DevAddr {
+        // SAFETY: the address of a `'static` iodev.
+        unsafe { DevAddr::new(NonNull::from(self).cast()) }
+    }
+    /// The iodev an entry is aimed at.
+    #[inline(always)]
+    pub(crate) fn of(a: DevAddr) -> &'static Iodev {
+        // SAFETY: every `DevAddr` is made by `Iodev::addr` from a `&'static Iodev`
+        // (`DevAddr::new`'s contract), so it points to one, alive and shared.
+        unsafe { a.get().cast::<Iodev>().as_ref() }
     }
     pub(crate) fn submit(&'static self, token: Token) {
         self.api.submit(token)
@@ -459,8 +491,8 @@ impl IodevQueue {
 /// rest of `RawToken` is in `state.rs`).
 impl RawToken {
     pub(crate) fn iodev(&self) -> Option<&'static Iodev> {
-        // SAFETY: as in `op`.
-        unsafe { (*self.sqe()).iodev }
+        // SAFETY: header fields are immutable while the entry is in flight.
+        unsafe { (*self.sqe()).iodev }.map(Iodev::of)
     }
 
     /// The request of entry `idx` (the head or a member).

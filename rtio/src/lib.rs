@@ -114,7 +114,7 @@ pub use error::{ClaimError, Error, ErrorKind};
 #[cfg(not(loom))]
 pub use future::{block_on, ChainFuture, Next};
 #[cfg(not(loom))]
-pub use iodev::{Dev, Iodev, IodevApi, IodevQueue, OpId, Request, Shot, Token};
+pub use iodev::{Dev, Iodev, IodevApi, IodevQueue, OpId, Request, ResumeFn, Shot, Token};
 #[cfg(not(loom))]
 pub use pool::{BlockRange, Mempool, PoolBuf, PoolStorage};
 #[cfg(not(loom))]
@@ -122,7 +122,7 @@ pub use ring::CqeCell;
 #[cfg(not(loom))]
 pub use scope::{Scope, ScopedChain, ScopedChainError, ScopedChainOp, ScopedOp};
 #[cfg(not(loom))]
-pub use sqe::{CallbackFn, Flags, Op, Priority, ResumeFn, Sqe, TINY_MAX};
+pub use sqe::{CallbackFn, Flags, Op, Priority, Sqe, TINY_MAX};
 #[cfg(not(loom))]
 pub use state::{OpHandle, Rtio, Slot, Storage};
 #[cfg(not(loom))]

@@ -126,7 +126,7 @@ impl<'s, 'env> Scope<'s, 'env> {
             // SAFETY: freshly acquired slot, owned by us.
             let s: &mut Sqe = unsafe { &mut *ctx.rtio.slot(i).sqe_ptr() };
             s.op = *op;
-            s.iodev = Some(*dev);
+            s.iodev = Some(dev.addr());
             s.flags = Flags::empty();
             s.meta.set(Meta::KEPT);
             s.payload = *payload;
@@ -544,7 +544,7 @@ impl<'s, 'env> ScopedChain<'s, 'env> {
         let member = k > 0 && self.link == Link::Transaction;
         let s = self.sqe(i);
         s.op = op;
-        s.iodev = iodev;
+        s.iodev = iodev.map(Iodev::addr);
         s.flags = Flags::empty();
         s.meta.set(Meta::KEPT);
         if member {
@@ -558,7 +558,7 @@ impl<'s, 'env> ScopedChain<'s, 'env> {
             let tail = self.tail;
             let prev = self.sqe(tail);
             let same_iodev = match (prev.iodev, iodev) {
-                (Some(a), Some(b)) => core::ptr::eq(a, b),
+                (Some(a), Some(b)) => a == b.addr(),
                 _ => false,
             };
             prev.flags.insert(if member {

@@ -7,9 +7,9 @@
 //! ever formed while another side may read its header. (Issue 9 asks for this module to be
 //! the only codec; that move is not done yet.)
 
-use crate::iodev::Iodev;
 use crate::time::{Duration, Instant};
 use crate::Error;
+use core::ptr::NonNull;
 
 /// The operation an entry performs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,9 +123,43 @@ impl Priority {
 /// is the callback's own result.
 pub type CallbackFn = fn(prev: Result<usize, Error>, arg: usize) -> Result<usize, Error>;
 
-/// Continuation an iodev registers when it reaches an AWAIT (S15): called with the await's
-/// token once the signal arrives.
-pub type ResumeFn = fn(crate::Token);
+/// The iodev an entry is aimed at, by address. The entry encoding sits below the driver
+/// contract (an [`Iodev`](crate::Iodev) serves tokens, which name contexts, which hold
+/// entries), so an entry keeps the address, and `iodev.rs`, which makes every one from a
+/// `&'static Iodev`, turns it back (`Iodev::addr`, `Iodev::of`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct DevAddr(NonNull<()>);
+
+impl DevAddr {
+    /// # Safety
+    /// `p` is the address of an `Iodev` that lives for `'static`.
+    #[inline(always)]
+    pub(crate) const unsafe fn new(p: NonNull<()>) -> Self {
+        DevAddr(p)
+    }
+    #[inline(always)]
+    pub(crate) fn get(self) -> NonNull<()> {
+        self.0
+    }
+}
+
+/// An AWAIT's continuation ([`ResumeFn`](crate::ResumeFn), `iodev.rs`), by address, for
+/// the same reason as [`DevAddr`].
+#[derive(Clone, Copy)]
+pub(crate) struct ResumeAddr(NonNull<()>);
+
+impl ResumeAddr {
+    /// # Safety
+    /// `p` is a `ResumeFn` cast to a pointer.
+    #[inline(always)]
+    pub(crate) const unsafe fn new(p: NonNull<()>) -> Self {
+        ResumeAddr(p)
+    }
+    #[inline(always)]
+    pub(crate) fn get(self) -> NonNull<()> {
+        self.0
+    }
+}
 
 #[derive(Clone, Copy)]
 #[repr(C)]
@@ -292,7 +326,7 @@ impl TimePayload {
 #[derive(Clone, Copy)]
 #[repr(C)]
 pub(crate) struct AwaitPayload {
-    pub resume: Option<ResumeFn>,
+    pub resume: Option<ResumeAddr>,
 }
 
 #[derive(Clone, Copy)]
@@ -416,7 +450,7 @@ pub struct Sqe {
     pub(crate) meta: Meta,
     /// Code of the first error earlier in the chain (0: none), for CALLBACK (S4).
     pub(crate) carry: u8,
-    pub(crate) iodev: Option<&'static Iodev>,
+    pub(crate) iodev: Option<DevAddr>,
     pub(crate) userdata: usize,
     /// Next entry of the chain or transaction and its generation.
     pub(crate) next: u16,
