@@ -26,6 +26,8 @@ step() {
 export RUSTDOCFLAGS="-D warnings"
 
 step fmt cargo fmt --all -- --check
+# rtio's modules import one way (docs/DESIGN.md 1.2)
+step module-graph bash scripts/deps.sh
 step clippy cargo clippy --workspace --all-targets --all-features -- -D warnings
 step test cargo test --workspace --all-features --no-fail-fast
 step no-std-thumbv7m cargo build -p rtio --target thumbv7m-none-eabi
