@@ -43,7 +43,7 @@ use crate::context::Context;
 use crate::iodev::{Dev, Iodev};
 use crate::slot::{Gen, Phase};
 use crate::sqe::{CallbackFn, DevAddr, Flags, Meta, Op, Payload, Priority, Sqe};
-use crate::state::OpHandle;
+use crate::state::{OpHandle, View};
 use crate::time::{Duration, Instant};
 use crate::Error;
 
@@ -64,6 +64,9 @@ enum Link {
 #[must_use = "a chain does nothing until it is prepared and submitted"]
 pub struct Chain<'c, const N: usize> {
     ctx: &'c Context,
+    /// The context's slot view, copied: each builder method, inlined, finds the slots in a
+    /// register instead of reloading them through `ctx` after every store.
+    view: View,
     idx: [u16; N],
     gens: [Gen; N],
     len: usize,
@@ -158,6 +161,7 @@ impl Context {
         })?;
         Ok(Chain {
             ctx: self,
+            view: self.view(),
             idx,
             gens,
             len: 0,
@@ -216,7 +220,7 @@ impl<'c, const N: usize> Chain<'c, N> {
     fn sqe(&mut self, i: usize) -> &mut Sqe {
         let idx = self.idx[i];
         // SAFETY: the builder owns its acquired, unprepared slots exclusively.
-        unsafe { &mut *self.ctx.slot(idx).sqe_ptr() }
+        unsafe { &mut *self.view.slot(idx).sqe_ptr() }
     }
 
     fn fail(mut self, e: Error) -> Self {
