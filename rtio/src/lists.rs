@@ -115,7 +115,8 @@ impl FreeList {
     }
 }
 
-/// The prepared chain heads, in prepare order: what `submit` dispatches (S1). Owner-only.
+/// A FIFO of slots through their owner links: the prepared chain heads, in prepare order,
+/// that `submit` dispatches (S1), and the body of [`Local`]. Owner-only.
 #[derive(Debug)]
 pub(crate) struct Pending {
     head: UnsafeCell<u16>,
@@ -143,7 +144,7 @@ impl Pending {
         }
     }
 
-    /// Appends chain head `idx`.
+    /// Appends slot `idx`.
     ///
     /// # Safety
     /// Owner only; `idx` is on no list.
@@ -159,6 +160,27 @@ impl Pending {
                 *l.link(tail) = idx;
             }
             *self.tail.get() = idx;
+        }
+    }
+
+    /// Takes the oldest slot.
+    ///
+    /// # Safety
+    /// Owner only.
+    #[inline(always)]
+    pub(crate) unsafe fn pop<L: Links>(&self, l: L) -> Option<u16> {
+        // SAFETY: owner-only fields and links (precondition).
+        unsafe {
+            let head = *self.head.get();
+            if head == NONE {
+                return None;
+            }
+            let next = *l.link(head);
+            *self.head.get() = next;
+            if next == NONE {
+                *self.tail.get() = NONE;
+            }
+            Some(head)
         }
     }
 
@@ -191,7 +213,7 @@ impl Pending {
         }
     }
 
-    /// Detaches the whole list: its first head, or [`NONE`]; the rest follow through
+    /// Detaches the whole list: its first slot, or [`NONE`]; the rest follow through
     /// [`next`]. The list is empty afterwards.
     ///
     /// # Safety
@@ -209,11 +231,10 @@ impl Pending {
 }
 
 /// The owner's local completions: a FIFO of DONE entries, their results in their slots
-/// (`post.rs`). Owner-only.
+/// (`post.rs`), with the counts `submit(n)` and the S16 bound read. Owner-only.
 #[derive(Debug)]
 pub(crate) struct Local {
-    head: UnsafeCell<u16>,
-    tail: UnsafeCell<u16>,
+    fifo: Pending,
     len: UnsafeCell<u32>,
     /// Completions posted here, wrapping (S1, with the ring's counter).
     posted: UnsafeCell<u32>,
@@ -223,8 +244,7 @@ impl Local {
     /// All zero, for `.bss`; not usable before [`Local::init`].
     pub(crate) const fn new() -> Self {
         Local {
-            head: UnsafeCell::new(0),
-            tail: UnsafeCell::new(0),
+            fifo: Pending::new(),
             len: UnsafeCell::new(0),
             posted: UnsafeCell::new(0),
         }
@@ -235,11 +255,8 @@ impl Local {
     /// # Safety
     /// Owner only.
     pub(crate) unsafe fn init(&self) {
-        // SAFETY: owner-only fields (precondition).
-        unsafe {
-            *self.head.get() = NONE;
-            *self.tail.get() = NONE;
-        }
+        // SAFETY: precondition.
+        unsafe { self.fifo.init() }
     }
 
     /// Appends DONE entry `idx`.
@@ -250,14 +267,7 @@ impl Local {
     pub(crate) unsafe fn push<L: Links>(&self, l: L, idx: u16) {
         // SAFETY: owner-only fields and links (precondition).
         unsafe {
-            *l.link(idx) = NONE;
-            let tail = *self.tail.get();
-            if tail == NONE {
-                *self.head.get() = idx;
-            } else {
-                *l.link(tail) = idx;
-            }
-            *self.tail.get() = idx;
+            self.fifo.push(l, idx);
             *self.len.get() += 1;
             *self.posted.get() = (*self.posted.get()).wrapping_add(1);
         }
@@ -271,15 +281,7 @@ impl Local {
     pub(crate) unsafe fn pop<L: Links>(&self, l: L) -> Option<u16> {
         // SAFETY: owner-only fields and links (precondition).
         unsafe {
-            let head = *self.head.get();
-            if head == NONE {
-                return None;
-            }
-            let next = *l.link(head);
-            *self.head.get() = next;
-            if next == NONE {
-                *self.tail.get() = NONE;
-            }
+            let head = self.fifo.pop(l)?;
             *self.len.get() -= 1;
             Some(head)
         }
