@@ -304,39 +304,25 @@ fn finish(
         res = Err(Error::TimedOut);
     }
     // Read everything we need before posting: a posted entry may be consumed and reused.
-    let (mut succ, link_flags, mut succ_gen) = successor(r, idx);
     // SAFETY: header read.
     let carry_code = unsafe { (*sqe(r, idx)).carry };
-    // Transaction members, in order (S5).
-    let mut cur = idx;
-    let mut first = true;
-    let mut lt_next = false;
-    loop {
-        // SAFETY: header read before posting.
-        let s = unsafe { &*sqe(r, cur) };
-        let next = if s.flags.contains(Flags::TRANSACTION) {
-            s.next
-        } else {
-            NONE
+    let (mut succ, link_flags, mut succ_gen, lt_next);
+    if !flags.contains(Flags::TRANSACTION) {
+        // One link of a chain: no members to walk.
+        // SAFETY: header fields of an in-flight entry are immutable; read alone.
+        (succ, succ_gen, lt_next) = unsafe {
+            let p = sqe(r, idx);
+            (
+                addr_of!((*p).next).read(),
+                addr_of!((*p).next_gen).read(),
+                addr_of!((*p).meta).read().has(Meta::LT_NEXT),
+            )
         };
-        if next == NONE {
-            // Read before posting the last member: it may then be consumed and reused.
-            lt_next = s.meta.has(Meta::LT_NEXT);
-        }
-        // A transaction that succeeded reports each member's own length; on failure the
-        // first member carries the error and the rest are cancelled (S5).
-        let in_txn = !first || next != NONE;
-        let member_res = match (first, res) {
-            (_, Ok(_)) if in_txn => Ok(member_len(r, cur)),
-            (true, r) => r,
-            (false, _) => Err(Error::Canceled),
-        };
-        post(r, cur, member_res, sink);
-        first = false;
-        if next == NONE {
-            break;
-        }
-        cur = next;
+        link_flags = flags;
+        post(r, idx, res, sink);
+    } else {
+        (succ, link_flags, succ_gen) = successor(r, idx);
+        lt_next = post_members(r, idx, res, sink);
     }
     // What the successor sees (S4): the first error of the chain, else this result.
     let first_err = match crate::error::from_carry(carry_code) {
@@ -378,6 +364,38 @@ fn finish(
         return None;
     }
     Some((succ, succ_gen, first_err))
+}
+
+/// Posts the members of the transaction that starts at `idx`, in order (S5): on success each
+/// with its own length; on failure the first with the error and the rest `Canceled`. Returns
+/// whether a LINK_TIMEOUT follows the last member (read before it is posted: it may then be
+/// consumed and reused).
+fn post_members(r: &'static Rtio, idx: u16, res: Result<usize, Error>, sink: &Sink) -> bool {
+    let mut cur = idx;
+    let mut first = true;
+    loop {
+        // SAFETY: header read before posting.
+        let s = unsafe { &*sqe(r, cur) };
+        let next = if s.flags.contains(Flags::TRANSACTION) {
+            s.next
+        } else {
+            NONE
+        };
+        let lt_next = next == NONE && s.meta.has(Meta::LT_NEXT);
+        // A transaction that succeeded reports each member's own length.
+        let in_txn = !first || next != NONE;
+        let member_res = match (first, res) {
+            (_, Ok(_)) if in_txn => Ok(member_len(r, cur)),
+            (true, r) => r,
+            (false, _) => Err(Error::Canceled),
+        };
+        post(r, cur, member_res, sink);
+        if next == NONE {
+            return lt_next;
+        }
+        first = false;
+        cur = next;
+    }
 }
 
 /// A successful transaction member's own length: its buffer's (S5), and for a pool read the
