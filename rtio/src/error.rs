@@ -215,6 +215,63 @@ pub(crate) fn decode(raw: i32) -> Result<usize, Error> {
     }
 }
 
+/// An operation's result as the executor and the posting code carry it: [`encode`]'s `i32`
+/// (a length `>= 0`, or an error's negative code). One register where a
+/// `Result<usize, Error>` takes two words and, through the functions that are not inlined,
+/// memory. Lengths are bounded by their buffers before they are encoded (`post::bounded`), so
+/// nothing a result can say is lost in the `i32`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) struct Code(i32);
+
+impl Code {
+    /// `Ok(0)`.
+    pub(crate) const OK0: Code = Code(0);
+    /// `Err(Error::Canceled)`.
+    pub(crate) const CANCELED: Code = Code(Error::Canceled.code());
+    /// `Err(Error::TimedOut)`.
+    pub(crate) const TIMED_OUT: Code = Code(Error::TimedOut.code());
+
+    /// `res`, encoded.
+    #[inline]
+    pub(crate) fn of(res: Result<usize, Error>) -> Code {
+        Code(encode(res))
+    }
+    /// `Ok(n)`, encoded.
+    #[inline]
+    pub(crate) fn ok(n: usize) -> Code {
+        Code::of(Ok(n))
+    }
+    /// `Err(e)`, encoded.
+    #[inline]
+    pub(crate) const fn err(e: Error) -> Code {
+        Code(e.code())
+    }
+    /// The `i32` a completion cell or a slot keeps.
+    #[inline]
+    pub(crate) const fn raw(self) -> i32 {
+        self.0
+    }
+    /// Whether this is an error.
+    #[inline]
+    pub(crate) const fn is_err(self) -> bool {
+        self.0 < 0
+    }
+    /// The length, when this is a success.
+    #[inline]
+    pub(crate) const fn len(self) -> Option<usize> {
+        if self.0 >= 0 {
+            Some(self.0 as usize)
+        } else {
+            None
+        }
+    }
+    /// The result, decoded.
+    #[inline]
+    pub(crate) fn get(self) -> Result<usize, Error> {
+        decode(self.0)
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = match self {
@@ -280,6 +337,16 @@ mod tests {
             assert_eq!(decode(encode(Err(e))), Err(e));
         }
         assert_eq!(decode(encode(Ok(42))), Ok(42));
+        // The executor's `Code` carries the same encoding.
+        for e in all {
+            let c = Code::err(e);
+            assert!(c.is_err() && c.len().is_none());
+            assert_eq!((c.get(), Code::of(Err(e))), (Err(e), c));
+        }
+        assert_eq!((Code::ok(7).len(), Code::ok(7).get()), (Some(7), Ok(7)));
+        assert_eq!(Code::OK0, Code::ok(0));
+        assert_eq!(Code::CANCELED.get(), Err(Error::Canceled));
+        assert_eq!(Code::TIMED_OUT.get(), Err(Error::TimedOut));
         for e in all {
             let back = from_carry(to_carry(e)).unwrap();
             match e {

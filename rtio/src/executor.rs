@@ -6,6 +6,7 @@
 //! handler (or thread) that completes an operation. Nothing here allocates or blocks; loops
 //! are bounded by the number of slots.
 
+use crate::error::Code;
 use crate::iodev::{resume_addr, resume_of, Iodev, ResumeFn, Shot, Token};
 use crate::post::{bounded, buffer_len, capacity, drop_pool, post, post_shot, Sink};
 use crate::slot::Phase;
@@ -62,9 +63,9 @@ fn submit_chain_to(r: &'static Rtio, head: u16, sink: &Sink) {
         let slot = r.slot(head);
         if slot.state.start(slot.gen(), Phase::Prepared) {
             if hs.op == Op::Nop && hs.iodev.is_none() {
-                post(r, head, Ok(0), sink);
+                post(r, head, Code::OK0, sink);
             } else {
-                run(r, head, Ok(0), sink);
+                run(r, head, Code::OK0, sink);
             }
         }
         return;
@@ -90,7 +91,7 @@ fn submit_chain_to(r: &'static Rtio, head: u16, sink: &Sink) {
     }
     let gen = r.slot(head).gen();
     if try_start(r, head, gen, Phase::Prepared) {
-        run(r, head, Ok(0), sink);
+        run(r, head, Code::OK0, sink);
     }
 }
 
@@ -115,36 +116,60 @@ fn try_start(r: &'static Rtio, idx: u16, gen: u16, from: Phase) -> bool {
     started
 }
 
-/// Starts entry `idx` if it is still QUEUED, then keeps starting successors that complete
-/// in place.
-fn start(r: &'static Rtio, idx: u16, gen: u16, carry: Result<usize, Error>) {
-    if try_start(r, idx, gen, Phase::Queued) {
-        run(r, idx, carry, &Sink::ring());
-    }
-}
-
 /// Executes an INFLIGHT entry and every successor that completes in place.
-fn run(r: &'static Rtio, idx: u16, carry: Result<usize, Error>, sink: &Sink) {
-    let (mut idx, mut carry) = (idx, carry);
-    // One call site of `execute`, so that it is inlined once.
-    while let Some((i, g, c)) = execute(r, idx, carry, sink) {
-        if !try_start(r, i, g, Phase::Queued) {
-            return; // cancelled, or a stale link
+#[inline]
+fn run(r: &'static Rtio, idx: u16, carry: Code, sink: &Sink) {
+    drive(r, idx, carry, None, sink);
+}
+
+/// The executor's one loop. Entry `idx` is INFLIGHT: executed with `carry` when `done` is
+/// `None`, else it has just completed with `done` (a driver's token). Each entry that
+/// completes is finished (posted, its successor decided) and the successor started, as long
+/// as entries complete in place (S13).
+///
+/// `execute` and `finish` are called from here alone, so both are inlined once: a chain
+/// link costs no call of either.
+fn drive(r: &'static Rtio, mut idx: u16, mut carry: Code, mut done: Option<Code>, sink: &Sink) {
+    loop {
+        let res = match done.take() {
+            Some(res) => res,
+            None => match execute(r, idx, carry) {
+                Some(res) => res,
+                None => return, // handed to a driver, a timer or a signal
+            },
+        };
+        let next = finish(r, idx, res, sink);
+        if next.idx == NONE || !try_start(r, next.idx, next.gen, Phase::Queued) {
+            return; // nothing follows, or it was cancelled, or the link is stale
         }
-        (idx, carry) = (i, c);
+        (idx, carry) = (next.idx, next.carry);
     }
 }
 
-/// Runs an INFLIGHT entry. Returns the successor to start when it completed in place.
-#[inline(always)]
-fn execute(
-    r: &'static Rtio,
+/// What `execute` and `finish` hand back: the successor to start (`idx == NONE`: none), the
+/// generation its link names and the result it sees (S4). Eight bytes: one register.
+#[derive(Clone, Copy)]
+struct Next {
     idx: u16,
-    carry: Result<usize, Error>,
-    sink: &Sink,
-) -> Option<(u16, u16, Result<usize, Error>)> {
+    gen: u16,
+    carry: Code,
+}
+
+impl Next {
+    /// Nothing to start.
+    const NONE: Next = Next {
+        idx: NONE,
+        gen: 0,
+        carry: Code::OK0,
+    };
+}
+
+/// Runs an INFLIGHT entry. Returns its result when it completed in place; `None` when it
+/// was handed on (to its driver, a timer, a signal) or needs nothing more.
+#[inline(always)]
+fn execute(r: &'static Rtio, idx: u16, carry: Code) -> Option<Code> {
     let p = sqe(r, idx);
-    if let Err(e) = carry {
+    if let Err(e) = carry.get() {
         // SAFETY: the entry is INFLIGHT and the executor owns it until it hands a token out;
         // a field write, no reference kept.
         unsafe { (*p).carry = crate::error::to_carry(e) };
@@ -155,19 +180,18 @@ fn execute(
     // Made after `arm_link_timeout`, which reads chain headers through their own pointers.
     let s = unsafe { &*p };
     match s.op {
-        Op::Nop if s.iodev.is_none() => finish(r, idx, Ok(0), sink),
+        Op::Nop if s.iodev.is_none() => Some(Code::OK0),
         Op::Callback => {
             let cb = s.callback()?;
             let prev = match crate::error::from_carry(s.carry) {
                 Some(e) => Err(e),
-                None => carry,
+                None => carry.get(),
             };
-            let res = (cb.f)(prev, cb.arg);
-            finish(r, idx, res, sink)
+            Some(Code::of((cb.f)(prev, cb.arg)))
         }
         Op::Delay => {
             let Some(clock) = r.clock else {
-                return finish(r, idx, Err(Error::NoClock), sink);
+                return Some(Code::err(Error::NoClock));
             };
             // SAFETY: `time` is the active member for DELAY; the executor owns the payload,
             // and `s` is not used again.
@@ -175,21 +199,21 @@ fn execute(
             t.arm(clock.now());
             match r.timer_ops {
                 Some(ops) => (ops.insert)(r, idx),
-                None => return finish(r, idx, Err(Error::NoClock), sink),
+                None => return Some(Code::err(Error::NoClock)),
             }
             None
         }
         Op::LinkTimeout => {
             // Reached on its own: its operation already completed (or it heads a chain,
             // which prepare refuses). It has nothing left to bound.
-            finish(r, idx, Ok(0), sink)
+            Some(Code::OK0)
         }
         Op::Await if s.iodev.is_none() => {
             let old = r.slot(idx).state.arm();
             if old.cancel_requested() {
-                finish(r, idx, Err(Error::Canceled), sink)
+                Some(Code::CANCELED)
             } else if old.signaled() {
-                finish(r, idx, Ok(0), sink)
+                Some(Code::OK0)
             } else {
                 None
             }
@@ -199,7 +223,7 @@ fn execute(
                 Iodev::of(dev).submit(Token::from_raw(RawToken { rtio: r, idx }));
                 None
             }
-            None => finish(r, idx, Err(Error::NotSupported), sink),
+            None => Some(Code::err(Error::NotSupported)),
         },
     }
 }
@@ -277,31 +301,25 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
 
 /// Completes a token's entry and runs what follows.
 fn complete(t: RawToken, res: Result<usize, Error>) {
-    let res = bounded(t.rtio, t.idx, res);
-    if let Some((i, g, c)) = finish(t.rtio, t.idx, res, &Sink::ring()) {
-        start(t.rtio, i, g, c);
-    }
+    let res = Code::of(bounded(t.rtio, t.idx, res));
+    drive(t.rtio, t.idx, Code::OK0, Some(res), &Sink::ring());
 }
 
 /// Posts the terminal completions of the transaction at `idx` and decides the successor
-/// (S4, S5, S8). Returns the successor to start.
-fn finish(
-    r: &'static Rtio,
-    idx: u16,
-    mut res: Result<usize, Error>,
-    sink: &Sink,
-) -> Option<(u16, u16, Result<usize, Error>)> {
+/// (S4, S5, S8). Returns the successor to start. Called from [`drive`] alone.
+#[inline(always)]
+fn finish(r: &'static Rtio, idx: u16, mut res: Code, sink: &Sink) -> Next {
     // SAFETY: a field read of the header, immutable while the entry is in flight.
     let flags = unsafe { core::ptr::addr_of!((*sqe(r, idx)).flags).read() };
     if !flags.contains(Flags::CHAINED) && !flags.contains(Flags::TRANSACTION) {
         // Unlinked: nothing follows, and no LINK_TIMEOUT bounds it (a bounded entry is
         // chained to its timeout), so there is no TimedOut to convert.
         post(r, idx, res, sink);
-        return None;
+        return Next::NONE;
     }
     let slot = &r.slot(idx);
-    if res == Err(Error::Canceled) && slot.state.load().timed_out() {
-        res = Err(Error::TimedOut);
+    if res == Code::CANCELED && slot.state.load().timed_out() {
+        res = Code::TIMED_OUT;
     }
     // Read everything we need before posting: a posted entry may be consumed and reused.
     // SAFETY: header read.
@@ -326,7 +344,7 @@ fn finish(
     }
     // What the successor sees (S4): the first error of the chain, else this result.
     let first_err = match crate::error::from_carry(carry_code) {
-        Some(e) => Err(e),
+        Some(e) => Code::err(e),
         None => res,
     };
     // LINK_TIMEOUT right after: it reports whether it fired, and is skipped over.
@@ -344,10 +362,10 @@ fn finish(
             post(
                 r,
                 lt,
-                if res == Err(Error::TimedOut) {
-                    Err(Error::TimedOut)
+                if res == Code::TIMED_OUT {
+                    Code::TIMED_OUT
                 } else {
-                    Ok(0)
+                    Code::OK0
                 },
                 sink,
             );
@@ -357,20 +375,24 @@ fn finish(
         }
     }
     if succ == NONE {
-        return None;
+        return Next::NONE;
     }
     if res.is_err() && !link_flags.contains(Flags::HARDLINK) && !flags.contains(Flags::HARDLINK) {
         cancel_from(r, succ, succ_gen, sink);
-        return None;
+        return Next::NONE;
     }
-    Some((succ, succ_gen, first_err))
+    Next {
+        idx: succ,
+        gen: succ_gen,
+        carry: first_err,
+    }
 }
 
 /// Posts the members of the transaction that starts at `idx`, in order (S5): on success each
 /// with its own length; on failure the first with the error and the rest `Canceled`. Returns
 /// whether a LINK_TIMEOUT follows the last member (read before it is posted: it may then be
 /// consumed and reused).
-fn post_members(r: &'static Rtio, idx: u16, res: Result<usize, Error>, sink: &Sink) -> bool {
+fn post_members(r: &'static Rtio, idx: u16, res: Code, sink: &Sink) -> bool {
     let mut cur = idx;
     let mut first = true;
     loop {
@@ -384,10 +406,10 @@ fn post_members(r: &'static Rtio, idx: u16, res: Result<usize, Error>, sink: &Si
         let lt_next = next == NONE && s.meta.has(Meta::LT_NEXT);
         // A transaction that succeeded reports each member's own length.
         let in_txn = !first || next != NONE;
-        let member_res = match (first, res) {
-            (_, Ok(_)) if in_txn => Ok(member_len(r, cur)),
-            (true, r) => r,
-            (false, _) => Err(Error::Canceled),
+        let member_res = match (first, res.is_err()) {
+            (_, false) if in_txn => Code::ok(member_len(r, cur)),
+            (true, _) => res,
+            (false, _) => Code::CANCELED,
         };
         post(r, cur, member_res, sink);
         if next == NONE {
@@ -421,7 +443,7 @@ fn cancel_from(r: &'static Rtio, mut idx: u16, mut gen: u16, sink: &Sink) {
             } else {
                 (NONE, 0)
             };
-        post(r, idx, Err(Error::Canceled), sink);
+        post(r, idx, Code::CANCELED, sink);
         idx = next;
         gen = next_gen;
     }

@@ -20,7 +20,7 @@
 //! order (S6) holds, and so does the order of independent completions.
 
 use crate::cqe::CqeFlags;
-use crate::error::{decode, encode};
+use crate::error::{decode, Code};
 use crate::pool::BlockRange;
 use crate::ring::Raw;
 use crate::sqe::{BufPayload, Extent, Flags, Meta, Sqe};
@@ -119,13 +119,13 @@ pub(crate) fn bounded(r: &Rtio, idx: u16, res: Result<usize, Error>) -> Result<u
 /// Owner: completes an entry that was never dispatched (taken with `SlotState::take`) with
 /// `err`, alone: its buffer comes back in the completion (S3).
 pub(crate) fn post_unsubmitted(r: &'static Rtio, idx: u16, err: Error) {
-    post(r, idx, Err(err), &Sink::ring());
+    post(r, idx, Code::err(err), &Sink::ring());
 }
 
 /// Posts the terminal completion of one entry and marks it DONE: to the owner's local list
 /// when `sink` allows it, else through the ring.
 #[inline]
-pub(crate) fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>, sink: &Sink) {
+pub(crate) fn post(r: &'static Rtio, idx: u16, res: Code, sink: &Sink) {
     let slot = &r.slot(idx);
     let flags = header_flags(r, idx);
     // SAFETY: the runtime's bits are written before prepare and only read afterwards.
@@ -133,7 +133,7 @@ pub(crate) fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>, sink: 
         // The pool range (if any) stays in the entry for the future or scope, trimmed as
         // for the ring (S11: the same blocks whichever way it is waited for).
         keep_pool(r, idx, res);
-        slot.set_result(encode(res));
+        slot.set_result(res.raw());
         let old = slot.state.finish();
         if old.orphaned() {
             free_orphan(r, idx);
@@ -156,7 +156,7 @@ pub(crate) fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>, sink: 
         // SAFETY: the sink is the owner's, the ring's consumer.
         if !flags.contains(Flags::MEMPOOL) && unsafe { r.shared().ring.is_idle() } {
             // The owner's own run: the result waits in the slot, on the owner's list.
-            slot.set_result(encode(res));
+            slot.set_result(res.raw());
             // SAFETY: the sink is the owner's (`Sink::owner`); the entry is DONE and linked
             // by no list (it left the pending list when dispatched).
             unsafe { r.shared().local.push(r.view(), idx) };
@@ -175,7 +175,7 @@ pub(crate) fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>, sink: 
         slot: idx,
         flags: cflags,
         pool_start: pool_start.unwrap_or(0),
-        result: encode(res),
+        result: res.raw(),
     };
     // SAFETY: this entry holds one reservation (taken at acquire), used now.
     unsafe { publish(r, raw) };
@@ -192,7 +192,7 @@ pub(crate) fn post(r: &'static Rtio, idx: u16, res: Result<usize, Error>, sink: 
 #[inline(always)]
 pub(crate) unsafe fn post_plain(r: &'static Rtio, idx: u16) {
     let slot = r.slot(idx);
-    let result = encode(Ok(0));
+    let result = Code::OK0.raw();
     // SAFETY: the owner is the ring's consumer (precondition).
     if unsafe { r.shared().ring.is_idle() } {
         slot.set_result(result);
@@ -259,14 +259,14 @@ fn drop_pool_impl(r: &'static Rtio, idx: u16) {
 /// Takes the pool range out of an entry for its completion: trimmed to the blocks that hold
 /// the result's bytes (freed entirely on error). Returns the first block.
 #[inline]
-pub(crate) fn take_pool(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Option<u8> {
+pub(crate) fn take_pool(r: &'static Rtio, idx: u16, res: Code) -> Option<u8> {
     if !header_flags(r, idx).contains(Flags::MEMPOOL) {
         return None;
     }
     (r.pool_ops?.take)(r, idx, res)
 }
 
-fn take_pool_impl(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Option<u8> {
+fn take_pool_impl(r: &'static Rtio, idx: u16, res: Code) -> Option<u8> {
     let pool = r.pool?;
     // SAFETY: the poster owns the entry's payload until the completion is published.
     let b = unsafe { buf_payload(r, idx) }?;
@@ -275,9 +275,9 @@ fn take_pool_impl(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Opti
     if range.is_none() {
         return None;
     }
-    match res {
-        Ok(n) => Some(pool.trim(range, n).start() as u8),
-        Err(_) => {
+    match res.len() {
+        Some(n) => Some(pool.trim(range, n).start() as u8),
+        None => {
             pool.free(range);
             None
         }
@@ -287,7 +287,7 @@ fn take_pool_impl(r: &'static Rtio, idx: u16, res: Result<usize, Error>) -> Opti
 /// A kept pool read's blocks, trimmed to the result's bytes (freed on error), stay in the
 /// entry for its future or scope.
 #[inline]
-pub(crate) fn keep_pool(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
+pub(crate) fn keep_pool(r: &'static Rtio, idx: u16, res: Code) {
     if !header_flags(r, idx).contains(Flags::MEMPOOL) {
         return;
     }
@@ -296,7 +296,7 @@ pub(crate) fn keep_pool(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
     }
 }
 
-fn keep_pool_impl(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
+fn keep_pool_impl(r: &'static Rtio, idx: u16, res: Code) {
     let Some(pool) = r.pool else { return };
     // SAFETY: the poster owns the entry's payload until the completion is published.
     let Some(b) = (unsafe { buf_payload(r, idx) }) else {
@@ -306,9 +306,9 @@ fn keep_pool_impl(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
     if range.is_none() {
         return;
     }
-    b.pool_range = match res {
-        Ok(n) => pool.trim(range, n).pack(),
-        Err(_) => {
+    b.pool_range = match res.len() {
+        Some(n) => pool.trim(range, n).pack(),
+        None => {
             pool.free(range);
             0
         }
@@ -316,7 +316,8 @@ fn keep_pool_impl(r: &'static Rtio, idx: u16, res: Result<usize, Error>) {
 }
 
 pub(crate) fn post_shot(r: &'static Rtio, idx: u16, n: usize) {
-    let pool_start = take_pool(r, idx, Ok(n));
+    let res = Code::ok(n);
+    let pool_start = take_pool(r, idx, res);
     let mut flags = CqeFlags::MORE.bits();
     if pool_start.is_some() {
         flags |= CqeFlags::POOL.bits();
@@ -325,7 +326,7 @@ pub(crate) fn post_shot(r: &'static Rtio, idx: u16, n: usize) {
         slot: idx,
         flags,
         pool_start: pool_start.unwrap_or(0),
-        result: encode(Ok(n)),
+        result: res.raw(),
     };
     // SAFETY: `shot` took a reservation for this completion.
     unsafe { publish(r, raw) };

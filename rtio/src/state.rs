@@ -17,7 +17,7 @@
 //! its methods change the state word.
 
 use crate::cqe::Completion;
-use crate::error::ClaimError;
+use crate::error::{ClaimError, Code};
 use crate::lists::{FreeList, Links, Local, Pending};
 use crate::pool::Mempool;
 use crate::ring::{CqeCell, Raw, Reservations, Ring};
@@ -26,7 +26,6 @@ use crate::sqe::{Flags, Op, Sqe, NONE};
 use crate::stack::ReturnStack;
 use crate::time::{Clock, Instant};
 use crate::wait::Notify;
-use crate::Error;
 use core::cell::{Cell, UnsafeCell};
 use critical_section::Mutex;
 use portable_atomic::{fence, AtomicBool, AtomicU32, AtomicUsize, Ordering};
@@ -673,8 +672,8 @@ pub(crate) type StartFn = unsafe fn(&'static Rtio, u16);
 /// nowhere else: a program whose contexts have no pool links none of it (as `TimerOps` for
 /// the clock).
 pub(crate) struct PoolOps {
-    pub(crate) take: fn(&'static Rtio, u16, Result<usize, Error>) -> Option<u8>,
-    pub(crate) keep: fn(&'static Rtio, u16, Result<usize, Error>),
+    pub(crate) take: fn(&'static Rtio, u16, Code) -> Option<u8>,
+    pub(crate) keep: fn(&'static Rtio, u16, Code),
     pub(crate) drop: fn(&'static Rtio, u16),
 }
 
