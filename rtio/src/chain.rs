@@ -71,6 +71,10 @@ pub struct Chain<'c, const N: usize> {
     gens: [Gen; N],
     len: usize,
     link: Link,
+    /// The first builder mistake, in the order the entries were added: a bad argument, a
+    /// wrong link, a rule the entry breaks (S8: a timer without a clock, a LINK_TIMEOUT
+    /// after another or after a transaction member). Checked as each entry is added, so
+    /// where the builder is inlined the checks fold and `prepare` walks no entries.
     err: Option<Error>,
     prepared: bool,
     /// Some entry is more than a plain NOP (an op other than NOP, an iodev, a flag, a link):
@@ -449,8 +453,17 @@ impl<'c, const N: usize> Chain<'c, N> {
         )
     }
 
+    /// S8, S16: a timer needs the context's clock, or it could never fire.
+    #[inline(always)]
+    fn need_clock(&mut self) {
+        if self.ctx.rtio.clock.is_none() {
+            self.err.get_or_insert(Error::NoClock);
+        }
+    }
+
     /// DELAY: completes `d` after it starts (S8).
-    pub fn delay(self, d: Duration) -> Self {
+    pub fn delay(mut self, d: Duration) -> Self {
+        self.need_clock();
         let mut s = self.push(Op::Delay, None, Flags::empty(), Payload::none());
         if s.err.is_none() {
             let i = s.len - 1;
@@ -460,7 +473,8 @@ impl<'c, const N: usize> Chain<'c, N> {
     }
 
     /// DELAY until an absolute instant (S8): equal deadlines complete in submission order.
-    pub fn delay_until(self, at: Instant) -> Self {
+    pub fn delay_until(mut self, at: Instant) -> Self {
+        self.need_clock();
         let mut s = self.push(Op::Delay, None, Flags::empty(), Payload::none());
         if s.err.is_none() {
             let i = s.len - 1;
@@ -471,9 +485,15 @@ impl<'c, const N: usize> Chain<'c, N> {
 
     /// LINK_TIMEOUT: bounds the entry before it to `d` (S8). If it fires first, that entry
     /// completes `TimedOut` and the rest of the chain is cancelled.
-    pub fn link_timeout(self, d: Duration) -> Self {
+    pub fn link_timeout(mut self, d: Duration) -> Self {
         if self.len == 0 {
             return self.fail(Error::InvalidChain);
+        }
+        self.need_clock();
+        let i = self.len - 1;
+        if self.link == Link::Transaction || self.sqe(i).op == Op::LinkTimeout {
+            // It bounds one operation: not another LINK_TIMEOUT, not a transaction member.
+            self.err.get_or_insert(Error::InvalidChain);
         }
         let mut s = self.push(Op::LinkTimeout, None, Flags::empty(), Payload::none());
         if s.err.is_none() {
@@ -581,7 +601,9 @@ impl<'c, const N: usize> Chain<'c, N> {
         self
     }
 
-    fn validate(&mut self) -> Result<(), Error> {
+    /// The mistake `prepare` reports: the builder's first (every rule an entry can break is
+    /// checked as it is added), else a chain shorter than `N` or ending in a transaction link.
+    fn validate(&self) -> Result<(), Error> {
         if let Some(e) = self.err {
             return Err(e);
         }
@@ -590,29 +612,6 @@ impl<'c, const N: usize> Chain<'c, N> {
         }
         if self.link == Link::Transaction {
             return Err(Error::InvalidChain); // a transaction link with nothing after it
-        }
-        if !self.general {
-            return Ok(()); // plain NOPs break no rule below
-        }
-        for i in 0..N {
-            let s = self.sqe(i);
-            let (op, flags) = (s.op, s.flags);
-            if op == Op::LinkTimeout && i == 0 {
-                return Err(Error::InvalidChain);
-            }
-            if matches!(op, Op::Delay | Op::LinkTimeout) && self.ctx.rtio.clock.is_none() {
-                // S8, S16: without a clock the timer could never fire.
-                return Err(Error::NoClock);
-            }
-            if op == Op::LinkTimeout {
-                let prev = self.sqe(i - 1);
-                if matches!(prev.op, Op::LinkTimeout) || prev.flags.contains(Flags::TRANSACTION) {
-                    return Err(Error::InvalidChain);
-                }
-            }
-            if flags.contains(Flags::MULTISHOT) && N != 1 {
-                return Err(Error::InvalidChain);
-            }
         }
         Ok(())
     }

@@ -180,6 +180,69 @@ fn builder_mistakes_are_reported_and_return_every_slot() {
     assert_eq!(ctx.rtio().reserved(), 0);
 }
 
+/// S8: a LINK_TIMEOUT bounds one operation, and a chain's mistakes are checked as its entries
+/// are added: `prepare` reports the first, in the order they were made.
+#[test]
+fn s8_link_timeout_rules_are_checked_as_entries_are_added_and_the_first_mistake_is_reported() {
+    let (_, dev) = iodev!(Inplace::new(0));
+    let ctx = ctx!(8, 8, clock);
+    let ms = Duration::from_millis(1);
+    let twice = ctx
+        .chain::<3>()
+        .unwrap()
+        .write(dev, b"x")
+        .link_timeout(ms)
+        .link_timeout(ms)
+        .prepare();
+    assert_eq!(
+        twice.unwrap_err(),
+        Error::InvalidChain,
+        "a timeout of a timeout"
+    );
+    let member = ctx
+        .chain::<3>()
+        .unwrap()
+        .write(dev, b"x")
+        .transaction()
+        .link_timeout(ms)
+        .write(dev, b"y")
+        .prepare();
+    assert_eq!(
+        member.unwrap_err(),
+        Error::InvalidChain,
+        "a timeout inside a transaction"
+    );
+    let bounded = ctx
+        .chain::<2>()
+        .unwrap()
+        .write(dev, b"x")
+        .link_timeout(ms)
+        .prepare();
+    assert!(bounded.is_ok(), "one operation and its timeout");
+    ctx.drop_all();
+    // Without a clock: the timer is the first mistake, the tiny write the second.
+    let no_clock = ctx!(2, 2, no_clock);
+    let long = [0u8; TINY_MAX + 1];
+    let first = no_clock
+        .chain::<2>()
+        .unwrap()
+        .delay(ms)
+        .tiny_write(dev, &long)
+        .prepare();
+    assert_eq!(first.unwrap_err(), Error::NoClock);
+    let first = no_clock
+        .chain::<2>()
+        .unwrap()
+        .tiny_write(dev, &long)
+        .delay(ms)
+        .prepare();
+    assert_eq!(first.unwrap_err(), Error::InvalidArgument);
+    // Every slot came back, and every buffer (the writes' completions carry them, S3).
+    while no_clock.try_consume().is_some() {}
+    while ctx.try_consume().is_some() {}
+    assert_eq!((ctx.rtio().reserved(), no_clock.rtio().reserved()), (0, 0));
+}
+
 #[test]
 fn consume_timeout_gives_up() {
     let ctx = ctx!(1, 1, clock);
