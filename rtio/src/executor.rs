@@ -301,8 +301,16 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
 
 /// Completes a token's entry and runs what follows.
 fn complete(t: RawToken, res: Result<usize, Error>) {
-    let res = Code::of(bounded(t.rtio, t.idx, res));
-    drive(t.rtio, t.idx, Code::OK0, Some(res), &Sink::ring());
+    let (r, idx) = (t.rtio, t.idx);
+    let res = Code::of(bounded(r, idx, res));
+    let flags = crate::post::header_flags(r, idx);
+    if !flags.contains(Flags::CHAINED) && !flags.contains(Flags::TRANSACTION) {
+        // Unlinked (most interrupt completions): nothing follows, nothing to convert
+        // (`finish`'s first case), so the completion is posted straight away.
+        post(r, idx, res, &Sink::ring());
+        return;
+    }
+    drive(r, idx, Code::OK0, Some(res), &Sink::ring());
 }
 
 /// Posts the terminal completions of the transaction at `idx` and decides the successor
