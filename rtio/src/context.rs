@@ -334,12 +334,14 @@ impl Context {
         self.submit_until(n, None)
     }
 
-    /// Completions posted so far (ring and local), wrapping (S1).
+    /// Completions posted through the ring so far plus the local ones not consumed yet,
+    /// wrapping (S1). Inside `submit`, where the owner consumes nothing, it grows by one per
+    /// completion posted either way: what `submit(n)` counts.
     #[inline]
     fn posted(&self) -> u32 {
         let v = self.view();
         // SAFETY: the owner's own counter.
-        let local = unsafe { v.shared().local.posted() };
+        let local = unsafe { v.shared().local.len() };
         v.shared()
             .completed
             .load(Ordering::Acquire)

@@ -231,13 +231,14 @@ impl Pending {
 }
 
 /// The owner's local completions: a FIFO of DONE entries, their results in their slots
-/// (`post.rs`), with the counts `submit(n)` and the S16 bound read. Owner-only.
+/// (`post.rs`), with the count `submit(n)` and the S16 bound read. Owner-only.
+///
+/// The count is also what `submit(n)` counts local posts by: the owner consumes nothing
+/// while it is inside `submit`, so there the count grows by one per completion posted.
 #[derive(Debug)]
 pub(crate) struct Local {
     fifo: Pending,
     len: UnsafeCell<u32>,
-    /// Completions posted here, wrapping (S1, with the ring's counter).
-    posted: UnsafeCell<u32>,
 }
 
 impl Local {
@@ -246,7 +247,6 @@ impl Local {
         Local {
             fifo: Pending::new(),
             len: UnsafeCell::new(0),
-            posted: UnsafeCell::new(0),
         }
     }
 
@@ -269,7 +269,6 @@ impl Local {
         unsafe {
             self.fifo.push(l, idx);
             *self.len.get() += 1;
-            *self.posted.get() = (*self.posted.get()).wrapping_add(1);
         }
     }
 
@@ -295,16 +294,6 @@ impl Local {
     pub(crate) unsafe fn len(&self) -> u32 {
         // SAFETY: owner-only field (precondition).
         unsafe { *self.len.get() }
-    }
-
-    /// Completions ever posted here, wrapping.
-    ///
-    /// # Safety
-    /// Owner only.
-    #[inline(always)]
-    pub(crate) unsafe fn posted(&self) -> u32 {
-        // SAFETY: owner-only field (precondition).
-        unsafe { *self.posted.get() }
     }
 }
 
@@ -376,7 +365,7 @@ mod tests {
     }
 
     #[test]
-    fn local_is_a_fifo_that_counts_what_was_posted() {
+    fn local_is_a_fifo_that_counts_what_it_holds() {
         let s = slots();
         let v = V(&s);
         let l = Local::new();
@@ -386,13 +375,13 @@ mod tests {
             assert_eq!(l.pop(v), None);
             l.push(v, 2);
             l.push(v, 0);
-            assert_eq!((l.len(), l.posted()), (2, 2));
+            assert_eq!(l.len(), 2);
             assert_eq!(l.pop(v), Some(2));
             l.push(v, 3);
             assert_eq!(l.pop(v), Some(0));
             assert_eq!(l.pop(v), Some(3));
             assert_eq!(l.pop(v), None);
-            assert_eq!((l.len(), l.posted()), (0, 3));
+            assert_eq!(l.len(), 0);
         }
     }
 }
