@@ -124,7 +124,12 @@ pub(crate) fn post_unsubmitted(r: &'static Rtio, idx: u16, err: Error) {
 
 /// Posts the terminal completion of one entry and marks it DONE: to the owner's local list
 /// when `sink` allows it, else through the ring.
-#[inline]
+///
+/// Never inlined: it is called from every place an entry completes (the executor's loop,
+/// `complete`, the member walk, cancellations), and each inlined copy (LLVM also made a
+/// specialised clone) cost the firmware programs about 760 B each; the call costs a few
+/// instructions (BENCHMARKS.md).
+#[inline(never)]
 pub(crate) fn post(r: &'static Rtio, idx: u16, res: Code, sink: &Sink) {
     let slot = &r.slot(idx);
     let flags = header_flags(r, idx);
