@@ -205,14 +205,21 @@ pub(crate) fn encode(res: Result<usize, Error>) -> i32 {
     }
 }
 
-/// Decodes the `i32` of a completion entry.
+/// Decodes the `i32` of a completion entry. The length inline; an error's table lookup
+/// out of line (one copy per program, not one per `Completion::result` call).
 #[inline]
 pub(crate) fn decode(raw: i32) -> Result<usize, Error> {
     if raw >= 0 {
         Ok(raw as usize)
     } else {
-        Err(Error::from_code(raw))
+        Err(error_of(raw))
     }
+}
+
+#[cold]
+#[inline(never)]
+fn error_of(raw: i32) -> Error {
+    Error::from_code(raw)
 }
 
 /// An operation's result as the executor and the posting code carry it: [`encode`]'s `i32`
