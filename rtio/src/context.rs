@@ -481,8 +481,6 @@ impl Context {
     pub fn try_consume(&self) -> Option<Completion> {
         let v = self.view();
         let r = self.rtio;
-        // S8: polling alone advances timers (a clock without alarms calls nothing else).
-        executor::poll_timers(r);
         // The owner's own completions first (`post.rs`: chain order, S6).
         // SAFETY: the local list is the owner's.
         let raw = match unsafe { v.shared().local.pop(v) } {
@@ -493,8 +491,14 @@ impl Context {
                 pool_start: 0,
                 result: v.slot(idx).result(),
             },
-            // SAFETY: the owner is the ring's single consumer.
-            None => unsafe { v.shared().ring.pop(r.cells) }?,
+            None => {
+                // S8: polling alone advances timers (a clock without alarms calls nothing
+                // else); what they complete goes through the ring. Not while local
+                // completions wait: one is returned now, and the next call polls.
+                executor::poll_timers(r);
+                // SAFETY: the owner is the ring's single consumer.
+                unsafe { v.shared().ring.pop(r.cells) }?
+            }
         };
         let sqe = v.slot(raw.slot).sqe_ptr();
         // SAFETY: `userdata` and the op are immutable after prepare; each is read alone.

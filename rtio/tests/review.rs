@@ -318,6 +318,37 @@ fn s8_polling_alone_advances_timers_on_a_clock_without_alarms() {
     assert_eq!((c.userdata(), c.result()), (9, Ok(0)));
 }
 
+/// S8, S6: polling advances timers behind the owner's own completions too: those come
+/// first (they were posted first), and the polls that follow fire the due timer.
+#[test]
+fn s8_polling_fires_due_timers_once_the_local_completions_are_taken() {
+    static CLOCK: ManualClock = ManualClock::new();
+    static STORAGE: Storage<4, 4> = Storage::new();
+    static RTIO: Rtio = Rtio::new(&STORAGE).with_clock(&CLOCK);
+    let ctx = RTIO.claim().unwrap();
+    let _ = ctx
+        .acquire()
+        .unwrap()
+        .delay(Duration::from_millis(5))
+        .userdata(1)
+        .submit()
+        .unwrap();
+    CLOCK.advance(Duration::from_millis(5)); // due, not fired yet: nobody polled
+    for u in [2, 3] {
+        let _ = ctx.acquire().unwrap().nop().userdata(u).prepare().unwrap();
+    }
+    ctx.submit(0).unwrap(); // both NOPs complete in place, on the local list
+    let order: Vec<usize> = std::iter::from_fn(|| ctx.try_consume())
+        .map(|c| c.userdata())
+        .collect();
+    assert_eq!(
+        order,
+        [2, 3, 1],
+        "local completions, then the timer the next poll fired"
+    );
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
+
 #[test]
 fn s8_s16_a_timer_on_a_context_without_a_clock_is_refused_at_prepare() {
     let ctx = ctx!(2, 2, no_clock);
