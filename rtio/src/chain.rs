@@ -67,8 +67,9 @@ pub struct Chain<'c, const N: usize> {
     /// The context's slot view, copied: each builder method, inlined, finds the slots in a
     /// register instead of reloading them through `ctx` after every store.
     view: View,
+    /// The entries' slots. Their generations are read from the slots when needed (links,
+    /// handles): the builder is moved by value at every call, so it carries no copy.
     idx: [u16; N],
-    gens: [Gen; N],
     len: usize,
     link: Link,
     /// The first builder mistake, in the order the entries were added: a bad argument, a
@@ -158,16 +159,11 @@ impl Context {
     pub fn chain<const N: usize>(&self) -> Result<Chain<'_, N>, Error> {
         const { assert!(N > 0, "rule: an empty chain is not allowed") };
         let mut idx = [0u16; N];
-        let mut gens = [Gen { tag: 0, epoch: 0 }; N];
-        self.alloc_with(N, |k, i, g| {
-            idx[k] = i;
-            gens[k] = g;
-        })?;
+        self.alloc_with(N, |k, i, _| idx[k] = i)?;
         Ok(Chain {
             ctx: self,
             view: self.view(),
             idx,
-            gens,
             len: 0,
             link: Link::Chained,
             err: None,
@@ -263,7 +259,8 @@ impl<'c, const N: usize> Chain<'c, N> {
                 // S5: all members target the head's iodev.
                 self.err.get_or_insert(Error::InvalidChain);
             }
-            let (next, next_gen) = (self.idx[i], self.gens[i].tag);
+            let next = self.idx[i];
+            let next_gen = self.view.slot(next).state.owned_gen().tag;
             let prev = self.sqe(i - 1);
             prev.flags.insert(match link {
                 Link::Chained => Flags::CHAINED,
@@ -544,6 +541,12 @@ impl<'c, const N: usize> Chain<'c, N> {
         self.push(Op::SpiConfigure, Some(dev.iodev()), Flags::empty(), p)
     }
 
+    /// The full generation of entry `i` (its slot is ours: acquired, not dispatched).
+    #[inline(always)]
+    fn gen(&self, i: usize) -> Gen {
+        self.view.slot(self.idx[i]).state.owned_gen()
+    }
+
     fn last(&mut self) -> Option<&mut Sqe> {
         if self.err.is_some() || self.len == 0 {
             return None;
@@ -629,7 +632,7 @@ impl<'c, const N: usize> Chain<'c, N> {
             self.err = Some(e);
             return Err(e);
         }
-        let handles = core::array::from_fn(|i| OpHandle::new(self.idx[i], self.gens[i]));
+        let handles = core::array::from_fn(|i| OpHandle::new(self.idx[i], self.gen(i)));
         self.prepared = true;
         if self.general {
             if self.sqe(0).flags.contains(Flags::MULTISHOT) {
@@ -675,7 +678,8 @@ impl<'c, const N: usize> Chain<'c, N> {
         }
         self.prepared = true;
         self.ctx.track_kept(N as u32, 0);
-        let (idx, gens) = (self.idx, self.gens);
+        let idx = self.idx;
+        let gens = core::array::from_fn(|i| self.gen(i));
         let rtio = self.ctx.rtio;
         crate::executor::submit_chain(rtio, idx[0]);
         Ok((idx, gens))

@@ -237,6 +237,17 @@ impl SlotState {
         State(self.word.load(Ordering::Acquire))
     }
 
+    /// Owner, holding the slot (acquired, not yet dispatched): its full generation. Relaxed:
+    /// only the owner changes the tag and the epoch (`acquire`, `recycle`); other threads
+    /// only add event bits to the word.
+    #[inline]
+    pub(crate) fn owned_gen(&self) -> Gen {
+        Gen {
+            tag: State(self.word.load(Ordering::Relaxed)).tag(),
+            epoch: self.epoch.load(Ordering::Relaxed),
+        }
+    }
+
     /// Whether `g` names the current use, and the state if so.
     #[inline]
     pub(crate) fn current(&self, g: Gen) -> Option<State> {
