@@ -225,8 +225,8 @@ fn error_of(raw: i32) -> Error {
 /// An operation's result as the executor and the posting code carry it: [`encode`]'s `i32`
 /// (a length `>= 0`, or an error's negative code). One register where a
 /// `Result<usize, Error>` takes two words and, through the functions that are not inlined,
-/// memory. Lengths are bounded by their buffers before they are encoded (`post::bounded`), so
-/// nothing a result can say is lost in the `i32`.
+/// memory. A driver's length is bounded by its buffer before it is encoded (`post::bounded`);
+/// any length above `i32::MAX` (a CALLBACK's result) saturates, as in a completion.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct Code(i32);
 
