@@ -71,19 +71,55 @@ pub struct Chain<'c, const N: usize> {
     /// handles): the builder is moved by value at every call, so it carries no copy.
     idx: [u16; N],
     len: usize,
-    link: Link,
+    /// How the next entry links, whether the chain was prepared, whether it is more than
+    /// plain NOPs: one byte, so that the builder moved at every call stays small.
+    bits: Bits,
     /// The first builder mistake, in the order the entries were added: a bad argument, a
     /// wrong link, a rule the entry breaks (S8: a timer without a clock, a LINK_TIMEOUT
     /// after another or after a transaction member). Checked as each entry is added, so
     /// where the builder is inlined the checks fold and `prepare` walks no entries.
     err: Option<Error>,
-    prepared: bool,
+}
+
+/// A [`Chain`]'s state bits.
+#[derive(Debug, Clone, Copy)]
+struct Bits(u8);
+
+impl Bits {
+    /// The next entry joins the last one's transaction (else it is chained after it).
+    const TRANSACTION: u8 = 1;
+    /// `prepare` (or `dispatch_kept`) took the entries: dropping the builder returns nothing.
+    const PREPARED: u8 = 2;
     /// Some entry is more than a plain NOP (an op other than NOP, an iodev, a flag, a link):
-    /// `prepare` gives the head the executor's start function. `false`: every entry added is
+    /// `prepare` gives the head the executor's start function. Unset: every entry added is
     /// a plain NOP, holding nothing, and the owner's submit completes it in place. Decided
     /// by which builder methods are called, so it is a constant where they are inlined and a
     /// program of plain NOPs links no executor.
-    general: bool,
+    const GENERAL: u8 = 4;
+
+    #[inline(always)]
+    fn has(self, b: u8) -> bool {
+        self.0 & b != 0
+    }
+    #[inline(always)]
+    fn set(&mut self, b: u8) {
+        self.0 |= b;
+    }
+    #[inline(always)]
+    fn link(self) -> Link {
+        if self.has(Bits::TRANSACTION) {
+            Link::Transaction
+        } else {
+            Link::Chained
+        }
+    }
+    #[inline(always)]
+    fn set_link(&mut self, l: Link) {
+        match l {
+            Link::Transaction => self.0 |= Bits::TRANSACTION,
+            Link::Chained => self.0 &= !Bits::TRANSACTION,
+        }
+    }
 }
 
 impl<const N: usize> core::fmt::Debug for Chain<'_, N> {
@@ -165,10 +201,8 @@ impl Context {
             view: self.view(),
             idx,
             len: 0,
-            link: Link::Chained,
+            bits: Bits(0),
             err: None,
-            prepared: false,
-            general: false,
         })
     }
 
@@ -244,16 +278,16 @@ impl<'c, const N: usize> Chain<'c, N> {
         let i = self.len;
         let dev = iodev.map(Iodev::addr);
         if i > 0 || op != Op::Nop || iodev.is_some() || flags != Flags::empty() {
-            self.general = true;
+            self.bits.set(Bits::GENERAL);
         }
         if op.hands_back_buffer() {
             // A constant where the builder is inlined: only buffer builders link the code
             // that hands buffers back.
             self.ctx.uses_buffers();
         }
-        let member = i > 0 && self.link == Link::Transaction;
+        let member = i > 0 && self.bits.link() == Link::Transaction;
         if i > 0 {
-            let link = self.link;
+            let link = self.bits.link();
             let prev_iodev = self.sqe(i - 1).iodev;
             if link == Link::Transaction && (iodev.is_none() || !same(prev_iodev, dev)) {
                 // S5: all members target the head's iodev.
@@ -278,7 +312,7 @@ impl<'c, const N: usize> Chain<'c, N> {
         }
         s.payload = payload;
         self.len += 1;
-        self.link = Link::Chained;
+        self.bits.set_link(Link::Chained);
         self
     }
 
@@ -395,7 +429,7 @@ impl<'c, const N: usize> Chain<'c, N> {
         let Some(r) = (0..self.len).rev().find(|&i| self.sqe(i).op == Op::Read) else {
             return self.fail(Error::InvalidChain);
         };
-        let chained_next = r + 1 < self.len || self.link == Link::Chained;
+        let chained_next = r + 1 < self.len || self.bits.link() == Link::Chained;
         let prev = self.sqe(r);
         let lendable = !prev.flags.contains(Flags::MEMPOOL)
             && !prev.flags.contains(Flags::TRANSACTION)
@@ -488,7 +522,7 @@ impl<'c, const N: usize> Chain<'c, N> {
         }
         self.need_clock();
         let i = self.len - 1;
-        if self.link == Link::Transaction || self.sqe(i).op == Op::LinkTimeout {
+        if self.bits.link() == Link::Transaction || self.sqe(i).op == Op::LinkTimeout {
             // It bounds one operation: not another LINK_TIMEOUT, not a transaction member.
             self.err.get_or_insert(Error::InvalidChain);
         }
@@ -582,7 +616,7 @@ impl<'c, const N: usize> Chain<'c, N> {
                 if let Some(s) = self.last() {
                     s.flags.insert(Flags::NO_RESPONSE);
                 }
-                self.general = true;
+                self.bits.set(Bits::GENERAL);
                 self
             }
             None => self,
@@ -594,13 +628,13 @@ impl<'c, const N: usize> Chain<'c, N> {
         if let Some(s) = self.last() {
             s.flags.insert(Flags::HARDLINK);
         }
-        self.general = true;
+        self.bits.set(Bits::GENERAL);
         self
     }
 
     /// The next entry joins the last one's bus transaction (S5): same iodev, one CQE each.
     pub fn transaction(mut self) -> Self {
-        self.link = Link::Transaction;
+        self.bits.set_link(Link::Transaction);
         self
     }
 
@@ -613,7 +647,7 @@ impl<'c, const N: usize> Chain<'c, N> {
         if self.len != N {
             return Err(Error::InvalidChain);
         }
-        if self.link == Link::Transaction {
+        if self.bits.link() == Link::Transaction {
             return Err(Error::InvalidChain); // a transaction link with nothing after it
         }
         Ok(())
@@ -633,8 +667,8 @@ impl<'c, const N: usize> Chain<'c, N> {
             return Err(e);
         }
         let handles = core::array::from_fn(|i| OpHandle::new(self.idx[i], self.gen(i)));
-        self.prepared = true;
-        if self.general {
+        self.bits.set(Bits::PREPARED);
+        if self.bits.has(Bits::GENERAL) {
             if self.sqe(0).flags.contains(Flags::MULTISHOT) {
                 self.ctx.track_multishot(true);
             }
@@ -676,7 +710,7 @@ impl<'c, const N: usize> Chain<'c, N> {
         for i in 0..N {
             self.sqe(i).meta.set(Meta::KEPT);
         }
-        self.prepared = true;
+        self.bits.set(Bits::PREPARED);
         self.ctx.track_kept(N as u32, 0);
         let idx = self.idx;
         let gens = core::array::from_fn(|i| self.gen(i));
@@ -718,10 +752,10 @@ fn give_back(ctx: &Context, idx: &[u16], len: usize, err: Error) {
 impl<const N: usize> Drop for Chain<'_, N> {
     #[inline]
     fn drop(&mut self) {
-        if self.prepared {
+        if self.bits.has(Bits::PREPARED) {
             return;
         }
-        if self.general {
+        if self.bits.has(Bits::GENERAL) {
             give_back(
                 self.ctx,
                 &self.idx,
