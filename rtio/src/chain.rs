@@ -294,7 +294,7 @@ impl<'c, const N: usize> Chain<'c, N> {
                 self.err.get_or_insert(Error::InvalidChain);
             }
             let next = self.idx[i];
-            let next_gen = self.view.slot(next).state.owned_gen().tag;
+            let next_gen = self.view.slot(next).state.owned_tag();
             let prev = self.sqe(i - 1);
             prev.flags.insert(match link {
                 Link::Chained => Flags::CHAINED,
@@ -522,8 +522,9 @@ impl<'c, const N: usize> Chain<'c, N> {
         }
         self.need_clock();
         let i = self.len - 1;
-        if self.bits.link() == Link::Transaction || self.sqe(i).op == Op::LinkTimeout {
-            // It bounds one operation: not another LINK_TIMEOUT, not a transaction member.
+        if self.sqe(i).op == Op::LinkTimeout {
+            // It bounds one operation, not another LINK_TIMEOUT. (It cannot join a
+            // transaction either: it has no iodev, which `push` refuses there, S5.)
             self.err.get_or_insert(Error::InvalidChain);
         }
         let mut s = self.push(Op::LinkTimeout, None, Flags::empty(), Payload::none());

@@ -243,9 +243,15 @@ impl SlotState {
     #[inline]
     pub(crate) fn owned_gen(&self) -> Gen {
         Gen {
-            tag: State(self.word.load(Ordering::Relaxed)).tag(),
+            tag: self.owned_tag(),
             epoch: self.epoch.load(Ordering::Relaxed),
         }
+    }
+
+    /// [`SlotState::owned_gen`]'s tag alone (what a chain link names).
+    #[inline]
+    pub(crate) fn owned_tag(&self) -> u16 {
+        State(self.word.load(Ordering::Relaxed)).tag()
     }
 
     /// Whether `g` names the current use, and the state if so.

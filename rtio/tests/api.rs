@@ -210,7 +210,7 @@ fn s8_link_timeout_rules_are_checked_as_entries_are_added_and_the_first_mistake_
     assert_eq!(
         member.unwrap_err(),
         Error::InvalidChain,
-        "a timeout inside a transaction"
+        "a timeout inside a transaction (S5: a member needs the head's iodev)"
     );
     let bounded = ctx
         .chain::<2>()
