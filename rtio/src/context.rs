@@ -202,9 +202,9 @@ impl Context {
         unsafe {
             let free = &v.shared().free;
             let sq = r.slots().len();
-            if !free.fits(n, sq) {
+            if !free.fits(v, n, sq) {
                 self.take_returned();
-                if !free.fits(n, sq) {
+                if !free.fits(v, n, sq) {
                     r.unreserve(n as u32);
                     return Err(Error::QueueFull);
                 }

@@ -37,11 +37,12 @@ pub(crate) unsafe fn next<L: Links>(l: L, idx: u16) -> u16 {
 
 /// The free slots: a LIFO of slots used before (a slot just freed is warm in the cache), then
 /// the slots never used, from `fresh` up. Owner-only.
+///
+/// It keeps no count: whether `n` slots are free is read off the list itself (its first `n`
+/// links, then the fresh slots left), so taking and giving back one slot is a pop and a push.
 #[derive(Debug)]
 pub(crate) struct FreeList {
     head: UnsafeCell<u16>,
-    /// Slots taken and not given back (`sq - used` are free).
-    used: UnsafeCell<u16>,
     /// Slots below this index have been used at least once; the rest never were.
     fresh: UnsafeCell<u16>,
 }
@@ -51,7 +52,6 @@ impl FreeList {
     pub(crate) const fn new() -> Self {
         FreeList {
             head: UnsafeCell::new(0),
-            used: UnsafeCell::new(0),
             fresh: UnsafeCell::new(0),
         }
     }
@@ -65,14 +65,24 @@ impl FreeList {
         unsafe { *self.head.get() = NONE }
     }
 
-    /// Whether `n` more slots of `sq` are free.
+    /// Whether `n` more slots of `sq` are free: the first `n` on the list, or as many as it
+    /// holds and then never-used ones: at most `n` links read (for one slot, the head).
     ///
     /// # Safety
     /// Owner only.
     #[inline(always)]
-    pub(crate) unsafe fn fits(&self, n: usize, sq: usize) -> bool {
-        // SAFETY: owner-only field (precondition).
-        unsafe { *self.used.get() as usize + n <= sq }
+    pub(crate) unsafe fn fits<L: Links>(&self, l: L, n: usize, sq: usize) -> bool {
+        // SAFETY: owner-only fields and links (precondition).
+        unsafe {
+            let mut cur = *self.head.get();
+            for k in 0..n {
+                if cur == NONE {
+                    return *self.fresh.get() as usize + (n - k) <= sq;
+                }
+                cur = *l.link(cur);
+            }
+            true
+        }
     }
 
     /// Takes `n` free slots, handing each to `f(k, idx)` (`k` counts from 0).
@@ -84,7 +94,6 @@ impl FreeList {
         // SAFETY: owner-only fields and links (precondition); `n` slots are free, so the
         // fresh index stays below `sq` when the list runs out.
         unsafe {
-            *self.used.get() += n as u16;
             for k in 0..n {
                 let head = *self.head.get();
                 let idx = if head != NONE {
@@ -110,7 +119,6 @@ impl FreeList {
         unsafe {
             *l.link(idx) = *self.head.get();
             *self.head.get() = idx;
-            *self.used.get() -= 1;
         }
     }
 }
@@ -325,16 +333,19 @@ mod tests {
         unsafe {
             f.init();
             let mut got = [NONE; 3];
-            assert!(f.fits(3, 4));
+            assert!(f.fits(v, 4, 4) && !f.fits(v, 5, 4));
             f.take(v, 3, |k, i| got[k] = i);
             assert_eq!(got, [0, 1, 2]);
-            assert!(f.fits(1, 4) && !f.fits(2, 4), "one slot left of four");
+            assert!(f.fits(v, 1, 4) && !f.fits(v, 2, 4), "one slot left of four");
             f.put(v, 1);
             f.put(v, 0);
+            assert!(f.fits(v, 3, 4) && !f.fits(v, 4, 4), "two freed, one fresh");
             let mut again = [NONE; 3];
             f.take(v, 3, |k, i| again[k] = i);
             assert_eq!(again, [0, 1, 3], "freed LIFO, then the last fresh slot");
-            assert!(!f.fits(1, 4));
+            assert!(!f.fits(v, 1, 4));
+            f.put(v, 3);
+            assert!(f.fits(v, 1, 4) && !f.fits(v, 2, 4), "one freed, none fresh");
         }
     }
 
