@@ -141,7 +141,7 @@ impl Drop for Context {
         // Bounded: each pass takes one completion and the ring holds at most `CQ`, so this
         // takes everything that was ready even while a stream keeps posting.
         for _ in 0..self.rtio.cells.len() {
-            if self.try_consume().is_none() {
+            if self.try_consume_any().is_none() {
                 break;
             }
         }
@@ -475,13 +475,46 @@ impl Context {
 
     /// Takes the next completion, if one is ready (S14, polling). Its queue slot is released;
     /// its buffer comes with it (S3).
-    // A hint only: optimised for size it stays one function, which on the Cortex-M3 was both
-    // smaller and faster than forcing it into every consume site (BENCHMARKS.md).
+    // Inlined: the owner's plain completions (NOPs, callbacks, ... completed during
+    // `submit`) are taken here; any other goes to `try_consume_any`, one function, which
+    // the runtime's own consume sites (blocking consume, futures, drop) call directly.
     #[inline]
     pub fn try_consume(&self) -> Option<Completion> {
         let v = self.view();
-        let r = self.rtio;
         // The owner's own completions first (`post.rs`: chain order, S6).
+        // SAFETY: the local list is the owner's.
+        let idx = unsafe { v.shared().local.first() };
+        if idx == NONE {
+            return self.try_consume_any();
+        }
+        let sqe = v.slot(idx).sqe_ptr();
+        // SAFETY: the op is immutable after prepare; read alone.
+        if unsafe { addr_of!((*sqe).op).read() }.hands_back_buffer() {
+            return self.try_consume_any();
+        }
+        // SAFETY: owner; `idx` is the list's first.
+        unsafe { v.shared().local.pop(v) };
+        // SAFETY: as above.
+        let userdata = unsafe { addr_of!((*sqe).userdata).read() };
+        let result = v.slot(idx).result();
+        // Nothing to hand back: one terminal completion, no pool blocks.
+        // SAFETY: owner; the entry is DONE and nothing references its slot any more.
+        unsafe { self.free_slot(idx) };
+        self.rtio.unreserve(1);
+        Some(Completion {
+            result,
+            userdata,
+            flags: CqeFlags::from_bits(0),
+            buffer: Buffer::None,
+        })
+    }
+
+    /// [`Context::try_consume`] whole, out of line: the local list's first completion, or
+    /// else the ring's next one (after running due timers).
+    #[inline(never)]
+    pub(crate) fn try_consume_any(&self) -> Option<Completion> {
+        let v = self.view();
+        let r = self.rtio;
         // SAFETY: the local list is the owner's.
         let raw = match unsafe { v.shared().local.pop(v) } {
             // A local completion: its result waits in its slot; never pool blocks.
@@ -568,7 +601,7 @@ impl Context {
         let mut got = None;
         self.block_until(
             || {
-                got = self.try_consume();
+                got = self.try_consume_any();
                 got.is_some()
             },
             deadline,

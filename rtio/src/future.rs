@@ -44,11 +44,11 @@ impl Future for Next<'_> {
     fn poll(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<Self::Output> {
         let r = self.ctx.rtio;
         crate::executor::run_timers(r);
-        if let Some(c) = self.ctx.try_consume() {
+        if let Some(c) = self.ctx.try_consume_any() {
             return Poll::Ready(Ok(c));
         }
         r.shared().notify.register(cx.waker());
-        match self.ctx.try_consume() {
+        match self.ctx.try_consume_any() {
             Some(c) => Poll::Ready(Ok(c)),
             None if self.ctx.nothing_can_post() => Poll::Ready(Err(Error::WouldHang)),
             None => Poll::Pending,

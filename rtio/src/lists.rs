@@ -294,6 +294,16 @@ impl Local {
         }
     }
 
+    /// The oldest local completion, left on the list; [`NONE`] if there is none.
+    ///
+    /// # Safety
+    /// Owner only.
+    #[inline(always)]
+    pub(crate) unsafe fn first(&self) -> u16 {
+        // SAFETY: owner-only field (precondition).
+        unsafe { *self.fifo.head.get() }
+    }
+
     /// Local completions not consumed yet.
     ///
     /// # Safety

@@ -241,3 +241,59 @@ fn s2_s12_nop_variants_take_the_right_path() {
     drop(ctx.chain::<2>().unwrap());
     assert_eq!(ctx.rtio().reserved(), 0);
 }
+
+/// S3, S6: the owner's local list holds plain completions and completions that hand a buffer
+/// back, interleaved. `try_consume` takes a plain one inline and leaves any other to the
+/// general path; `consume` does the same. Either way they come in posting order, each buffer
+/// comes back once, and every slot and credit is returned.
+#[test]
+fn s3_s6_plain_and_buffer_completions_on_the_local_list_keep_their_order() {
+    static BUF: [u8; 3] = *b"abc";
+    fn fail(_: Result<usize, Error>, _: usize) -> Result<usize, Error> {
+        Err(Error::Bus)
+    }
+    let ctx = ctx!(8, 8);
+    let (_drv, dev) = iodev!(Inplace::new(0x33));
+    for consume_blocking in [false, true] {
+        // A failing callback cancels the rest of its chain in the same run: all four
+        // completions are the owner's own, two of them WRITEs whose buffer comes back.
+        let _ = ctx
+            .chain::<4>()
+            .unwrap()
+            .callback(fail, 0)
+            .userdata(1)
+            .write(dev, &BUF)
+            .userdata(2)
+            .nop()
+            .userdata(3)
+            .write(dev, &BUF)
+            .userdata(4)
+            .prepare()
+            .unwrap();
+        ctx.submit(4).unwrap();
+        let mut got = Vec::new();
+        for _ in 0..4 {
+            let c = if consume_blocking {
+                ctx.consume().unwrap()
+            } else {
+                ctx.try_consume().unwrap()
+            };
+            let back = matches!(c.buffer(), rtio::Buffer::Ref(b) if *b == BUF);
+            got.push((c.userdata(), c.result(), back));
+        }
+        assert_eq!(
+            got,
+            [
+                (1, Err(Error::Bus), false),
+                (2, Err(Error::Canceled), true),
+                (3, Err(Error::Canceled), false),
+                (4, Err(Error::Canceled), true),
+            ],
+            "blocking: {consume_blocking}"
+        );
+        assert!(ctx.try_consume().is_none());
+        assert_eq!(ctx.rtio().reserved(), 0, "every credit back");
+    }
+    // Every slot came back: all eight can be taken at once.
+    assert!(ctx.chain::<8>().is_ok());
+}
