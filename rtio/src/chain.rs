@@ -195,7 +195,7 @@ impl Context {
     pub fn chain<const N: usize>(&self) -> Result<Chain<'_, N>, Error> {
         const { assert!(N > 0, "rule: an empty chain is not allowed") };
         let mut idx = [0u16; N];
-        self.alloc_with(N, |k, i, _| idx[k] = i)?;
+        self.alloc_with(N, |k, i| idx[k] = i)?;
         Ok(Chain {
             ctx: self,
             view: self.view(),

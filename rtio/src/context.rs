@@ -27,7 +27,7 @@ use crate::error::ClaimError;
 use crate::lists;
 use crate::pool::{BlockRange, Mempool, PoolBuf};
 use crate::ring::Raw;
-use crate::slot::{Gen, Phase};
+use crate::slot::Phase;
 use crate::sqe::{Flags, Meta, Op, NONE};
 use crate::state::{OpHandle, Rtio, Shared, Slot, View};
 use crate::time::{Clock, Duration, Instant};
@@ -180,16 +180,12 @@ impl Context {
     /// Takes `n` free slots and `n` completion reservations, all or nothing (S9, S10).
     #[inline]
     pub(crate) fn alloc_slots(&self, out: &mut [u16]) -> Result<(), Error> {
-        self.alloc_with(out.len(), |k, idx, _| out[k] = idx)
+        self.alloc_with(out.len(), |k, idx| out[k] = idx)
     }
 
-    /// [`Context::alloc_slots`] handing each slot and its generation to `f(k, idx, gen)`.
+    /// [`Context::alloc_slots`] handing each slot to `f(k, idx)`.
     #[inline(always)]
-    pub(crate) fn alloc_with(
-        &self,
-        n: usize,
-        mut f: impl FnMut(usize, u16, Gen),
-    ) -> Result<(), Error> {
+    pub(crate) fn alloc_with(&self, n: usize, mut f: impl FnMut(usize, u16)) -> Result<(), Error> {
         let v = self.view();
         let r = self.rtio;
         if n == 0 {
@@ -211,15 +207,15 @@ impl Context {
             }
             free.take(v, n, |k, idx| {
                 let slot = &v.slot(idx);
-                let gen = slot.state.acquire();
-                // The builder writes op, iodev, flags and payload; reset the rest.
+                slot.state.acquire();
+                // The builder writes op, iodev, flags and payload; reset the rest. (The
+                // owner link is written by whichever list takes the slot next.)
                 let s = &mut *slot.sqe.get();
                 s.meta = Meta::DEFAULT;
                 s.carry = 0;
                 s.userdata = 0;
                 s.next = NONE;
-                *slot.onext.get() = NONE;
-                f(k, idx, gen);
+                f(k, idx);
             });
         }
         Ok(())
@@ -313,7 +309,7 @@ impl Context {
             if meta.has(Meta::PLAIN) {
                 // SAFETY: we are the owner (`&self` is the unique `Context`); the head is a
                 // plain NOP (`Chain::prepare` set PLAIN).
-                unsafe { executor::complete_plain(r, cur) };
+                unsafe { executor::complete_plain(r, v, cur) };
             } else {
                 // SAFETY: as above; the builder chose the start function of this head.
                 unsafe { (slot.start_fn())(r, cur) };
@@ -365,13 +361,22 @@ impl Context {
 
     #[inline(always)]
     fn submit_until(&self, n: usize, deadline: Option<Instant>) -> Result<(), Error> {
-        let start = self.posted();
+        let shared = self.shared();
+        // SAFETY: the owner's own list.
+        let local = || unsafe { shared.local.len() };
+        let (local0, ring0) = (local(), shared.completed.load(Ordering::Acquire));
         self.dispatch_pending();
-        // Entries that completed in place while dispatching: no timers to run, no wait.
-        if n == 0 || self.posted_since(start) >= n {
+        // Entries that completed while dispatching, the owner's own ones first (they need
+        // no second load of the ring's counter): no timers to run, no wait.
+        let local_posts = local().wrapping_sub(local0) as usize;
+        if n == 0 || local_posts >= n {
             return Ok(());
         }
-        self.wait_posted(start, n, deadline)
+        let ring_posts = shared.completed.load(Ordering::Acquire).wrapping_sub(ring0) as usize;
+        if local_posts + ring_posts >= n {
+            return Ok(());
+        }
+        self.wait_posted(ring0.wrapping_add(local0), n, deadline)
     }
 
     /// Waits until `n` completions were posted since `start` (S1), refusing at once a wait

@@ -11,7 +11,7 @@ use crate::iodev::{resume_addr, resume_of, Iodev, ResumeFn, Shot, Token};
 use crate::post::{bounded, buffer_len, capacity, drop_pool, post, post_shot, Sink};
 use crate::slot::Phase;
 use crate::sqe::{Flags, Meta, Op, Sqe, NONE};
-use crate::state::{OpHandle, RawToken, Rtio, TimerOps};
+use crate::state::{OpHandle, RawToken, Rtio, TimerOps, View};
 use crate::timer;
 use crate::Error;
 use core::ptr::addr_of;
@@ -42,15 +42,15 @@ pub(crate) unsafe fn submit_chain_owner(r: &'static Rtio, head: u16) {
 /// Owner: completes a plain head (`Meta::PLAIN`: one NOP, no iodev, no flags) in place.
 ///
 /// # Safety
-/// The caller is the context's owner, on its own thread; `head` was taken off the pending
-/// list.
+/// The caller is the context's owner, on its own thread; `v` is `r`'s slot view; `head`
+/// was taken off the pending list.
 #[inline(always)]
-pub(crate) unsafe fn complete_plain(r: &'static Rtio, head: u16) {
+pub(crate) unsafe fn complete_plain(r: &'static Rtio, v: View, head: u16) {
     // The pending list holds no cancelled entry (a cancel unlinks it, and nobody else can
     // take a prepared one): the head is the owner's, PREPARED, and completes at once.
-    r.slot(head).state.complete_in_place();
+    v.slot(head).state.complete_in_place();
     // SAFETY: owner (precondition); the entry is DONE now and on no list.
-    unsafe { crate::post::post_plain(r, head) };
+    unsafe { crate::post::post_plain(r, v, head) };
 }
 
 #[inline(always)]

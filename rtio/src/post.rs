@@ -24,7 +24,7 @@ use crate::error::{decode, Code};
 use crate::pool::BlockRange;
 use crate::ring::Raw;
 use crate::sqe::{BufPayload, Extent, Flags, Meta, Sqe};
-use crate::state::{PoolOps, Rtio};
+use crate::state::{PoolOps, Rtio, View};
 use crate::Error;
 use core::cell::Cell;
 use core::ptr::addr_of;
@@ -192,17 +192,17 @@ pub(crate) fn post(r: &'static Rtio, idx: u16, res: Code, sink: &Sink) {
 /// The one posting path of a program whose chains are all plain NOPs.
 ///
 /// # Safety
-/// Owner only, on its own thread; the entry is DONE (`SlotState::complete_in_place`) and
-/// linked by no list.
+/// Owner only, on its own thread; `v` is `r`'s slot view; the entry is DONE
+/// (`SlotState::complete_in_place`) and linked by no list.
 #[inline(always)]
-pub(crate) unsafe fn post_plain(r: &'static Rtio, idx: u16) {
-    let slot = r.slot(idx);
+pub(crate) unsafe fn post_plain(r: &'static Rtio, v: View, idx: u16) {
+    let slot = v.slot(idx);
     let result = Code::OK0.raw();
     // SAFETY: the owner is the ring's consumer (precondition).
-    if unsafe { r.shared().ring.is_idle() } {
+    if unsafe { v.shared().ring.is_idle() } {
         slot.set_result(result);
         // SAFETY: owner; the entry is DONE and linked by no list (precondition).
-        unsafe { r.shared().local.push(r.view(), idx) };
+        unsafe { v.shared().local.push(v, idx) };
     } else {
         let raw = Raw {
             slot: idx,

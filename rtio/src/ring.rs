@@ -456,7 +456,8 @@ mod loom_tests {
             // Owner: acquire and prepare both entries, then start them.
             for (i, s) in c.slots.iter().enumerate() {
                 assert!(c.credits.take(1, 2));
-                let g = s.state.acquire();
+                s.state.acquire();
+                let g = s.state.owned_gen();
                 s.userdata.with_mut(|p| unsafe { *p = 10 + i });
                 assert!(s.state.start(g.tag, Phase::Prepared));
             }

@@ -284,16 +284,12 @@ impl SlotState {
     /// Owner: FREE -> PREPARED, clearing the event bits. Relaxed: the slot is the owner's
     /// and nobody else looks at it until `queue` or `start` publishes it.
     #[inline]
-    pub(crate) fn acquire(&self) -> Gen {
+    pub(crate) fn acquire(&self) {
         let s = State(self.word.load(Ordering::Relaxed));
         // `State::next` by bits: a FREE slot keeps its tag and loses its event bits.
         let n = State(s.0 & !(EVENTS | PHASE_MASK) | PREPARED);
         debug_assert_eq!(s.next(Event::Acquire), Some(n), "acquire of a slot in use");
         self.word.store(n.0, Ordering::Relaxed);
-        Gen {
-            tag: n.tag(),
-            epoch: self.epoch.load(Ordering::Relaxed),
-        }
     }
 
     /// Owner at submit: PREPARED -> QUEUED if `tag` is current (a successor cancelled
@@ -561,13 +557,15 @@ mod tests {
     #[test]
     fn s7_generation_survives_tag_wrap() {
         let slot = SlotState::new();
-        let first = slot.acquire();
+        slot.acquire();
+        let first = slot.owned_gen();
         slot.recycle();
         for _ in 0..u16::MAX as u32 {
             slot.acquire();
             slot.recycle();
         }
-        let again = slot.acquire();
+        slot.acquire();
+        let again = slot.owned_gen();
         assert_eq!(again.tag, first.tag, "the tag wrapped");
         assert_ne!(again, first, "but the full generation did not");
         assert!(slot.current(first).is_none());
@@ -591,7 +589,8 @@ mod loom_tests {
     fn loom_finish_against_request_cancel() {
         loom::model(|| {
             let st = Arc::new((SlotState::new(), UnsafeCell::new(0i32)));
-            let g = st.0.acquire();
+            st.0.acquire();
+            let g = st.0.owned_gen();
             assert!(st.0.start(g.tag, Phase::Prepared));
             let c = {
                 let st = st.clone();
@@ -619,7 +618,8 @@ mod loom_tests {
     fn loom_complete_in_place_against_signal() {
         loom::model(|| {
             let st = Arc::new(SlotState::new());
-            let g = st.acquire();
+            st.acquire();
+            let g = st.owned_gen();
             let s = {
                 let st = st.clone();
                 loom::thread::spawn(move || st.signal(g.tag).is_some())
@@ -642,7 +642,8 @@ mod loom_tests {
     fn loom_start_against_take() {
         loom::model(|| {
             let st = Arc::new((SlotState::new(), UnsafeCell::new(0u8)));
-            let g = st.0.acquire();
+            st.0.acquire();
+            let g = st.0.owned_gen();
             assert!(st.0.queue(g.tag));
             let c = {
                 let st = st.clone();
@@ -676,7 +677,8 @@ mod loom_tests {
     fn loom_signal_against_arm() {
         loom::model(|| {
             let st = Arc::new(SlotState::new());
-            let g = st.acquire();
+            st.acquire();
+            let g = st.owned_gen();
             assert!(st.start(g.tag, Phase::Prepared));
             let s = {
                 let st = st.clone();
