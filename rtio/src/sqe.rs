@@ -22,10 +22,10 @@ pub enum Op {
     Read,
     /// Writes a caller buffer.
     Write,
-    /// Writes up to [`TINY_MAX`] bytes stored inside the entry.
-    TinyWrite,
     /// Full-duplex transfer: writes `tx` while reading `rx`.
     Transceive,
+    /// Writes up to [`TINY_MAX`] bytes stored inside the entry.
+    TinyWrite,
     /// Calls a plain function with the result of the entry before it (S4).
     Callback,
     /// Completes after a duration (S8).
@@ -47,12 +47,18 @@ pub enum Op {
     DelayNs,
 }
 
+const _: () = assert!(
+    Op::Write as u8 == Op::Read as u8 + 1 && Op::Transceive as u8 == Op::Read as u8 + 2,
+    "the buffer ops are numbered in a row (`Op::hands_back_buffer`)"
+);
+
 impl Op {
     /// Whether a completion of this op can hand a buffer back: a caller's (S3) or pool
     /// blocks (S11). Exactly the ops `Context::take_buffer` hands something back for.
     #[inline(always)]
     pub(crate) const fn hands_back_buffer(self) -> bool {
-        matches!(self, Op::Read | Op::Write | Op::Transceive)
+        // Read, Write and Transceive are numbered 1 to 3, so this is one compare.
+        (self as u8).wrapping_sub(Op::Read as u8) <= Op::Transceive as u8 - Op::Read as u8
     }
 }
 
@@ -683,6 +689,36 @@ impl Sqe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// S3: exactly the ops that hold a caller's buffer hand one back at their completion.
+    #[test]
+    fn s3_only_read_write_and_transceive_hand_back_a_buffer() {
+        use Op::*;
+        let all = [
+            Nop,
+            Read,
+            Write,
+            Transceive,
+            TinyWrite,
+            Callback,
+            Delay,
+            LinkTimeout,
+            Await,
+            I2cConfigure,
+            I2cRecover,
+            SpiConfigure,
+            DelayNs,
+        ];
+        for op in all {
+            // Exhaustive: a new op must be classified here.
+            let want = match op {
+                Read | Write | Transceive => true,
+                Nop | TinyWrite | Callback | Delay | LinkTimeout | Await | I2cConfigure
+                | I2cRecover | SpiConfigure | DelayNs => false,
+            };
+            assert_eq!(op.hands_back_buffer(), want, "{op:?}");
+        }
+    }
 
     #[test]
     fn sqe_fits_32_bytes_on_32_bit_targets() {
