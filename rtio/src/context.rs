@@ -680,11 +680,9 @@ impl Context {
         }
         match st.phase() {
             Phase::Prepared => {
+                // A head not submitted leaves the pending list (a successor, submitted or
+                // not, is on no list: the walk finds nothing).
                 self.unlink_pending(h.idx);
-                executor::cancel_chain(r, h.idx, h.gen);
-                Ok(true)
-            }
-            Phase::Queued => {
                 executor::cancel_chain(r, h.idx, h.gen);
                 Ok(true)
             }

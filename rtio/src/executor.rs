@@ -20,9 +20,9 @@ fn sqe(r: &Rtio, idx: u16) -> *mut Sqe {
     r.slot(idx).sqe_ptr()
 }
 
-/// Owner side of submit: makes a prepared chain's successors QUEUED, then starts its head
-/// straight from PREPARED (one transition fewer on the common single-entry path).
-/// Completions of this run go through the ring (kept entries: to their slots).
+/// Owner side of submit: starts a prepared chain's head (its successors stay PREPARED until
+/// their predecessors complete). Completions of this run go through the ring (kept
+/// entries: to their slots).
 #[inline]
 pub(crate) fn submit_chain(r: &'static Rtio, head: u16) {
     submit_chain_to(r, head, &Sink::ring());
@@ -58,10 +58,10 @@ fn submit_chain_to(r: &'static Rtio, head: u16, sink: &Sink) {
     // SAFETY: prepared entries are the owner's (we are the owner here).
     let hs = unsafe { &*sqe(r, head) };
     let linked = hs.flags.contains(Flags::CHAINED) || hs.flags.contains(Flags::TRANSACTION);
+    let slot = r.slot(head);
     if !linked {
-        // The common case: one entry, nothing to queue, nothing follows it.
-        let slot = r.slot(head);
-        if slot.state.start(slot.gen(), Phase::Prepared) {
+        // The common case: one entry, nothing follows it.
+        if slot.state.start(slot.gen()) {
             if hs.op == Op::Nop && hs.iodev.is_none() {
                 post(r, head, Code::OK0, sink);
             } else {
@@ -70,45 +70,27 @@ fn submit_chain_to(r: &'static Rtio, head: u16, sink: &Sink) {
         }
         return;
     }
-    {
-        // The generation each link names: a successor cancelled before submit may have been
-        // consumed and its slot reused by another chain, which this walk must not touch.
-        let (mut cur, mut want) = (hs.next, hs.next_gen);
-        while cur != NONE {
-            let ok = r.slot(cur).state.queue(want);
-            if !ok {
-                break; // cancelled before submit, with the rest of its chain
-            }
-            // SAFETY: as above.
-            let s = unsafe { &*sqe(r, cur) };
-            (cur, want) =
-                if s.flags.contains(Flags::CHAINED) || s.flags.contains(Flags::TRANSACTION) {
-                    (s.next, s.next_gen)
-                } else {
-                    (NONE, 0)
-                };
-        }
-    }
-    let gen = r.slot(head).gen();
-    if try_start(r, head, gen, Phase::Prepared) {
+    // The successors are not touched: each is started (or found cancelled, or its link
+    // stale) when its predecessor completes.
+    if try_start(r, head, slot.gen()) {
         run(r, head, Code::OK0, sink);
     }
 }
 
-/// Moves entry `idx` (generation `gen`) from `from` to INFLIGHT; a transaction head takes
-/// its members along (they are dispatched with it). `false` if it was cancelled or the link
-/// is stale.
-fn try_start(r: &'static Rtio, idx: u16, gen: u16, from: Phase) -> bool {
-    let started = r.slot(idx).state.start(gen, from);
+/// Moves PREPARED entry `idx` (generation `gen`) to INFLIGHT; a transaction head takes its
+/// members along (they are dispatched with it). `false` if it was cancelled or the link is
+/// stale.
+fn try_start(r: &'static Rtio, idx: u16, gen: u16) -> bool {
+    let started = r.slot(idx).state.start(gen);
     if started {
         // SAFETY: header read of an entry we just started.
         let mut s = unsafe { &*sqe(r, idx) };
         while s.flags.contains(Flags::TRANSACTION) && s.next != NONE {
             // Members cannot be cancelled on their own (Context::cancel refuses them), so
-            // they are QUEUED here.
+            // they are PREPARED here.
             let m = s.next;
-            let started = r.slot(m).state.start(r.slot(m).gen(), Phase::Queued);
-            debug_assert!(started, "a transaction member was not queued");
+            let started = r.slot(m).state.start(r.slot(m).gen());
+            debug_assert!(started, "a transaction member was not prepared");
             // SAFETY: as above.
             s = unsafe { &*sqe(r, m) };
         }
@@ -139,7 +121,7 @@ fn drive(r: &'static Rtio, mut idx: u16, mut carry: Code, mut done: Option<Code>
             },
         };
         let next = finish(r, idx, res, sink);
-        if next.idx == NONE || !try_start(r, next.idx, next.gen, Phase::Queued) {
+        if next.idx == NONE || !try_start(r, next.idx, next.gen) {
             return; // nothing follows, or it was cancelled, or the link is stale
         }
         (idx, carry) = (next.idx, next.carry);
@@ -283,7 +265,7 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
     }
     let Some(clock) = r.clock else { return };
     let slot = &r.slot(lt);
-    if !slot.state.start(lt_gen, Phase::Queued) {
+    if !slot.state.start(lt_gen) {
         return;
     }
     // SAFETY: we just made the LT entry INFLIGHT, so the executor owns its payload; `time` is
@@ -435,7 +417,8 @@ fn member_len(r: &Rtio, idx: u16) -> usize {
     buffer_len(r, idx).unwrap_or(0)
 }
 
-/// Cancels QUEUED entries from `idx` to the end of the chain, posting `Canceled` for each.
+/// Cancels the PREPARED entries from `idx` to the end of the chain, posting `Canceled` for
+/// each.
 fn cancel_from(r: &'static Rtio, mut idx: u16, mut gen: u16, sink: &Sink) {
     while idx != NONE {
         let slot = &r.slot(idx);
@@ -457,7 +440,7 @@ fn cancel_from(r: &'static Rtio, mut idx: u16, mut gen: u16, sink: &Sink) {
     }
 }
 
-/// Owner: cancels a PREPARED or QUEUED entry and the rest of its chain (S7).
+/// Owner: cancels a PREPARED entry (not dispatched) and the rest of its chain (S7).
 pub(crate) fn cancel_chain(r: &'static Rtio, idx: u16, gen: u16) {
     cancel_from(r, idx, gen, &Sink::ring());
 }

@@ -459,7 +459,7 @@ mod loom_tests {
                 s.state.acquire();
                 let g = s.state.owned_gen();
                 s.userdata.with_mut(|p| unsafe { *p = 10 + i });
-                assert!(s.state.start(g.tag, Phase::Prepared));
+                assert!(s.state.start(g.tag));
             }
             let mut isrs = Vec::new();
             for i in 0..2u16 {

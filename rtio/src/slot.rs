@@ -8,20 +8,27 @@
 //! function [`State::next`] is the reference the table test checks each method against.
 //!
 //! ```text
-//!                      submit (chain head) ---------------------------+
-//!                      |                                              v
-//!  FREE --acquire--> PREPARED --queue--> QUEUED ---start----------> INFLIGHT --finish--> DONE
-//!    ^                  |                  |                          ^  | cancel/timeout/  |
-//!    |                  +------take--------+--------------------------+  | signal/arm:      |
-//!    |                     (cancel before dispatch: the canceller owns   | event bits only  |
-//!    |                      the entry and posts `Canceled`)              v                  |
-//!    +--------------------------------- recycle (owner; generation + 1) -------------------+
+//!  FREE --acquire--> PREPARED --start (executor: a head at submit, a successor when its
+//!    ^                  |        predecessor completes; or take: a canceller)--> INFLIGHT
+//!    |                  |                                                         |
+//!    |                  +--complete in place (a plain head at submit)--+          | finish
+//!    |                                                                  v          v
+//!    +--------------------- recycle (owner; generation + 1) ------------------- DONE
+//!
+//!  INFLIGHT: cancel, timeout, signal, arm add event bits only.
 //! ```
 //!
+//! A successor stays PREPARED after its chain is submitted: the submit hands it to nobody
+//! (only the head's start does, through the head's token, whose hand-over to a driver or
+//! another thread orders the owner's writes of every entry of the chain before it), so
+//! there is no separate "queued" phase to publish it. Whoever first starts it (the
+//! completer of its predecessor) or takes it (a canceller) owns it; the compare-and-swap on
+//! the whole word, generation included, decides, and a stale link loses.
+//!
 //! Who may do what:
-//! * the owner writes an entry while FREE or PREPARED, and again once DONE;
-//! * from QUEUED on, whoever wins `start` or `take` (a compare-and-swap on the whole word,
-//!   generation included) owns it: the executor, then the driver holding its token;
+//! * the owner writes an entry while FREE or PREPARED (before submit), and again once DONE;
+//! * whoever wins `start` or `take` owns it: the executor, then the driver holding its
+//!   token, or the canceller that posts its `Canceled`;
 //! * `request_cancel`, `signal`, `arm` and `orphan` only add event bits and never change the
 //!   phase, so they cannot take an entry away from its holder;
 //! * `finish` is the holder's last act (INFLIGHT -> DONE, keeping the event bits); `recycle`
@@ -34,10 +41,10 @@ use crate::sync::{AtomicU32, Ordering};
 pub(crate) enum Phase {
     /// On the free list (or never used).
     Free,
-    /// Acquired and being built, or prepared and waiting for submit; the owner's.
+    /// Acquired and being built, prepared and waiting for submit, or submitted behind an
+    /// entry of its chain that has not completed yet. Not dispatched: whoever starts or
+    /// takes it owns it.
     Prepared,
-    /// Submitted, behind an entry of its chain that has not completed yet.
-    Queued,
     /// Taken by the executor, a driver (through its token) or a canceller.
     Inflight,
     /// Completed: its result is posted (or kept) and it is the owner's again.
@@ -47,9 +54,8 @@ pub(crate) enum Phase {
 const PHASE_MASK: u32 = 0x7;
 const FREE: u32 = 0;
 const PREPARED: u32 = 1;
-const QUEUED: u32 = 2;
-const INFLIGHT: u32 = 3;
-const DONE: u32 = 4;
+const INFLIGHT: u32 = 2;
+const DONE: u32 = 3;
 /// Cancellation requested.
 const CANCEL: u32 = 0x08;
 /// A LINK_TIMEOUT fired for this entry: its `Canceled` becomes `TimedOut`.
@@ -90,10 +96,9 @@ impl core::fmt::Debug for State {
 pub(crate) enum Event {
     /// Owner: take a free slot for a new entry.
     Acquire,
-    /// Owner, at submit: a successor waits for its predecessor.
-    Queue { tag: u16 },
-    /// Executor: start the entry from `from` (PREPARED for a chain head, QUEUED otherwise).
-    Start { tag: u16, from: Phase },
+    /// Executor: start a PREPARED entry (a chain head at submit, a successor when its
+    /// predecessor completed).
+    Start { tag: u16 },
     /// Canceller: take an entry that was not dispatched (to post `Canceled` for it).
     Take { tag: u16 },
     /// Anyone: ask an entry in flight to stop (`timeout`: because its LINK_TIMEOUT fired).
@@ -120,7 +125,6 @@ impl State {
         match self.0 & PHASE_MASK {
             FREE => Phase::Free,
             PREPARED => Phase::Prepared,
-            QUEUED => Phase::Queued,
             INFLIGHT => Phase::Inflight,
             _ => Phase::Done,
         }
@@ -168,16 +172,9 @@ impl State {
         let tag_is = |t: u16| self.tag() == t;
         match ev {
             Event::Acquire => (phase == Phase::Free).then_some(State(self.0 & !EVENTS | PREPARED)),
-            Event::Queue { tag } => {
-                (phase == Phase::Prepared && tag_is(tag)).then_some(self.with_phase(QUEUED))
+            Event::Start { tag } | Event::Take { tag } => {
+                (phase == Phase::Prepared && tag_is(tag)).then_some(self.with_phase(INFLIGHT))
             }
-            Event::Start { tag, from } => {
-                (matches!(from, Phase::Prepared | Phase::Queued) && phase == from && tag_is(tag))
-                    .then_some(self.with_phase(INFLIGHT))
-            }
-            Event::Take { tag } => (matches!(phase, Phase::Prepared | Phase::Queued)
-                && tag_is(tag))
-            .then_some(self.with_phase(INFLIGHT)),
             Event::RequestCancel { tag, timeout } => (phase == Phase::Inflight && tag_is(tag))
                 .then_some(State(self.0 | CANCEL | if timeout { TIMEOUT } else { 0 })),
             Event::Arm => (phase == Phase::Inflight).then_some(State(self.0 | ARMED)),
@@ -292,23 +289,16 @@ impl SlotState {
         self.word.store(n.0, Ordering::Relaxed);
     }
 
-    /// Owner at submit: PREPARED -> QUEUED if `tag` is current (a successor cancelled
-    /// before submit is not). Release: publishes the prepared entry to its predecessor's
-    /// completer, which starts it.
+    /// Executor: PREPARED -> INFLIGHT if `tag` is current: a chain head at submit, a
+    /// successor when its predecessor completed. The winner owns the entry; a stale link or
+    /// an entry a canceller took loses.
     #[inline]
-    pub(crate) fn queue(&self, tag: u16) -> bool {
-        self.apply(Event::Queue { tag }).is_some()
+    pub(crate) fn start(&self, tag: u16) -> bool {
+        self.apply(Event::Start { tag }).is_some()
     }
 
-    /// Executor: PREPARED (a chain head, at submit) or QUEUED (a successor) -> INFLIGHT if
-    /// `tag` is current. The winner owns the entry; a stale link or a cancelled entry loses.
-    #[inline]
-    pub(crate) fn start(&self, tag: u16, from: Phase) -> bool {
-        self.apply(Event::Start { tag, from }).is_some()
-    }
-
-    /// Canceller: PREPARED or QUEUED -> INFLIGHT, taking an entry that was not dispatched so
-    /// as to post its `Canceled`.
+    /// Canceller: PREPARED -> INFLIGHT, taking an entry that was not dispatched so as to
+    /// post its `Canceled` (the same transition as `start`, by the other side of the race).
     #[inline]
     pub(crate) fn take(&self, tag: u16) -> bool {
         self.apply(Event::Take { tag }).is_some()
@@ -410,29 +400,18 @@ mod tests {
     const TAG: u16 = 7;
 
     fn all_states() -> impl Iterator<Item = State> {
-        [FREE, PREPARED, QUEUED, INFLIGHT, DONE]
+        [FREE, PREPARED, INFLIGHT, DONE]
             .into_iter()
             .flat_map(|p| (0..=EVENTS >> 3).map(move |e| State((TAG as u32) << 16 | e << 3 | p)))
     }
 
-    fn all_events() -> [Event; 15] {
+    fn all_events() -> [Event; 13] {
         [
             Event::Acquire,
-            Event::Queue { tag: TAG },
-            Event::Queue { tag: TAG + 1 },
-            Event::Start {
-                tag: TAG,
-                from: Phase::Prepared,
-            },
-            Event::Start {
-                tag: TAG,
-                from: Phase::Queued,
-            },
-            Event::Start {
-                tag: TAG + 1,
-                from: Phase::Queued,
-            },
+            Event::Start { tag: TAG },
+            Event::Start { tag: TAG + 1 },
             Event::Take { tag: TAG },
+            Event::Take { tag: TAG + 1 },
             Event::RequestCancel {
                 tag: TAG,
                 timeout: false,
@@ -458,28 +437,13 @@ mod tests {
         let expect = |phase: Phase, ev: Event| -> Option<Phase> {
             match (phase, ev) {
                 (Free, Event::Acquire) => Some(Prepared),
-                (Prepared, Event::Queue { tag: TAG }) => Some(Queued),
-                (
-                    Prepared,
-                    Event::Start {
-                        tag: TAG,
-                        from: Prepared,
-                    },
-                ) => Some(Inflight),
-                (
-                    Queued,
-                    Event::Start {
-                        tag: TAG,
-                        from: Queued,
-                    },
-                ) => Some(Inflight),
-                (Prepared | Queued, Event::Take { tag: TAG }) => Some(Inflight),
+                (Prepared, Event::Start { tag: TAG } | Event::Take { tag: TAG }) => Some(Inflight),
                 (Inflight, Event::RequestCancel { tag: TAG, .. }) => Some(Inflight),
                 (Inflight, Event::Arm) => Some(Inflight),
-                (Prepared | Queued | Inflight, Event::Signal { tag: TAG }) => Some(phase),
+                (Prepared | Inflight, Event::Signal { tag: TAG }) => Some(phase),
                 (Inflight, Event::Finish) => Some(Done),
                 (Prepared, Event::CompleteInPlace) => Some(Done),
-                (Prepared | Queued | Inflight, Event::Orphan) => Some(phase),
+                (Prepared | Inflight, Event::Orphan) => Some(phase),
                 (Prepared | Done, Event::Recycle) => Some(Free),
                 _ => None,
             }
@@ -518,8 +482,7 @@ mod tests {
                         slot.acquire();
                         true
                     }
-                    Event::Queue { tag } => slot.queue(tag),
-                    Event::Start { tag, from } => slot.start(tag, from),
+                    Event::Start { tag } => slot.start(tag),
                     Event::Take { tag } => slot.take(tag),
                     Event::RequestCancel { tag, timeout } => {
                         slot.request_cancel(tag, timeout).is_some()
@@ -591,7 +554,7 @@ mod loom_tests {
             let st = Arc::new((SlotState::new(), UnsafeCell::new(0i32)));
             st.0.acquire();
             let g = st.0.owned_gen();
-            assert!(st.0.start(g.tag, Phase::Prepared));
+            assert!(st.0.start(g.tag));
             let c = {
                 let st = st.clone();
                 loom::thread::spawn(move || {
@@ -635,8 +598,8 @@ mod loom_tests {
         });
     }
 
-    /// A predecessor's completer starting a queued successor races the owner taking it for a
-    /// cancel: exactly one wins, and the winner's writes to the entry are ordered before the
+    /// A predecessor's completer starting a submitted successor races the owner taking it
+    /// for a cancel: exactly one wins, and the winner's writes to the entry are ordered before the
     /// owner recycles it.
     #[test]
     fn loom_start_against_take() {
@@ -644,11 +607,10 @@ mod loom_tests {
             let st = Arc::new((SlotState::new(), UnsafeCell::new(0u8)));
             st.0.acquire();
             let g = st.0.owned_gen();
-            assert!(st.0.queue(g.tag));
             let c = {
                 let st = st.clone();
                 loom::thread::spawn(move || {
-                    if st.0.start(g.tag, Phase::Queued) {
+                    if st.0.start(g.tag) {
                         // SAFETY (model): the winner owns the entry.
                         st.1.with_mut(|p| unsafe { *p = 1 });
                         st.0.finish();
@@ -679,7 +641,7 @@ mod loom_tests {
             let st = Arc::new(SlotState::new());
             st.acquire();
             let g = st.owned_gen();
-            assert!(st.start(g.tag, Phase::Prepared));
+            assert!(st.start(g.tag));
             let s = {
                 let st = st.clone();
                 loom::thread::spawn(move || {

@@ -470,6 +470,47 @@ fn s7_cancel_before_dispatch_completes_entry_and_rest_of_chain() {
     assert_eq!(held.len(), 0, "the cancelled successor never ran");
 }
 
+/// S7: a successor of a submitted chain is still PREPARED (nothing dispatched it): cancelling
+/// it completes it and the rest of its chain at once and leaves the prepared heads waiting
+/// for submit where they are, in their order; when its predecessor completes later, the
+/// cancelled successor is not started.
+#[test]
+fn s7_cancelling_a_submitted_successor_leaves_prepared_heads_pending() {
+    let (held, dev) = iodev!(Held::new(false));
+    let ctx = ctx!(8, 8);
+    let h = ctx
+        .chain::<3>()
+        .unwrap()
+        .read(dev, sbuf!(1))
+        .userdata(1)
+        .nop()
+        .userdata(2)
+        .nop()
+        .userdata(3)
+        .prepare()
+        .unwrap();
+    ctx.submit(0).unwrap();
+    for u in [7, 8] {
+        let _ = ctx.acquire().unwrap().nop().userdata(u).prepare().unwrap();
+    }
+    ctx.cancel(h.get(1).unwrap()).unwrap();
+    assert_eq!(
+        results(&drain(&ctx)),
+        [(2, Err(Error::Canceled)), (3, Err(Error::Canceled))]
+    );
+    assert_eq!(ctx.cancel(h.get(1).unwrap()), Err(Error::Stale), "consumed");
+    ctx.submit(2).unwrap();
+    assert_eq!(
+        results(&drain(&ctx)),
+        [(7, Ok(0)), (8, Ok(0))],
+        "still pending, in order"
+    );
+    held.finish_next(0);
+    assert_eq!(results(&drain(&ctx)), [(1, Ok(1))]);
+    assert_eq!(held.len(), 0);
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
+
 #[test]
 fn s7_in_flight_cancel_aborts_through_the_hook_or_completes_normally() {
     let (_, d1) = iodev!(Held::new(true));
