@@ -96,6 +96,8 @@ impl Bits {
     /// by which builder methods are called, so it is a constant where they are inlined and a
     /// program of plain NOPs links no executor.
     const GENERAL: u8 = 4;
+    /// Some entry is NO_RESPONSE (`Chain::no_response`): `prepare` counts them for S16.
+    const SILENT: u8 = 8;
 
     #[inline(always)]
     fn has(self, b: u8) -> bool {
@@ -618,6 +620,7 @@ impl<'c, const N: usize> Chain<'c, N> {
                     s.flags.insert(Flags::NO_RESPONSE);
                 }
                 self.bits.set(Bits::GENERAL);
+                self.bits.set(Bits::SILENT);
                 self
             }
             None => self,
@@ -673,10 +676,12 @@ impl<'c, const N: usize> Chain<'c, N> {
             if self.sqe(0).flags.contains(Flags::MULTISHOT) {
                 self.ctx.track_multishot(true);
             }
-            let silent = (0..N)
-                .filter(|&i| self.sqe(i).flags.contains(Flags::NO_RESPONSE))
-                .count();
-            self.ctx.track_returning(silent as u32, 0);
+            if self.bits.has(Bits::SILENT) {
+                let silent = (0..N)
+                    .filter(|&i| self.sqe(i).flags.contains(Flags::NO_RESPONSE))
+                    .count();
+                self.ctx.track_returning(silent as u32, 0);
+            }
             // The head's start function: the executor, linked from here only.
             self.ctx
                 .rtio
