@@ -191,7 +191,7 @@ impl Context {
         if n == 0 {
             return Ok(());
         }
-        if !r.reserve(n as u32) {
+        if !v.shared().reserved.take(n as u32, r.cells.len() as u32) {
             return Err(Error::QueueFull);
         }
         // SAFETY: owner-only lists and entries; `&self` is the unique owner (claim + !Sync).
@@ -505,7 +505,7 @@ impl Context {
         // Nothing to hand back: one terminal completion, no pool blocks.
         // SAFETY: owner; the entry is DONE and nothing references its slot any more.
         unsafe { self.free_slot(idx) };
-        self.rtio.unreserve(1);
+        v.shared().reserved.give(1);
         Some(Completion {
             result,
             userdata,
@@ -548,7 +548,7 @@ impl Context {
             // terminal completion (shots are pool reads'), no pool blocks.
             // SAFETY: owner; the entry is DONE and nothing references its slot any more.
             unsafe { self.free_slot(raw.slot) };
-            r.unreserve(1);
+            v.shared().reserved.give(1);
             return Some(Completion {
                 result: raw.result,
                 userdata,
