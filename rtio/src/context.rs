@@ -364,7 +364,9 @@ impl Context {
         let shared = self.shared();
         // SAFETY: the owner's own list.
         let local = || unsafe { shared.local.len() };
-        let (local0, ring0) = (local(), shared.completed.load(Ordering::Acquire));
+        // Relaxed: only a baseline to count from (an Acquire load reads no fresher value);
+        // the load after dispatching is Acquire, so what it counts is there to consume.
+        let (local0, ring0) = (local(), shared.completed.load(Ordering::Relaxed));
         self.dispatch_pending();
         // Entries that completed while dispatching, the owner's own ones first (they need
         // no second load of the ring's counter): no timers to run, no wait.

@@ -212,7 +212,9 @@ impl Ring {
     pub(crate) unsafe fn is_idle(&self) -> bool {
         // SAFETY: consumer-only read of `head`.
         let head = self.head.with(|p| unsafe { *p });
-        self.tail.load(Ordering::Acquire) == head
+        // Relaxed: nothing is read on the strength of this load (it decides where the
+        // owner's own completion goes; an Acquire load would read no fresher value).
+        self.tail.load(Ordering::Relaxed) == head
     }
 
     /// Cells claimed by producers and not yet consumed: published completions plus the ones
