@@ -347,11 +347,13 @@ impl SlotState {
 
     /// Owner, at submit: PREPARED -> DONE for a plain head, keeping the event bits; one
     /// `fetch_add` (the owner holds the entry; others only add bits, refused once DONE).
-    /// AcqRel: the owner's own writes are ordered before a ring post that follows, and a
-    /// `signal` racing with it sees either state.
+    /// Relaxed: the read-modify-write keeps a racing `signal`'s bit or makes it see DONE
+    /// and refuse, and nobody but the owner reads the entry after it (its completion
+    /// reaches the owner itself: on its local list, or through the ring, whose own
+    /// orderings publish the cell).
     #[inline]
     pub(crate) fn complete_in_place(&self) {
-        let old = State(self.word.fetch_add(DONE - PREPARED, Ordering::AcqRel));
+        let old = State(self.word.fetch_add(DONE - PREPARED, Ordering::Relaxed));
         debug_assert_eq!(
             old.next(Event::CompleteInPlace),
             Some(State(old.0 + DONE - PREPARED)),
