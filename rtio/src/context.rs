@@ -561,7 +561,8 @@ impl Context {
         // SAFETY: owner-only field.
         match unsafe { *v.shared().buffer_consumer.get() } {
             // SAFETY: `&self` is the unique owner.
-            Some(f) => Some(unsafe { f(self.rtio, raw, userdata) }),
+            // `f` builds the `Option` in place: no copy of the `Completion` here.
+            Some(f) => unsafe { f(self.rtio, raw, userdata) },
             // Every entry with a buffer op was built by `Chain::push`, which stored it.
             None => unreachable!("rtio: a buffer completion without its consumer"),
         }
@@ -745,7 +746,7 @@ impl Context {
 ///
 /// # Safety
 /// The caller is the context's owner; `raw` was taken off its ring or local list.
-unsafe fn complete_general(r: &'static Rtio, raw: Raw, userdata: usize) -> Completion {
+unsafe fn complete_general(r: &'static Rtio, raw: Raw, userdata: usize) -> Option<Completion> {
     let sqe = r.slot(raw.slot).sqe_ptr();
     let result = crate::error::decode(raw.result);
     let flags = CqeFlags::from_bits(raw.flags);
@@ -769,12 +770,12 @@ unsafe fn complete_general(r: &'static Rtio, raw: Raw, userdata: usize) -> Compl
         b
     };
     r.unreserve(1);
-    Completion {
+    Some(Completion {
         result: raw.result,
         userdata,
         flags,
         buffer,
-    }
+    })
 }
 
 fn pool_buffer(r: &Rtio, range: Option<BlockRange>, len: usize) -> Buffer {

@@ -401,7 +401,7 @@ impl Shared {
 ///
 /// # Safety
 /// Called by the context's owner, for a completion it took off the ring or its local list.
-pub(crate) type ConsumeFn = unsafe fn(&'static Rtio, Raw, usize) -> Completion;
+pub(crate) type ConsumeFn = unsafe fn(&'static Rtio, Raw, usize) -> Option<Completion>;
 
 // SAFETY: the shared fields are atomics, a critical-section mutex and a waker slot. Owner-only
 // fields (the plain cells) are touched only through the unique `Context` (claim flag + !Sync;
