@@ -403,7 +403,7 @@ impl Context {
         // SAFETY: owner-only counters; the owner is the ring's single consumer.
         let (kept, multishots, occupancy) = unsafe {
             (
-                *self.shared().kept.get(),
+                u32::from(*self.shared().kept.get()),
                 *self.shared().multishots.get(),
                 self.shared().ring.occupancy(r.cells) + self.shared().local.len(),
             )
@@ -426,7 +426,8 @@ impl Context {
         // SAFETY: owner-only counter.
         unsafe {
             let k = &mut *self.shared().kept.get();
-            *k = (*k + added).saturating_sub(removed);
+            // At most `SQ` entries (below 2^16) are kept at a time.
+            *k = (u32::from(*k) + added).saturating_sub(removed) as u16;
         }
     }
 
@@ -436,7 +437,8 @@ impl Context {
         // SAFETY: owner-only counter.
         unsafe {
             let k = &mut *self.shared().returning.get();
-            *k = (*k + added).saturating_sub(removed);
+            // At most `SQ` entries (below 2^16) return their own slots at a time.
+            *k = (u32::from(*k) + added).saturating_sub(removed) as u16;
         }
     }
 

@@ -246,7 +246,8 @@ impl Pending {
 #[derive(Debug)]
 pub(crate) struct Local {
     fifo: Pending,
-    len: UnsafeCell<u32>,
+    /// At most `SQ` (below 2^16): each is a slot.
+    len: UnsafeCell<u16>,
 }
 
 impl Local {
@@ -311,7 +312,7 @@ impl Local {
     #[inline(always)]
     pub(crate) unsafe fn len(&self) -> u32 {
         // SAFETY: owner-only field (precondition).
-        unsafe { *self.len.get() }
+        unsafe { u32::from(*self.len.get()) }
     }
 }
 

@@ -290,13 +290,13 @@ pub(crate) struct Shared {
     pub(crate) pending: Pending,
     /// Entries whose results stay in their slots (futures, scopes) and are still tracked by
     /// their waiter: they never reach the ring (S16 accounting).
-    pub(crate) kept: UnsafeCell<u32>,
+    pub(crate) kept: UnsafeCell<u16>,
     /// Multishot entries prepared and whose terminal completion is not consumed: while one
     /// lives, any number of completions can still come (S16).
-    pub(crate) multishots: UnsafeCell<u32>,
+    pub(crate) multishots: UnsafeCell<u16>,
     /// Entries in flight that return their own slots through the returned stack
     /// (NO_RESPONSE, orphaned kept entries): what a wait for a free entry waits for (S16).
-    pub(crate) returning: UnsafeCell<u32>,
+    pub(crate) returning: UnsafeCell<u16>,
     /// How `try_consume` completes an entry that hands a buffer back: stored by the first
     /// builder of such an entry (`Chain::push`), so a program that builds none links none of
     /// the buffer and pool decoding. Owner-only.
