@@ -297,6 +297,21 @@ impl SlotState {
         self.apply(Event::Start { tag }).is_some()
     }
 
+    /// Executor, starting a transaction: PREPARED -> INFLIGHT for a member after its head
+    /// (they are dispatched together, S5), keeping the event bits; one `fetch_add`. Nobody
+    /// else can start or take a member (a cancel names its head, which this executor just
+    /// started), so no tag check: only a `signal` or `orphan` bit can race, and the
+    /// read-modify-write keeps it. AcqRel, as `start`.
+    #[inline]
+    pub(crate) fn start_member(&self) {
+        let old = State(self.word.fetch_add(INFLIGHT - PREPARED, Ordering::AcqRel));
+        debug_assert_eq!(
+            old.next(Event::Start { tag: old.tag() }),
+            Some(State(old.0 + INFLIGHT - PREPARED)),
+            "a transaction member was not prepared"
+        );
+    }
+
     /// Canceller: PREPARED -> INFLIGHT, taking an entry that was not dispatched so as to
     /// post its `Canceled` (the same transition as `start`, by the other side of the race).
     #[inline]
@@ -514,6 +529,25 @@ mod tests {
                 assert_eq!(changed, want.is_some(), "{s:?} on {ev:?}");
                 assert_eq!(slot.load(), want.unwrap_or(s), "{s:?} on {ev:?}");
             }
+        }
+    }
+
+    /// S5: a transaction member starts with its head: PREPARED -> INFLIGHT whatever bits a
+    /// racing `signal` or `orphan` added, which it keeps (the table's `Start` with the
+    /// current tag).
+    #[test]
+    fn s5_start_member_is_start_without_the_tag_check() {
+        for bits in [0, SIGNALED, ORPHAN, SIGNALED | ORPHAN] {
+            let s = State((TAG as u32) << GEN_SHIFT | bits | PREPARED);
+            let slot = SlotState::new();
+            slot.set(s);
+            slot.start_member();
+            assert_eq!(
+                Some(slot.load()),
+                s.next(Event::Start { tag: TAG }),
+                "{s:?}"
+            );
+            assert_eq!(slot.load().phase(), Phase::Inflight);
         }
     }
 
