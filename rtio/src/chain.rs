@@ -284,8 +284,8 @@ impl<'c, const N: usize> Chain<'c, N> {
         }
         if op.hands_back_buffer() {
             // A constant where the builder is inlined: only buffer builders link the code
-            // that hands buffers back.
-            self.ctx.uses_buffers();
+            // that hands buffers back, and only pool reads the pool decoding.
+            self.ctx.uses_buffers(flags.contains(Flags::MEMPOOL));
         }
         let member = i > 0 && self.bits.link() == Link::Transaction;
         if i > 0 {

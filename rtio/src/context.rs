@@ -28,7 +28,7 @@ use crate::lists;
 use crate::pool::{BlockRange, Mempool, PoolBuf};
 use crate::ring::Raw;
 use crate::slot::Phase;
-use crate::sqe::{Flags, Meta, Op, NONE};
+use crate::sqe::{Flags, Meta, Op, Sqe, NONE};
 use crate::state::{OpHandle, Rtio, Shared, Slot, View};
 use crate::time::{Clock, Duration, Instant};
 use crate::wait::Wait;
@@ -570,11 +570,18 @@ impl Context {
         }
     }
 
-    /// Builders: an entry that hands a buffer back was built (see `Shared::buffer_consumer`).
+    /// Builders: an entry that hands a buffer back was built (see `Shared::buffer_consumer`):
+    /// a pool read (`pool`), whose completions need `complete_general`, or an entry holding a
+    /// caller's buffer, for which `complete_caller` is enough until a pool read is built.
     #[inline(always)]
-    pub(crate) fn uses_buffers(&self) {
+    pub(crate) fn uses_buffers(&self, pool: bool) {
         // SAFETY: owner-only field; `&self` is the unique owner.
-        unsafe { *self.shared().buffer_consumer.get() = Some(complete_general) };
+        let consumer = unsafe { &mut *self.shared().buffer_consumer.get() };
+        if pool {
+            *consumer = Some(complete_general);
+        } else if consumer.is_none() {
+            *consumer = Some(complete_caller);
+        }
     }
 
     /// Takes the buffer out of a DONE entry.
@@ -741,6 +748,30 @@ impl Context {
     }
 }
 
+/// [`Context::try_consume`] for an entry that holds a caller's buffer (a READ, WRITE or
+/// TRANSCEIVE that is not a pool read), in a context whose builders made no pool read yet
+/// (`Context::uses_buffers`): such an entry has one completion, no shots and no pool blocks,
+/// so its buffer comes back without `complete_general`'s decoding, which such a program does
+/// not link.
+///
+/// # Safety
+/// The caller is the context's owner; `raw` was taken off its ring or local list, for an
+/// entry that holds a caller's buffer.
+unsafe fn complete_caller(r: &'static Rtio, raw: Raw, userdata: usize) -> Option<Completion> {
+    let v = r.view();
+    // SAFETY: terminal completion: the entry is DONE and the owner's again (precondition).
+    let buffer = unsafe { caller_buffer(&*v.slot(raw.slot).sqe_ptr()) };
+    // SAFETY: owner; nothing references the slot any more.
+    unsafe { v.free_slot(raw.slot) };
+    v.shared().reserved.give(1);
+    Some(Completion {
+        result: raw.result,
+        userdata,
+        flags: CqeFlags::from_bits(raw.flags),
+        buffer,
+    })
+}
+
 /// [`Context::try_consume`] for an entry with a buffer: decodes its flags, builds
 /// its pool buffer or hands back the entry's own, and frees the slot of a terminal
 /// completion. Out of line, once per program: inlined at every consume site it cost the
@@ -810,8 +841,20 @@ unsafe fn take_buffer(
         }
         return pool_buffer(r, range, *result.as_ref().unwrap_or(&0));
     }
+    // SAFETY: precondition.
+    unsafe { caller_buffer(s) }
+}
+
+/// The caller's buffer (or buffers) that a DONE entry holds: none for an op that holds none
+/// or a READ that lent its buffer on (HANDOFF).
+///
+/// # Safety
+/// Owner only; the entry is DONE (terminal), not a pool read, and not referenced elsewhere;
+/// its slot is freed right after (the buffer is handed back once).
+#[inline]
+unsafe fn caller_buffer(s: &Sqe) -> Buffer {
     // SAFETY: the builders stored 'static slices whose ownership the entry holds; the
-    // terminal completion hands them back exactly once (the slot is freed right after).
+    // terminal completion hands them back exactly once (precondition).
     #[allow(clippy::undocumented_unsafe_blocks)]
     unsafe {
         match s.op {

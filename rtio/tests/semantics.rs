@@ -698,6 +698,79 @@ fn s10_chain_acquired_whole_or_not_at_all_and_returned_when_dropped() {
 
 // ---- S11 Pool buffers -----------------------------------------------------------------------
 
+/// S3, S11: a context hands buffers back by the cheapest decoding its builders need (caller
+/// buffers only, until the first pool read is built). A caller's buffer in flight when the
+/// first pool read is built, and one built after it, come back all the same, and so do the
+/// pool blocks.
+#[test]
+fn s3_s11_caller_buffers_come_back_before_and_after_the_first_pool_read() {
+    static W: [u8; 2] = [1, 2];
+    let (held, slow) = iodev!(Held::new(false));
+    let (_, now) = iodev!(Inplace::new(0x5A));
+    let ctx = ctx!(8, 8, pool(4, 16));
+    let pool = ctx.rtio().pool().unwrap();
+    // Only caller buffers so far: one completes now, one waits in its driver.
+    let _ = ctx
+        .acquire()
+        .unwrap()
+        .write(now, &W)
+        .userdata(1)
+        .prepare()
+        .unwrap();
+    let _ = ctx
+        .acquire()
+        .unwrap()
+        .read(slow, sbuf!(3))
+        .userdata(2)
+        .prepare()
+        .unwrap();
+    ctx.submit(1).unwrap();
+    let c = ctx.try_consume().unwrap();
+    assert_eq!(c.userdata(), 1);
+    assert!(matches!(c.buffer(), Buffer::Ref(b) if *b == W));
+    // The first pool read, while the caller's read is in flight; then another WRITE.
+    let _ = ctx
+        .acquire()
+        .unwrap()
+        .read_pool(now, 1, 16)
+        .userdata(3)
+        .prepare()
+        .unwrap();
+    let _ = ctx
+        .acquire()
+        .unwrap()
+        .write(now, &W)
+        .userdata(4)
+        .prepare()
+        .unwrap();
+    ctx.submit(2).unwrap();
+    held.finish_next(3);
+    let mut got = Vec::new();
+    while let Some(mut c) = ctx.try_consume() {
+        let kind = match c.take_buffer() {
+            Buffer::Ref(b) => {
+                assert_eq!(b, &W);
+                "ref"
+            }
+            Buffer::Mut(b) => {
+                assert_eq!(b.len(), 3);
+                "mut"
+            }
+            Buffer::Pool(b) => {
+                assert!(b.iter().all(|&x| x == 0x5A));
+                "pool"
+            }
+            other => panic!("unexpected {other:?}"),
+        };
+        got.push((c.userdata(), kind));
+    }
+    got.sort();
+    assert_eq!(got, [(2, "mut"), (3, "pool"), (4, "ref")]);
+    assert_eq!(pool.free_blocks(), 4, "the pool buffer was dropped");
+    assert_eq!(ctx.rtio().reserved(), 0);
+    assert!(ctx.chain::<8>().is_ok(), "every slot came back");
+}
+
 #[test]
 fn s11_pool_read_gets_whole_contiguous_blocks_freed_on_drop() {
     let (_, dev) = iodev!(Inplace::new(0xAB));
