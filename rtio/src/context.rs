@@ -221,10 +221,14 @@ impl Context {
         Ok(())
     }
 
-    /// Moves slots that producers returned (NO_RESPONSE, orphans) to the free list.
+    /// Moves slots that producers returned (NO_RESPONSE, orphans) to the free list. Out of
+    /// line: only an allocation that found too few free slots calls it, and it would be
+    /// copied into every inlined `acquire` and `chain`.
     ///
     /// # Safety
     /// Owner only.
+    #[cold]
+    #[inline(never)]
     unsafe fn take_returned(&self) {
         // SAFETY: owner only (precondition).
         let mut cur = unsafe { self.shared().returned.take_all() };
