@@ -297,9 +297,11 @@ pub(crate) struct Shared {
     /// Entries in flight that return their own slots through the returned stack
     /// (NO_RESPONSE, orphaned kept entries): what a wait for a free entry waits for (S16).
     pub(crate) returning: UnsafeCell<u16>,
-    /// How `try_consume` completes an entry that hands a buffer back: stored by the first
-    /// builder of such an entry (`Chain::push`), so a program that builds none links none of
-    /// the buffer and pool decoding. Owner-only.
+    /// How `try_consume` completes an entry that hands a buffer back, stored by the builders
+    /// of such entries (`Chain::push`, `Context::uses_buffers`): `complete_caller` for a
+    /// caller's buffer, replaced for good by `complete_general` at the first pool read. So a
+    /// program that builds no such entry links none of the buffer decoding, and one without
+    /// pool reads none of the pool decoding. Owner-only.
     pub(crate) buffer_consumer: UnsafeCell<Option<ConsumeFn>>,
 }
 
