@@ -36,13 +36,18 @@ pub struct CqeCell {
 const READY: u32 = 1 << 31;
 
 /// A raw completion read out of the ring.
+///
+/// `repr(C)` in the order of a cell's tag (slot, pool block, flags; then the result), so that
+/// the eight bytes passed in one register are the tag's bits already: packing and unpacking a
+/// cell is a mask, not a shift per field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
 pub(crate) struct Raw {
     pub slot: u16,
-    /// Completion flags (7 bits).
-    pub flags: u8,
     /// First pool block, when `flags` has POOL (the count follows from the length).
     pub pool_start: u8,
+    /// Completion flags (7 bits).
+    pub flags: u8,
     pub result: i32,
 }
 
