@@ -291,9 +291,11 @@ impl Reservations {
         // Acquire: pairs with `give`'s Release, so the consumer's hand-back of the cell
         // (`tag = 0` in `pop`) happens before our producer writes it again. Release too: a
         // later taker that reads our value then also follows that hand-back (not relying on
-        // release sequences through read-modify-writes, which loom does not model).
+        // release sequences through read-modify-writes, which loom does not model). Only the
+        // exchange that takes the credits needs them: the loads before it (and a refusal)
+        // read nothing on their strength, so they are Relaxed.
         self.n
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |r| {
+            .fetch_update(Ordering::AcqRel, Ordering::Relaxed, |r| {
                 (r + n <= cap).then_some(r + n)
             })
             .is_ok()
