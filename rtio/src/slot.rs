@@ -260,17 +260,20 @@ impl SlotState {
 
     /// Applies `ev` with a compare-and-swap loop; the previous state, or `None` if refused.
     /// AcqRel: the winner acquires what the previous writer published (the owner's entry,
-    /// a completer's result) and releases its own writes to whoever acts next.
+    /// a completer's result) and releases its own writes to whoever acts next. The loads
+    /// before the exchange use `refused`: Relaxed where a refusal reads nothing afterwards
+    /// (start, take, request_cancel, signal), Acquire where the refused caller goes on to
+    /// read what the last writer published (`orphan`: a DONE entry the owner then frees).
     #[inline(always)]
-    fn apply(&self, ev: Event) -> Option<State> {
+    fn apply(&self, ev: Event, refused: Ordering) -> Option<State> {
         // A compare-and-swap loop written out: `fetch_update` is not inlined across crates,
-        // and this is on every start, queue and cancel.
-        let mut cur = self.word.load(Ordering::Acquire);
+        // and this is on every start and cancel.
+        let mut cur = self.word.load(refused);
         loop {
             let next = State(cur).next(ev)?;
             match self
                 .word
-                .compare_exchange_weak(cur, next.0, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange_weak(cur, next.0, Ordering::AcqRel, refused)
             {
                 Ok(_) => return Some(State(cur)),
                 Err(now) => cur = now,
@@ -294,7 +297,8 @@ impl SlotState {
     /// an entry a canceller took loses.
     #[inline]
     pub(crate) fn start(&self, tag: u16) -> bool {
-        self.apply(Event::Start { tag }).is_some()
+        self.apply(Event::Start { tag }, Ordering::Relaxed)
+            .is_some()
     }
 
     /// Executor, starting a transaction: PREPARED -> INFLIGHT for a member after its head
@@ -316,20 +320,20 @@ impl SlotState {
     /// post its `Canceled` (the same transition as `start`, by the other side of the race).
     #[inline]
     pub(crate) fn take(&self, tag: u16) -> bool {
-        self.apply(Event::Take { tag }).is_some()
+        self.apply(Event::Take { tag }, Ordering::Relaxed).is_some()
     }
 
     /// Sets CANCEL (and TIMEOUT) on an entry in flight whose tag is `tag`; the previous state
     /// if it was.
     #[inline]
     pub(crate) fn request_cancel(&self, tag: u16, timeout: bool) -> Option<State> {
-        self.apply(Event::RequestCancel { tag, timeout })
+        self.apply(Event::RequestCancel { tag, timeout }, Ordering::Relaxed)
     }
 
     /// Sets SIGNALED on a live entry whose tag is `tag`; the previous state if it was.
     #[inline]
     pub(crate) fn signal(&self, tag: u16) -> Option<State> {
-        self.apply(Event::Signal { tag })
+        self.apply(Event::Signal { tag }, Ordering::Relaxed)
     }
 
     /// Executor or iodev, holding an AWAIT in flight: sets ARMED; the previous state. The
@@ -380,7 +384,7 @@ impl SlotState {
     /// owner then frees it itself).
     #[inline]
     pub(crate) fn orphan(&self) -> bool {
-        self.apply(Event::Orphan).is_some()
+        self.apply(Event::Orphan, Ordering::Acquire).is_some()
     }
 
     /// Owner: DONE or PREPARED -> FREE with the next generation (the epoch counts tag
