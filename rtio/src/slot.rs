@@ -282,7 +282,8 @@ impl SlotState {
     }
 
     /// Owner: FREE -> PREPARED, clearing the event bits. Relaxed: the slot is the owner's
-    /// and nobody else looks at it until `queue` or `start` publishes it.
+    /// and nobody else looks at it until its chain's head is started and its token handed
+    /// on (see the module docs).
     #[inline]
     pub(crate) fn acquire(&self) {
         let s = State(self.word.load(Ordering::Relaxed));
