@@ -509,17 +509,28 @@ impl Context {
         unsafe { v.shared().local.pop(v) };
         // SAFETY: as above.
         let userdata = unsafe { addr_of!((*sqe).userdata).read() };
-        let result = v.slot(idx).result();
-        // Nothing to hand back: one terminal completion, no pool blocks.
-        // SAFETY: owner; the entry is DONE and nothing references its slot any more.
-        unsafe { self.free_slot(idx) };
+        // SAFETY: the entry is DONE, off the list, and hands nothing back.
+        Some(unsafe { Self::plain_completion(v, idx, v.slot(idx).result(), userdata) })
+    }
+
+    /// The completion of a DONE entry that hands nothing back (plain NOPs, callbacks,
+    /// timers, tiny writes, ...): one terminal completion, no buffer, no pool blocks. Frees
+    /// its slot and gives its credit back.
+    ///
+    /// # Safety
+    /// Owner only (`v` is the owner's view); the entry is DONE, taken off the local list or
+    /// the ring, and nothing references its slot any more.
+    #[inline(always)]
+    unsafe fn plain_completion(v: View, idx: u16, result: i32, userdata: usize) -> Completion {
+        // SAFETY: precondition.
+        unsafe { v.free_slot(idx) };
         v.shared().reserved.give(1);
-        Some(Completion {
+        Completion {
             result,
             userdata,
             flags: CqeFlags::from_bits(0),
             buffer: Buffer::None,
-        })
+        }
     }
 
     /// [`Context::try_consume`] whole, out of line: the local list's first completion, or
@@ -552,17 +563,9 @@ impl Context {
         // SAFETY: as above.
         let op = unsafe { addr_of!((*sqe).op).read() };
         if !op.hands_back_buffer() {
-            // Nothing to hand back (plain NOPs, callbacks, timers, tiny writes, ...): one
-            // terminal completion (shots are pool reads'), no pool blocks.
-            // SAFETY: owner; the entry is DONE and nothing references its slot any more.
-            unsafe { self.free_slot(raw.slot) };
-            v.shared().reserved.give(1);
-            return Some(Completion {
-                result: raw.result,
-                userdata,
-                flags: CqeFlags::from_bits(0),
-                buffer: Buffer::None,
-            });
+            // Nothing to hand back (shots are pool reads').
+            // SAFETY: the entry is DONE, taken off a list or the ring, and hands nothing back.
+            return Some(unsafe { Self::plain_completion(v, raw.slot, raw.result, userdata) });
         }
         // SAFETY: owner-only field.
         match unsafe { *v.shared().buffer_consumer.get() } {
