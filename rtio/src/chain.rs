@@ -39,10 +39,10 @@
 //! ```
 
 use crate::caps;
-use crate::context::Context;
 use crate::iodev::{Dev, Iodev};
 use crate::slot::{Gen, Phase};
 use crate::sqe::{CallbackFn, DevAddr, Flags, Meta, Op, Payload, Priority, Sqe};
+use crate::state::Context;
 use crate::state::{OpHandle, View};
 use crate::time::{Duration, Instant};
 use crate::Error;
@@ -682,6 +682,7 @@ impl<'c, const N: usize> Chain<'c, N> {
                     .count();
                 self.ctx.track_returning(silent as u32, 0);
             }
+            self.ctx.uses_general();
             // The head's start function: the executor, linked from here only.
             self.ctx
                 .rtio
@@ -717,6 +718,7 @@ impl<'c, const N: usize> Chain<'c, N> {
             self.sqe(i).meta.set(Meta::KEPT);
         }
         self.bits.set(Bits::PREPARED);
+        self.ctx.uses_general();
         self.ctx.track_kept(N as u32, 0);
         let idx = self.idx;
         let gens = core::array::from_fn(|i| self.gen(i));

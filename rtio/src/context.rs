@@ -29,11 +29,10 @@ use crate::pool::{BlockRange, Mempool, PoolBuf};
 use crate::ring::Raw;
 use crate::slot::Phase;
 use crate::sqe::{Flags, Meta, Op, Sqe, NONE};
-use crate::state::{OpHandle, Rtio, Shared, Slot, View};
+use crate::state::{Context, General, OpHandle, Rtio, Shared, Slot, View};
 use crate::time::{Clock, Duration, Instant};
 use crate::wait::Wait;
 use crate::{executor, Error};
-use core::cell::Cell;
 use core::marker::PhantomData;
 use core::ptr::addr_of;
 use portable_atomic::Ordering;
@@ -101,20 +100,6 @@ impl Rtio {
             (t.process)(self);
         }
     }
-}
-
-/// The owner side of a context: acquires, submits, consumes, cancels (S1-S16).
-///
-/// There is one at a time per context ([`Rtio::claim`]); it is `Send` but not `Sync`, so one
-/// task or thread uses it. Dropping it gives the context back to be claimed again, clean:
-/// nothing this owner prepared leaks to the next one (see [`Drop`](#impl-Drop-for-Context)).
-pub struct Context {
-    pub(crate) rtio: &'static Rtio,
-    /// `rtio`'s slot view, copied: the owner's paths reach slots and state with one load
-    /// fewer (see `state::View`).
-    view: View,
-    pub(crate) wait: &'static dyn Wait,
-    _not_sync: PhantomData<Cell<()>>,
 }
 
 impl core::fmt::Debug for Context {
@@ -199,7 +184,8 @@ impl Context {
             let free = &v.shared().free;
             let sq = r.slots().len();
             if !free.fits(v, n, sq) {
-                self.take_returned();
+                // Producers may have returned slots (only entries that are not plain do).
+                self.reclaim();
                 if !free.fits(v, n, sq) {
                     r.unreserve(n as u32);
                     return Err(Error::QueueFull);
@@ -221,24 +207,58 @@ impl Context {
         Ok(())
     }
 
-    /// Moves slots that producers returned (NO_RESPONSE, orphans) to the free list. Out of
-    /// line: only an allocation that found too few free slots calls it, and it would be
-    /// copied into every inlined `acquire` and `chain`.
-    ///
-    /// # Safety
-    /// Owner only.
-    #[cold]
-    #[inline(never)]
-    unsafe fn take_returned(&self) {
-        // SAFETY: owner only (precondition).
+    /// Moves slots that producers returned (NO_RESPONSE, orphans) to the free list
+    /// ([`General::reclaim`]).
+    fn take_returned(&self) {
+        // SAFETY: `&self` is the unique owner.
         let mut cur = unsafe { self.shared().returned.take_all() };
         while cur != NONE {
             // SAFETY: the stack is ours after the swap; its links are owner links now.
             let next = unsafe { lists::next(self.view(), cur) };
-            // SAFETY: owner only (precondition).
+            // SAFETY: owner; a returned slot is referenced by nobody else.
             unsafe { self.free_slot(cur) };
             self.track_returning(0, 1);
             cur = next;
+        }
+    }
+
+    /// Producers may have returned slots (only entries that are not plain do): takes them
+    /// through the general table, so a program of plain NOPs links no reclaim. Out of line,
+    /// as `take_returned` was: it stays out of every inlined `acquire` and `chain`.
+    #[cold]
+    #[inline(never)]
+    fn reclaim(&self) {
+        if let Some(g) = self.general() {
+            (g.reclaim)(self);
+        }
+    }
+
+    /// The general paths the builders stored so far (see [`Shared::general`]).
+    #[inline(always)]
+    fn general(&self) -> Option<&'static General> {
+        // SAFETY: owner-only field; `&self` is the unique owner.
+        unsafe { *self.shared().general.get() }
+    }
+
+    /// Builders and owner calls whose entries may complete anywhere but the local list
+    /// plainly (any entry that is not a plain NOP, a cancel): they need the general
+    /// paths, and linking them is this store's doing.
+    #[inline(always)]
+    pub(crate) fn uses_general(&self) {
+        // SAFETY: owner-only field; `&self` is the unique owner.
+        let g = unsafe { &mut *self.shared().general.get() };
+        if g.is_none() {
+            *g = Some(&GENERAL);
+        }
+    }
+
+    /// [`Context::try_consume`] past its inline path: through the general table, or
+    /// nothing when no builder stored one (then only plain local completions exist).
+    #[inline(always)]
+    fn consume_general(&self) -> Option<Completion> {
+        match self.general() {
+            Some(g) => (g.consume)(self),
+            None => None,
         }
     }
 
@@ -272,6 +292,8 @@ impl Context {
             self.track_returning(0, 1);
         }
         if holds && slot.state.take(slot.gen()) {
+            // Its completion goes through the ring, even when its chain was never prepared.
+            self.uses_general();
             crate::post::post_unsubmitted(self.rtio, idx, err);
             true
         } else {
@@ -382,12 +404,27 @@ impl Context {
         if local_posts + ring_posts >= n {
             return Ok(());
         }
-        self.wait_posted(ring0.wrapping_add(local0), n, deadline)
+        let start = ring0.wrapping_add(local0);
+        match (deadline, self.general()) {
+            // `submit_timeout` links the wait itself.
+            (Some(_), _) => self.wait_posted(start, n, deadline),
+            (None, Some(g)) => (g.wait)(self, start, n),
+            // Only plain NOPs were ever built, and each completed during the dispatch: no
+            // other completion can come (S16).
+            (None, None) => Err(Error::WouldHang),
+        }
+    }
+
+    /// [`General::wait`]: [`Context::wait_posted`] without a deadline.
+    #[cold]
+    fn wait_forever(&self, start: u32, n: usize) -> Result<(), Error> {
+        self.wait_posted(start, n, None)
     }
 
     /// Waits until `n` completions were posted since `start` (S1), refusing at once a wait
-    /// that could never end (S16).
-    #[cold]
+    /// that could never end (S16). Inlined into its two callers, [`Context::wait_forever`]
+    /// and `submit_timeout`, each with its deadline known.
+    #[inline(always)]
     fn wait_posted(&self, start: u32, n: usize, deadline: Option<Instant>) -> Result<(), Error> {
         // What may still reach the ring is read before what has (a completion landing in
         // between only makes this more lenient).
@@ -498,12 +535,12 @@ impl Context {
         // SAFETY: the local list is the owner's.
         let idx = unsafe { v.shared().local.first() };
         if idx == NONE {
-            return self.try_consume_any();
+            return self.consume_general();
         }
         let sqe = v.slot(idx).sqe_ptr();
         // SAFETY: the op is immutable after prepare; read alone.
         if unsafe { addr_of!((*sqe).op).read() }.hands_back_buffer() {
-            return self.try_consume_any();
+            return self.consume_general();
         }
         // SAFETY: owner; `idx` is the list's first.
         unsafe { v.shared().local.pop(v) };
@@ -671,6 +708,8 @@ impl Context {
     }
 
     fn cancel_op(&self, h: OpHandle, skip_refused: bool) -> Result<bool, Error> {
+        // A cancelled entry completes through the ring, even a plain NOP's.
+        self.uses_general();
         let r = self.rtio;
         let slot = r.slots().get(h.idx as usize).ok_or(Error::Stale)?;
         let st = slot.state.current(h.gen()).ok_or(Error::Stale)?;
@@ -754,6 +793,14 @@ impl Context {
         }
     }
 }
+
+/// The general paths of a context whose builders made entries other than plain NOPs
+/// ([`Context::uses_general`]).
+static GENERAL: General = General {
+    consume: Context::try_consume_any,
+    wait: Context::wait_forever,
+    reclaim: Context::take_returned,
+};
 
 /// [`Context::try_consume`] for an entry that holds a caller's buffer (a READ, WRITE or
 /// TRANSCEIVE that is not a pool read), in a context whose builders made no pool read yet

@@ -55,6 +55,17 @@ pub(crate) unsafe fn complete_plain(r: &'static Rtio, v: View, head: u16) {
 
 #[inline(always)]
 fn submit_chain_to(r: &'static Rtio, head: u16, sink: &Sink) {
+    // What completes from here on may need the owner's general consume paths, which the
+    // builder of every entry that is not plain stores (`Context::uses_general`).
+    #[cfg(debug_assertions)]
+    {
+        // SAFETY: the owner's own field, read on its thread (we are the owner here).
+        let stored = unsafe { (*r.shared().general.get()).is_some() };
+        assert!(
+            stored,
+            "rtio: an entry was dispatched without the general paths"
+        );
+    }
     // SAFETY: prepared entries are the owner's (we are the owner here).
     let hs = unsafe { &*sqe(r, head) };
     let linked = hs.flags.contains(Flags::CHAINED) || hs.flags.contains(Flags::TRANSACTION);

@@ -13,10 +13,10 @@
 //! ```
 
 use crate::chain::Chain;
-use crate::context::Context;
 use crate::cqe::{Completion, CqeFlags};
 use crate::post::kept_result;
 use crate::slot::Phase;
+use crate::state::Context;
 use crate::Error;
 use core::future::Future;
 use core::pin::Pin;

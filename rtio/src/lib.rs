@@ -106,7 +106,6 @@ pub use buf::StaticBuf;
 #[cfg(not(loom))]
 pub use chain::{Chain, ChainHandle};
 #[cfg(not(loom))]
-pub use context::Context;
 #[cfg(not(loom))]
 pub use cqe::{first_failure, Buffer, ChainError, Completion, CqeFlags};
 #[cfg(not(loom))]
@@ -124,7 +123,7 @@ pub use scope::{Scope, ScopedChain, ScopedChainError, ScopedChainOp, ScopedOp};
 #[cfg(not(loom))]
 pub use sqe::{CallbackFn, Flags, Op, Priority, Sqe, TINY_MAX};
 #[cfg(not(loom))]
-pub use state::{OpHandle, Rtio, Slot, Storage};
+pub use state::{Context, OpHandle, Rtio, Slot, Storage};
 #[cfg(not(loom))]
 pub use time::{Clock, Duration, Instant};
 #[cfg(not(loom))]

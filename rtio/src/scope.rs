@@ -38,12 +38,12 @@
 //! ([`ScopedChainError`], S17).
 
 use crate::caps;
-use crate::context::Context;
 use crate::cqe::first_failure_of;
 use crate::iodev::{Dev, Iodev};
 use crate::post::kept_result;
 use crate::slot::Phase;
 use crate::sqe::{Flags, Meta, Op, Payload, Sqe, NONE};
+use crate::state::Context;
 use crate::state::Rtio;
 use crate::time::Duration;
 use crate::Error;
@@ -142,6 +142,7 @@ impl<'s, 'env> Scope<'s, 'env> {
             self.head.set(i);
         }
         ctx.track_kept(idx.len() as u32, 0);
+        ctx.uses_general();
         crate::executor::submit_chain(ctx.rtio, idx[0]);
         Ok(ScopedOp {
             idx: idx[0],
@@ -718,6 +719,7 @@ impl<'s, 'env> ScopedChain<'s, 'env> {
         scope.chains.set(head);
         self.started = true;
         ctx.track_kept(self.len as u32, 0);
+        ctx.uses_general();
         crate::executor::submit_chain(ctx.rtio, head);
         Ok(ScopedChainOp {
             head,

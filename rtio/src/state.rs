@@ -25,10 +25,12 @@ use crate::slot::{Gen, SlotState};
 use crate::sqe::{Flags, Op, Sqe, NONE};
 use crate::stack::ReturnStack;
 use crate::time::{Clock, Instant};
-use crate::wait::Notify;
+use crate::wait::{Notify, Wait};
+use crate::Error;
 use core::cell::{Cell, UnsafeCell};
+use core::marker::PhantomData;
 use critical_section::Mutex;
-use portable_atomic::{fence, AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use portable_atomic::{fence, AtomicU32, AtomicUsize, Ordering};
 
 /// One entry slot.
 #[derive(Debug)]
@@ -261,12 +263,17 @@ impl Links for View {
 // protocol of the module docs, its shared state is `Sync` (below).
 unsafe impl Sync for Rtio {}
 
+/// [`Shared::bound`]'s claim bit (an `Rtio` is word-aligned, so its address has bit 0 clear).
+const CLAIMED: usize = 1;
+const _: () = assert!(core::mem::align_of::<Rtio>() > CLAIMED);
+
 /// The mutable state of a context, inside its [`Storage`]. Every field starts as zero bits,
 /// so a context costs no initialised data; the owner's list heads are set by the first claim.
 pub(crate) struct Shared {
     pub(crate) ring: Ring,
-    claimed: AtomicBool,
-    /// Address of the `Rtio` this storage belongs to (0 until the first claim).
+    /// Address of the `Rtio` this storage belongs to (0 until the first claim), with
+    /// [`CLAIMED`] set while an owner holds it: one word for both, so that the claim is one
+    /// compare-and-swap and the state one word smaller.
     bound: AtomicUsize,
     /// Completion cells reserved (acquired entries + pending shots). Owner adds on acquire,
     /// producers add for shots; the owner subtracts on consume, producers on NO_RESPONSE.
@@ -297,6 +304,12 @@ pub(crate) struct Shared {
     /// Entries in flight that return their own slots through the returned stack
     /// (NO_RESPONSE, orphaned kept entries): what a wait for a free entry waits for (S16).
     pub(crate) returning: UnsafeCell<u16>,
+    /// The owner's general paths (see [`General`]): `None` while the builders made only
+    /// plain NOPs, then stored for good by the first builder of anything else
+    /// (`Context::uses_general`). So a program whose entries all complete in place on the
+    /// local list links none of the ring consumer, the blocking wait of `submit` or the
+    /// reclaim of returned slots. Owner-only.
+    pub(crate) general: UnsafeCell<Option<&'static General>>,
     /// How `try_consume` completes an entry that hands a buffer back, stored by the builders
     /// of such entries (`Chain::push`, `Context::uses_buffers`): `complete_caller` for a
     /// caller's buffer, replaced for good by `complete_general` at the first pool read. So a
@@ -310,7 +323,6 @@ impl Shared {
     const fn new() -> Self {
         Shared {
             ring: Ring::new(),
-            claimed: AtomicBool::new(false),
             bound: AtomicUsize::new(0),
             reserved: Reservations::new(),
             completed: AtomicU32::new(0),
@@ -324,6 +336,7 @@ impl Shared {
             kept: UnsafeCell::new(0),
             multishots: UnsafeCell::new(0),
             returning: UnsafeCell::new(0),
+            general: UnsafeCell::new(None),
             buffer_consumer: UnsafeCell::new(None),
         }
     }
@@ -335,40 +348,46 @@ impl Shared {
     /// [`ClaimError::StorageInUse`] if another `Rtio` over this storage was claimed first.
     pub(crate) fn claim(&self, rtio: &Rtio) -> Result<(), ClaimError> {
         let me = rtio as *const Rtio as usize;
-        // A storage bound to another `Rtio` is refused before its claim flag is touched, so
-        // the refusal never makes its own owner's claim fail.
-        let bound = self.bound.load(Ordering::Relaxed);
-        if bound != 0 && bound != me {
-            return Err(ClaimError::StorageInUse);
-        }
-        // Acquire pairs with the Release of the previous owner's `unclaim`: its last writes
-        // to the owner-only fields happen before ours.
-        self.claimed
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .map_err(|_| ClaimError::AlreadyClaimed)?;
-        // One configuration per storage: entries in flight and completions in the ring were
-        // made under it (their pool, their clock). Relaxed: the claim flag orders the rest.
-        // Checked again under the claim: two `Rtio`s may race for the first claim.
-        match self
-            .bound
-            .compare_exchange(0, me, Ordering::Relaxed, Ordering::Relaxed)
-        {
-            // The first claim ever.
-            // SAFETY: we hold the claim.
-            Ok(_) => unsafe { self.init_owner() },
-            Err(other) if other == me => {}
-            Err(_) => {
-                self.claimed.store(false, Ordering::Release);
+        let mut cur = self.bound.load(Ordering::Relaxed);
+        loop {
+            let owner_of = cur & !CLAIMED;
+            // One configuration per storage: entries in flight and completions in the ring
+            // were made under it (their pool, their clock). A storage bound to another `Rtio`
+            // is refused without a write, so the refusal never makes its own owner's claim
+            // fail.
+            if owner_of != 0 && owner_of != me {
                 return Err(ClaimError::StorageInUse);
             }
+            if cur & CLAIMED != 0 {
+                return Err(ClaimError::AlreadyClaimed);
+            }
+            // Acquire pairs with the Release of the previous owner's `unclaim`: its last
+            // writes to the owner-only fields happen before ours. A failure means another
+            // claim or unclaim changed the word: decide again on what it is now.
+            match self.bound.compare_exchange_weak(
+                cur,
+                me | CLAIMED,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break,
+                Err(now) => cur = now,
+            }
+        }
+        if cur == 0 {
+            // The first claim ever.
+            // SAFETY: we hold the claim.
+            unsafe { self.init_owner() };
         }
         Ok(())
     }
 
     /// Gives the claim back (the owner's last act).
     pub(crate) fn unclaim(&self) {
-        // Release pairs with the Acquire of the next claim.
-        self.claimed.store(false, Ordering::Release);
+        // Only the owner writes the word while it is claimed (claims compare against an
+        // unclaimed value). Release pairs with the Acquire of the next claim.
+        let cur = self.bound.load(Ordering::Relaxed);
+        self.bound.store(cur & !CLAIMED, Ordering::Release);
     }
 
     /// Owner bookkeeping for S16: a multishot entry was prepared (+) or ended (-).
@@ -398,12 +417,53 @@ impl Shared {
     }
 }
 
-/// See `Shared::buffer_consumer`: completes a consumed entry with a buffer (its slot, flags,
-/// pool start and result in `Raw`, its userdata).
+/// See `Shared::buffer_consumer`: completes a consumed entry with a buffer (its slot, flags, pool
+/// start and result in `Raw`, its userdata).
 ///
 /// # Safety
 /// Called by the context's owner, for a completion it took off the ring or its local list.
 pub(crate) type ConsumeFn = unsafe fn(&'static Rtio, Raw, usize) -> Option<Completion>;
+
+/// The owner's paths past the plain local completion, as a table a builder stores in
+/// [`Shared::general`] (`context.rs` has it). Only code reachable from a builder that stores
+/// it links what it names.
+pub(crate) struct General {
+    /// [`Context::try_consume`] for anything but a plain completion first on the local list:
+    /// the ring, timers, buffer completions.
+    pub(crate) consume: fn(&Context) -> Option<Completion>,
+    /// `submit(n)` waiting, without a deadline, for the completions its dispatch did not
+    /// make (counted from `start`), refusing a wait that could never end (S16).
+    pub(crate) wait: fn(&Context, u32, usize) -> Result<(), Error>,
+    /// Moves the slots producers returned (NO_RESPONSE, orphans) to the free list.
+    pub(crate) reclaim: fn(&Context),
+}
+
+/// The owner side of a context: acquires, submits, consumes, cancels (S1-S16). Its methods
+/// are in `context.rs`.
+///
+/// There is one at a time per context ([`Rtio::claim`]); it is `Send` but not `Sync`, so one
+/// task or thread uses it. Dropping it gives the context back to be claimed again, clean:
+/// nothing this owner prepared leaks to the next one (see [`Drop`](#impl-Drop-for-Context)).
+///
+/// ```compile_fail
+/// fn shared_between_threads<T: Sync>() {}
+/// shared_between_threads::<rtio::Context>(); // one owner: not `Sync`
+/// ```
+pub struct Context {
+    pub(crate) rtio: &'static Rtio,
+    /// `rtio`'s slot view, copied: the owner's paths reach slots and state with one load
+    /// fewer (see [`View`]).
+    pub(crate) view: View,
+    pub(crate) wait: &'static dyn Wait,
+    pub(crate) _not_sync: PhantomData<Cell<()>>,
+}
+
+// SAFETY: what a `Context` holds is reachable from every thread anyway: a `&'static Rtio`
+// (`Sync`), its slot pointer (`View`, a copy of `Rtio::slots` into a `static` storage), and a
+// `&'static dyn Wait` (`Wait: Sync`). Ownership of the owner-only state goes with the value:
+// the claim is the context's, not a thread's. It stays `!Sync` (the `Cell` marker), so one
+// thread at a time uses it.
+unsafe impl Send for Context {}
 
 // SAFETY: the shared fields are atomics, a critical-section mutex and a waker slot. Owner-only
 // fields (the plain cells) are touched only through the unique `Context` (claim flag + !Sync;

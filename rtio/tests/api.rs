@@ -400,3 +400,61 @@ fn s17_wait_checked_and_check_name_the_entry_that_failed_first() {
     assert_eq!((e.entry(), e.error()), (None, Error::InvalidChain));
     assert_eq!(ctx.rtio().reserved(), 0);
 }
+
+/// A `Context` is `Send` (an owner may move to another thread or task) and not `Sync`
+/// (a `compile_fail` example in its rustdoc checks that half).
+#[test]
+fn a_context_moves_between_threads() {
+    fn send<T: Send>(_: &T) {}
+    let ctx = ctx!(2, 2, no_clock);
+    send(&ctx);
+    let _ = ctx.acquire().unwrap().nop().userdata(3).prepare().unwrap();
+    let ctx = std::thread::spawn(move || {
+        ctx.submit(1).unwrap();
+        ctx
+    })
+    .join()
+    .unwrap();
+    assert_eq!(ctx.try_consume().map(|c| c.userdata()), Some(3));
+}
+
+/// The claim and the storage's binding share one word: of many threads claiming at once,
+/// exactly one owner wins each round, a stranger `Rtio` never does, and giving the claim back
+/// lets the next round win again.
+#[test]
+fn racing_claims_elect_one_owner_per_round() {
+    static S: Storage<1, 1> = Storage::new();
+    static A: Rtio = Rtio::new(&S);
+    static B: Rtio = Rtio::new(&S);
+    drop(A.claim().unwrap()); // bind the storage to A
+    for _ in 0..50 {
+        let barrier = std::sync::Barrier::new(4);
+        let wins: usize = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..4)
+                .map(|k| {
+                    let barrier = &barrier;
+                    s.spawn(move || {
+                        barrier.wait();
+                        let r = if k == 3 { &B } else { &A };
+                        match r.claim() {
+                            // Held until every thread tried.
+                            Ok(ctx) => Some(ctx),
+                            Err(e) => {
+                                let want = if k == 3 {
+                                    rtio::ClaimError::StorageInUse
+                                } else {
+                                    rtio::ClaimError::AlreadyClaimed
+                                };
+                                assert_eq!(e, want, "thread {k}");
+                                None
+                            }
+                        }
+                    })
+                })
+                .collect();
+            let owners: Vec<_> = hs.into_iter().filter_map(|h| h.join().unwrap()).collect();
+            owners.len()
+        });
+        assert_eq!(wins, 1);
+    }
+}

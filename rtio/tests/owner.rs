@@ -297,3 +297,48 @@ fn s3_s6_plain_and_buffer_completions_on_the_local_list_keep_their_order() {
     // Every slot came back: all eight can be taken at once.
     assert!(ctx.chain::<8>().is_ok());
 }
+
+/// A context whose builders made only plain NOPs links none of the general consume paths
+/// (docs/DESIGN.md 5.1): the first owner call that can post anything else stores them. S7: a
+/// plain NOP cancelled before submit completes `Canceled` through the ring, and that
+/// completion is consumed in a context that never built anything else.
+#[test]
+fn s7_a_cancelled_plain_nop_is_consumed_in_a_context_of_plain_nops() {
+    let ctx = ctx!(2, 2, no_clock);
+    let h = ctx.acquire().unwrap().nop().userdata(5).prepare().unwrap();
+    ctx.cancel(h.head()).unwrap();
+    assert_eq!(drain(&ctx), [(5, Err(Error::Canceled))]);
+    assert_eq!(ctx.submit(1), Err(Error::WouldHang), "nothing left to come");
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
+
+/// S3/S10: the first builder of a fresh context holds a caller buffer and is dropped before
+/// it is prepared: its buffer comes back in a `Canceled` completion, although nothing of the
+/// context was ever prepared (the give-back itself stores the general consume paths).
+#[test]
+fn s3_s10_the_first_builder_dropped_unprepared_hands_its_buffer_back() {
+    let ctx = ctx!(2, 2, no_clock);
+    let (_drv, dev) = iodev!(Inplace::new(0x22));
+    drop(ctx.acquire().unwrap().write(dev, &[7, 8, 9]));
+    let c = ctx.try_consume().expect("the buffer's completion");
+    assert_eq!(c.result(), Err(Error::Canceled));
+    assert_eq!(c.buffer().data(), Some(&[7u8, 8, 9][..]));
+    drop(c);
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
+
+/// S16: in a context of plain NOPs every entry completes during `submit`, so a wait for more
+/// than were dispatched is refused at once (not spun on), with or without a deadline, and
+/// the completions that did come stay to be consumed.
+#[test]
+fn s16_submit_in_a_context_of_plain_nops_refuses_a_wait_that_cannot_end() {
+    let ctx = ctx!(4, 4);
+    let _ = ctx.acquire().unwrap().nop().userdata(1).prepare().unwrap();
+    assert_eq!(ctx.submit(2), Err(Error::WouldHang));
+    let _ = ctx.acquire().unwrap().nop().userdata(2).prepare().unwrap();
+    assert_eq!(
+        ctx.submit_timeout(2, rtio::Duration::from_secs(60)),
+        Err(Error::WouldHang)
+    );
+    assert_eq!(drain(&ctx), [(1, Ok(0)), (2, Ok(0))]);
+}
