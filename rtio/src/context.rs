@@ -317,8 +317,11 @@ impl Context {
         unsafe { self.shared().pending.unlink(self.view(), head) };
     }
 
-    /// Dispatches every prepared entry (the heads of prepared chains).
-    #[inline(always)]
+    /// Dispatches every prepared entry (the heads of prepared chains). Out of line, one copy
+    /// per program: inlined into `submit`, LLVM copied `submit` whole into every call site
+    /// of the firmware programs (+5 KB over nine programs, for 4 instructions fewer per
+    /// Cortex-M3 NOP round trip; BENCHMARKS.md).
+    #[inline(never)]
     pub(crate) fn dispatch_pending(&self) {
         let v = self.view();
         let r = self.rtio;
@@ -800,6 +803,7 @@ static GENERAL: General = General {
     consume: Context::try_consume_any,
     wait: Context::wait_forever,
     reclaim: Context::take_returned,
+    publish: crate::post::publish_behind,
 };
 
 /// [`Context::try_consume`] for an entry that holds a caller's buffer (a READ, WRITE or

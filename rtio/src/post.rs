@@ -199,20 +199,37 @@ pub(crate) unsafe fn post_plain(r: &'static Rtio, v: View, idx: u16) {
     let slot = v.slot(idx);
     let result = Code::OK0.raw();
     // SAFETY: the owner is the ring's consumer (precondition).
-    if unsafe { v.shared().ring.is_idle() } {
-        slot.set_result(result);
-        // SAFETY: owner; the entry is DONE and linked by no list (precondition).
-        unsafe { v.shared().local.push(v, idx) };
-    } else {
-        let raw = Raw {
-            slot: idx,
-            flags: 0,
-            pool_start: 0,
-            result,
-        };
-        // SAFETY: the entry holds one reservation (taken at acquire), used now.
-        unsafe { publish(r, raw) };
+    if unsafe { !v.shared().ring.is_idle() } {
+        // Ring completions wait ahead of this one: it goes behind them (S6). Something
+        // posted them, so a builder stored the general paths, whose publish is reached only
+        // from here: a program of plain NOPs links none of the ring's posting.
+        // SAFETY: owner-only field (precondition).
+        if let Some(g) = unsafe { *v.shared().general.get() } {
+            let raw = Raw {
+                slot: idx,
+                flags: 0,
+                pool_start: 0,
+                result,
+            };
+            // SAFETY: the entry holds one reservation (taken at acquire), used now.
+            unsafe { (g.publish)(r, raw) };
+            return;
+        }
+        debug_assert!(false, "rtio: ring completions without the general paths");
     }
+    slot.set_result(result);
+    // SAFETY: owner; the entry is DONE and linked by no list (precondition).
+    unsafe { v.shared().local.push(v, idx) };
+}
+
+/// [`publish`] out of line, for the general table (`General::publish`): the owner's plain
+/// post behind ring completions.
+///
+/// # Safety
+/// As [`publish`].
+pub(crate) unsafe fn publish_behind(r: &'static Rtio, raw: Raw) {
+    // SAFETY: precondition.
+    unsafe { publish(r, raw) }
 }
 
 /// Publishes one completion through the ring and wakes the owner.

@@ -436,6 +436,9 @@ pub(crate) struct General {
     pub(crate) wait: fn(&Context, u32, usize) -> Result<(), Error>,
     /// Moves the slots producers returned (NO_RESPONSE, orphans) to the free list.
     pub(crate) reclaim: fn(&Context),
+    /// Posts a plain completion through the ring, behind the ring completions waiting
+    /// there (S6). Unsafe: the completion holds a reservation, used now.
+    pub(crate) publish: unsafe fn(&'static Rtio, Raw),
 }
 
 /// The owner side of a context: acquires, submits, consumes, cancels (S1-S16). Its methods
