@@ -426,7 +426,8 @@ fn racing_claims_elect_one_owner_per_round() {
     static S: Storage<1, 1> = Storage::new();
     static A: Rtio = Rtio::new(&S);
     static B: Rtio = Rtio::new(&S);
-    drop(A.claim().unwrap()); // bind the storage to A
+    // Bind the storage to A.
+    drop(A.claim().unwrap());
     // Miri runs each thread some thousand times slower: a few rounds there.
     let rounds = if cfg!(miri) { 3 } else { 50 };
     for _ in 0..rounds {
