@@ -69,23 +69,22 @@ fn submit_chain_to(r: &'static Rtio, head: u16, sink: &Sink) {
     // SAFETY: prepared entries are the owner's (we are the owner here).
     let hs = unsafe { &*sqe(r, head) };
     let linked = hs.flags.contains(Flags::CHAINED) || hs.flags.contains(Flags::TRANSACTION);
-    let slot = r.slot(head);
+    // The head came off the owner's pending list, or was built and dispatched at once
+    // (futures, scopes): nobody else can start or take it (`SlotState::start_owned`).
+    r.slot(head).state.start_owned();
     if !linked {
         // The common case: one entry, nothing follows it.
-        if slot.state.start(slot.gen()) {
-            if hs.op == Op::Nop && hs.iodev.is_none() {
-                post(r, head, Code::OK0, sink);
-            } else {
-                run(r, head, Code::OK0, sink);
-            }
+        if hs.op == Op::Nop && hs.iodev.is_none() {
+            post(r, head, Code::OK0, sink);
+        } else {
+            run(r, head, Code::OK0, sink);
         }
         return;
     }
-    // The successors are not touched: each is started (or found cancelled, or its link
-    // stale) when its predecessor completes.
-    if try_start(r, head, slot.gen()) {
-        run(r, head, Code::OK0, sink);
-    }
+    // A transaction's members start with it; the successors are not touched: each is
+    // started (or found cancelled, or its link stale) when its predecessor completes.
+    start_members(r, hs);
+    run(r, head, Code::OK0, sink);
 }
 
 /// Moves PREPARED entry `idx` (generation `gen`) to INFLIGHT; a transaction head takes its
@@ -95,17 +94,22 @@ fn try_start(r: &'static Rtio, idx: u16, gen: u16) -> bool {
     let started = r.slot(idx).state.start(gen);
     if started {
         // SAFETY: header read of an entry we just started.
-        let mut s = unsafe { &*sqe(r, idx) };
-        while s.flags.contains(Flags::TRANSACTION) && s.next != NONE {
-            // Members cannot be cancelled on their own (Context::cancel refuses them), so
-            // they are PREPARED here and ours to start.
-            let m = s.next;
-            r.slot(m).state.start_member();
-            // SAFETY: as above.
-            s = unsafe { &*sqe(r, m) };
-        }
+        start_members(r, unsafe { &*sqe(r, idx) });
     }
     started
+}
+
+/// Starts the members that follow the just-started transaction head `s`, if any.
+#[inline]
+fn start_members(r: &'static Rtio, mut s: &Sqe) {
+    while s.flags.contains(Flags::TRANSACTION) && s.next != NONE {
+        // Members cannot be cancelled on their own (Context::cancel refuses them), so
+        // they are PREPARED here and ours to start.
+        let m = s.next;
+        r.slot(m).state.start_owned();
+        // SAFETY: header read of an entry we own (started with its head).
+        s = unsafe { &*sqe(r, m) };
+    }
 }
 
 /// Executes an INFLIGHT entry and every successor that completes in place.

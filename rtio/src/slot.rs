@@ -8,8 +8,9 @@
 //! function [`State::next`] is the reference the table test checks each method against.
 //!
 //! ```text
-//!  FREE --acquire--> PREPARED --start (executor: a head at submit, a successor when its
-//!    ^                  |        predecessor completes; or take: a canceller)--> INFLIGHT
+//!  FREE --acquire--> PREPARED --start (executor: a successor when its predecessor
+//!    ^                  |        completes; start_owned: a head at submit, a transaction
+//!    |                  |        member; or take: a canceller)--------------> INFLIGHT
 //!    |                  |                                                         |
 //!    |                  +--complete in place (a plain head at submit)--+          | finish
 //!    |                                                                  v          v
@@ -96,8 +97,9 @@ impl core::fmt::Debug for State {
 pub(crate) enum Event {
     /// Owner: take a free slot for a new entry.
     Acquire,
-    /// Executor: start a PREPARED entry (a chain head at submit, a successor when its
-    /// predecessor completed).
+    /// Executor: start a PREPARED entry (a successor when its predecessor completed, a
+    /// LINK_TIMEOUT; a head at submit and a transaction member take the same step untagged,
+    /// `SlotState::start_owned`).
     Start { tag: u16 },
     /// Canceller: take an entry that was not dispatched (to post `Canceled` for it).
     Take { tag: u16 },
@@ -293,27 +295,30 @@ impl SlotState {
         self.word.store(n.0, Ordering::Relaxed);
     }
 
-    /// Executor: PREPARED -> INFLIGHT if `tag` is current: a chain head at submit, a
-    /// successor when its predecessor completed. The winner owns the entry; a stale link or
-    /// an entry a canceller took loses.
+    /// Executor: PREPARED -> INFLIGHT if `tag` is current: a successor when its predecessor
+    /// completed, a LINK_TIMEOUT when the entry it bounds starts (a chain head at submit
+    /// uses `start_owned`). The winner owns the entry; a stale link or an entry a canceller
+    /// took loses.
     #[inline]
     pub(crate) fn start(&self, tag: u16) -> bool {
         self.apply(Event::Start { tag }, Ordering::Relaxed)
             .is_some()
     }
 
-    /// Executor, starting a transaction: PREPARED -> INFLIGHT for a member after its head
-    /// (they are dispatched together, S5), keeping the event bits; one `fetch_add`. Nobody
-    /// else can start or take a member (a cancel names its head, which this executor just
-    /// started), so no tag check: only a `signal` or `orphan` bit can race, and the
-    /// read-modify-write keeps it. AcqRel, as `start`.
+    /// Executor: PREPARED -> INFLIGHT for an entry nobody else can start or take, keeping
+    /// the event bits; one `fetch_add`. Two such entries: a chain head the owner's `submit`
+    /// takes off its pending list (a cancel of a prepared head unlinks it there first, and
+    /// only a predecessor's completer starts anything else), and a transaction member after
+    /// its head (they are dispatched together, S5; a cancel names the head). So no tag
+    /// check: only a `signal` or `orphan` bit can race, and the read-modify-write keeps it.
+    /// AcqRel, as `start`.
     #[inline]
-    pub(crate) fn start_member(&self) {
+    pub(crate) fn start_owned(&self) {
         let old = State(self.word.fetch_add(INFLIGHT - PREPARED, Ordering::AcqRel));
         debug_assert_eq!(
             old.next(Event::Start { tag: old.tag() }),
             Some(State(old.0 + INFLIGHT - PREPARED)),
-            "a transaction member was not prepared"
+            "an owned start of an entry that was not prepared"
         );
     }
 
@@ -537,16 +542,16 @@ mod tests {
         }
     }
 
-    /// S5: a transaction member starts with its head: PREPARED -> INFLIGHT whatever bits a
-    /// racing `signal` or `orphan` added, which it keeps (the table's `Start` with the
-    /// current tag).
+    /// S1/S5: a pending chain head, and a transaction member with its head, start
+    /// PREPARED -> INFLIGHT whatever bits a racing `signal` or `orphan` added, which they
+    /// keep (the table's `Start` with the current tag).
     #[test]
-    fn s5_start_member_is_start_without_the_tag_check() {
+    fn s1_s5_start_owned_is_start_without_the_tag_check() {
         for bits in [0, SIGNALED, ORPHAN, SIGNALED | ORPHAN] {
             let s = State((TAG as u32) << GEN_SHIFT | bits | PREPARED);
             let slot = SlotState::new();
             slot.set(s);
-            slot.start_member();
+            slot.start_owned();
             assert_eq!(
                 Some(slot.load()),
                 s.next(Event::Start { tag: TAG }),

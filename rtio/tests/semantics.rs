@@ -988,6 +988,26 @@ fn s15_early_signal_completes_as_soon_as_reached() {
     assert_eq!(results(&drain(&ctx)), [(1, Ok(1)), (2, Ok(0))]);
 }
 
+/// S15 with the AWAIT as a chain head, signalled while it waits on the pending list: the
+/// head's start at submit (one untagged `fetch_add`, DESIGN.md 4.4 `start_owned`) keeps the
+/// signal, so the AWAIT completes as soon as it runs, and its successor after it.
+#[test]
+fn s15_a_head_signalled_before_submit_keeps_its_signal() {
+    let ctx = ctx!(4, 4);
+    let h = ctx
+        .chain::<2>()
+        .unwrap()
+        .await_signal()
+        .userdata(1)
+        .nop()
+        .userdata(2)
+        .prepare()
+        .unwrap();
+    ctx.rtio().signal(h.head()).unwrap(); // prepared, not submitted
+    ctx.submit(2).unwrap();
+    assert_eq!(results(&drain(&ctx)), [(1, Ok(0)), (2, Ok(0))]);
+}
+
 #[test]
 fn s15_await_on_an_iodev_holds_it_until_signalled() {
     let (ser, dev) = iodev!(Serial::new());
