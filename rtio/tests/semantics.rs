@@ -1003,7 +1003,8 @@ fn s15_a_head_signalled_before_submit_keeps_its_signal() {
         .userdata(2)
         .prepare()
         .unwrap();
-    ctx.rtio().signal(h.head()).unwrap(); // prepared, not submitted
+    // Signalled while prepared, not submitted.
+    ctx.rtio().signal(h.head()).unwrap();
     // `submit(0)`: a lost signal leaves the AWAIT waiting, and the drain below finds nothing
     // (a wait for two completions would hang instead of failing).
     ctx.submit(0).unwrap();
