@@ -4,9 +4,9 @@
 //!
 //! This module holds the data and the accessors every layer above uses: slots and their
 //! views, the shared state with its claim, raw tokens, generational handles, and the types of
-//! the code tables a context's configuration selects (pool, timers) and of the per-entry
-//! start and consume functions. The behaviour lives above it, one concern per module:
-//! `lists.rs` (owner lists), `post.rs` (posting), `timer.rs` (timers), `executor.rs`,
+//! the code tables a context's configuration selects (pool, timers), of the owner's general
+//! paths its builders select ([`General`]) and of the per-entry start and consume
+//! functions. The behaviour lives above it, one concern per module: `lists.rs` (owner lists), `post.rs` (posting), `timer.rs` (timers), `executor.rs`,
 //! `iodev.rs` (the driver contract) and `context.rs` (the owner API and the public
 //! constructors of `Rtio`).
 //!
@@ -305,10 +305,11 @@ pub(crate) struct Shared {
     /// (NO_RESPONSE, orphaned kept entries): what a wait for a free entry waits for (S16).
     pub(crate) returning: UnsafeCell<u16>,
     /// The owner's general paths (see [`General`]): `None` while the builders made only
-    /// plain NOPs, then stored for good by the first builder of anything else
-    /// (`Context::uses_general`). So a program whose entries all complete in place on the
-    /// local list links none of the ring consumer, the blocking wait of `submit` or the
-    /// reclaim of returned slots. Owner-only.
+    /// plain NOPs, then stored for good by the first builder of anything else, a cancel or
+    /// the give-back of a caller's buffer (`Context::uses_general`). So a program whose
+    /// entries all complete in place on the local list links none of the ring consumer, the
+    /// blocking wait of `submit`, the reclaim of returned slots or the ring post behind
+    /// them. Owner-only.
     pub(crate) general: UnsafeCell<Option<&'static General>>,
     /// How `try_consume` completes an entry that hands a buffer back, stored by the builders
     /// of such entries (`Chain::push`, `Context::uses_buffers`): `complete_caller` for a
