@@ -258,6 +258,11 @@ impl Code {
     pub(crate) const fn raw(self) -> i32 {
         self.0
     }
+    /// A code kept as [`Code::raw`] (a slot's result).
+    #[inline]
+    pub(crate) const fn from_raw(raw: i32) -> Code {
+        Code(raw)
+    }
     /// Whether this is an error.
     #[inline]
     pub(crate) const fn is_err(self) -> bool {

@@ -129,7 +129,7 @@ fn drive(r: &'static Rtio, mut idx: u16, mut carry: Code, mut done: Option<Code>
     loop {
         let res = match done.take() {
             Some(res) => res,
-            None => match execute(r, idx, carry) {
+            None => match execute(r, idx, carry, sink) {
                 Some(res) => res,
                 None => return, // handed to a driver, a timer or a signal
             },
@@ -163,7 +163,7 @@ impl Next {
 /// Runs an INFLIGHT entry. Returns its result when it completed in place; `None` when it
 /// was handed on (to its driver, a timer, a signal) or needs nothing more.
 #[inline(always)]
-fn execute(r: &'static Rtio, idx: u16, carry: Code) -> Option<Code> {
+fn execute(r: &'static Rtio, idx: u16, carry: Code, sink: &Sink) -> Option<Code> {
     let p = sqe(r, idx);
     if let Err(e) = carry.get() {
         // SAFETY: the entry is INFLIGHT and the executor owns it until it hands a token out;
@@ -215,12 +215,52 @@ fn execute(r: &'static Rtio, idx: u16, carry: Code) -> Option<Code> {
             }
         }
         _ => match s.iodev {
+            Some(dev) if sink.is_owner() => dispatch_owned(r, idx, Iodev::of(dev)),
             Some(dev) => {
                 Iodev::of(dev).submit(Token::from_raw(RawToken { rtio: r, idx }));
                 None
             }
             None => Some(Code::err(Error::NotSupported)),
         },
+    }
+}
+
+/// The owner's own run hands entry `idx` to its driver. A completion made before the
+/// driver's `submit` returns (a driver that completes in place, or an interrupt or thread
+/// that was quicker) is handed back (`complete`, `SlotState::hand_back`) and returned, so
+/// the owner finishes it in this run, on its local list, like a NOP; a later one is posted
+/// by its completer as usual. `None`: the driver holds the token.
+#[inline(never)]
+fn dispatch_owned(r: &'static Rtio, idx: u16, dev: &'static Iodev) -> Option<Code> {
+    let slot = r.slot(idx);
+    slot.state.enter_dispatch();
+    // A driver that panics (with unwinding) after its token completed would strand the
+    // handed-back completion: the guard posts it then, through the ring. Forgotten on the
+    // normal path, so it costs nothing there.
+    let guard = UnwindGuard { r, idx };
+    dev.submit(Token::from_raw(RawToken { rtio: r, idx }));
+    core::mem::forget(guard);
+    // The completer stored the result before it handed the completion back (Release), and
+    // `leave_dispatch` acquires it.
+    slot.state
+        .leave_dispatch()
+        .then(|| Code::from_raw(slot.result()))
+}
+
+/// See [`dispatch_owned`]: runs only while a driver's `submit` unwinds.
+struct UnwindGuard {
+    r: &'static Rtio,
+    idx: u16,
+}
+
+impl Drop for UnwindGuard {
+    #[cold]
+    fn drop(&mut self) {
+        let slot = self.r.slot(self.idx);
+        if slot.state.leave_dispatch() {
+            let res = Code::from_raw(slot.result());
+            drive(self.r, self.idx, Code::OK0, Some(res), &Sink::ring());
+        }
     }
 }
 
@@ -299,6 +339,15 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
 fn complete(t: RawToken, res: Result<usize, Error>) {
     let (r, idx) = (t.rtio, t.idx);
     let res = Code::of(bounded(r, idx, res));
+    let slot = r.slot(idx);
+    if slot.state.may_hand_back() {
+        // The owner is inside the driver's `submit` for this entry (`dispatch_owned`): it
+        // finishes the entry itself once `submit` returns, if it has not returned yet.
+        slot.set_result(res.raw());
+        if slot.state.hand_back() {
+            return;
+        }
+    }
     let flags = crate::post::header_flags(r, idx);
     if !flags.contains(Flags::CHAINED) && !flags.contains(Flags::TRANSACTION) {
         // Unlinked (most interrupt completions): nothing follows, nothing to convert

@@ -10,12 +10,14 @@
 //! # Two ways to the owner
 //! Completions made by interrupts and other threads go through the ring (atomics, S6, S9).
 //! Completions the owner makes itself, while it runs a chain in `submit` (NOPs, callbacks,
-//! refusals, transaction members and cancelled successors of those), go to the owner's
-//! local list (`lists::Local`) instead: plain stores, no atomics, no wake-up. The owner consumes the local
-//! list first. A run posts locally only while the ring holds nothing unconsumed (no producer
-//! index handed out and not consumed) and until its first ring post (a pool read's, whose
-//! blocks the ring cell names); every completion made after a run handed an entry to a driver
-//! goes through the ring. So every local completion was posted before every ring completion
+//! refusals, entries whose driver completed them before its `submit` returned, which are
+//! handed back to the owner (`executor::dispatch_owned`), transaction members and
+//! cancelled successors of those), go to the owner's local list (`lists::Local`) instead:
+//! plain stores, no atomics, no wake-up. The owner consumes the local list first. A run
+//! posts locally only while the ring holds nothing unconsumed (no producer index handed out
+//! and not consumed) and until its first ring post (a pool read's, whose blocks the ring
+//! cell names); every completion made after a driver kept an entry past its `submit` goes
+//! through the ring. So every local completion was posted before every ring completion
 //! not yet consumed, and the owner consumes completions in the order they were posted: chain
 //! order (S6) holds, and so does the order of independent completions.
 
@@ -34,6 +36,9 @@ use portable_atomic::Ordering;
 /// completion of the run so far went there (see the module docs).
 pub(crate) struct Sink {
     local: Cell<bool>,
+    /// The run is the owner's own (`Sink::owner`): a driver that completes while the owner
+    /// is inside its `submit` hands the completion back (`executor::dispatch_owned`).
+    owner: bool,
 }
 
 impl Sink {
@@ -42,6 +47,7 @@ impl Sink {
     pub(crate) const fn ring() -> Sink {
         Sink {
             local: Cell::new(false),
+            owner: false,
         }
     }
 
@@ -54,7 +60,14 @@ impl Sink {
     pub(crate) const unsafe fn owner() -> Sink {
         Sink {
             local: Cell::new(true),
+            owner: true,
         }
+    }
+
+    /// Whether the run is the owner's own, on its thread.
+    #[inline(always)]
+    pub(crate) fn is_owner(&self) -> bool {
+        self.owner
     }
 }
 

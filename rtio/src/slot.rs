@@ -67,7 +67,12 @@ const SIGNALED: u32 = 0x20;
 const ARMED: u32 = 0x40;
 /// A kept entry whose future or scope went away: its completer frees the slot.
 const ORPHAN: u32 = 0x80;
-const EVENTS: u32 = CANCEL | TIMEOUT | SIGNALED | ARMED | ORPHAN;
+/// The owner is inside the driver's `submit` for this entry (its own run): a completion
+/// made before it returns is handed back to it instead of posted (`hand_back`).
+const DISPATCH: u32 = 0x100;
+/// A completer handed the completion back to the owner (the result waits in the slot).
+const HANDED: u32 = 0x200;
+const EVENTS: u32 = CANCEL | TIMEOUT | SIGNALED | ARMED | ORPHAN | DISPATCH | HANDED;
 const GEN_SHIFT: u32 = 16;
 
 /// A snapshot of a slot's state word.
@@ -83,6 +88,8 @@ impl core::fmt::Debug for State {
             (SIGNALED, "signaled"),
             (ARMED, "armed"),
             (ORPHAN, "orphan"),
+            (DISPATCH, "dispatch"),
+            (HANDED, "handed"),
         ] {
             if self.0 & bit != 0 {
                 write!(f, ", {name}")?;
@@ -109,6 +116,14 @@ pub(crate) enum Event {
     Arm,
     /// Anyone: signal an AWAIT.
     Signal { tag: u16 },
+    /// Owner, in its own run: it is about to call the driver's `submit` with the entry's
+    /// token.
+    EnterDispatch,
+    /// Completer, holding the token of an entry the owner is dispatching: hands the
+    /// completion back to the owner instead of posting it.
+    HandBack,
+    /// Owner: the driver's `submit` returned; was the completion handed back?
+    LeaveDispatch,
     /// Holder: the entry completed.
     Finish,
     /// Owner, at submit: a plain head (one NOP, nothing else) completed in place, PREPARED
@@ -161,6 +176,16 @@ impl State {
     pub(crate) fn orphaned(self) -> bool {
         self.0 & ORPHAN != 0
     }
+    /// Whether the owner is inside the driver's `submit` for this entry.
+    #[inline]
+    pub(crate) fn dispatching(self) -> bool {
+        self.0 & DISPATCH != 0
+    }
+    /// Whether a completer handed the completion back to the owner.
+    #[inline]
+    pub(crate) fn handed(self) -> bool {
+        self.0 & HANDED != 0
+    }
     #[inline]
     fn with_phase(self, p: u32) -> State {
         State(self.0 & !PHASE_MASK | p)
@@ -182,7 +207,17 @@ impl State {
             Event::Arm => (phase == Phase::Inflight).then_some(State(self.0 | ARMED)),
             Event::Signal { tag } => (!matches!(phase, Phase::Free | Phase::Done) && tag_is(tag))
                 .then_some(State(self.0 | SIGNALED)),
-            Event::Finish => (phase == Phase::Inflight).then_some(self.with_phase(DONE)),
+            Event::EnterDispatch => (phase == Phase::Inflight && self.0 & (DISPATCH | HANDED) == 0)
+                .then_some(State(self.0 | DISPATCH)),
+            Event::HandBack => (phase == Phase::Inflight
+                && self.0 & (DISPATCH | HANDED) == DISPATCH)
+                .then_some(State(self.0 | HANDED)),
+            Event::LeaveDispatch => (phase == Phase::Inflight && self.dispatching())
+                .then_some(State(self.0 & !(DISPATCH | HANDED))),
+            // A completion made during the owner's dispatch is handed back, never posted by
+            // its completer: the owner finishes it after `LeaveDispatch`.
+            Event::Finish => (phase == Phase::Inflight && self.0 & (DISPATCH | HANDED) == 0)
+                .then_some(self.with_phase(DONE)),
             Event::CompleteInPlace => (phase == Phase::Prepared).then_some(self.with_phase(DONE)),
             Event::Orphan => {
                 (!matches!(phase, Phase::Free | Phase::Done)).then_some(State(self.0 | ORPHAN))
@@ -355,6 +390,54 @@ impl SlotState {
         old
     }
 
+    /// Owner, in its own run, before it calls the driver's `submit` with the entry's token:
+    /// sets DISPATCH, so that a completion made before `submit` returns comes back to it
+    /// (`hand_back`). One `fetch_or`, Relaxed: whoever completes the token received it
+    /// from this thread after this store (the call itself, or the driver's own hand-over
+    /// to an interrupt or another thread), so it reads this bit or a later value.
+    #[inline]
+    pub(crate) fn enter_dispatch(&self) {
+        let old = State(self.word.fetch_or(DISPATCH, Ordering::Relaxed));
+        debug_assert_eq!(
+            old.next(Event::EnterDispatch),
+            Some(State(old.0 | DISPATCH)),
+            "enter dispatch of an entry not in flight: {old:?}"
+        );
+    }
+
+    /// Completer, holding the token: whether the owner may be dispatching the entry (the
+    /// cheap test before [`SlotState::hand_back`]; Relaxed, the exchange decides).
+    #[inline]
+    pub(crate) fn may_hand_back(&self) -> bool {
+        State(self.word.load(Ordering::Relaxed)).dispatching()
+    }
+
+    /// Completer, holding the token, after it stored the result in the slot: sets HANDED
+    /// if the owner is still inside `submit` (DISPATCH), so the owner finishes the entry in
+    /// its own run; `false` once the owner left (the completer then posts as usual). A
+    /// compare-and-swap, AcqRel (Release is what counts): the owner's Acquire in
+    /// `leave_dispatch` then reads the result and whatever the driver wrote before.
+    #[inline]
+    pub(crate) fn hand_back(&self) -> bool {
+        self.apply(Event::HandBack, Ordering::Relaxed).is_some()
+    }
+
+    /// Owner, once the driver's `submit` returned: clears DISPATCH and HANDED; whether the
+    /// completion was handed back (its result is then in the slot). One `fetch_and`,
+    /// Acquire: pairs with `hand_back`'s Release. Its place in the word's modification
+    /// order against a completer's `hand_back` decides: before it, the completer finds no
+    /// DISPATCH and posts; after it, the owner finds HANDED.
+    #[inline]
+    pub(crate) fn leave_dispatch(&self) -> bool {
+        let old = State(self.word.fetch_and(!(DISPATCH | HANDED), Ordering::Acquire));
+        debug_assert_eq!(
+            old.next(Event::LeaveDispatch),
+            Some(State(old.0 & !(DISPATCH | HANDED))),
+            "leave dispatch of an entry not being dispatched: {old:?}"
+        );
+        old.handed()
+    }
+
     /// Holder: INFLIGHT -> DONE, keeping the event bits; the previous state. One `fetch_add`
     /// (every finished entry is INFLIGHT). SeqCst: a kept entry's waiter is woken by
     /// `Notify`, whose lost-wake-up argument needs this store in the single total order;
@@ -432,7 +515,7 @@ mod tests {
             .flat_map(|p| (0..=EVENTS >> 3).map(move |e| State((TAG as u32) << 16 | e << 3 | p)))
     }
 
-    fn all_events() -> [Event; 13] {
+    fn all_events() -> [Event; 16] {
         [
             Event::Acquire,
             Event::Start { tag: TAG },
@@ -449,6 +532,9 @@ mod tests {
             },
             Event::Arm,
             Event::Signal { tag: TAG },
+            Event::EnterDispatch,
+            Event::HandBack,
+            Event::LeaveDispatch,
             Event::Finish,
             Event::CompleteInPlace,
             Event::Orphan,
@@ -461,14 +547,22 @@ mod tests {
     #[test]
     fn state_table_every_phase_times_every_event() {
         use Phase::*;
-        let expect = |phase: Phase, ev: Event| -> Option<Phase> {
+        let expect = |s: State, ev: Event| -> Option<Phase> {
+            let phase = s.phase();
+            // The owner's dispatch window: DISPATCH while it is inside the driver's
+            // `submit`, HANDED once a completer handed the completion back.
+            let (dispatching, handed) = (s.dispatching(), s.handed());
             match (phase, ev) {
                 (Free, Event::Acquire) => Some(Prepared),
                 (Prepared, Event::Start { tag: TAG } | Event::Take { tag: TAG }) => Some(Inflight),
                 (Inflight, Event::RequestCancel { tag: TAG, .. }) => Some(Inflight),
                 (Inflight, Event::Arm) => Some(Inflight),
                 (Prepared | Inflight, Event::Signal { tag: TAG }) => Some(phase),
-                (Inflight, Event::Finish) => Some(Done),
+                (Inflight, Event::EnterDispatch) if !dispatching && !handed => Some(Inflight),
+                (Inflight, Event::HandBack) if dispatching && !handed => Some(Inflight),
+                (Inflight, Event::LeaveDispatch) if dispatching => Some(Inflight),
+                // A completion made in the dispatch window is the owner's to finish.
+                (Inflight, Event::Finish) if !dispatching && !handed => Some(Done),
                 (Prepared, Event::CompleteInPlace) => Some(Done),
                 (Prepared | Inflight, Event::Orphan) => Some(phase),
                 (Prepared | Done, Event::Recycle) => Some(Free),
@@ -480,12 +574,15 @@ mod tests {
                 let got = s.next(ev);
                 assert_eq!(
                     got.map(State::phase),
-                    expect(s.phase(), ev),
+                    expect(s, ev),
                     "{s:?} on {ev:?} gave {got:?}"
                 );
                 if let Some(n) = got {
-                    // Events that keep the phase keep the other bits too (they only add).
-                    if n.phase() == s.phase() {
+                    // Events that keep the phase keep the other bits too (they only add),
+                    // but for the owner's leaving its dispatch window, which clears its two.
+                    if ev == Event::LeaveDispatch {
+                        assert_eq!(n.0, s.0 & !(DISPATCH | HANDED), "{s:?}");
+                    } else if n.phase() == s.phase() {
                         assert_eq!(n.0 & s.0, s.0, "{ev:?} cleared bits of {s:?}");
                     }
                     // Only recycle changes the generation, by exactly one.
@@ -520,7 +617,19 @@ mod tests {
                         slot.arm();
                         true
                     }
-                    Event::Finish if s.phase() == Phase::Inflight => {
+                    Event::EnterDispatch if want.is_some() => {
+                        slot.enter_dispatch();
+                        true
+                    }
+                    Event::HandBack => {
+                        assert_eq!(slot.may_hand_back(), s.dispatching(), "{s:?}");
+                        slot.hand_back()
+                    }
+                    Event::LeaveDispatch if want.is_some() => {
+                        assert_eq!(slot.leave_dispatch(), s.handed(), "{s:?}");
+                        true
+                    }
+                    Event::Finish if want.is_some() => {
                         slot.finish();
                         true
                     }
@@ -676,6 +785,46 @@ mod loom_tests {
             assert!(took != started, "exactly one side owns the entry");
             assert_eq!(st.0.load().phase(), Phase::Done);
             assert_eq!(st.1.with(|p| unsafe { *p }), if took { 2 } else { 1 });
+        });
+    }
+
+    /// The owner leaving its dispatch window (the driver's `submit` returned) races a
+    /// completer on another thread, holding the token, handing the completion back: exactly
+    /// one side finishes the entry, and the owner reads the handed-back result only after
+    /// it saw HANDED (loom checks the result cell's accesses).
+    #[test]
+    fn loom_hand_back_against_leave_dispatch() {
+        loom::model(|| {
+            let st = Arc::new((SlotState::new(), UnsafeCell::new(0i32)));
+            st.0.acquire();
+            st.0.start_owned();
+            st.0.enter_dispatch();
+            // The token goes to the completer after DISPATCH is set (the spawn orders it).
+            let c = {
+                let st = st.clone();
+                loom::thread::spawn(move || {
+                    if st.0.may_hand_back() {
+                        // SAFETY (model): the token holder owns the result cell.
+                        st.1.with_mut(|p| unsafe { *p = 42 });
+                        if st.0.hand_back() {
+                            return true;
+                        }
+                    }
+                    // The owner left: the completer posts it itself.
+                    st.0.finish();
+                    false
+                })
+            };
+            let handed = st.0.leave_dispatch();
+            if handed {
+                assert_eq!(st.1.with(|p| unsafe { *p }), 42);
+                st.0.finish();
+            }
+            let completer_handed = c.join().unwrap();
+            assert_eq!(handed, completer_handed, "exactly one side finishes it");
+            let s = st.0.load();
+            assert_eq!(s.phase(), Phase::Done);
+            assert!(!s.dispatching() && !s.handed());
         });
     }
 

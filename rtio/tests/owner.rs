@@ -342,3 +342,174 @@ fn s16_submit_in_a_context_of_plain_nops_refuses_a_wait_that_cannot_end() {
     );
     assert_eq!(drain(&ctx), [(1, Ok(0)), (2, Ok(0))]);
 }
+
+/// Counts how deeply its `submit` is nested and on which threads it runs; completes each
+/// write in place (`Mode::Inplace`), from a thread it waits for (`Mode::Joined`), or from a
+/// thread it does not wait for (`Mode::Detached`).
+struct Nesting {
+    depth: std::sync::atomic::AtomicUsize,
+    deepest: std::sync::atomic::AtomicUsize,
+    threads: std::sync::Mutex<Vec<std::thread::ThreadId>>,
+    mode: std::sync::atomic::AtomicU8,
+}
+
+#[derive(Clone, Copy)]
+#[repr(u8)]
+enum Mode {
+    Inplace,
+    Joined,
+    Detached,
+}
+
+impl Nesting {
+    const fn new() -> Self {
+        use std::sync::atomic::{AtomicU8, AtomicUsize};
+        Nesting {
+            depth: AtomicUsize::new(0),
+            deepest: AtomicUsize::new(0),
+            threads: std::sync::Mutex::new(Vec::new()),
+            mode: AtomicU8::new(Mode::Inplace as u8),
+        }
+    }
+    fn set(&self, m: Mode) {
+        use std::sync::atomic::Ordering::SeqCst;
+        self.mode.store(m as u8, SeqCst);
+        self.deepest.store(0, SeqCst);
+        self.threads.lock().unwrap().clear();
+    }
+}
+
+impl rtio::IodevApi for Nesting {
+    fn submit(&'static self, mut t: rtio::Token) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let d = self.depth.fetch_add(1, SeqCst) + 1;
+        self.deepest.fetch_max(d, SeqCst);
+        self.threads
+            .lock()
+            .unwrap()
+            .push(std::thread::current().id());
+        let n = match t.request() {
+            rtio::Request::Write(b) => b.len(),
+            _ => 0,
+        };
+        match self.mode.load(SeqCst) {
+            m if m == Mode::Inplace as u8 => t.ok(n),
+            m if m == Mode::Joined as u8 => std::thread::spawn(move || t.ok(n)).join().unwrap(),
+            _ => drop(std::thread::spawn(move || t.ok(n))),
+        }
+        self.depth.fetch_sub(1, SeqCst);
+    }
+}
+
+/// S13: what a driver completes inside its own `submit`, during the owner's `submit`, the
+/// owner finishes once that `submit` returned (the completion is handed back,
+/// docs/DESIGN.md 4.5): each successor starts in the same run, on the owner's thread, and
+/// the driver's `submit` is never re-entered by its own completion, whether it completed in
+/// place or from a thread it waited for.
+#[test]
+fn s13_a_completion_inside_the_drivers_submit_is_handed_back_to_the_owner() {
+    static BUF: [u8; 2] = [1, 2];
+    let ctx = ctx!(8, 8);
+    let (drv, dev) = iodev!(Nesting::new());
+    for mode in [Mode::Inplace, Mode::Joined] {
+        drv.set(mode);
+        let _ = ctx
+            .chain::<4>()
+            .unwrap()
+            .write(dev, &BUF)
+            .userdata(1)
+            .write(dev, &BUF[..1])
+            .userdata(2)
+            .transaction()
+            .write(dev, &BUF)
+            .userdata(3)
+            .nop()
+            .userdata(4)
+            .prepare()
+            .unwrap();
+        ctx.submit(0).unwrap();
+        // Everything completed inside the call.
+        assert_eq!(
+            drain(&ctx),
+            [(1, Ok(2)), (2, Ok(1)), (3, Ok(2)), (4, Ok(0))],
+            "chain order (S6)"
+        );
+        assert_eq!(drv.deepest.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let threads = drv.threads.lock().unwrap().clone();
+        assert_eq!(threads.len(), 2, "one submit per chain link");
+        assert!(
+            threads.iter().all(|&t| t == std::thread::current().id()),
+            "every link was dispatched by the owner"
+        );
+        assert_eq!(ctx.rtio().reserved(), 0);
+    }
+}
+
+/// S6, S13: a driver whose completion races the end of its own `submit` (another thread
+/// completes the token while the owner may still be inside `submit`): either the owner
+/// finishes the entry (handed back) or the completer posts it, never both and never
+/// neither; the chain keeps its order and every credit comes back.
+#[test]
+fn s6_s13_a_completion_racing_the_end_of_submit_is_posted_exactly_once() {
+    static BUF: [u8; 3] = [1, 2, 3];
+    let rounds = if cfg!(miri) { 8 } else { 500 };
+    let ctx = ctx!(8, 8);
+    let (drv, dev) = iodev!(Nesting::new());
+    drv.set(Mode::Detached);
+    for i in 0..rounds {
+        let _ = ctx
+            .chain::<3>()
+            .unwrap()
+            .write(dev, &BUF)
+            .userdata(i * 3)
+            .nop()
+            .userdata(i * 3 + 1)
+            .write(dev, &BUF[..2])
+            .userdata(i * 3 + 2)
+            .prepare()
+            .unwrap();
+        ctx.submit(0).unwrap();
+        let got: Vec<_> = (0..3)
+            .map(|_| {
+                let c = ctx.consume().unwrap();
+                (c.userdata(), c.result())
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [(i * 3, Ok(3)), (i * 3 + 1, Ok(0)), (i * 3 + 2, Ok(2))],
+            "round {i}"
+        );
+        assert!(ctx.try_consume().is_none(), "round {i}: posted twice");
+        assert_eq!(ctx.rtio().reserved(), 0, "round {i}");
+    }
+}
+
+/// Nothing lost: a driver that completes its token and then panics inside `submit` (with
+/// unwinding) leaves the completion it handed back to be posted, so it can be consumed.
+#[test]
+fn a_completion_handed_back_by_a_driver_that_then_panics_is_posted() {
+    struct CompleteThenPanic;
+    impl rtio::IodevApi for CompleteThenPanic {
+        fn submit(&'static self, t: rtio::Token) {
+            t.ok(1);
+            panic!("driver bug after completing");
+        }
+    }
+    let ctx = ctx!(4, 4);
+    let (_drv, dev) = iodev!(CompleteThenPanic);
+    let _ = ctx
+        .acquire()
+        .unwrap()
+        .write(dev, &[7])
+        .userdata(5)
+        .prepare()
+        .unwrap();
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ctx.submit(0)));
+    std::panic::set_hook(hook);
+    assert!(r.is_err(), "the driver panicked");
+    assert_eq!(drain(&ctx), [(5, Ok(1))]);
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
