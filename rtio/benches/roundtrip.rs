@@ -66,7 +66,7 @@ impl IodevApi for Inplace {
     }
 }
 static INPLACE_DRV: Inplace = Inplace;
-static INPLACE: Iodev = Iodev::new(&INPLACE_DRV);
+static INPLACE: Iodev = Iodev::new(&INPLACE_DRV).completes_in_place();
 const FAST: Dev<Any> = Dev::new_unchecked(&INPLACE);
 
 /// Holds every operation until released: the "outstanding" load. Its queue links through

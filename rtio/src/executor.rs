@@ -215,7 +215,9 @@ fn execute(r: &'static Rtio, idx: u16, carry: Code, sink: &Sink) -> Option<Code>
             }
         }
         _ => match s.iodev {
-            Some(dev) if sink.is_owner() => dispatch_owned(r, idx, Iodev::of(dev)),
+            Some(dev) if sink.is_owner() && Iodev::of(dev).hands_back() => {
+                dispatch_owned(r, idx, Iodev::of(dev))
+            }
             Some(dev) => {
                 Iodev::of(dev).submit(Token::from_raw(RawToken { rtio: r, idx }));
                 None
@@ -225,9 +227,9 @@ fn execute(r: &'static Rtio, idx: u16, carry: Code, sink: &Sink) -> Option<Code>
     }
 }
 
-/// The owner's own run hands entry `idx` to its driver. A completion made before the
-/// driver's `submit` returns (a driver that completes in place, or an interrupt or thread
-/// that was quicker) is handed back (`complete`, `SlotState::hand_back`) and returned, so
+/// The owner's own run hands entry `idx` to its driver, which declared that it may complete
+/// inside `submit` (`Iodev::completes_in_place`). A completion made before the driver's
+/// `submit` returns (in place, or by an interrupt or thread that was quicker) is handed back (`complete`, `SlotState::hand_back`) and returned, so
 /// the owner finishes it in this run, on its local list, like a NOP; a later one is posted
 /// by its completer as usual. `None`: the driver holds the token.
 #[inline(never)]

@@ -6,6 +6,11 @@
 //! the chained successor in place (S13). A token that is dropped without being completed
 //! completes its entry with [`Error::Dropped`], so nothing is lost.
 //!
+//! A driver that completes inside its own `submit` (a blocking driver, an instant device like
+//! this one) says so with [`Iodev::completes_in_place`]: what it completes there during the
+//! owner's `submit` is handed back to the owner, which finishes it on its local list and
+//! starts the next link after the driver's `submit` returned (docs/DESIGN.md 5.1).
+//!
 //! ```
 //! use rtio::{Iodev, IodevApi, IodevQueue, Request, Token};
 //! /// A loopback device: reads return 0xAA bytes, writes are accepted.
@@ -22,7 +27,7 @@
 //!     }
 //! }
 //! static LOOPBACK: Loopback = Loopback { queue: IodevQueue::new() };
-//! static DEV: Iodev = Iodev::new(&LOOPBACK);
+//! static DEV: Iodev = Iodev::new(&LOOPBACK).completes_in_place();
 //! ```
 
 use crate::pool::BlockRange;
@@ -73,6 +78,8 @@ pub trait IodevApi: Sync {
 pub struct Iodev {
     api: &'static dyn IodevApi,
     overruns: AtomicU32,
+    /// See [`Iodev::completes_in_place`].
+    in_place: bool,
 }
 
 impl core::fmt::Debug for Iodev {
@@ -89,7 +96,45 @@ impl Iodev {
         Iodev {
             api,
             overruns: AtomicU32::new(0),
+            in_place: false,
         }
+    }
+    /// Declares that the driver may complete an operation inside its own
+    /// [`IodevApi::submit`] (a blocking driver over a HAL, a simulated or instant device).
+    ///
+    /// During the owner's `submit`, such a completion (or one an interrupt or another thread
+    /// makes before the driver's `submit` returns) is *handed back* to the owner: the owner
+    /// finishes the entry on its local list, without the completion ring's atomics, and starts
+    /// the chain's next link after the driver's `submit` returned, so the driver is never
+    /// re-entered by its own completion. A completion made later is posted by its completer,
+    /// as always.
+    ///
+    /// Without it, a completion inside `submit` runs the executor right there, as one from an
+    /// interrupt does: it is posted through the ring, and the next link may be submitted to the
+    /// same driver from inside its `submit`. Both are correct. Leave it off for an
+    /// interrupt-driven driver: its completions are then posted from its interrupt handler,
+    /// which can pick the next link up in the same interrupt.
+    ///
+    /// ```
+    /// use rtio::{Iodev, IodevApi, Token};
+    /// struct Blocking;
+    /// impl IodevApi for Blocking {
+    ///     fn submit(&'static self, token: Token) {
+    ///         // ... drive the bus until the transfer is done, then:
+    ///         token.ok(0);
+    ///     }
+    /// }
+    /// static DRIVER: Blocking = Blocking;
+    /// static DEV: Iodev = Iodev::new(&DRIVER).completes_in_place();
+    /// ```
+    pub const fn completes_in_place(mut self) -> Self {
+        self.in_place = true;
+        self
+    }
+    /// Whether [`Iodev::completes_in_place`] was declared.
+    #[inline(always)]
+    pub(crate) fn hands_back(&self) -> bool {
+        self.in_place
     }
     /// Data items the device itself had to drop (FIFO overruns) since start (S9).
     pub fn overruns(&self) -> u32 {

@@ -11,7 +11,8 @@
 //! Completions made by interrupts and other threads go through the ring (atomics, S6, S9).
 //! Completions the owner makes itself, while it runs a chain in `submit` (NOPs, callbacks,
 //! refusals, entries whose driver completed them before its `submit` returned, which are
-//! handed back to the owner (`executor::dispatch_owned`), transaction members and
+//! handed back to the owner when the iodev declared `Iodev::completes_in_place`
+//! (`executor::dispatch_owned`), transaction members and
 //! cancelled successors of those), go to the owner's local list (`lists::Local`) instead:
 //! plain stores, no atomics, no wake-up. The owner consumes the local list first. A run
 //! posts locally only while the ring holds nothing unconsumed (no producer index handed out

@@ -85,8 +85,15 @@ pub fn dev(iodev: &'static Iodev) -> Dev<Any> {
 /// ctx.acquire().unwrap().read(dev, sbuf!(1)).submit().unwrap();
 /// held.finish_next(0);
 /// ```
+///
+/// `iodev!(in_place Driver...)` declares the iodev `Iodev::completes_in_place`.
 #[macro_export]
 macro_rules! iodev {
+    (in_place $driver:ident $($init:tt)*) => {{
+        static DRIVER: $driver = $driver $($init)*;
+        static IODEV: rtio::Iodev = rtio::Iodev::new(&DRIVER).completes_in_place();
+        (&DRIVER, $crate::common::dev(&IODEV))
+    }};
     ($driver:ident $($init:tt)*) => {{
         static DRIVER: $driver = $driver $($init)*;
         static IODEV: rtio::Iodev = rtio::Iodev::new(&DRIVER);
