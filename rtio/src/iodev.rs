@@ -102,12 +102,13 @@ impl Iodev {
     /// Declares that the driver may complete an operation inside its own
     /// [`IodevApi::submit`] (a blocking driver over a HAL, a simulated or instant device).
     ///
-    /// During the owner's `submit`, such a completion (or one an interrupt or another thread
-    /// makes before the driver's `submit` returns) is *handed back* to the owner: the owner
-    /// finishes the entry on its local list, without the completion ring's atomics, and starts
-    /// the chain's next link after the driver's `submit` returned, so the driver is never
-    /// re-entered by its own completion. A completion made later is posted by its completer,
-    /// as always.
+    /// During the owner's `submit`, the completion of the operation being submitted, made
+    /// before the driver's `submit` returns (by the driver, or by an interrupt or another
+    /// thread that was quicker), is *handed back* to the owner: the owner finishes the entry
+    /// on its local list, without the completion ring's atomics, and starts the chain's next
+    /// link after the driver's `submit` returned, so that completion never re-enters the
+    /// driver's `submit`. A completion made later, or of another operation the driver held, is
+    /// posted by its completer, as always.
     ///
     /// Without it, a completion inside `submit` runs the executor right there, as one from an
     /// interrupt does: it is posted through the ring, and the next link may be submitted to the

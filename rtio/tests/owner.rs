@@ -404,9 +404,10 @@ impl rtio::IodevApi for Nesting {
 /// S13: what a driver that declared `Iodev::completes_in_place` completes inside its own
 /// `submit`, during the owner's `submit`, the owner finishes once that `submit` returned
 /// (the completion is handed back, docs/DESIGN.md 5.1): each successor starts in the same
-/// run, on the owner's thread, and the driver's `submit` is never re-entered by its own
-/// completion, whether it completed in place or from a thread it waited for. A driver that
-/// did not declare it gets the same completions, in the same order, through the ring.
+/// run, on the owner's thread, and the driver's `submit` is never re-entered by the
+/// completion of the operation it was given, whether it completed in place or from a thread
+/// it waited for. A driver that did not declare it gets the same completions, in the same
+/// order, through the ring.
 #[test]
 fn s13_a_completion_inside_the_drivers_submit_is_handed_back_to_the_owner() {
     static BUF: [u8; 2] = [1, 2];
@@ -525,5 +526,100 @@ fn a_completion_handed_back_by_a_driver_that_then_panics_is_posted() {
     std::panic::set_hook(hook);
     assert!(r.is_err(), "the driver panicked");
     assert_eq!(drain(&ctx), [(5, Ok(1))]);
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
+
+/// S2, S6, S9: a multishot on an iodev that completes in place. Its shots, posted inside
+/// the driver's `submit`, go through the ring; its final completion, handed back to the
+/// owner, follows them (it is posted behind ring completions, never ahead of them).
+#[test]
+fn s2_s6_a_multishot_completing_in_place_posts_its_shots_before_its_end() {
+    struct Burst;
+    impl rtio::IodevApi for Burst {
+        fn submit(&'static self, mut t: rtio::Token) {
+            for i in 0..3u8 {
+                match t.pool_buf() {
+                    Ok(b) => b[0] = i,
+                    Err(e) => return t.err(e),
+                }
+                t = match t.shot(1) {
+                    rtio::Shot::Rearmed(t) => t,
+                    rtio::Shot::Full(t) => return t.err(Error::Overrun),
+                    rtio::Shot::Stopped => return,
+                };
+            }
+            t.err(Error::Bus); // the stream ends
+        }
+    }
+    let ctx = ctx!(4, 8, pool(8, 16));
+    let (_drv, dev) = iodev!(in_place Burst);
+    let _ = ctx
+        .acquire()
+        .unwrap()
+        .read_multishot(dev, 16, 16)
+        .userdata(1)
+        .prepare()
+        .unwrap();
+    ctx.submit(0).unwrap();
+    let mut got = Vec::new();
+    while let Some(c) = ctx.try_consume() {
+        let first = match c.buffer() {
+            rtio::Buffer::Pool(p) => p.first().copied(),
+            _ => None,
+        };
+        got.push((c.userdata(), c.result(), c.more(), first));
+    }
+    assert_eq!(
+        got,
+        [
+            (1, Ok(1), true, Some(0)),
+            (1, Ok(1), true, Some(1)),
+            (1, Ok(1), true, Some(2)),
+            (1, Err(Error::Bus), false, None),
+        ]
+    );
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
+
+/// S15: an AWAIT aimed at an iodev that completes in place, signalled from another thread
+/// while the driver's `submit` waits for the signal (the driver parks the token, then the
+/// signal resumes it inside `submit`): the completion is handed back and the chain goes on.
+#[test]
+fn s15_an_await_resumed_inside_an_in_place_submit_is_handed_back() {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    static RESUMED: AtomicBool = AtomicBool::new(false);
+    static HANDLE: std::sync::Mutex<Option<(&'static rtio::Rtio, rtio::OpHandle)>> =
+        std::sync::Mutex::new(None);
+    struct Waits;
+    impl rtio::IodevApi for Waits {
+        fn submit(&'static self, t: rtio::Token) {
+            if let Some(t) = t.await_signal(|t| {
+                RESUMED.store(true, SeqCst);
+                t.finish_await()
+            }) {
+                return t.finish_await();
+            }
+            // Parked: another thread signals it; `resume` runs there, inside this call.
+            let (rtio, h) = HANDLE.lock().unwrap().take().unwrap();
+            std::thread::spawn(move || rtio.signal(h).unwrap())
+                .join()
+                .unwrap();
+            assert!(RESUMED.load(SeqCst), "resumed inside submit");
+        }
+    }
+    let ctx = ctx!(4, 4);
+    let (_drv, dev) = iodev!(in_place Waits);
+    let h = ctx
+        .chain::<2>()
+        .unwrap()
+        .await_on(dev)
+        .userdata(1)
+        .nop()
+        .userdata(2)
+        .prepare()
+        .unwrap();
+    *HANDLE.lock().unwrap() = Some((ctx.rtio(), h.head()));
+    ctx.submit(0).unwrap();
+    assert_eq!(drain(&ctx), [(1, Ok(0)), (2, Ok(0))]);
     assert_eq!(ctx.rtio().reserved(), 0);
 }
