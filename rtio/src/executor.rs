@@ -312,6 +312,9 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
     if !flags.contains(Flags::CHAINED) && !flags.contains(Flags::TRANSACTION) {
         return;
     }
+    // A context without a clock has no LINK_TIMEOUT (`prepare` refuses one with `NoClock`):
+    // one test instead of the walk to the last member.
+    let Some(clock) = r.clock else { return };
     if !lt_follows(r, idx) {
         return;
     }
@@ -319,7 +322,6 @@ fn arm_link_timeout(r: &'static Rtio, idx: u16) {
     if lt == NONE {
         return;
     }
-    let Some(clock) = r.clock else { return };
     let slot = &r.slot(lt);
     if !slot.state.start(lt_gen) {
         return;
