@@ -8,7 +8,7 @@
 
 use crate::error::Code;
 use crate::iodev::{resume_addr, resume_of, Iodev, ResumeFn, Shot, Token};
-use crate::post::{bounded, buffer_len, capacity, drop_pool, post, post_shot, Sink};
+use crate::post::{bounded, buffer_len, capacity, drop_pool, post, post_in_run, post_shot, Sink};
 use crate::slot::Phase;
 use crate::sqe::{Flags, Meta, Op, Sqe, NONE};
 use crate::state::{OpHandle, RawToken, Rtio, TimerOps, View};
@@ -368,37 +368,46 @@ fn complete(t: RawToken, res: Result<usize, Error>) {
 fn finish(r: &'static Rtio, idx: u16, mut res: Code, sink: &Sink) -> Next {
     // SAFETY: a field read of the header, immutable while the entry is in flight.
     let flags = unsafe { core::ptr::addr_of!((*sqe(r, idx)).flags).read() };
-    if !flags.contains(Flags::CHAINED) && !flags.contains(Flags::TRANSACTION) {
-        // Unlinked: nothing follows, and no LINK_TIMEOUT bounds it (a bounded entry is
-        // chained to its timeout), so there is no TimedOut to convert.
-        post(r, idx, res, sink);
-        return Next::NONE;
-    }
-    let slot = &r.slot(idx);
-    if res == Code::CANCELED && slot.state.load().timed_out() {
-        res = Code::TIMED_OUT;
-    }
     // Read everything we need before posting: a posted entry may be consumed and reused.
-    // SAFETY: header read.
-    let carry_code = unsafe { (*sqe(r, idx)).carry };
-    let (mut succ, link_flags, mut succ_gen, lt_next);
-    if !flags.contains(Flags::TRANSACTION) {
-        // One link of a chain: no members to walk.
-        // SAFETY: header fields of an in-flight entry are immutable; read alone.
-        (succ, succ_gen, lt_next) = unsafe {
-            let p = sqe(r, idx);
-            (
-                addr_of!((*p).next).read(),
-                addr_of!((*p).next_gen).read(),
-                addr_of!((*p).meta).read().has(Meta::LT_NEXT),
-            )
-        };
-        link_flags = flags;
-        post(r, idx, res, sink);
+    let (mut succ, mut succ_gen, lt_next, carry_code);
+    let link_flags = if !flags.contains(Flags::TRANSACTION) {
+        if !flags.contains(Flags::CHAINED) {
+            // Unlinked: nothing follows, and no LINK_TIMEOUT bounds it (a bounded entry is
+            // chained to its timeout), so there is no TimedOut to convert.
+            (succ, succ_gen, lt_next, carry_code) = (NONE, 0, false, 0);
+        } else {
+            // One link of a chain: no members to walk.
+            if res == Code::CANCELED && r.slot(idx).state.load().timed_out() {
+                res = Code::TIMED_OUT;
+            }
+            // SAFETY: header fields of an in-flight entry are immutable; read alone.
+            (succ, succ_gen, lt_next, carry_code) = unsafe {
+                let p = sqe(r, idx);
+                (
+                    addr_of!((*p).next).read(),
+                    addr_of!((*p).next_gen).read(),
+                    addr_of!((*p).meta).read().has(Meta::LT_NEXT),
+                    addr_of!((*p).carry).read(),
+                )
+            };
+        }
+        // One posting site for both, so the owner's local post is inlined once for them.
+        post_in_run(r, idx, res, sink);
+        if succ == NONE {
+            return Next::NONE;
+        }
+        flags
     } else {
+        if res == Code::CANCELED && r.slot(idx).state.load().timed_out() {
+            res = Code::TIMED_OUT;
+        }
+        // SAFETY: header read.
+        carry_code = unsafe { (*sqe(r, idx)).carry };
+        let link_flags;
         (succ, link_flags, succ_gen) = successor(r, idx);
         lt_next = post_members(r, idx, res, sink);
-    }
+        link_flags
+    };
     // What the successor sees (S4): the first error of the chain, else this result.
     let first_err = match crate::error::from_carry(carry_code) {
         Some(e) => Code::err(e),
@@ -432,7 +441,7 @@ fn finish(r: &'static Rtio, idx: u16, mut res: Code, sink: &Sink) -> Next {
         }
     }
     if succ == NONE {
-        return Next::NONE;
+        return Next::NONE; // the LINK_TIMEOUT was the last entry
     }
     if res.is_err() && !link_flags.contains(Flags::HARDLINK) && !flags.contains(Flags::HARDLINK) {
         cancel_from(r, succ, succ_gen, sink);
@@ -448,7 +457,8 @@ fn finish(r: &'static Rtio, idx: u16, mut res: Code, sink: &Sink) -> Next {
 /// Posts the members of the transaction that starts at `idx`, in order (S5): on success each
 /// with its own length; on failure the first with the error and the rest `Canceled`. Returns
 /// whether a LINK_TIMEOUT follows the last member (read before it is posted: it may then be
-/// consumed and reused).
+/// consumed and reused). Called from [`finish`] alone.
+#[inline(always)]
 fn post_members(r: &'static Rtio, idx: u16, res: Code, sink: &Sink) -> bool {
     let mut cur = idx;
     let mut first = true;
@@ -468,7 +478,7 @@ fn post_members(r: &'static Rtio, idx: u16, res: Code, sink: &Sink) -> bool {
             (true, _) => res,
             (false, _) => Code::CANCELED,
         };
-        post(r, cur, member_res, sink);
+        post_in_run(r, cur, member_res, sink);
         if next == NONE {
             return lt_next;
         }

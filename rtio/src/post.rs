@@ -200,6 +200,36 @@ pub(crate) fn post(r: &'static Rtio, idx: u16, res: Code, sink: &Sink) {
     unsafe { publish(r, raw) };
 }
 
+/// [`post`] for the executor's loop (`finish`'s member walk, its one posting site): the
+/// owner's local post is inlined there, once per program (the loop is one function);
+/// everything else goes to [`post`]. The same decision as `post`'s: local only in the
+/// owner's run while it posts locally, for an entry that is not kept, wants its completion
+/// and holds no pool blocks, while the ring holds nothing unconsumed.
+#[inline(always)]
+pub(crate) fn post_in_run(r: &'static Rtio, idx: u16, res: Code, sink: &Sink) {
+    if sink.local.get() {
+        let p = sqe(r, idx);
+        // SAFETY: the runtime's bits and the flags are written before prepare and only read
+        // afterwards; each field is read alone.
+        let (meta, flags) = unsafe { (addr_of!((*p).meta).read(), addr_of!((*p).flags).read()) };
+        if !meta.has(Meta::KEPT)
+            && !flags.contains(Flags::NO_RESPONSE)
+            && !flags.contains(Flags::MEMPOOL)
+            // SAFETY: the sink is the owner's, the ring's consumer.
+            && unsafe { r.shared().ring.is_idle() }
+        {
+            let slot = r.slot(idx);
+            slot.state.finish_owned();
+            slot.set_result(res.raw());
+            // SAFETY: the sink is the owner's (`Sink::owner`); the entry is DONE and linked
+            // by no list (it left the pending list when dispatched).
+            unsafe { r.shared().local.push(r.view(), idx) };
+            return;
+        }
+    }
+    post(r, idx, res, sink);
+}
+
 /// Posts `Ok(0)` for a plain head the owner completed in place (`Meta::PLAIN`: a NOP that is
 /// not kept, holds no buffer or pool blocks and wants its completion): to the
 /// owner's local list while the ring is idle, else through the ring (see the module docs).

@@ -453,6 +453,21 @@ impl SlotState {
         old
     }
 
+    /// [`SlotState::finish`] for the owner's local post (its own run, an entry that is not
+    /// kept): the same `fetch_add`, Relaxed. Nobody waits for this entry through `Notify`
+    /// (only kept entries are waited for that way) and nobody but the owner reads it after
+    /// DONE (its completion goes on the owner's local list); the read-modify-write alone
+    /// keeps a racing `signal`'s bit or makes it see DONE and refuse.
+    #[inline]
+    pub(crate) fn finish_owned(&self) {
+        let old = State(self.word.fetch_add(DONE - INFLIGHT, Ordering::Relaxed));
+        debug_assert_eq!(
+            old.next(Event::Finish),
+            Some(State(old.0 + DONE - INFLIGHT)),
+            "finish of an entry not in flight"
+        );
+    }
+
     /// Owner, at submit: PREPARED -> DONE for a plain head, keeping the event bits; one
     /// `fetch_add` (the owner holds the entry; others only add bits, refused once DONE).
     /// Relaxed: the read-modify-write keeps a racing `signal`'s bit or makes it see DONE
@@ -667,6 +682,21 @@ mod tests {
                 "{s:?}"
             );
             assert_eq!(slot.load().phase(), Phase::Inflight);
+        }
+    }
+
+    /// S2: the owner's local finish (Relaxed) makes the same transition as `finish`, from
+    /// every state the table lets finish.
+    #[test]
+    fn s2_finish_owned_is_finish() {
+        for s in all_states() {
+            let Some(want) = s.next(Event::Finish) else {
+                continue;
+            };
+            let slot = SlotState::new();
+            slot.set(s);
+            slot.finish_owned();
+            assert_eq!(slot.load(), want, "{s:?}");
         }
     }
 
