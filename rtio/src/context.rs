@@ -574,50 +574,29 @@ impl Context {
     }
 
     /// [`Context::try_consume`] whole, out of line: the local list's first completion, or
-    /// else the ring's next one (after running due timers). Both end in one tail call of
-    /// [`Context::complete_taken`], and the ring's part is out of line
-    /// ([`Context::try_consume_ring`]), so the local case saves and restores nothing.
+    /// else the ring's next one (after running due timers).
     #[inline(never)]
     pub(crate) fn try_consume_any(&self) -> Option<Completion> {
         let v = self.view();
-        // SAFETY: the local list is the owner's.
-        let Some(idx) = (unsafe { v.shared().local.pop(v) }) else {
-            return self.try_consume_ring();
-        };
-        // A local completion: its result waits in its slot; never pool blocks.
-        let raw = Raw {
-            slot: idx,
-            flags: 0,
-            pool_start: 0,
-            result: v.slot(idx).result(),
-        };
-        // SAFETY: `raw` was just taken off the local list.
-        unsafe { self.complete_taken(raw) }
-    }
-
-    /// [`Context::try_consume_any`] with the local list empty: runs due timers, then takes
-    /// the ring's next completion.
-    #[inline(never)]
-    fn try_consume_ring(&self) -> Option<Completion> {
         let r = self.rtio;
-        // S8: polling alone advances timers (a clock without alarms calls nothing else);
-        // what they complete goes through the ring. Not while local completions wait: one
-        // is returned first, and the next call polls.
-        executor::poll_timers(r);
-        // SAFETY: the owner is the ring's single consumer.
-        let raw = unsafe { self.view().shared().ring.pop(r.cells) }?;
-        // SAFETY: `raw` was just taken off the ring.
-        unsafe { self.complete_taken(raw) }
-    }
-
-    /// The completion `raw`, taken off the local list or the ring: a plain one here, one
-    /// that hands a buffer back through the consumer its builder stored.
-    ///
-    /// # Safety
-    /// Owner only; `raw` was just taken off the local list or the ring.
-    #[inline(never)]
-    unsafe fn complete_taken(&self, raw: Raw) -> Option<Completion> {
-        let v = self.view();
+        // SAFETY: the local list is the owner's.
+        let raw = match unsafe { v.shared().local.pop(v) } {
+            // A local completion: its result waits in its slot; never pool blocks.
+            Some(idx) => Raw {
+                slot: idx,
+                flags: 0,
+                pool_start: 0,
+                result: v.slot(idx).result(),
+            },
+            None => {
+                // S8: polling alone advances timers (a clock without alarms calls nothing
+                // else); what they complete goes through the ring. Not while local
+                // completions wait: one is returned now, and the next call polls.
+                executor::poll_timers(r);
+                // SAFETY: the owner is the ring's single consumer.
+                unsafe { v.shared().ring.pop(r.cells) }?
+            }
+        };
         let sqe = v.slot(raw.slot).sqe_ptr();
         // SAFETY: `userdata` and the op are immutable after prepare; each is read alone.
         let userdata = unsafe { addr_of!((*sqe).userdata).read() };
