@@ -107,8 +107,9 @@ impl Iodev {
     /// thread that was quicker), is *handed back* to the owner: the owner finishes the entry
     /// on its local list, without the completion ring's atomics, and starts the chain's next
     /// link after the driver's `submit` returned, so that completion never re-enters the
-    /// driver's `submit`. A completion made later, or of another operation the driver held, is
-    /// posted by its completer, as always.
+    /// driver's `submit`, and a long chain on such a driver does not nest one `submit` per
+    /// link on the stack. A completion made later, or of another operation the driver held,
+    /// is posted by its completer, as always.
     ///
     /// Without it, a completion inside `submit` runs the executor right there, as one from an
     /// interrupt does: it is posted through the ring, and the next link may be submitted to the

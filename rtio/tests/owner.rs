@@ -460,6 +460,26 @@ fn s13_a_completion_inside_the_drivers_submit_is_handed_back_to_the_owner() {
     }
 }
 
+/// S13: a chain of 16 links on a driver that declared `Iodev::completes_in_place` runs at
+/// one level of `submit`: the hand-back keeps the stack flat however long the chain is.
+#[test]
+fn s13_a_long_chain_on_an_in_place_driver_does_not_nest_its_submits() {
+    static BUF: [u8; 1] = [9];
+    let ctx = ctx!(16, 16);
+    let (drv, dev) = iodev!(in_place Nesting::new());
+    drv.set(Mode::Inplace);
+    let mut c = ctx.chain::<16>().unwrap();
+    for i in 0..16 {
+        c = c.write(dev, &BUF).userdata(i);
+    }
+    let _ = c.prepare().unwrap();
+    ctx.submit(16).unwrap();
+    let got: Vec<_> = drain(&ctx).into_iter().map(|(u, _)| u).collect();
+    assert_eq!(got, (0..16).collect::<Vec<_>>(), "chain order (S6)");
+    assert_eq!(drv.deepest.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(ctx.rtio().reserved(), 0);
+}
+
 /// S6, S13: a driver whose completion races the end of its own `submit` (another thread
 /// completes the token while the owner may still be inside `submit`): either the owner
 /// finishes the entry (handed back) or the completer posts it, never both and never
